@@ -1,0 +1,66 @@
+package dev.tokenbroker;
+
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A provider's reading of an API response made with one of its tokens, used by the OkHttp
+ * integration: carry on, renew once and replay, or stop because the connection is dead.
+ */
+public final class ApiVerdict {
+  /** The verdict's kind. */
+  public enum Kind {
+    /** Nothing about the token: hand the response to the caller. */
+    OK,
+    /** The token was rejected (expired or invalid): renew once and replay the request once. */
+    TOKEN_REJECTED,
+    /**
+     * The connection cannot work until a person acts (app uninstalled, IP not allowed): mark it
+     * REAUTHORIZATION_REQUIRED with {@link #reason()} and hand the response to the caller.
+     */
+    CONNECTION_DEAD
+  }
+
+  private static final ApiVerdict OK = new ApiVerdict(Kind.OK, null, null);
+  private static final ApiVerdict REJECTED = new ApiVerdict(Kind.TOKEN_REJECTED, null, null);
+
+  private final Kind kind;
+  private final @Nullable String reason;
+  private final @Nullable String code;
+
+  private ApiVerdict(Kind kind, @Nullable String reason, @Nullable String code) {
+    this.kind = kind;
+    this.reason = reason;
+    this.code = code;
+  }
+
+  public static ApiVerdict ok() {
+    return OK;
+  }
+
+  public static ApiVerdict tokenRejected() {
+    return REJECTED;
+  }
+
+  /** The connection is dead for {@code reason}; {@code code} is the platform's error code. */
+  public static ApiVerdict connectionDead(String reason, @Nullable String code) {
+    return new ApiVerdict(Kind.CONNECTION_DEAD, Objects.requireNonNull(reason), code);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public @Nullable String reason() {
+    return reason;
+  }
+
+  public @Nullable String code() {
+    return code;
+  }
+
+  @Override
+  public String toString() {
+    return reason == null ? kind.name() : kind + "(" + reason + ")";
+  }
+}

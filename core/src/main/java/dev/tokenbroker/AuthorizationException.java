@@ -1,0 +1,27 @@
+package dev.tokenbroker;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The browser step of an authorization-code flow went wrong before any token was issued: the
+ * redirect's {@code state} does not match, the operator denied access ({@code
+ * error=access_denied}), the redirect has no code, or no authorization was started for the
+ * connection. Nothing was sent to the token endpoint unless the cause is a {@link
+ * TokenEndpointException}.
+ */
+public final class AuthorizationException extends TokenBrokerException {
+  private static final long serialVersionUID = 1L;
+
+  private final @Nullable String error;
+
+  public AuthorizationException(
+      ConnectionId connection, String message, @Nullable String error, @Nullable Throwable cause) {
+    super(connection, "connection " + connection + ": " + message, cause);
+    this.error = error;
+  }
+
+  /** The {@code error} parameter of the redirect (e.g. {@code access_denied}), if any. */
+  public @Nullable String error() {
+    return error;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.tokenbroker;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Bad configuration: an unknown provider, a missing or malformed setting, an unresolved {@code
+ * ${VAR}}, an option set twice. Thrown when the broker is built, never later, and its message names
+ * the connection and the setting.
+ */
+public final class ConfigurationException extends TokenBrokerException {
+  private static final long serialVersionUID = 1L;
+
+  private final @Nullable String setting;
+
+  public ConfigurationException(
+      @Nullable ConnectionId connection, @Nullable String setting, String problem) {
+    this(connection, setting, problem, null);
+  }
+
+  public ConfigurationException(
+      @Nullable ConnectionId connection,
+      @Nullable String setting,
+      String problem,
+      @Nullable Throwable cause) {
+    super(connection, describe(connection, setting, problem), cause);
+    this.setting = setting;
+  }
+
+  /** The offending setting (e.g. {@code mall-id}), or null when the problem is not one setting. */
+  public @Nullable String setting() {
+    return setting;
+  }
+
+  private static String describe(
+      @Nullable ConnectionId connection, @Nullable String setting, String problem) {
+    StringBuilder b = new StringBuilder();
+    if (connection != null) {
+      b.append("connection ").append(connection).append(": ");
+    }
+    if (setting != null) {
+      b.append("setting '").append(setting).append("': ");
+    }
+    return b.append(problem).toString();
+  }
+}

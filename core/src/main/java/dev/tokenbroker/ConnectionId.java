@@ -1,0 +1,121 @@
+package dev.tokenbroker;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Which credential: a provider name plus an account key chosen by the application, written {@code
+ * provider:account} ({@code cafe24:mymall}, {@code naver:self}, {@code naver:seller:12345}).
+ *
+ * <p>The provider part is lower-case letters, digits and dashes; the account part is any non-empty
+ * text without white space or control characters (it may contain further colons). Instances are
+ * immutable and cheap to use as map keys: the hash is computed once.
+ */
+public final class ConnectionId implements Comparable<ConnectionId> {
+  private static final Pattern PROVIDER = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+  private static final int MAX_ACCOUNT_LENGTH = 200;
+
+  private final String provider;
+  private final String account;
+  private final String text;
+  private final int hash;
+
+  private ConnectionId(String provider, String account) {
+    this.provider = provider;
+    this.account = account;
+    this.text = provider + ':' + account;
+    this.hash = text.hashCode();
+  }
+
+  /**
+   * Returns the id for {@code provider} and {@code account}.
+   *
+   * @throws IllegalArgumentException if either part is malformed; the message says which
+   */
+  public static ConnectionId of(String provider, String account) {
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(account, "account");
+    if (!PROVIDER.matcher(provider).matches()) {
+      throw new IllegalArgumentException(
+          "connection provider name must match [a-z][a-z0-9-]* (at most 32 characters), got '"
+              + printable(provider)
+              + "'");
+    }
+    if (account.isEmpty() || account.length() > MAX_ACCOUNT_LENGTH) {
+      throw new IllegalArgumentException(
+          "connection account key must be 1 to "
+              + MAX_ACCOUNT_LENGTH
+              + " characters, in connection '"
+              + provider
+              + ":…'");
+    }
+    for (int i = 0; i < account.length(); i++) {
+      char c = account.charAt(i);
+      if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+        throw new IllegalArgumentException(
+            "connection account key must not contain white space or control characters: '"
+                + printable(provider + ":" + account)
+                + "'");
+      }
+    }
+    return new ConnectionId(provider, account);
+  }
+
+  /**
+   * Parses {@code provider:account}. The first colon separates the parts.
+   *
+   * @throws IllegalArgumentException if the text has no colon or either part is malformed
+   */
+  public static ConnectionId parse(String text) {
+    Objects.requireNonNull(text, "text");
+    int colon = text.indexOf(':');
+    if (colon <= 0 || colon == text.length() - 1) {
+      throw new IllegalArgumentException(
+          "connection id must look like provider:account (e.g. cafe24:mymall), got '"
+              + printable(text)
+              + "'");
+    }
+    return of(text.substring(0, colon), text.substring(colon + 1));
+  }
+
+  /** The provider part, e.g. {@code cafe24}. */
+  public String provider() {
+    return provider;
+  }
+
+  /** The account part, e.g. {@code mymall} or {@code seller:12345}. */
+  public String account() {
+    return account;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return this == o || (o instanceof ConnectionId && ((ConnectionId) o).text.equals(text));
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+
+  @Override
+  public int compareTo(ConnectionId o) {
+    return text.compareTo(o.text);
+  }
+
+  /** {@code provider:account}. */
+  @Override
+  public String toString() {
+    return text;
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 60 ? s.substring(0, 60) + "…" : s;
+    StringBuilder b = new StringBuilder(cut.length());
+    for (int i = 0; i < cut.length(); i++) {
+      char c = cut.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.tokenbroker;
+
+import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A platform's token endpoint (or token-info, revoke, logout endpoint) refused or failed a request.
+ *
+ * <p>Carries what the protocol said: the HTTP status (0 when no response arrived), the RFC 6749
+ * {@code error} and {@code error_description}, the platform's own code ({@code KOE322}, {@code
+ * GW.AUTHN}), a scrubbed and truncated body, a human reason, and the {@link Kind} the provider
+ * classified it as. Providers throw it; the broker turns it into health and events.
+ */
+public final class TokenEndpointException extends TokenBrokerException {
+  private static final long serialVersionUID = 1L;
+
+  /** How the broker should react. */
+  public enum Kind {
+    /** Retrying later can help: 5xx, 429, timeouts, HTML error pages, connection failures. */
+    TRANSIENT,
+    /**
+     * Retrying cannot help until a person acts: {@code invalid_grant}, {@code invalid_client},
+     * {@code KOE322}, an unregistered IP. The connection needs re-authorization or new settings.
+     */
+    PERMANENT,
+    /**
+     * The request may have been processed but the answer was lost (connection dropped after the
+     * request was sent, or an unreadable success). For a rotating refresh token this means the
+     * stored refresh token may already be dead: never retry blindly.
+     */
+    OUTCOME_UNKNOWN
+  }
+
+  private final String provider;
+  private final int httpStatus;
+  private final @Nullable String error;
+  private final @Nullable String errorDescription;
+  private final @Nullable String platformCode;
+  private final @Nullable String body;
+  private final String reason;
+  private final Kind kind;
+  private final transient @Nullable Duration retryAfter;
+
+  private TokenEndpointException(Builder b) {
+    super(null, describe(b), b.cause);
+    this.provider = b.provider;
+    this.httpStatus = b.httpStatus;
+    this.error = b.error;
+    this.errorDescription = b.errorDescription;
+    this.platformCode = b.platformCode;
+    this.body = b.body;
+    this.reason = Objects.requireNonNull(b.reason, "reason is required");
+    this.kind = Objects.requireNonNull(b.kind, "kind is required");
+    this.retryAfter = b.retryAfter;
+  }
+
+  /**
+   * Starts an exception for {@code provider} (e.g. {@code cafe24}). The caller must set at least
+   * {@link Builder#kind} and {@link Builder#reason}; every string given must already be free of
+   * secrets (use {@link dev.tokenbroker.spi.Secrets#scrub}).
+   */
+  public static Builder builder(String provider) {
+    return new Builder(provider);
+  }
+
+  /** A builder holding every value of this exception, to refine a generic classification. */
+  public Builder toBuilder() {
+    Builder b = new Builder(provider);
+    b.httpStatus = httpStatus;
+    b.error = error;
+    b.errorDescription = errorDescription;
+    b.platformCode = platformCode;
+    b.body = body;
+    b.reason = reason;
+    b.kind = kind;
+    b.retryAfter = retryAfter;
+    b.cause = getCause();
+    return b;
+  }
+
+  public String provider() {
+    return provider;
+  }
+
+  /** The HTTP status, or 0 when no response was received. */
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  /** RFC 6749 {@code error}, e.g. {@code invalid_grant}. */
+  public @Nullable String error() {
+    return error;
+  }
+
+  /** RFC 6749 {@code error_description}, scrubbed. */
+  public @Nullable String errorDescription() {
+    return errorDescription;
+  }
+
+  /** The platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}… */
+  public @Nullable String platformCode() {
+    return platformCode;
+  }
+
+  /** The response body, scrubbed of secrets and truncated. */
+  public @Nullable String body() {
+    return body;
+  }
+
+  /** What happened, for a person: "refresh token expired or already used". */
+  public String reason() {
+    return reason;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** False only for {@link Kind#PERMANENT}. */
+  public boolean retryable() {
+    return kind != Kind.PERMANENT;
+  }
+
+  /** The server's {@code Retry-After}, when it sent one. */
+  public @Nullable Duration retryAfter() {
+    return retryAfter;
+  }
+
+  private static String describe(Builder b) {
+    StringBuilder s = new StringBuilder(b.provider).append(": ").append(b.reason);
+    if (b.httpStatus > 0) {
+      s.append(" (HTTP ").append(b.httpStatus);
+    } else {
+      s.append(" (no response");
+    }
+    if (b.error != null) {
+      s.append(", error=").append(b.error);
+    }
+    if (b.platformCode != null) {
+      s.append(", code=").append(b.platformCode);
+    }
+    if (b.errorDescription != null) {
+      s.append(", description=\"").append(b.errorDescription).append('"');
+    }
+    s.append(", ").append(b.kind == null ? "?" : b.kind.name().toLowerCase(java.util.Locale.ROOT));
+    return s.append(')').toString();
+  }
+
+  /** Builds a {@link TokenEndpointException}. */
+  public static final class Builder {
+    private final String provider;
+    private int httpStatus;
+    private @Nullable String error;
+    private @Nullable String errorDescription;
+    private @Nullable String platformCode;
+    private @Nullable String body;
+    private @Nullable String reason;
+    private @Nullable Kind kind;
+    private @Nullable Duration retryAfter;
+    private @Nullable Throwable cause;
+
+    private Builder(String provider) {
+      this.provider = Objects.requireNonNull(provider, "provider");
+    }
+
+    public Builder httpStatus(int httpStatus) {
+      this.httpStatus = httpStatus;
+      return this;
+    }
+
+    public Builder error(@Nullable String error) {
+      this.error = error;
+      return this;
+    }
+
+    public Builder errorDescription(@Nullable String errorDescription) {
+      this.errorDescription = errorDescription;
+      return this;
+    }
+
+    public Builder platformCode(@Nullable String platformCode) {
+      this.platformCode = platformCode;
+      return this;
+    }
+
+    public Builder body(@Nullable String scrubbedBody) {
+      this.body = scrubbedBody;
+      return this;
+    }
+
+    public Builder reason(String reason) {
+      this.reason = Objects.requireNonNull(reason, "reason");
+      return this;
+    }
+
+    public Builder kind(Kind kind) {
+      this.kind = Objects.requireNonNull(kind, "kind");
+      return this;
+    }
+
+    public Builder retryAfter(@Nullable Duration retryAfter) {
+      this.retryAfter = retryAfter;
+      return this;
+    }
+
+    public Builder cause(@Nullable Throwable cause) {
+      this.cause = cause;
+      return this;
+    }
+
+    public TokenEndpointException build() {
+      return new TokenEndpointException(this);
+    }
+  }
+}

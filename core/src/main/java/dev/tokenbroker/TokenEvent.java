@@ -1,0 +1,79 @@
+package dev.tokenbroker;
+
+import java.time.Instant;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Something that happened to a connection, delivered to {@link TokenListener}s. Carries no token;
+ * {@link #message()} is safe to log.
+ */
+public final class TokenEvent {
+  /** What happened. */
+  public enum Type {
+    /** A code exchange stored a first token set. */
+    AUTHORIZED,
+    /** A renewal stored a new token set. */
+    REFRESHED,
+    /** A renewal failed; the connection is DEGRADED or needs re-authorization. */
+    REFRESH_FAILED,
+    /** The connection needs a person: see {@link Health#reason()}. */
+    REAUTHORIZATION_REQUIRED,
+    /** The refresh token expires within the provider's keep-alive window. */
+    REFRESH_TOKEN_EXPIRING_SOON,
+    /**
+     * A refresh request was sent but its answer was lost: the refresh token may already be rotated
+     * and dead. The next attempt's answer decides the health; nothing was retried blindly.
+     */
+    ROTATION_OUTCOME_UNKNOWN,
+    /** A new token set could not be saved; it is kept in memory, served, and the save retried. */
+    SAVE_FAILED,
+    /** A token set that could not be saved earlier has now been saved. */
+    SAVE_RECOVERED,
+    /** The connection's tokens were revoked. */
+    REVOKED
+  }
+
+  private final Type type;
+  private final ConnectionId connection;
+  private final Instant at;
+  private final String message;
+  private final @Nullable Throwable error;
+
+  public TokenEvent(
+      Type type, ConnectionId connection, Instant at, String message, @Nullable Throwable error) {
+    this.type = Objects.requireNonNull(type);
+    this.connection = Objects.requireNonNull(connection);
+    this.at = Objects.requireNonNull(at);
+    this.message = Objects.requireNonNull(message);
+    this.error = error;
+  }
+
+  public Type type() {
+    return type;
+  }
+
+  public ConnectionId connection() {
+    return connection;
+  }
+
+  /** When it happened, by the broker's clock. */
+  public Instant at() {
+    return at;
+  }
+
+  /** One line for a person; no secrets. */
+  public String message() {
+    return message;
+  }
+
+  /** The failure, for failure events. */
+  public @Nullable Throwable error() {
+    return error;
+  }
+
+  @Override
+  public String toString() {
+    return type + " " + connection + " at " + at + ": " + message;
+  }
+}

@@ -1,0 +1,23 @@
+package dev.tokenbroker;
+
+import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.Settings;
+
+/**
+ * Builds {@link TokenProvider}s for one platform from a connection's settings. Found with {@link
+ * java.util.ServiceLoader} (list the class in {@code
+ * META-INF/services/dev.tokenbroker.TokenProviderFactory}) and selected by a connection's {@code
+ * provider:} setting, so a new platform is a new jar and no change to core.
+ */
+public interface TokenProviderFactory {
+
+  /** The value of {@code provider:} this factory serves, e.g. {@code cafe24}. */
+  String name();
+
+  /**
+   * Builds the provider for {@code settings.connection()}. Validates every setting now and throws
+   * {@link ConfigurationException} naming the connection and the setting ({@link
+   * Settings#invalid}), so that a bad secret fails at start-up, not at the first request.
+   */
+  TokenProvider create(Settings settings, ProviderContext context);
+}

@@ -1,0 +1,16 @@
+package dev.tokenbroker;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link TokenStore} could not load or save: I/O error, full disk, database down, a corrupt or
+ * undecryptable record. The message names the connection and never contains a token.
+ */
+public class TokenStoreException extends TokenBrokerException {
+  private static final long serialVersionUID = 1L;
+
+  public TokenStoreException(
+      @Nullable ConnectionId connection, String message, @Nullable Throwable cause) {
+    super(connection, message, cause);
+  }
+}

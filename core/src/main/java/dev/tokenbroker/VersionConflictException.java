@@ -1,0 +1,36 @@
+package dev.tokenbroker;
+
+/**
+ * A compare-and-set found another version than expected: another writer saved this connection in
+ * between. Reload and decide again.
+ */
+public final class VersionConflictException extends TokenStoreException {
+  private static final long serialVersionUID = 1L;
+
+  private final long expectedVersion;
+  private final long actualVersion;
+
+  public VersionConflictException(
+      ConnectionId connection, long expectedVersion, long actualVersion) {
+    super(
+        connection,
+        "connection "
+            + connection
+            + ": stored version is "
+            + actualVersion
+            + ", expected "
+            + expectedVersion,
+        null);
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+
+  public long expectedVersion() {
+    return expectedVersion;
+  }
+
+  /** The version found in the store; 0 when nothing is stored. */
+  public long actualVersion() {
+    return actualVersion;
+  }
+}

@@ -1,0 +1,49 @@
+package dev.tokenbroker.spi;
+
+import dev.tokenbroker.ConnectionId;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+import okhttp3.OkHttpClient;
+
+/**
+ * What the broker gives a provider: the connection, the one clock, and the HTTP client for token
+ * endpoints (which never retries or follows redirects on its own). Immutable.
+ */
+public final class ProviderContext {
+  private final ConnectionId connection;
+  private final Clock clock;
+  private final OkHttpClient httpClient;
+  private final SecureRandom random;
+
+  public ProviderContext(
+      ConnectionId connection, Clock clock, OkHttpClient httpClient, SecureRandom random) {
+    this.connection = Objects.requireNonNull(connection);
+    this.clock = Objects.requireNonNull(clock);
+    this.httpClient = TokenHttp.safeClient(Objects.requireNonNull(httpClient));
+    this.random = Objects.requireNonNull(random);
+  }
+
+  public ConnectionId connection() {
+    return connection;
+  }
+
+  /** The broker's clock: use it for every timestamp, expiry and signature. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** An HTTP client with {@code retryOnConnectionFailure(false)} and redirects off. */
+  public OkHttpClient httpClient() {
+    return httpClient;
+  }
+
+  public SecureRandom random() {
+    return random;
+  }
+
+  /** A {@link TokenHttp} for {@code provider} using this context's client and clock. */
+  public TokenHttp tokenHttp(String provider) {
+    return new TokenHttp(httpClient, clock, provider);
+  }
+}

@@ -1,0 +1,249 @@
+package dev.tokenbroker.spi;
+
+import dev.tokenbroker.ConfigurationException;
+import dev.tokenbroker.ConnectionId;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A connection's (or a store's) settings as read from configuration, with typed getters whose
+ * errors name the connection and the setting. Values are never echoed in error messages: they may
+ * be secrets. Immutable.
+ */
+public final class Settings {
+  /** Keys the broker itself reads; providers need not declare them as known. */
+  public static final Set<String> CORE_KEYS = Set.of("provider", "app");
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
+
+  private final @Nullable ConnectionId connection;
+  private final Map<String, Object> values;
+
+  /**
+   * @param connection the connection these settings belong to, or null for store settings
+   * @param values setting name to value: a string, number, boolean or list of those
+   */
+  public Settings(@Nullable ConnectionId connection, Map<String, ?> values) {
+    this.connection = connection;
+    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+  }
+
+  /** The connection, or null for store settings. */
+  public @Nullable ConnectionId connection() {
+    return connection;
+  }
+
+  /** Every setting, unmodifiable. */
+  public Map<String, Object> asMap() {
+    return values;
+  }
+
+  public boolean has(String key) {
+    Object v = values.get(key);
+    return v != null && !(v instanceof String && ((String) v).isBlank());
+  }
+
+  /** A required text setting, trimmed. */
+  public String require(String key) {
+    String v = optional(key);
+    if (v == null) {
+      throw invalid(key, "is required");
+    }
+    return v;
+  }
+
+  /** A text setting, trimmed, or null when absent or blank. */
+  public @Nullable String optional(String key) {
+    Object v = values.get(key);
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Collection || v instanceof Map) {
+      throw invalid(key, "must be a single value, not a list or map");
+    }
+    String s = v.toString().trim();
+    return s.isEmpty() ? null : s;
+  }
+
+  public String optional(String key, String defaultValue) {
+    String v = optional(key);
+    return v == null ? defaultValue : v;
+  }
+
+  /**
+   * A list setting: a YAML list, or one text of comma-separated items (properties files). Items are
+   * trimmed, empty ones dropped. Empty when absent.
+   */
+  public List<String> list(String key) {
+    Object v = values.get(key);
+    if (v == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    if (v instanceof Collection) {
+      for (Object o : (Collection<?>) v) {
+        if (o instanceof Collection || o instanceof Map) {
+          throw invalid(key, "must be a list of plain values");
+        }
+        if (o != null && !o.toString().isBlank()) {
+          out.add(o.toString().trim());
+        }
+      }
+    } else {
+      for (String part : v.toString().split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.trim());
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * A duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s}, {@code m},
+   * {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds.
+   */
+  public Duration duration(String key, Duration defaultValue) {
+    String v = optional(key);
+    if (v == null) {
+      return defaultValue;
+    }
+    Duration d;
+    Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "s" : m.group(2);
+      switch (unit) {
+        case "ms":
+          d = Duration.ofMillis(n);
+          break;
+        case "m":
+          d = Duration.ofMinutes(n);
+          break;
+        case "h":
+          d = Duration.ofHours(n);
+          break;
+        case "d":
+          d = Duration.ofDays(n);
+          break;
+        default:
+          d = Duration.ofSeconds(n);
+      }
+    } else {
+      try {
+        d = Duration.parse(v.toUpperCase(Locale.ROOT));
+      } catch (DateTimeParseException e) {
+        throw invalid(key, "must be a duration such as 5m, 300s, 14d or PT5M");
+      }
+    }
+    if (d.isNegative()) {
+      throw invalid(key, "must not be negative");
+    }
+    return d;
+  }
+
+  public boolean bool(String key, boolean defaultValue) {
+    String v = optional(key);
+    if (v == null) {
+      return defaultValue;
+    }
+    switch (v.toLowerCase(Locale.ROOT)) {
+      case "true":
+      case "yes":
+      case "on":
+        return true;
+      case "false":
+      case "no":
+      case "off":
+        return false;
+      default:
+        throw invalid(key, "must be true or false");
+    }
+  }
+
+  public int integer(String key, int defaultValue) {
+    String v = optional(key);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw invalid(key, "must be a whole number");
+    }
+  }
+
+  /**
+   * A base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators).
+   * Trailing slashes are removed.
+   */
+  public HttpUrl url(String key, String defaultValue) {
+    String v = optional(key, defaultValue);
+    return checkedUrl(key, v);
+  }
+
+  /** Parses and checks a URL the same way as {@link #url}, for values built from templates. */
+  public HttpUrl checkedUrl(String key, String value) {
+    HttpUrl url = HttpUrl.parse(value);
+    if (url == null) {
+      throw invalid(key, "must be an absolute http(s) URL");
+    }
+    if (!url.isHttps() && !isLoopback(url.host())) {
+      throw invalid(
+          key, "must use https (plain http is accepted only for localhost and 127.0.0.1)");
+    }
+    return url;
+  }
+
+  /** True for {@code localhost}, {@code 127.x.x.x} and {@code ::1}. */
+  public static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return h.equals("localhost")
+        || h.endsWith(".localhost")
+        || h.startsWith("127.")
+        || h.equals("::1")
+        || h.equals("[::1]")
+        || h.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /**
+   * Fails on settings that are neither in {@code known} nor {@link #CORE_KEYS}: a typo such as
+   * {@code client_id} for {@code client-id} is reported at start-up instead of being ignored.
+   */
+  public void rejectUnknown(Collection<String> known) {
+    Set<String> unknown = new TreeSet<>(values.keySet());
+    unknown.removeAll(known);
+    unknown.removeAll(CORE_KEYS);
+    if (!unknown.isEmpty()) {
+      String name = unknown.iterator().next();
+      throw invalid(name, "is not a known setting; known settings are " + new TreeSet<>(known));
+    }
+  }
+
+  /** An exception naming the connection and {@code key}. */
+  public ConfigurationException invalid(String key, String problem) {
+    return new ConfigurationException(connection, key, problem);
+  }
+
+  @Override
+  public String toString() {
+    return "Settings{"
+        + (connection == null ? "store" : connection)
+        + ", keys="
+        + values.keySet()
+        + '}';
+  }
+}

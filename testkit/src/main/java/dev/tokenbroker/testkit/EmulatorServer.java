@@ -1,0 +1,319 @@
+package dev.tokenbroker.testkit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.HttpUrl;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import okhttp3.mockwebserver.SocketPolicy;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The base of every emulator: a local HTTP server on 127.0.0.1 (OkHttp's MockWebServer) that
+ * records every request, applies injected {@link Fault}s, can hold requests at a {@link Gate} so a
+ * test decides the order of events, and hands everything else to {@link #handle}. Subclasses keep
+ * their platform's state and must be thread-safe: requests arrive concurrently.
+ */
+public abstract class EmulatorServer implements Closeable {
+  /** For subclasses writing JSON answers. */
+  protected static final ObjectMapper JSON = new ObjectMapper();
+
+  protected final Clock clock;
+  private final MockWebServer server = new MockWebServer();
+  private final List<RecordedRequest> recorded = Collections.synchronizedList(new ArrayList<>());
+  private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
+  private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+  private volatile boolean started;
+
+  protected EmulatorServer(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+            return EmulatorServer.this.dispatch(request);
+          }
+        });
+  }
+
+  /** Starts listening on a free loopback port. Returns this, for chaining. */
+  @SuppressWarnings("unchecked")
+  public <T extends EmulatorServer> T start() {
+    try {
+      server.start(InetAddress.getByName("127.0.0.1"), 0);
+      started = true;
+      return (T) this;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start emulator", e);
+    }
+  }
+
+  /** {@code http://127.0.0.1:PORT}, without a trailing slash. */
+  public String baseUrl() {
+    checkStarted();
+    return "http://127.0.0.1:" + server.getPort();
+  }
+
+  public HttpUrl url(String path) {
+    checkStarted();
+    return server.url(path);
+  }
+
+  public int port() {
+    checkStarted();
+    return server.getPort();
+  }
+
+  /** Every request received so far, in order of arrival. */
+  public List<RecordedRequest> requests() {
+    synchronized (recorded) {
+      return List.copyOf(recorded);
+    }
+  }
+
+  /** Requests received whose path (without query) equals {@code path}. */
+  public List<RecordedRequest> requests(String path) {
+    List<RecordedRequest> out = new ArrayList<>();
+    synchronized (recorded) {
+      for (RecordedRequest r : recorded) {
+        if (path.equals(pathOf(r))) {
+          out.add(r);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The last request to {@code path}, or null. */
+  public @Nullable RecordedRequest lastRequest(String path) {
+    List<RecordedRequest> r = requests(path);
+    return r.isEmpty() ? null : r.get(r.size() - 1);
+  }
+
+  /** Applies {@code fault} to the next request to {@code path}; faults queue up in order. */
+  public void inject(String path, Fault fault) {
+    faults.computeIfAbsent(path, p -> new ConcurrentLinkedDeque<>()).add(fault);
+  }
+
+  /** Removes every queued fault. */
+  public void clearFaults() {
+    faults.clear();
+  }
+
+  /**
+   * Holds every following request to {@code path} (after it is recorded, before it is processed)
+   * until the gate is released.
+   */
+  public Gate hold(String path) {
+    Gate gate = new Gate();
+    gates.put(path, gate);
+    return gate;
+  }
+
+  @Override
+  public void close() {
+    for (Gate g : gates.values()) {
+      g.release();
+    }
+    try {
+      server.shutdown();
+    } catch (IOException e) {
+      // closing a test server: nothing useful to do
+    }
+  }
+
+  /** The platform's behaviour for a request no fault replaced. */
+  protected abstract MockResponse handle(RecordedRequest request);
+
+  private MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+    recorded.add(request);
+    String path = pathOf(request);
+    Gate gate = gates.get(path);
+    if (gate != null) {
+      gate.pass();
+    }
+    Deque<Fault> queue = faults.get(path);
+    Fault fault = queue == null ? null : queue.poll();
+    if (fault == null) {
+      return handle(request);
+    }
+    switch (fault.type) {
+      case RESPOND:
+        MockResponse r =
+            new MockResponse()
+                .setResponseCode(fault.status)
+                .setHeader("Content-Type", fault.contentType)
+                .setBody(Objects.requireNonNull(fault.body));
+        if (fault.retryAfter != null) {
+          r.setHeader("Retry-After", fault.retryAfter);
+        }
+        return r;
+      case DELAY:
+        return handle(request).setHeadersDelay(fault.delay.toMillis(), TimeUnit.MILLISECONDS);
+      case DROP_BEFORE:
+        return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST);
+      case DROP_AFTER:
+        handle(request);
+        return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST);
+      case REPLACE_AFTER:
+        handle(request);
+        return new MockResponse()
+            .setResponseCode(fault.status)
+            .setHeader("Content-Type", fault.contentType)
+            .setBody(Objects.requireNonNull(fault.body));
+      default:
+        throw new AssertionError(fault);
+    }
+  }
+
+  private void checkStarted() {
+    if (!started) {
+      throw new IllegalStateException("emulator not started: call start()");
+    }
+  }
+
+  // ---- helpers for subclasses ------------------------------------------------------------
+
+  /** The request path without the query. */
+  protected static String pathOf(RecordedRequest request) {
+    HttpUrl url = request.getRequestUrl();
+    return url == null ? String.valueOf(request.getPath()) : url.encodedPath();
+  }
+
+  /**
+   * The form fields of an {@code application/x-www-form-urlencoded} body. A repeated field keeps
+   * its first value; {@link #formFieldCount} tells duplicates apart.
+   */
+  public static Map<String, String> form(RecordedRequest request) {
+    return parseUrlEncoded(request.getBody().clone().readUtf8());
+  }
+
+  /** How many times {@code field} appears in the form body. */
+  public static int formFieldCount(RecordedRequest request, String field) {
+    int n = 0;
+    for (String pair : request.getBody().clone().readUtf8().split("&")) {
+      String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+      if (URLDecoder.decode(name, StandardCharsets.UTF_8).equals(field)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The query parameters of the request URL. */
+  public static Map<String, String> query(RecordedRequest request) {
+    HttpUrl url = request.getRequestUrl();
+    Map<String, String> out = new LinkedHashMap<>();
+    if (url != null) {
+      for (String name : url.queryParameterNames()) {
+        String v = url.queryParameter(name);
+        out.put(name, v == null ? "" : v);
+      }
+    }
+    return out;
+  }
+
+  public static Map<String, String> parseUrlEncoded(String text) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (text.isEmpty()) {
+      return out;
+    }
+    for (String pair : text.split("&")) {
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String value = eq < 0 ? "" : pair.substring(eq + 1);
+      out.putIfAbsent(
+          URLDecoder.decode(name, StandardCharsets.UTF_8),
+          URLDecoder.decode(value, StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** A JSON answer. */
+  protected static MockResponse json(int status, Object body) {
+    try {
+      return new MockResponse()
+          .setResponseCode(status)
+          .setHeader("Content-Type", "application/json;charset=UTF-8")
+          .setBody(JSON.writeValueAsString(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A new map for JSON bodies, keeping insertion order. */
+  protected static Map<String, Object> obj(Object... keyValues) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      if (keyValues[i + 1] != null) {
+        m.put((String) keyValues[i], keyValues[i + 1]);
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Holds requests until released: a test waits until N requests are held, checks what it needs,
+   * then lets them go.
+   */
+  public static final class Gate {
+    private final CountDownLatch open = new CountDownLatch(1);
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final Object lock = new Object();
+
+    void pass() throws InterruptedException {
+      synchronized (lock) {
+        waiting.incrementAndGet();
+        lock.notifyAll();
+      }
+      if (!open.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("gate never released");
+      }
+    }
+
+    /** Waits (up to {@code timeout}) until {@code n} requests have reached the gate. */
+    public boolean awaitArrivals(int n, long timeout, TimeUnit unit) throws InterruptedException {
+      long deadline = System.nanoTime() + unit.toNanos(timeout);
+      synchronized (lock) {
+        while (waiting.get() < n) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        }
+        return true;
+      }
+    }
+
+    /** How many requests have reached the gate. */
+    public int arrivals() {
+      return waiting.get();
+    }
+
+    public void release() {
+      open.countDown();
+    }
+  }
+}
