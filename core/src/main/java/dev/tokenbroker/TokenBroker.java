@@ -203,7 +203,13 @@ public final class TokenBroker implements AutoCloseable {
   private CachedToken slowPath(ConnectionId id) {
     Connection conn = connection(id);
     checkOpen();
-    return awaitRenewal(conn, false, null);
+    CachedToken c = awaitRenewal(conn, false, null);
+    if (clock.millis() >= c.renewAtMillis()) {
+      // A cache miss found a still-valid but STALE set in the store: it was served at once, and
+      // now gets its background renewal like any STALE hit.
+      renewInBackground(conn);
+    }
+    return c;
   }
 
   /** Starts one background renewal unless one is running, backing off, or hopeless. */
@@ -219,7 +225,7 @@ public final class TokenBroker implements AutoCloseable {
       return; // another caller started it between our check and here: harmless
     }
     try {
-      executor.execute(() -> runRenewal(conn, mine, false, null));
+      executor.execute(() -> runRenewal(conn, mine, false, null, false));
     } catch (RejectedExecutionException e) {
       conn.inflight.compareAndSet(mine, null);
       mine.cancel(false);
@@ -241,7 +247,7 @@ public final class TokenBroker implements AutoCloseable {
       if (conn.inflight.compareAndSet(null, mine)) {
         // This caller owns the renewal and runs it on its own thread: no hand-off, and the
         // provider call happens with no lock held (the slot is a CAS'd reference, not a lock).
-        runRenewal(conn, mine, force, rejectedAccessToken);
+        runRenewal(conn, mine, force, rejectedAccessToken, true);
         flight = mine;
         break;
       }
@@ -253,9 +259,10 @@ public final class TokenBroker implements AutoCloseable {
       Connection conn,
       CompletableFuture<CachedToken> mine,
       boolean force,
-      @Nullable String rejectedAccessToken) {
+      @Nullable String rejectedAccessToken,
+      boolean foreground) {
     try {
-      mine.complete(renew(conn, force, rejectedAccessToken));
+      mine.complete(renew(conn, force, rejectedAccessToken, foreground));
     } catch (Throwable t) {
       mine.completeExceptionally(t);
       if (t instanceof Error) {
@@ -313,7 +320,8 @@ public final class TokenBroker implements AutoCloseable {
   // The renewal itself. Runs at most once at a time per connection in this JVM (the in-flight
   // slot) and, through the store lease, across every broker sharing the store.
 
-  private CachedToken renew(Connection conn, boolean force, @Nullable String rejected) {
+  private CachedToken renew(
+      Connection conn, boolean force, @Nullable String rejected, boolean foreground) {
     long now = clock.millis();
     boolean failing = conn.state != Health.State.ACTIVE;
     TokenSet base;
@@ -329,6 +337,9 @@ public final class TokenBroker implements AutoCloseable {
       base = loadStore(conn);
     }
     CachedToken usable = usable(conn, base, force, rejected, now);
+    if (usable == null && foreground && !force && rejected == null) {
+      usable = usableStale(conn, base, now);
+    }
     if (usable != null) {
       return usable;
     }
@@ -418,6 +429,28 @@ public final class TokenBroker implements AutoCloseable {
     }
     cache.put(conn.id, c);
     markHealthy(conn, tokens, false);
+    return c;
+  }
+
+  /**
+   * For a caller with no valid cached token: a stored set that is STALE but not yet EXPIRED is
+   * served at once (the caller then starts a background renewal) rather than making it wait.
+   */
+  private @Nullable CachedToken usableStale(Connection conn, @Nullable TokenSet tokens, long now) {
+    if (tokens == null) {
+      return null;
+    }
+    CachedToken c = new CachedToken(tokens, conn.policy);
+    if (now >= c.expiredAtMillis() || conn.state == Health.State.REAUTHORIZATION_REQUIRED) {
+      return null;
+    }
+    if (conn.provider.validatesOnLoad() && conn.validatedVersion != tokens.version()) {
+      return null; // let the renewal path validate it
+    }
+    cache.put(conn.id, c);
+    synchronized (conn) {
+      conn.lastKnown = tokens;
+    }
     return c;
   }
 
