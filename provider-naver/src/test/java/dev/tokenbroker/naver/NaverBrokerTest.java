@@ -13,6 +13,8 @@ import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.naver.NaverEmulator;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +33,7 @@ import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The provider inside the real broker, against the emulator. */
 class NaverBrokerTest {
@@ -288,5 +291,40 @@ class NaverBrokerTest {
     assertThat(broker.accessToken(a)).isEqualTo(naver.currentToken(CLIENT, "SELLER", "seller-a"));
     assertThat(broker.accessToken(b)).isEqualTo(naver.currentToken(CLIENT, "SELLER", "seller-b"));
     assertThat(broker.accessToken(a)).isNotEqualTo(broker.accessToken(b));
+  }
+
+  @Test
+  void yamlConfig_withASharedAppAndTheSecretFromTheEnvironment(@TempDir Path dir)
+      throws IOException {
+    naver.linkSeller(CLIENT, "seller-a");
+    Path yaml = dir.resolve("tokenbroker.yaml");
+    Files.writeString(
+        yaml,
+        String.join(
+            "\n",
+            "apps:",
+            "  naver-app:",
+            "    provider: naver",
+            "    client-id: " + CLIENT,
+            "    client-secret: ${NAVER_CLIENT_SECRET}",
+            "    base-url: " + naver.baseUrl(),
+            "connections:",
+            "  naver:self: { app: naver-app }",
+            "  naver:seller:a: { app: naver-app, type: SELLER, account-id: seller-a }",
+            ""));
+    TokenBroker broker =
+        TokenBroker.builder()
+            .clock(clock)
+            .httpClient(http)
+            .executor(Runnable::run)
+            .environment(Map.of("NAVER_CLIENT_SECRET", SECRET))
+            .configFile(yaml)
+            .build();
+    brokers.add(broker);
+
+    assertThat(broker.accessToken(ID)).isEqualTo(naver.currentToken(CLIENT, "SELF", null));
+    assertThat(broker.accessToken(ConnectionId.parse("naver:seller:a")))
+        .isEqualTo(naver.currentToken(CLIENT, "SELLER", "seller-a"));
+    assertThat(naver.badSignatures()).isZero();
   }
 }
