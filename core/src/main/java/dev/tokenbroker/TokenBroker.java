@@ -1166,7 +1166,7 @@ public final class TokenBroker implements AutoCloseable {
     return clock;
   }
 
-  private Connection connection(ConnectionId id) {
+  Connection connection(ConnectionId id) {
     Connection c = connections.get(Objects.requireNonNull(id, "id"));
     if (c == null) {
       throw new ConfigurationException(
