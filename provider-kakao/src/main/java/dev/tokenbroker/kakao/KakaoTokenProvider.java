@@ -246,30 +246,59 @@ final class KakaoTokenProvider implements TokenProvider {
     return b.build();
   }
 
+  /**
+   * Logs out ({@link Revocation#TOKENS}) or unlinks ({@link Revocation#UNLINK}) the user with the
+   * access token. Both end every token of the user for the app. If Kakao no longer accepts the
+   * access token (expired), the refresh token may still be alive: it is renewed once and the call
+   * repeated with the new access token, which ends the renewed set too, so it is not returned.
+   */
   @Override
   public void revoke(TokenSet current, Revocation revocation) {
     boolean unlink = revocation == Revocation.UNLINK;
     String what = unlink ? "unlink" : "logout";
+    TokenResponse r = revokeCall(what, current.accessToken());
+    if (isRejection(r) && current.refreshToken() != null) {
+      TokenSet renewed;
+      try {
+        renewed = refresh(current);
+      } catch (TokenEndpointException e) {
+        if (e.kind() == Kind.PERMANENT && !unlink) {
+          return; // neither token is accepted any more: there is nothing left to log out
+        }
+        throw e;
+      }
+      r = revokeCall(what, renewed.accessToken());
+    }
+    if (r.isSuccessful()) {
+      return;
+    }
+    if (!unlink && isRejection(r)) {
+      return; // no refresh token to try and the access token is already dead
+    }
+    Integer code = KakaoErrors.kapiCode(r.json());
+    if (unlink && code != null && code == -101) {
+      return; // already unlinked
+    }
+    throw KakaoErrors.api(r, what);
+  }
+
+  private TokenResponse revokeCall(String what, String accessToken) {
     HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/" + what).build();
     Request request =
         new Request.Builder()
             .url(url)
             .post(RequestBody.create(new byte[0], FORM))
-            .header("Authorization", "Bearer " + current.accessToken())
+            .header("Authorization", "Bearer " + accessToken)
             .header("Accept", "application/json")
             .build();
-    TokenResponse r = http.send(request, false, current.accessToken());
-    if (r.isSuccessful()) {
-      return;
-    }
-    Integer code = KakaoErrors.kapiCode(r.json());
-    if (!unlink && r.json() != null && KakaoErrors.isTokenRejected(r.status(), code)) {
-      return; // logging out a token Kakao no longer accepts: it is already ended
-    }
-    if (unlink && code != null && code == -101) {
-      return; // already unlinked
-    }
-    throw KakaoErrors.api(r, what);
+    return http.send(request, false, accessToken);
+  }
+
+  /** Kakao's answer for an access token it does not accept (a JSON 401 or code -401). */
+  private static boolean isRejection(TokenResponse r) {
+    return !r.isSuccessful()
+        && r.json() != null
+        && KakaoErrors.isTokenRejected(r.status(), KakaoErrors.kapiCode(r.json()));
   }
 
   @Override

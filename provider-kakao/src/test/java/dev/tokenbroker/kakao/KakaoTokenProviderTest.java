@@ -520,7 +520,7 @@ class KakaoTokenProviderTest {
   }
 
   @Test
-  void revokeTokens_ofATokenKakaoNoLongerAccepts_isDone() {
+  void revokeTokens_whenNeitherTokenIsAcceptedAnyMore_isDone() {
     TokenProvider p = provider(Map.of());
     TokenSet tokens = connect(p, null);
     p.revoke(tokens, Revocation.TOKENS);
@@ -528,6 +528,41 @@ class KakaoTokenProviderTest {
     p.revoke(tokens, Revocation.TOKENS);
 
     assertThat(kakao.requests(KakaoEmulator.LOGOUT_PATH)).hasSize(2);
+    assertThat(kakao.logouts()).isEqualTo(1);
+  }
+
+  @Test
+  void revokeTokens_withAnExpiredAccessToken_renewsOnceAndLogsOutWithTheNewOne() {
+    TokenProvider p = provider(Map.of());
+    TokenSet tokens = connect(p, null);
+    kakao.expireAccessTokens(KakaoEmulator.DEFAULT_USER_ID);
+
+    p.revoke(tokens, Revocation.TOKENS);
+
+    List<RecordedRequest> logouts = kakao.requests(KakaoEmulator.LOGOUT_PATH);
+    assertThat(logouts).hasSize(2);
+    assertThat(logouts.get(1).getHeader("Authorization"))
+        .isNotEqualTo("Bearer " + tokens.accessToken());
+    assertThat(kakao.logouts()).isEqualTo(1);
+    assertThat(kakao.refreshTokenExpiresAt(tokens.refreshToken()))
+        .as("the refresh token is ended too")
+        .isNull();
+  }
+
+  @Test
+  void revokeUnlink_withNoTokenKakaoStillAccepts_isPermanent() {
+    TokenProvider p = provider(Map.of());
+    TokenSet tokens = connect(p, null);
+    p.revoke(tokens, Revocation.TOKENS);
+
+    assertThatThrownBy(() -> p.revoke(tokens, Revocation.UNLINK))
+        .isInstanceOfSatisfying(
+            TokenEndpointException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
+              assertThat(e.platformCode()).isEqualTo("KOE322");
+            });
+    assertThat(kakao.isLinked(KEY, KakaoEmulator.DEFAULT_USER_ID)).isTrue();
   }
 
   @Test
