@@ -97,7 +97,8 @@ final class KakaoTokenProvider implements TokenProvider {
   @Override
   public URI authorizationUrl(String state, @Nullable String codeChallenge) {
     if (config.pkce && codeChallenge == null) {
-      throw new IllegalArgumentException("PKCE is on for this connection: a code challenge is due");
+      throw new IllegalArgumentException(
+          "PKCE is on for this connection: a code challenge is required");
     }
     HttpUrl.Builder url =
         config
@@ -122,7 +123,8 @@ final class KakaoTokenProvider implements TokenProvider {
   @Override
   public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
     if (config.pkce && codeVerifier == null) {
-      throw new IllegalArgumentException("PKCE is on for this connection: a code verifier is due");
+      throw new IllegalArgumentException(
+          "PKCE is on for this connection: a code verifier is required");
     }
     Map<String, String> form = new LinkedHashMap<>();
     form.put("grant_type", "authorization_code");

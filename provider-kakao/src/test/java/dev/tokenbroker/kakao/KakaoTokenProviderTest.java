@@ -395,19 +395,23 @@ class KakaoTokenProviderTest {
   }
 
   @Test
-  void refresh_errorBodyEchoingTheRefreshToken_isScrubbed() {
-    TokenProvider p = provider(Map.of());
+  void refresh_errorBodyEchoingTheRefreshTokenOrSecret_isScrubbed() {
+    kakao.clientSecret(KEY, "the-client-secret");
+    TokenProvider p = provider(Map.of("client-secret", "the-client-secret"));
     TokenSet current = connect(p, null);
     kakao.inject(
         KakaoEmulator.TOKEN_PATH,
         KakaoEmulator.kauthError(
-            400, "invalid_grant", "no such token " + current.refreshToken(), "KOE322"));
+            400,
+            "invalid_grant",
+            "no such token " + current.refreshToken() + " for secret the-client-secret",
+            "KOE322"));
 
     TokenEndpointException e = refreshFails(p, current);
 
-    assertThat(e.getMessage()).doesNotContain(current.refreshToken());
-    assertThat(e.body()).doesNotContain(current.refreshToken());
-    assertThat(e.errorDescription()).doesNotContain(current.refreshToken());
+    for (String text : List.of(e.getMessage(), e.body(), e.errorDescription(), e.toString())) {
+      assertThat(text).doesNotContain(current.refreshToken()).doesNotContain("the-client-secret");
+    }
   }
 
   // ---- validation --------------------------------------------------------------------------
