@@ -326,7 +326,10 @@ public final class KakaoEmulator extends EmulatorServer {
     }
   }
 
-  /** Requests to {@value #TOKEN_PATH}, answered or not. */
+  /**
+   * Requests to {@value #TOKEN_PATH} the emulator processed, successful or not; requests a fault
+   * answered instead are not counted (see {@link #requests(String)} for every request).
+   */
   public int tokenRequests() {
     return tokenRequests.get();
   }
