@@ -331,7 +331,13 @@ public final class TokenBroker implements AutoCloseable {
     boolean failing = conn.state != Health.State.ACTIVE;
     TokenSet base;
     synchronized (conn) {
-      if (failing && !force && now < conn.nextStorePeekAtMillis && conn.lastFailure != null) {
+      boolean waiting =
+          conn.state == Health.State.REAUTHORIZATION_REQUIRED || now < conn.nextAttemptAtMillis;
+      if (failing
+          && waiting
+          && !force
+          && now < conn.nextStorePeekAtMillis
+          && conn.lastFailure != null) {
         // A failing connection does not hammer the store on every call: once a second at most.
         throw conn.lastFailure;
       }
@@ -424,12 +430,16 @@ public final class TokenBroker implements AutoCloseable {
       }
     }
     if (conn.provider.validatesOnLoad() && conn.validatedVersion != tokens.version()) {
+      TokenSet checked;
       try {
-        tokens = conn.provider.validate(tokens);
+        checked = conn.provider.validate(tokens);
       } catch (TokenEndpointException e) {
+        if (e.kind() != TokenEndpointException.Kind.PERMANENT && e.httpStatus() == 401) {
+          return null; // rejected although fresh by our clock (logged out elsewhere): renew it
+        }
         throw fail(conn, e, tokens);
       }
-      conn.validatedVersion = tokens.version();
+      tokens = saveValidated(conn, tokens, checked);
       c = new CachedToken(tokens, conn.policy);
     }
     cache.put(conn.id, c);
@@ -1184,12 +1194,31 @@ public final class TokenBroker implements AutoCloseable {
       }
       throw fail(conn, e, current);
     }
-    conn.validatedVersion = validated.version();
+    validated = saveValidated(conn, current, validated);
     cache.put(id, new CachedToken(validated, conn.policy));
     synchronized (conn) {
       conn.lastKnown = validated;
     }
     return validated;
+  }
+
+  /**
+   * Keeps what validation learned (the user id) durable: saves the validated set over the one it
+   * came from when they differ. Best effort: if another writer moved the version on, its newer set
+   * wins and the extras are learned again at the next validation.
+   */
+  private TokenSet saveValidated(Connection conn, TokenSet original, TokenSet validated) {
+    TokenSet result = validated;
+    if (!validated.sameTokensAs(original) && original.version() > 0) {
+      try {
+        result = store.compareAndSet(conn.id, original.version(), validated);
+      } catch (TokenStoreException e) {
+        log.debug("connection {}: validated extras not saved: {}", conn.id, e.getMessage());
+        result = validated.withVersion(original.version());
+      }
+    }
+    conn.validatedVersion = result.version();
+    return result;
   }
 
   /** The connection's health now. Does not contact the platform; may read the store once. */

@@ -40,6 +40,10 @@ class SecretsTest {
         .doesNotContain("abc123456", "r\\\"x", "s3cr3tvalue", "eyJhbGciOi", "zzzz", "qqq", "c0de")
         .contains("invalid_grant");
     assertThat(Secrets.scrub("x".repeat(50), List.of(), 10)).startsWith("xxxxxxxxxx…(40 more");
+    // error codes are diagnostics, not secrets
+    assertThat(Secrets.scrub("{\"error_code\":\"KOE322\",\"code\":\"abc\"}", List.of(), 200))
+        .contains("KOE322")
+        .doesNotContain("abc");
   }
 
   @Test
