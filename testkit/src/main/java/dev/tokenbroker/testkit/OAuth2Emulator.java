@@ -497,6 +497,7 @@ public final class OAuth2Emulator extends EmulatorServer {
       }
     }
     Grant grant = newGrant(client.id, code.scope);
+    // Recorded before issuing, so a concurrent reuse always finds (and revokes) this grant.
     code.grant = grant;
     return tokenResponse(issue(grant, true, now));
   }
