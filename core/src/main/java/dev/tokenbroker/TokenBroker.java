@@ -410,7 +410,9 @@ public final class TokenBroker implements AutoCloseable {
       boolean force,
       @Nullable String rejected,
       long now) {
-    if (tokens == null || force) {
+    // A forced renewal ignores the store, except after an API rejection: then a stored set other
+    // than the rejected token (another instance renewed already) is exactly what is needed.
+    if (tokens == null || (force && rejected == null)) {
       return null;
     }
     if (rejected != null && rejected.equals(tokens.accessToken())) {

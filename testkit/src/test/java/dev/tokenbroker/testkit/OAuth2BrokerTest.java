@@ -41,7 +41,6 @@ import okhttp3.Response;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -493,11 +492,6 @@ class OAuth2BrokerTest {
   }
 
   @Test
-  @Disabled(
-      "engine bug: TokenBroker.usable() returns null whenever force is set, so a renewal forced by"
-          + " an API rejection ignores a newer, FRESH, different token another instance already"
-          + " saved in the shared store and refreshes again (2 token requests instead of 1). Fix:"
-          + " in usable(), `if (tokens == null || (force && rejected == null))`.")
   void interceptor_aRejectionAfterAnotherInstanceRenewed_usesTheStoredTokenWithoutRenewing()
       throws IOException {
     TokenSet seeded = emulator.seed(store, ID, CLIENT);
