@@ -58,6 +58,8 @@ final class Cafe24Provider implements TokenProvider {
    */
   static final Duration KEEP_ALIVE_BEFORE = Duration.ofDays(7);
 
+  static final String API_VERSION_HEADER = "X-Cafe24-Api-Version";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_PEEK_BYTES = 16 * 1024;
 
@@ -216,11 +218,15 @@ final class Cafe24Provider implements TokenProvider {
     return ApiVerdict.ok();
   }
 
+  /**
+   * Adds {@code X-Cafe24-Api-Version} when {@code api-version} is configured, unless the request
+   * already names a version of its own (one endpoint may need a newer one than the rest).
+   */
   @Override
   public void decorateApiRequest(Request.Builder request, TokenSet current) {
     String version = config.apiVersion();
-    if (version != null) {
-      request.header("X-Cafe24-Api-Version", version);
+    if (version != null && request.build().header(API_VERSION_HEADER) == null) {
+      request.header(API_VERSION_HEADER, version);
     }
   }
 

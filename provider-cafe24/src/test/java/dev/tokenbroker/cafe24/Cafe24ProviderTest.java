@@ -113,6 +113,18 @@ class Cafe24ProviderTest {
   }
 
   @Test
+  void decorateApiRequest_keepsAVersionTheCallerChose() {
+    TokenProvider versioned =
+        fixture.provider(with(fixture.settings("mall-a"), "api-version", "2024-06-01"));
+    Request.Builder call =
+        new Request.Builder()
+            .url("https://mall-a.cafe24api.com/api/v2/admin/products")
+            .header("X-Cafe24-Api-Version", "2025-03-01");
+    versioned.decorateApiRequest(call, fixture.connected("mall-a"));
+    assertThat(call.build().headers("X-Cafe24-Api-Version")).containsExactly("2025-03-01");
+  }
+
+  @Test
   void exchangeCode_sendsBasicAndOnlyTheDocumentedFormFields() {
     provider.exchangeCode(approveCode(), null);
 
@@ -262,6 +274,18 @@ class Cafe24ProviderTest {
     assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
     assertThat(e.reason()).isEqualTo(Cafe24Provider.REFRESH_TOKEN_DEAD);
     assertThat(e.httpStatus()).isEqualTo(400);
+  }
+
+  @Test
+  void refresh_invalidRefreshTokenInTheAdminApiErrorShape_isStillTheSameReason() {
+    cafe24.inject(
+        tokenPath,
+        Fault.json(401, "{\"error\":{\"code\":\"401\",\"message\":\"Invalid refresh_token\"}}"));
+    TokenEndpointException e = refreshFailure(fixture.connected("mall-a"));
+    assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(e.reason()).isEqualTo(Cafe24Provider.REFRESH_TOKEN_DEAD);
+    assertThat(e.platformCode()).isEqualTo("401");
+    assertThat(e.errorDescription()).isEqualTo("Invalid refresh_token");
   }
 
   @Test
