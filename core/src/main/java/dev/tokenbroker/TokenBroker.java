@@ -89,6 +89,7 @@ public final class TokenBroker implements AutoCloseable {
   private final Duration backoffInitial;
   private final Duration backoffMax;
   private final SecureRandom random;
+  private final int keepAliveConcurrency;
   private volatile boolean closed;
 
   private TokenBroker(Builder b, Map<ConnectionId, TokenProvider> providers) {
@@ -109,7 +110,7 @@ public final class TokenBroker implements AutoCloseable {
       this.ownedExecutor = pool;
     }
     ScheduledThreadPoolExecutor sched =
-        new ScheduledThreadPoolExecutor(1, daemon("tokenbroker-save"));
+        new ScheduledThreadPoolExecutor(2, daemon("tokenbroker-scheduler"));
     sched.setRemoveOnCancelPolicy(true);
     this.scheduler = sched;
     this.owner =
@@ -120,10 +121,14 @@ public final class TokenBroker implements AutoCloseable {
     this.backoffInitial = b.backoffInitial;
     this.backoffMax = b.backoffMax;
     this.random = new SecureRandom();
+    this.keepAliveConcurrency = b.keepAliveConcurrency;
     Instant now = clock.instant();
     Map<ConnectionId, Connection> map = new LinkedHashMap<>();
     providers.forEach((id, provider) -> map.put(id, new Connection(id, provider, now)));
     this.connections = Collections.unmodifiableMap(map);
+    if (b.keepAliveInterval != null) {
+      scheduleKeepAlive(b.keepAliveInterval);
+    }
   }
 
   /** A new builder. */
@@ -872,6 +877,111 @@ public final class TokenBroker implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------------------------------
+  // Keep-alive: idle connections die when their refresh token expires (Cafe24 after 14 days,
+  // Kakao after about two months), so they are renewed inside their provider's window whether
+  // or not anyone asks for a token.
+
+  /**
+   * One keep-alive pass: renews every configured connection whose refresh token is inside its
+   * provider's keep-alive window ({@link RenewalPolicy#keepAliveAt}, moved earlier by a small
+   * per-connection jitter so that connections authorized together do not renew together), at most
+   * {@code keepAliveConcurrency} at a time. Safe on every instance at once: the renewal takes the
+   * store lease and re-reads the store, so a connection another instance just renewed is skipped.
+   * Blocks until the pass is done. Failures go to health and events, never thrown.
+   *
+   * @return the connections renewed in this pass
+   */
+  public List<ConnectionId> keepAlive() {
+    checkOpen();
+    Instant now = clock.instant();
+    List<Connection> due = new ArrayList<>();
+    for (Connection conn : connections.values()) {
+      if (conn.policy.keepAliveBefore() == null
+          || conn.state == Health.State.REAUTHORIZATION_REQUIRED
+          || now.toEpochMilli() < conn.nextAttemptAtMillis) {
+        continue;
+      }
+      TokenSet latest;
+      synchronized (conn) {
+        latest = conn.unsaved;
+      }
+      try {
+        if (latest == null) {
+          latest = store.load(conn.id);
+        }
+      } catch (TokenStoreException e) {
+        log.warn("connection {}: keep-alive could not read the store: {}", conn.id, e.getMessage());
+        continue;
+      }
+      Instant at = latest == null ? null : conn.policy.keepAliveAt(latest);
+      if (at != null && !now.isBefore(at.minus(keepAliveJitter(conn, latest)))) {
+        emit(
+            TokenEvent.Type.REFRESH_TOKEN_EXPIRING_SOON,
+            conn,
+            "refresh token expires at " + latest.refreshExpiresAt() + "; renewing it now",
+            null);
+        due.add(conn);
+      }
+    }
+    List<ConnectionId> renewed = Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(keepAliveConcurrency);
+    List<CompletableFuture<?>> running = new ArrayList<>();
+    for (Connection conn : due) {
+      slots.acquireUninterruptibly();
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      running.add(f);
+      Runnable task =
+          () -> {
+            try {
+              awaitRenewal(conn, true, null);
+              renewed.add(conn.id);
+            } catch (TokenBrokerException e) {
+              log.warn("connection {}: keep-alive renewal failed: {}", conn.id, e.getMessage());
+            } finally {
+              slots.release();
+              f.complete(null);
+            }
+          };
+      try {
+        executor.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run();
+      }
+    }
+    CompletableFuture.allOf(running.toArray(new CompletableFuture<?>[0])).join();
+    List<ConnectionId> out = new ArrayList<>(renewed);
+    Collections.sort(out);
+    return out;
+  }
+
+  /** Up to a tenth of the keep-alive window, fixed per connection and refresh token. */
+  private static Duration keepAliveJitter(Connection conn, TokenSet tokens) {
+    Duration window = Objects.requireNonNull(conn.policy.keepAliveBefore());
+    long spread = window.toMillis() / 10;
+    if (spread <= 0) {
+      return Duration.ZERO;
+    }
+    long h = (conn.id.hashCode() * 31L + Objects.hashCode(tokens.refreshToken())) & Long.MAX_VALUE;
+    return Duration.ofMillis(h % spread);
+  }
+
+  private void scheduleKeepAlive(Duration interval) {
+    long millis = interval.toMillis();
+    long firstDelay = ThreadLocalRandom.current().nextLong(Math.max(1, millis / 10));
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            keepAlive();
+          } catch (RuntimeException e) {
+            log.warn("keep-alive pass failed: {}", e.toString());
+          }
+        },
+        firstDelay,
+        millis,
+        TimeUnit.MILLISECONDS);
+  }
+
+  // ------------------------------------------------------------------------------------------
   // The human step
 
   /**
@@ -1166,7 +1276,7 @@ public final class TokenBroker implements AutoCloseable {
     return clock;
   }
 
-  private Connection connection(ConnectionId id) {
+  Connection connection(ConnectionId id) {
     Connection c = connections.get(Objects.requireNonNull(id, "id"));
     if (c == null) {
       throw new ConfigurationException(
@@ -1267,6 +1377,8 @@ public final class TokenBroker implements AutoCloseable {
     private Duration renewalTimeout = Duration.ofSeconds(90);
     private Duration backoffInitial = Duration.ofSeconds(1);
     private Duration backoffMax = Duration.ofMinutes(5);
+    private @Nullable Duration keepAliveInterval;
+    private int keepAliveConcurrency = 4;
     private final Set<String> set = new TreeSet<>();
     private @Nullable ClassLoader classLoader;
 
@@ -1404,6 +1516,22 @@ public final class TokenBroker implements AutoCloseable {
         throw new IllegalArgumentException(
             "backoff max (" + max + ") is below initial (" + initial + ")");
       }
+      return this;
+    }
+
+    /**
+     * Runs a {@linkplain TokenBroker#keepAlive() keep-alive pass} every {@code interval} (real
+     * time) on a background thread, renewing at most {@code concurrency} connections at a time. Off
+     * by default; the CLI's long-running mode turns it on. Every instance may run it.
+     */
+    public Builder keepAlive(Duration interval, int concurrency) {
+      once("keepAlive");
+      this.keepAliveInterval = positive(interval, "keep-alive interval");
+      if (concurrency < 1) {
+        throw new IllegalArgumentException(
+            "keep-alive concurrency must be at least 1, got " + concurrency);
+      }
+      this.keepAliveConcurrency = concurrency;
       return this;
     }
 
