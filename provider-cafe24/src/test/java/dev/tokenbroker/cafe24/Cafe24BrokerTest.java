@@ -343,6 +343,26 @@ class Cafe24BrokerTest {
     assertThat(store.load(mallA)).isEqualTo(seeded);
   }
 
+  @Test
+  void keepAlive_refreshesAnIdleMallWeekly_soItOutlivesThe14DayWindow() {
+    seed();
+    TokenBroker broker = broker();
+
+    fixture.clock.advance(Duration.ofDays(6));
+    assertThat(broker.keepAlive()).isEmpty();
+
+    fixture.clock.advance(Duration.ofDays(1)); // 7 days left of the 14
+    assertThat(broker.keepAlive()).containsExactly(mallA);
+    for (int week = 2; week <= 8; week++) {
+      fixture.clock.advance(Duration.ofDays(7));
+      assertThat(broker.keepAlive()).as("week %s", week).containsExactly(mallA);
+    }
+    assertThat(cafe24.refreshes()).isEqualTo(8);
+    assertThat(cafe24.invalidRefreshAnswers()).isZero();
+    assertThat(cafe24.isRefreshTokenValid(store.load(mallA).refreshToken())).isTrue();
+    assertThat(broker.health(mallA).state()).isEqualTo(Health.State.ACTIVE);
+  }
+
   // ---- the Admin API through the interceptor ----------------------------------------------
 
   @Test
