@@ -138,7 +138,7 @@ class Cafe24BrokerTest {
 
     AuthorizationException e =
         catchThrowableOfType(
-            () -> broker.completeAuthorization(mallA, forged), AuthorizationException.class);
+            AuthorizationException.class, () -> broker.completeAuthorization(mallA, forged));
     assertThat(e).hasMessageContaining("state mismatch");
     assertThat(cafe24.tokenRequests()).isZero();
     assertThat(store.load(mallA)).isNull();
@@ -152,7 +152,7 @@ class Cafe24BrokerTest {
 
     AuthorizationException e =
         catchThrowableOfType(
-            () -> broker.completeAuthorization(mallA, redirected), AuthorizationException.class);
+            AuthorizationException.class, () -> broker.completeAuthorization(mallA, redirected));
     assertThat(e.error()).isEqualTo("access_denied");
     assertThat(cafe24.tokenRequests()).isZero();
   }
@@ -165,7 +165,7 @@ class Cafe24BrokerTest {
 
     TokenEndpointException e =
         catchThrowableOfType(
-            () -> broker.completeAuthorization(mallA, redirected), TokenEndpointException.class);
+            TokenEndpointException.class, () -> broker.completeAuthorization(mallA, redirected));
     assertThat(e.kind()).isEqualTo(TokenEndpointException.Kind.PERMANENT);
     assertThat(e.reason()).isEqualTo(Cafe24Provider.CODE_DEAD);
     assertThat(store.load(mallA)).isNull();
@@ -179,7 +179,7 @@ class Cafe24BrokerTest {
     TokenSet first = broker.completeAuthorization(mallA, redirected);
 
     catchThrowableOfType(
-        () -> broker.completeAuthorization(mallA, redirected), AuthorizationException.class);
+        AuthorizationException.class, () -> broker.completeAuthorization(mallA, redirected));
     assertThat(cafe24.tokenRequests()).isEqualTo(1);
     assertThat(store.load(mallA).sameTokensAs(first)).isTrue();
   }
@@ -259,7 +259,7 @@ class Cafe24BrokerTest {
     cafe24.inject(tokenPath, Fault.dropAfterProcessing());
 
     TokenUnavailableException lost =
-        catchThrowableOfType(() -> broker.accessToken(mallA), TokenUnavailableException.class);
+        catchThrowableOfType(TokenUnavailableException.class, () -> broker.accessToken(mallA));
     assertThat(lost).isNotInstanceOf(ReauthorizationRequiredException.class);
     assertThat(eventTypes()).contains(TokenEvent.Type.ROTATION_OUTCOME_UNKNOWN);
     Health degraded = broker.health(mallA);
@@ -272,7 +272,7 @@ class Cafe24BrokerTest {
     fixture.clock.advance(Duration.ofMinutes(10));
     ReauthorizationRequiredException dead =
         catchThrowableOfType(
-            () -> broker.accessToken(mallA), ReauthorizationRequiredException.class);
+            ReauthorizationRequiredException.class, () -> broker.accessToken(mallA));
     Health health = dead.health();
     assertThat(health.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
     assertThat(health.reason()).isEqualTo("refresh token expired or already used");
@@ -310,7 +310,7 @@ class Cafe24BrokerTest {
     cafe24.inject(tokenPath, fault);
 
     TokenUnavailableException e =
-        catchThrowableOfType(() -> broker.accessToken(mallA), TokenUnavailableException.class);
+        catchThrowableOfType(TokenUnavailableException.class, () -> broker.accessToken(mallA));
     assertThat(e.endpointFailure()).isNotNull();
     assertThat(e.endpointFailure().kind()).isNotEqualTo(TokenEndpointException.Kind.PERMANENT);
     assertThat(broker.health(mallA).state()).isEqualTo(Health.State.DEGRADED);

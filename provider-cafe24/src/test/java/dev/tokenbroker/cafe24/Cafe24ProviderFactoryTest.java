@@ -105,7 +105,7 @@ class Cafe24ProviderFactoryTest {
     }
 
     ConfigurationException e =
-        catchThrowableOfType(() -> fixture.provider(settings), ConfigurationException.class);
+        catchThrowableOfType(ConfigurationException.class, () -> fixture.provider(settings));
     assertThat(e).as("setting %s", key).isNotNull();
     assertThat(e.setting()).isEqualTo(key);
     assertThat(e.getMessage()).contains("cafe24:").contains("'" + key + "'").doesNotContain(SECRET);
@@ -116,7 +116,7 @@ class Cafe24ProviderFactoryTest {
     Map<String, Object> settings = fixture.settings("mall-a");
     settings.put("client_secret", SECRET);
     ConfigurationException e =
-        catchThrowableOfType(() -> fixture.provider(settings), ConfigurationException.class);
+        catchThrowableOfType(ConfigurationException.class, () -> fixture.provider(settings));
     assertThat(e.setting()).isEqualTo("client_secret");
     assertThat(e.getMessage()).doesNotContain(SECRET);
   }

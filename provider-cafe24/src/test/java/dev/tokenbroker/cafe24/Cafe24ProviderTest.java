@@ -200,7 +200,7 @@ class Cafe24ProviderTest {
                 REDIRECT.substring(0, REDIRECT.length() - 1)));
 
     TokenEndpointException e =
-        catchThrowableOfType(() -> noSlash.exchangeCode(code, null), TokenEndpointException.class);
+        catchThrowableOfType(TokenEndpointException.class, () -> noSlash.exchangeCode(code, null));
     assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
     assertThat(e.reason()).startsWith("redirect URI rejected").contains("redirect-uri");
   }
@@ -303,7 +303,7 @@ class Cafe24ProviderTest {
         fixture.provider(with(fixture.settings("mall-a"), "client-secret", wrongSecret));
 
     TokenEndpointException e =
-        catchThrowableOfType(() -> misconfigured.refresh(current), TokenEndpointException.class);
+        catchThrowableOfType(TokenEndpointException.class, () -> misconfigured.refresh(current));
     assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
     assertThat(e.reason())
         .isEqualTo("client secret rejected (Invalid client_secret): check client-secret");
@@ -319,7 +319,7 @@ class Cafe24ProviderTest {
     TokenProvider other =
         fixture.provider(with(fixture.settings("mall-a"), "client-id", "SomeOtherApp"));
     TokenEndpointException e =
-        catchThrowableOfType(() -> other.refresh(current), TokenEndpointException.class);
+        catchThrowableOfType(TokenEndpointException.class, () -> other.refresh(current));
     assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
     assertThat(e.reason()).isEqualTo("client id rejected (Invalid client_id): check client-id");
   }
@@ -556,7 +556,7 @@ class Cafe24ProviderTest {
     TokenSet current = fixture.connected("mall-a");
     TokenEndpointException e =
         catchThrowableOfType(
-            () -> provider.revoke(current, Revocation.TOKENS), TokenEndpointException.class);
+            TokenEndpointException.class, () -> provider.revoke(current, Revocation.TOKENS));
     assertThat(e.kind()).isEqualTo(Kind.TRANSIENT);
   }
 
@@ -634,7 +634,7 @@ class Cafe24ProviderTest {
     // mall-a's refresh token means nothing to mall-b
     TokenSet crossed = a.toBuilder().build();
     assertThat(
-            catchThrowableOfType(() -> mallB.refresh(crossed), TokenEndpointException.class)
+            catchThrowableOfType(TokenEndpointException.class, () -> mallB.refresh(crossed))
                 .reason())
         .isEqualTo(Cafe24Provider.REFRESH_TOKEN_DEAD);
   }
@@ -671,12 +671,12 @@ class Cafe24ProviderTest {
 
   private TokenEndpointException exchangeFailure(String code) {
     return catchThrowableOfType(
-        () -> provider.exchangeCode(code, null), TokenEndpointException.class);
+        TokenEndpointException.class, () -> provider.exchangeCode(code, null));
   }
 
   private TokenEndpointException refreshFailure(TokenSet current) {
     TokenEndpointException e =
-        catchThrowableOfType(() -> provider.refresh(current), TokenEndpointException.class);
+        catchThrowableOfType(TokenEndpointException.class, () -> provider.refresh(current));
     assertThat(e).as("refresh should have failed").isNotNull();
     assertThat(e.provider()).isEqualTo("cafe24");
     return e;
