@@ -16,10 +16,11 @@ public final class Secrets {
   /** What stands in for a removed secret. */
   public static final String REDACTED = "<redacted>";
 
-  // JSON string members whose name says they hold something secret.
+  // JSON string members whose name says they hold something secret. Error and status codes
+  // (Kakao's "error_code": "KOE322") are diagnostics, not secrets, and are kept.
   private static final Pattern JSON_SECRET_MEMBER =
       Pattern.compile(
-          "(\"[A-Za-z_]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z_]*\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"",
+          "(\"(?!(?:error|result|status)_?code\")[A-Za-z_]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z_]*\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"",
           Pattern.CASE_INSENSITIVE);
   // form or query members with such names (refresh_token=…, client_secret=…).
   private static final Pattern FORM_SECRET_MEMBER =

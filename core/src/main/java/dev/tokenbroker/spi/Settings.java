@@ -187,8 +187,8 @@ public final class Settings {
   }
 
   /**
-   * A base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators).
-   * Trailing slashes are removed.
+   * A base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators). The
+   * root path prints as {@code /}; providers append their paths with {@link HttpUrl#newBuilder()}.
    */
   public HttpUrl url(String key, String defaultValue) {
     String v = optional(key, defaultValue);

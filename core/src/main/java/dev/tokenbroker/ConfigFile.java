@@ -1,0 +1,294 @@
+package dev.tokenbroker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads a broker configuration file: YAML ({@code .yaml}/{@code .yml}) or Java properties.
+ *
+ * <pre>
+ * store:                      # optional; default in memory
+ *   type: file
+ *   path: /var/lib/tokenbroker
+ * apps:                       # optional: settings shared by many connections
+ *   my-cafe24-app:
+ *     provider: cafe24
+ *     client-id: ${CAFE24_CLIENT_ID}
+ *     client-secret: ${CAFE24_CLIENT_SECRET}
+ * connections:
+ *   cafe24:mall-a: { app: my-cafe24-app, mall-id: mall-a }
+ * </pre>
+ *
+ * In properties files the same keys are flattened ({@code connections.cafe24\:mall-a.mall-id}; the
+ * colon must be escaped there), lists are comma-separated. Every text value may use {@code
+ * ${ENV_VAR}} or {@code ${ENV_VAR:-default}}, so secrets stay out of files; {@code $$} is a literal
+ * dollar. An unset variable without a default is an error naming the connection and setting.
+ */
+final class ConfigFile {
+  private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
+
+  private final Map<ConnectionId, Map<String, Object>> connections;
+  private final @Nullable Map<String, Object> store;
+
+  private ConfigFile(
+      Map<ConnectionId, Map<String, Object>> connections, @Nullable Map<String, Object> store) {
+    this.connections = connections;
+    this.store = store;
+  }
+
+  Map<ConnectionId, Map<String, Object>> connections() {
+    return connections;
+  }
+
+  @Nullable Map<String, Object> store() {
+    return store;
+  }
+
+  static ConfigFile load(Path file, Map<String, String> env) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    Map<String, Object> tree;
+    try {
+      if (name.endsWith(".properties")) {
+        tree = readProperties(file);
+      } else if (name.endsWith(".yaml") || name.endsWith(".yml")) {
+        tree = readYaml(file);
+      } else {
+        throw new ConfigurationException(
+            null, null, "configuration file " + file + " must end in .yaml, .yml or .properties");
+      }
+    } catch (IOException e) {
+      throw new ConfigurationException(
+          null, null, "cannot read configuration file " + file + ": " + e.getMessage(), e);
+    }
+    for (String key : tree.keySet()) {
+      if (!TOP_LEVEL.contains(key)) {
+        throw new ConfigurationException(
+            null, key, "unknown top-level section in " + file + "; expected one of " + TOP_LEVEL);
+      }
+    }
+    Map<String, Map<String, Object>> apps = sections(tree.get("apps"), "apps");
+    Map<String, Map<String, Object>> raw = sections(tree.get("connections"), "connections");
+    Map<ConnectionId, Map<String, Object>> connections = new LinkedHashMap<>();
+    for (Map.Entry<String, Map<String, Object>> e : raw.entrySet()) {
+      ConnectionId id;
+      try {
+        id = ConnectionId.parse(e.getKey());
+      } catch (IllegalArgumentException ex) {
+        throw new ConfigurationException(null, "connections", ex.getMessage(), ex);
+      }
+      Map<String, Object> settings = new LinkedHashMap<>();
+      Object appName = e.getValue().get("app");
+      if (appName != null) {
+        Map<String, Object> app = apps.get(appName.toString());
+        if (app == null) {
+          throw new ConfigurationException(
+              id,
+              "app",
+              "no app named '" + appName + "' in the apps section; apps: " + apps.keySet());
+        }
+        settings.putAll(app);
+      }
+      settings.putAll(e.getValue());
+      connections.put(id, substitute(id, settings, env));
+    }
+    Map<String, Object> store = null;
+    Object storeTree = tree.get("store");
+    if (storeTree != null) {
+      if (!(storeTree instanceof Map)) {
+        throw new ConfigurationException(
+            null, "store", "must be a section with a type and its settings");
+      }
+      store = substitute(null, castMap(storeTree), env);
+    }
+    return new ConfigFile(connections, store);
+  }
+
+  private static Map<String, Object> readYaml(Path file) throws IOException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    JsonNode root;
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      root = yaml.readTree(r);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage(),
+          null);
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return new LinkedHashMap<>();
+    }
+    if (!root.isObject()) {
+      throw new ConfigurationException(
+          null, null, "configuration file " + file + " must be a YAML mapping");
+    }
+    return castMap(toPlain(root));
+  }
+
+  private static Object toPlain(JsonNode n) {
+    if (n.isObject()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getValue().isNull()) {
+          m.put(e.getKey(), toPlain(e.getValue()));
+        }
+      }
+      return m;
+    }
+    if (n.isArray()) {
+      List<Object> l = new ArrayList<>();
+      n.forEach(x -> l.add(toPlain(x)));
+      return l;
+    }
+    return n.asText();
+  }
+
+  private static Map<String, Object> readProperties(Path file) throws IOException {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    }
+    Map<String, Object> tree = new LinkedHashMap<>();
+    for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+      String value = p.getProperty(key);
+      int firstDot = key.indexOf('.');
+      if (firstDot < 0) {
+        throw new ConfigurationException(
+            null,
+            key,
+            "expected store.<setting>, apps.<app>.<setting> or connections.<id>.<setting>");
+      }
+      String section = key.substring(0, firstDot);
+      String rest = key.substring(firstDot + 1);
+      Map<String, Object> sectionMap =
+          castMap(tree.computeIfAbsent(section, k -> new LinkedHashMap<String, Object>()));
+      if (section.equals("store")) {
+        sectionMap.put(rest, value);
+      } else {
+        int lastDot = rest.lastIndexOf('.');
+        if (lastDot <= 0) {
+          throw new ConfigurationException(null, key, "expected " + section + ".<name>.<setting>");
+        }
+        castMap(
+                sectionMap.computeIfAbsent(
+                    rest.substring(0, lastDot), k -> new LinkedHashMap<String, Object>()))
+            .put(rest.substring(lastDot + 1), value);
+      }
+    }
+    return tree;
+  }
+
+  private static Map<String, Map<String, Object>> sections(@Nullable Object tree, String name) {
+    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+    if (tree == null) {
+      return out;
+    }
+    if (!(tree instanceof Map)) {
+      throw new ConfigurationException(null, name, "must be a section of named entries");
+    }
+    Map<String, Object> entries = castMap(tree);
+    for (Map.Entry<String, Object> e : entries.entrySet()) {
+      if (!(e.getValue() instanceof Map)) {
+        throw new ConfigurationException(
+            null, name + "." + e.getKey(), "must be a section of settings");
+      }
+      out.put(e.getKey(), castMap(e.getValue()));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> substitute(
+      @Nullable ConnectionId id, Map<String, Object> settings, Map<String, String> env) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : settings.entrySet()) {
+      out.put(e.getKey(), substituteValue(id, e.getKey(), e.getValue(), env));
+    }
+    return out;
+  }
+
+  private static Object substituteValue(
+      @Nullable ConnectionId id, String setting, Object value, Map<String, String> env) {
+    if (value instanceof List) {
+      List<Object> out = new ArrayList<>();
+      for (Object o : (List<?>) value) {
+        out.add(substituteValue(id, setting, o, env));
+      }
+      return out;
+    }
+    if (value instanceof Map) {
+      throw new ConfigurationException(id, setting, "must be a value or a list, not a section");
+    }
+    return expand(id, setting, value.toString(), env);
+  }
+
+  /** Expands {@code ${VAR}}, {@code ${VAR:-default}} and {@code $$}. */
+  static String expand(
+      @Nullable ConnectionId id, String setting, String text, Map<String, String> env) {
+    if (text.indexOf('$') < 0) {
+      return text;
+    }
+    StringBuilder b = new StringBuilder(text.length());
+    int i = 0;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (c == '$' && i + 1 < text.length() && text.charAt(i + 1) == '$') {
+        b.append('$');
+        i += 2;
+      } else if (c == '$' && i + 1 < text.length() && text.charAt(i + 1) == '{') {
+        int end = text.indexOf('}', i + 2);
+        if (end < 0) {
+          throw new ConfigurationException(id, setting, "unterminated ${ in value");
+        }
+        String expr = text.substring(i + 2, end);
+        String var = expr;
+        String fallback = null;
+        int dash = expr.indexOf(":-");
+        if (dash >= 0) {
+          var = expr.substring(0, dash);
+          fallback = expr.substring(dash + 2);
+        }
+        if (!var.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+          throw new ConfigurationException(
+              id, setting, "'${" + var + "}' is not a valid environment variable name");
+        }
+        String v = env.get(var);
+        if (v == null || v.isEmpty()) {
+          if (fallback == null) {
+            throw new ConfigurationException(
+                id,
+                setting,
+                "environment variable " + var + " is not set (referenced as ${" + var + "})");
+          }
+          v = fallback;
+        }
+        b.append(v);
+        i = end + 1;
+      } else {
+        b.append(c);
+        i++;
+      }
+    }
+    return b.toString();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <K, V> Map<K, V> castMap(Object o) {
+    return (Map<K, V>) o;
+  }
+}

@@ -1,0 +1,91 @@
+package dev.tokenbroker.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Runs every example, and keeps the README's snippets identical to the examples' code. */
+class ExamplesTest {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+  @Test
+  void quickStart_runsAgainstTheEmulator() {
+    assertThatCode(() -> QuickStart.main(new String[0])).doesNotThrowAnyException();
+  }
+
+  @Test
+  void everyReadmeSnippet_isTheExamplesCodeVerbatim() throws IOException {
+    List<Path> readmes = new ArrayList<>();
+    try (Stream<Path> s = Files.walk(ROOT, 2)) {
+      s.filter(p -> p.getFileName().toString().equals("README.md"))
+          .filter(p -> !p.toString().contains("/target/"))
+          .forEach(readmes::add);
+    }
+    int checked = 0;
+    Pattern marker =
+        Pattern.compile("<!-- snippet:([a-z0-9-]+) -->\\s*```java\\n(.*?)```", Pattern.DOTALL);
+    for (Path readme : readmes) {
+      Matcher m = marker.matcher(Files.readString(readme, StandardCharsets.UTF_8));
+      while (m.find()) {
+        assertThat(m.group(2))
+            .as(
+                "snippet %s in %s must equal the example's code (run examples/sync-snippets.sh)",
+                m.group(1), readme)
+            .isEqualTo(snippet(m.group(1)));
+        checked++;
+      }
+    }
+    assertThat(checked).as("README snippets found").isPositive();
+  }
+
+  /** The lines between {@code // snippet:NAME:start} and {@code :end}, de-indented. */
+  static String snippet(String name) throws IOException {
+    Path dir = ROOT.resolve("examples/src/main/java/dev/tokenbroker/examples");
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        int start = lines.indexOf(indentOf(lines, "// snippet:" + name + ":start"));
+        if (start < 0) {
+          continue;
+        }
+        int end = lines.indexOf(indentOf(lines, "// snippet:" + name + ":end"));
+        List<String> body = lines.subList(start + 1, end);
+        int indent =
+            body.stream().filter(l -> !l.isBlank()).mapToInt(ExamplesTest::leading).min().orElse(0);
+        StringBuilder b = new StringBuilder();
+        for (String l : body) {
+          b.append(l.isBlank() ? "" : l.substring(indent)).append('\n');
+        }
+        return b.toString();
+      }
+    }
+    throw new AssertionError("no example has snippet " + name);
+  }
+
+  private static String indentOf(List<String> lines, String text) {
+    for (String l : lines) {
+      if (l.trim().equals(text)) {
+        return l;
+      }
+    }
+    return text;
+  }
+
+  private static int leading(String s) {
+    int i = 0;
+    while (i < s.length() && s.charAt(i) == ' ') {
+      i++;
+    }
+    return i;
+  }
+}

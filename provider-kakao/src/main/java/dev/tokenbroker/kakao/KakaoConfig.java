@@ -1,0 +1,135 @@
+package dev.tokenbroker.kakao;
+
+import dev.tokenbroker.spi.Settings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import okhttp3.HttpUrl;
+import org.jspecify.annotations.Nullable;
+
+/** One Kakao connection's settings, checked. Immutable; {@code toString} hides the secret. */
+final class KakaoConfig {
+  static final String CLIENT_ID = "client-id";
+  static final String CLIENT_SECRET = "client-secret";
+  static final String REDIRECT_URI = "redirect-uri";
+  static final String SCOPES = "scopes";
+  static final String APP_ID = "app-id";
+  static final String AUTH_BASE_URL = "auth-base-url";
+  static final String API_BASE_URL = "api-base-url";
+  static final String PKCE = "pkce";
+  static final String VALIDATE_ON_LOAD = "validate-on-load";
+  static final String RENEW_BEFORE = "renew-before";
+  static final String KEEP_ALIVE_BEFORE = "keep-alive-before";
+
+  static final Set<String> KNOWN =
+      Set.of(
+          CLIENT_ID,
+          CLIENT_SECRET,
+          REDIRECT_URI,
+          SCOPES,
+          APP_ID,
+          AUTH_BASE_URL,
+          API_BASE_URL,
+          PKCE,
+          VALIDATE_ON_LOAD,
+          RENEW_BEFORE,
+          KEEP_ALIVE_BEFORE);
+
+  static final String DEFAULT_AUTH_BASE_URL = "https://kauth.kakao.com";
+  static final String DEFAULT_API_BASE_URL = "https://kapi.kakao.com";
+  static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(5);
+
+  /**
+   * Three weeks before the refresh token expires: well inside Kakao's "less than about one month
+   * left" rotation window whichever month is meant, so the keep-alive refresh always rotates, and
+   * still three weeks to ride out an outage.
+   */
+  static final Duration DEFAULT_KEEP_ALIVE_BEFORE = Duration.ofDays(21);
+
+  /** Longer than this and a refresh may not rotate: Kakao rotates only in the last month. */
+  static final Duration MAX_KEEP_ALIVE_BEFORE = Duration.ofDays(28);
+
+  final String clientId;
+  final @Nullable String clientSecret;
+  final String redirectUri;
+  final List<String> scopes;
+  final @Nullable Long appId;
+  final HttpUrl authBase;
+  final HttpUrl apiBase;
+  final boolean pkce;
+  final boolean validateOnLoad;
+  final Duration renewBefore;
+  final Duration keepAliveBefore;
+
+  private KakaoConfig(Settings s) {
+    s.rejectUnknown(KNOWN);
+    clientId = s.require(CLIENT_ID);
+    if (clientId.chars().anyMatch(Character::isWhitespace)) {
+      throw s.invalid(CLIENT_ID, "must be the app's REST API key, without white space");
+    }
+    clientSecret = s.optional(CLIENT_SECRET);
+    redirectUri = s.require(REDIRECT_URI);
+    HttpUrl redirect = HttpUrl.parse(redirectUri);
+    if (redirect == null) {
+      throw s.invalid(REDIRECT_URI, "must be an absolute http(s) URL registered for the app");
+    }
+    scopes = s.list(SCOPES);
+    for (String scope : scopes) {
+      if (scope.chars().anyMatch(Character::isWhitespace)) {
+        throw s.invalid(SCOPES, "must list one consent item per entry, without white space");
+      }
+    }
+    String app = s.optional(APP_ID);
+    if (app == null) {
+      appId = null;
+    } else {
+      try {
+        appId = Long.parseLong(app);
+      } catch (NumberFormatException e) {
+        throw s.invalid(APP_ID, "must be the app's numeric ID from the Kakao Developers console");
+      }
+      if (appId <= 0) {
+        throw s.invalid(APP_ID, "must be the app's numeric ID from the Kakao Developers console");
+      }
+    }
+    authBase = s.url(AUTH_BASE_URL, DEFAULT_AUTH_BASE_URL);
+    apiBase = s.url(API_BASE_URL, DEFAULT_API_BASE_URL);
+    pkce = s.bool(PKCE, true);
+    validateOnLoad = s.bool(VALIDATE_ON_LOAD, false);
+    if (validateOnLoad && appId == null) {
+      throw s.invalid(
+          APP_ID,
+          "is required when validate-on-load is true: it is what a loaded token is checked against");
+    }
+    renewBefore = s.duration(RENEW_BEFORE, DEFAULT_RENEW_BEFORE);
+    if (renewBefore.isZero()) {
+      throw s.invalid(RENEW_BEFORE, "must be positive");
+    }
+    keepAliveBefore = s.duration(KEEP_ALIVE_BEFORE, DEFAULT_KEEP_ALIVE_BEFORE);
+    if (keepAliveBefore.isZero() || keepAliveBefore.compareTo(MAX_KEEP_ALIVE_BEFORE) > 0) {
+      throw s.invalid(
+          KEEP_ALIVE_BEFORE,
+          "must be positive and at most 28d: Kakao hands out a new refresh token only in the"
+              + " refresh token's last month");
+    }
+  }
+
+  static KakaoConfig from(Settings settings) {
+    return new KakaoConfig(settings);
+  }
+
+  @Override
+  public String toString() {
+    return "KakaoConfig{clientId="
+        + clientId
+        + ", clientSecret="
+        + (clientSecret == null ? "none" : "set")
+        + ", scopes="
+        + scopes
+        + ", appId="
+        + appId
+        + ", pkce="
+        + pkce
+        + '}';
+  }
+}

@@ -1,0 +1,388 @@
+package dev.tokenbroker.kakao;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbroker.ApiVerdict;
+import dev.tokenbroker.GrantType;
+import dev.tokenbroker.RenewalPolicy;
+import dev.tokenbroker.Revocation;
+import dev.tokenbroker.TokenEndpointException;
+import dev.tokenbroker.TokenEndpointException.Kind;
+import dev.tokenbroker.TokenProvider;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.TokenHttp;
+import dev.tokenbroker.spi.TokenResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Kakao Login for one connection. Stateless apart from its configuration; thread-safe.
+ *
+ * <p>Token requests carry the credentials in the form body (Kakao takes no Basic header). A refresh
+ * answers without a refresh token until the stored one has less than about a month left: the stored
+ * refresh token, its expiry and the scopes are then kept.
+ */
+final class KakaoTokenProvider implements TokenProvider {
+  /** Kakao's access tokens live 6 h (REST) or 12 h (native); a week means a broken answer. */
+  static final Duration MAX_ACCESS_LIFETIME = Duration.ofDays(7);
+
+  /** Kakao's refresh tokens live about 2 months; a year means a broken answer. */
+  static final Duration MAX_REFRESH_LIFETIME = Duration.ofDays(366);
+
+  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
+
+  /** Token info may shorten a stored expiry, but not over clock noise. */
+  private static final Duration EXPIRY_TOLERANCE = Duration.ofMinutes(1);
+
+  private static final MediaType FORM =
+      MediaType.get("application/x-www-form-urlencoded;charset=utf-8");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_PEEK_BYTES = 16 * 1024;
+
+  private final KakaoConfig config;
+  private final TokenHttp http;
+  private final RenewalPolicy renewalPolicy;
+  private final HttpUrl tokenUrl;
+
+  KakaoTokenProvider(KakaoConfig config, ProviderContext context) {
+    this.config = config;
+    this.http = context.tokenHttp(KakaoProviderFactory.NAME);
+    Duration skew =
+        EXPIRY_SKEW.compareTo(config.renewBefore) > 0 ? config.renewBefore : EXPIRY_SKEW;
+    this.renewalPolicy =
+        RenewalPolicy.of(config.renewBefore, skew).withKeepAliveBefore(config.keepAliveBefore);
+    this.tokenUrl = config.authBase.newBuilder().addPathSegments("oauth/token").build();
+  }
+
+  @Override
+  public String name() {
+    return KakaoProviderFactory.NAME;
+  }
+
+  @Override
+  public GrantType grantType() {
+    return GrantType.AUTHORIZATION_CODE;
+  }
+
+  @Override
+  public RenewalPolicy renewalPolicy() {
+    return renewalPolicy;
+  }
+
+  @Override
+  public boolean usesPkce() {
+    return config.pkce;
+  }
+
+  @Override
+  public boolean validatesOnLoad() {
+    return config.validateOnLoad;
+  }
+
+  @Override
+  public URI authorizationUrl(String state, @Nullable String codeChallenge) {
+    if (config.pkce && codeChallenge == null) {
+      throw new IllegalArgumentException(
+          "PKCE is on for this connection: a code challenge is required");
+    }
+    HttpUrl.Builder url =
+        config
+            .authBase
+            .newBuilder()
+            .addPathSegments("oauth/authorize")
+            .addQueryParameter("response_type", "code")
+            .addQueryParameter("client_id", config.clientId)
+            .addQueryParameter("redirect_uri", config.redirectUri)
+            .addQueryParameter("state", state);
+    if (!config.scopes.isEmpty()) {
+      // Kakao joins scopes with commas in the authorize URL (and with spaces in token responses).
+      url.addQueryParameter("scope", String.join(",", config.scopes));
+    }
+    if (config.pkce) {
+      url.addQueryParameter("code_challenge", codeChallenge);
+      url.addQueryParameter("code_challenge_method", "S256");
+    }
+    return url.build().uri();
+  }
+
+  @Override
+  public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
+    if (config.pkce && codeVerifier == null) {
+      throw new IllegalArgumentException(
+          "PKCE is on for this connection: a code verifier is required");
+    }
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "authorization_code");
+    form.put("client_id", config.clientId);
+    form.put("redirect_uri", config.redirectUri);
+    form.put("code", code);
+    putSecret(form);
+    if (config.pkce) {
+      form.put("code_verifier", codeVerifier);
+    }
+    TokenResponse r =
+        http.send(post(tokenUrl, form), false, code, codeVerifier, config.clientSecret);
+    if (!r.isSuccessful()) {
+      throw KakaoErrors.token(r, false);
+    }
+    return tokenSet(r, null);
+  }
+
+  @Override
+  public TokenSet refresh(TokenSet current) {
+    String refreshToken = current.refreshToken();
+    if (refreshToken == null) {
+      throw TokenEndpointException.builder(name())
+          .kind(Kind.PERMANENT)
+          .reason("no refresh token stored: the user must log in again")
+          .build();
+    }
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "refresh_token");
+    form.put("client_id", config.clientId);
+    form.put("refresh_token", refreshToken);
+    putSecret(form);
+    TokenResponse r = http.send(post(tokenUrl, form), true, refreshToken, config.clientSecret);
+    if (!r.isSuccessful()) {
+      throw KakaoErrors.token(r, true);
+    }
+    return tokenSet(r, current);
+  }
+
+  /**
+   * Reads a token response. {@code current} is the set being refreshed, or null for a code
+   * exchange; what the answer leaves out is taken from it.
+   */
+  private TokenSet tokenSet(TokenResponse r, @Nullable TokenSet current) {
+    String accessToken = r.requireText("access_token");
+    Duration lifetime = r.requireLifetime("expires_in", MAX_ACCESS_LIFETIME);
+    String tokenType = r.text("token_type");
+    // Kakao sends "bearer" in lower case; the TokenSet builder normalizes it.
+    if (tokenType != null && !tokenType.equalsIgnoreCase("bearer")) {
+      throw r.malformed("token_type '" + tokenType + "' is not bearer");
+    }
+    Instant issuedAt = r.receivedAt();
+    TokenSet.Builder b =
+        (current == null ? TokenSet.builder() : current.toBuilder())
+            .accessToken(accessToken)
+            .tokenType("Bearer")
+            .issuedAt(issuedAt)
+            .expiresAt(issuedAt.plus(lifetime));
+    String refreshToken = r.text("refresh_token");
+    if (refreshToken != null) {
+      // A new refresh token: the old one is dead at Kakao from now on.
+      Duration refreshLife = r.requireLifetime("refresh_token_expires_in", MAX_REFRESH_LIFETIME);
+      b.refreshToken(refreshToken).refreshExpiresAt(issuedAt.plus(refreshLife));
+    } else if (current == null) {
+      throw r.malformed("no 'refresh_token' in the code exchange response");
+    }
+    // else: Kakao omits the refresh token until its last month; the builder kept the stored one
+    // and its expiry.
+    String scope = r.text("scope");
+    if (scope != null) {
+      b.scopes(splitScopes(scope));
+    }
+    // An id_token (OpenID Connect) is ignored: this library keeps API access alive, not sign-in.
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw r.malformed(e.getMessage());
+    }
+  }
+
+  @Override
+  public TokenSet validate(TokenSet current) {
+    HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/access_token_info").build();
+    Request request =
+        new Request.Builder()
+            .url(url)
+            .get()
+            .header("Authorization", "Bearer " + current.accessToken())
+            .header("Accept", "application/json")
+            .build();
+    TokenResponse r = http.send(request, false, current.accessToken());
+    if (!r.isSuccessful()) {
+      throw KakaoErrors.api(r, "token info");
+    }
+    long userId = r.requireNumber("id");
+    long appId = r.requireNumber("app_id");
+    if (config.appId != null && appId != config.appId) {
+      throw r.failure()
+          .kind(Kind.PERMANENT)
+          .reason(
+              "token was issued for another app (app_id "
+                  + appId
+                  + ", this connection's app-id is "
+                  + config.appId
+                  + ")")
+          .build();
+    }
+    TokenSet.Builder b =
+        current.toBuilder()
+            .extra(KakaoProviderFactory.USER_ID, Long.toString(userId))
+            .extra(KakaoProviderFactory.APP_ID, Long.toString(appId));
+    Long remaining = r.number("expires_in");
+    if (remaining != null && remaining > 0) {
+      // Trust Kakao over a stored expiry that is later than what Kakao says (a copied token set).
+      Instant reported = r.receivedAt().plusSeconds(remaining);
+      if (reported.plus(EXPIRY_TOLERANCE).isBefore(current.expiresAt())
+          && reported.isAfter(current.issuedAt())) {
+        b.expiresAt(reported);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Logs out ({@link Revocation#TOKENS}) or unlinks ({@link Revocation#UNLINK}) the user with the
+   * access token. Both end every token of the user for the app. If Kakao no longer accepts the
+   * access token (expired), the refresh token may still be alive: it is renewed once and the call
+   * repeated with the new access token, which ends the renewed set too, so it is not returned.
+   */
+  @Override
+  public void revoke(TokenSet current, Revocation revocation) {
+    boolean unlink = revocation == Revocation.UNLINK;
+    String what = unlink ? "unlink" : "logout";
+    TokenResponse r = revokeCall(what, current.accessToken());
+    if (isRejection(r) && current.refreshToken() != null) {
+      TokenSet renewed;
+      try {
+        renewed = refresh(current);
+      } catch (TokenEndpointException e) {
+        if (e.kind() == Kind.PERMANENT && !unlink) {
+          return; // neither token is accepted any more: there is nothing left to log out
+        }
+        throw e;
+      }
+      r = revokeCall(what, renewed.accessToken());
+    }
+    if (r.isSuccessful()) {
+      return;
+    }
+    if (!unlink && isRejection(r)) {
+      return; // no refresh token to try and the access token is already dead
+    }
+    Integer code = KakaoErrors.kapiCode(r.json());
+    if (unlink && code != null && code == -101) {
+      return; // already unlinked
+    }
+    throw KakaoErrors.api(r, what);
+  }
+
+  private TokenResponse revokeCall(String what, String accessToken) {
+    HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/" + what).build();
+    Request request =
+        new Request.Builder()
+            .url(url)
+            .post(RequestBody.create(new byte[0], FORM))
+            .header("Authorization", "Bearer " + accessToken)
+            .header("Accept", "application/json")
+            .build();
+    return http.send(request, false, accessToken);
+  }
+
+  /** Kakao's answer for an access token it does not accept (a JSON 401 or code -401). */
+  private static boolean isRejection(TokenResponse r) {
+    return !r.isSuccessful()
+        && r.json() != null
+        && KakaoErrors.isTokenRejected(r.status(), KakaoErrors.kapiCode(r.json()));
+  }
+
+  @Override
+  public ApiVerdict classifyApiResponse(Response response) {
+    JsonNode json = peekJson(response);
+    Integer code = KakaoErrors.kapiCode(json);
+    if (KakaoErrors.isTokenRejected(response.code(), code)) {
+      return ApiVerdict.tokenRejected();
+    }
+    if (code == null) {
+      return ApiVerdict.ok();
+    }
+    if (code == -101) {
+      return ApiVerdict.connectionDead(KakaoErrors.NOT_LINKED, "-101");
+    }
+    if (code == -402) {
+      List<String> required = new ArrayList<>();
+      JsonNode scopes = json == null ? null : json.get("required_scopes");
+      if (scopes != null && scopes.isArray()) {
+        scopes.forEach(s -> required.add(s.asText()));
+      }
+      // A consent this connection is configured to hold is missing: the user declined or withdrew
+      // it, and only a new authorization brings it back. A scope outside the configuration is the
+      // calling code's business: the connection works for everything it was set up for.
+      if (!required.isEmpty() && config.scopes.containsAll(required)) {
+        return ApiVerdict.connectionDead(
+            "consent missing for " + required + ": the user must authorize again", "-402");
+      }
+    }
+    // -10 (quota), -9798 (maintenance), 5xx and the rest: not about the token.
+    return ApiVerdict.ok();
+  }
+
+  private void putSecret(Map<String, String> form) {
+    if (config.clientSecret != null) {
+      form.put("client_secret", config.clientSecret);
+    }
+  }
+
+  private static Request post(HttpUrl url, Map<String, String> form) {
+    StringBuilder body = new StringBuilder();
+    for (Map.Entry<String, String> e : form.entrySet()) {
+      if (body.length() > 0) {
+        body.append('&');
+      }
+      body.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+          .append('=')
+          .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
+    }
+    return new Request.Builder()
+        .url(url)
+        .post(RequestBody.create(body.toString().getBytes(StandardCharsets.UTF_8), FORM))
+        .header("Accept", "application/json")
+        .build();
+  }
+
+  private static List<String> splitScopes(String scope) {
+    List<String> out = new ArrayList<>();
+    // Kakao separates granted scopes with spaces; commas are tolerated as well.
+    for (String s : scope.split("[\\s,]+")) {
+      if (!s.isEmpty()) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private static @Nullable JsonNode peekJson(Response response) {
+    try {
+      String text = response.peekBody(MAX_PEEK_BYTES).string().trim();
+      if (!text.startsWith("{")) {
+        return null;
+      }
+      JsonNode node = JSON.readTree(text);
+      return node != null && node.isObject() ? node : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "KakaoTokenProvider{" + config + '}';
+  }
+}

@@ -1,0 +1,307 @@
+package dev.tokenbroker.naver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbroker.ApiVerdict;
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.GrantType;
+import dev.tokenbroker.RenewalPolicy;
+import dev.tokenbroker.TokenEndpointException;
+import dev.tokenbroker.TokenEndpointException.Kind;
+import dev.tokenbroker.TokenProvider;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.TokenHttp;
+import dev.tokenbroker.spi.TokenResponse;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import okhttp3.FormBody;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Naver Commerce client credentials for one connection: sign {@code client_id_timestamp} with the
+ * secret, POST it, get a 3-hour token. No refresh token, nothing to revoke.
+ *
+ * <p>Thread-safe. The only mutable state is the learned offset between this machine's clock and
+ * Naver's, kept in an atomic and written only after the server rejected a timestamp.
+ */
+final class NaverTokenProvider implements TokenProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(NaverTokenProvider.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Anything longer is not a Naver token lifetime (3 hours), it is a broken answer. */
+  private static final Duration MAX_LIFETIME = Duration.ofDays(1);
+
+  private static final int MAX_PEEKED_ERROR_BYTES = 16 * 1024;
+
+  /** The {@code type} form field. */
+  enum Type {
+    /** The application's own store. */
+    SELF,
+    /** A seller related to the application (solution vendors); needs {@code account_id}. */
+    SELLER
+  }
+
+  private final ConnectionId connection;
+  private final Clock clock;
+  private final TokenHttp http;
+  private final String clientId;
+  private final String secret;
+  private final Type type;
+  private final @Nullable String accountId;
+  private final HttpUrl tokenUrl;
+  private final RenewalPolicy policy;
+  private final long marginMillis;
+
+  /** Naver's clock minus ours, learned from a {@code Date} header when a timestamp was refused. */
+  private final AtomicLong clockOffsetMillis = new AtomicLong();
+
+  NaverTokenProvider(
+      ProviderContext context,
+      String clientId,
+      String secret,
+      Type type,
+      @Nullable String accountId,
+      HttpUrl tokenUrl,
+      RenewalPolicy policy,
+      Duration timestampMargin) {
+    this.connection = context.connection();
+    this.clock = context.clock();
+    this.http = context.tokenHttp(NaverProviderFactory.NAME);
+    this.clientId = clientId;
+    this.secret = secret;
+    this.type = type;
+    this.accountId = accountId;
+    this.tokenUrl = tokenUrl;
+    this.policy = policy;
+    this.marginMillis = timestampMargin.toMillis();
+  }
+
+  @Override
+  public String name() {
+    return NaverProviderFactory.NAME;
+  }
+
+  @Override
+  public GrantType grantType() {
+    return GrantType.CLIENT_CREDENTIALS;
+  }
+
+  /**
+   * Renew inside the last 30 minutes only (25 minutes before expiry by default): before that Naver
+   * answers with the same token.
+   */
+  @Override
+  public RenewalPolicy renewalPolicy() {
+    return policy;
+  }
+
+  /**
+   * Signs and requests a token. If Naver refuses the request for its timestamp, learns the offset
+   * of Naver's clock from the answer's {@code Date} header and tries once more; the offset is kept
+   * for later requests.
+   */
+  @Override
+  public TokenSet obtain(@Nullable TokenSet current) {
+    Attempt first = request();
+    TokenResponse r = first.response;
+    if (r.isSuccessful()) {
+      return parse(r, current);
+    }
+    if (!NaverErrors.isTimestampRejection(r)) {
+      throw NaverErrors.classify(r, first.secrets);
+    }
+    Long serverMillis = serverMillis(r);
+    if (serverMillis == null) {
+      throw NaverErrors.classify(r, first.secrets).toBuilder()
+          .kind(Kind.TRANSIENT)
+          .reason(
+              "Naver rejected the request timestamp and sent no usable Date header to correct it"
+                  + " with; check this machine's clock (NTP)")
+          .build();
+    }
+    long offset = serverMillis - r.receivedAt().toEpochMilli();
+    long previous = clockOffsetMillis.getAndSet(offset);
+    LOG.warn(
+        "{}: Naver rejected the request timestamp; its clock is {} ms ahead of ours (was {} ms),"
+            + " retrying once with a corrected timestamp",
+        connection,
+        offset,
+        previous);
+
+    Attempt second = request();
+    TokenResponse r2 = second.response;
+    if (r2.isSuccessful()) {
+      return parse(r2, current);
+    }
+    TokenEndpointException e = NaverErrors.classify(r2, second.secrets);
+    if (NaverErrors.isTimestampRejection(r2) && !NaverErrors.isSignatureRejection(r2)) {
+      // Clocks settle (NTP), so this may pass later: back off rather than give up for good.
+      throw e.toBuilder()
+          .kind(Kind.TRANSIENT)
+          .reason(
+              "Naver rejected the request timestamp again after correcting for its clock (offset "
+                  + offset
+                  + " ms); check this machine's clock (NTP)")
+          .build();
+    }
+    throw e;
+  }
+
+  /**
+   * 401 ({@code GW.AUTHN}: expired or invalid token) → renew once and replay; 403 {@code
+   * GW.IP_NOT_ALLOWED} → the connection is dead until the IP is registered.
+   */
+  @Override
+  public ApiVerdict classifyApiResponse(Response response) {
+    if (response.code() == 401) {
+      return ApiVerdict.tokenRejected();
+    }
+    if (response.code() == 403) {
+      String code = peekCode(response);
+      if (NaverErrors.IP_NOT_ALLOWED.equals(code)) {
+        return ApiVerdict.connectionDead(NaverErrors.IP_HINT, code);
+      }
+    }
+    return ApiVerdict.ok();
+  }
+
+  @Override
+  public String toString() {
+    return "NaverTokenProvider{"
+        + connection
+        + ", type="
+        + type
+        + (accountId == null ? "" : ", account=" + accountId)
+        + ", url="
+        + tokenUrl
+        + '}';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** One signed request and its answer. */
+  private static final class Attempt {
+    final TokenResponse response;
+
+    /**
+     * What to scrub from anything kept of the answer: the secret and the signature made with it.
+     */
+    final List<String> secrets;
+
+    Attempt(TokenResponse response, List<String> secrets) {
+      this.response = response;
+      this.secrets = secrets;
+    }
+  }
+
+  private Attempt request() {
+    long timestamp = clock.millis() - marginMillis + clockOffsetMillis.get();
+    // The only place a signature is computed: bcrypt is far too slow for the hot path.
+    String signature = NaverSignature.sign(clientId, timestamp, secret);
+    FormBody.Builder form =
+        new FormBody.Builder()
+            .add("client_id", clientId)
+            .add("timestamp", Long.toString(timestamp))
+            .add("grant_type", "client_credentials")
+            .add("client_secret_sign", signature)
+            .add("type", type.name());
+    if (accountId != null) {
+      form.add("account_id", accountId);
+    }
+    Request request =
+        new Request.Builder()
+            .url(tokenUrl)
+            .header("Accept", "application/json")
+            .post(form.build())
+            .build();
+    // Client credentials rotate nothing: a lost answer is simply retried later (mayRotate=false).
+    return new Attempt(http.send(request, false, secret, signature), List.of(secret, signature));
+  }
+
+  private TokenSet parse(TokenResponse r, @Nullable TokenSet current) {
+    String token = r.requireText("access_token");
+    Duration lifetime = r.requireLifetime("expires_in", MAX_LIFETIME);
+    Instant received = r.receivedAt();
+    Instant issued = received;
+    Instant expires = received.plus(lifetime);
+    if (current != null && current.accessToken().equals(token)) {
+      // Naver returns the same token while 30 minutes or more remain; whether expires_in then says
+      // 10800 or the time left is undocumented, so keep the earlier expiry and the first issue
+      // time.
+      Instant earlier = min(current.expiresAt(), expires);
+      // But the server only hands the same token back with 30 minutes or more left: never record
+      // less, or every caller would wait on a renewal that fetches this very token again.
+      Instant floor = min(expires, received.plus(NaverProviderFactory.SAME_TOKEN_WINDOW));
+      expires = max(earlier, floor);
+      issued = min(current.issuedAt(), received);
+    }
+    String tokenType = r.text("token_type");
+    TokenSet.Builder set =
+        TokenSet.builder()
+            .accessToken(token)
+            .tokenType(tokenType == null ? "Bearer" : tokenType)
+            .issuedAt(issued)
+            .expiresAt(expires)
+            .extra("type", type.name());
+    if (accountId != null) {
+      set.extra("account_id", accountId);
+    }
+    try {
+      return set.build();
+    } catch (IllegalArgumentException e) {
+      throw r.malformed("unusable token: " + e.getMessage());
+    }
+  }
+
+  /** Naver's clock at the answer: the {@code Date} header, else the error body's timestamp. */
+  private static @Nullable Long serverMillis(TokenResponse r) {
+    Date date = r.headers().getDate("Date");
+    if (date != null) {
+      return date.getTime();
+    }
+    // Naver's error bodies carry an ISO-8601 "timestamp" with an offset: a usable second source.
+    String text = r.text("timestamp");
+    if (text != null) {
+      try {
+        return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static @Nullable String peekCode(Response response) {
+    try {
+      String body = response.peekBody(MAX_PEEKED_ERROR_BYTES).string().trim();
+      if (!body.startsWith("{")) {
+        return null;
+      }
+      JsonNode code = JSON.readTree(body).get("code");
+      return code != null && code.isTextual() ? code.asText() : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static Instant min(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static Instant max(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+}
