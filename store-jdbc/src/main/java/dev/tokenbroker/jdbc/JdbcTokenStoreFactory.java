@@ -7,10 +7,12 @@ import dev.tokenbroker.TokenStore;
 import dev.tokenbroker.TokenStoreException;
 import dev.tokenbroker.TokenStoreFactory;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.Settings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -79,13 +81,20 @@ public final class JdbcTokenStoreFactory implements TokenStoreFactory {
     config.setMinimumIdle(1);
     config.setPoolName("tokenbroker-store");
     config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
-    // Fail in build(), below, with a message naming the table, not inside the pool's constructor.
-    config.setInitializationFailTimeout(-1);
+    // Connect once now: an unreachable database fails the broker's start-up, not its first renewal.
+    config.setInitializationFailTimeout(1);
     HikariDataSource pool;
     try {
       pool = new HikariDataSource(config);
     } catch (RuntimeException e) {
-      throw settings.invalid("url", "cannot create a connection pool: " + e.getMessage());
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw settings.invalid(
+          "url",
+          "cannot connect: "
+              + Secrets.scrub(
+                  String.valueOf(cause.getMessage()),
+                  password == null ? List.of() : List.of(password),
+                  300));
     }
     try {
       JdbcTokenStore.Builder b =
