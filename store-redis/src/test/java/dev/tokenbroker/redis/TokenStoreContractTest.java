@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link TokenStore} contract, run against every implementation. A subclass supplies an empty
- * store on the given clock for each test. (A copy of core's {@code dev.tokenbroker.TokenStoreContractTest}, package aside.)
+ * store on the given clock for each test. (A copy of core's {@code
+ * dev.tokenbroker.TokenStoreContractTest}, package aside.)
  */
 abstract class TokenStoreContractTest {
   static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
