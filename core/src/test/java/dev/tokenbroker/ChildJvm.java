@@ -107,6 +107,12 @@ final class ChildJvm implements AutoCloseable {
     return rest;
   }
 
+  /** Writes one line to the process's standard input. */
+  void send(String line) throws IOException {
+    process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    process.getOutputStream().flush();
+  }
+
   /** {@code kill -9}, and waits until the process is gone. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
