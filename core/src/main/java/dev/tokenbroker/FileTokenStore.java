@@ -11,6 +11,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -292,7 +293,7 @@ public final class FileTokenStore implements TokenStore {
         StandardOpenOption.CREATE,
         StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING,
-        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        LinkOption.NOFOLLOW_LINKS);
   }
 
   private void syncDirectory() throws IOException {
@@ -329,7 +330,7 @@ public final class FileTokenStore implements TokenStore {
                     StandardOpenOption.CREATE,
                     StandardOpenOption.READ,
                     StandardOpenOption.WRITE,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                    LinkOption.NOFOLLOW_LINKS),
                 fileAttributes());
         FileLock ignored = channel.lock()) {
       return body.run(channel);

@@ -15,6 +15,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -119,7 +120,7 @@ public final class TokenCodec {
         throw new TokenStoreException(
             id, "connection " + id + ": cannot encrypt tokens: " + e.getClass().getSimpleName(), e);
       } finally {
-        java.util.Arrays.fill(plain, (byte) 0);
+        Arrays.fill(plain, (byte) 0);
       }
       record.put("alg", ALG);
       record.put("kid", k.currentId());
@@ -261,7 +262,7 @@ public final class TokenCodec {
     } catch (IOException e) {
       throw corrupt(id, "decrypts to something that is not JSON", null);
     } finally {
-      java.util.Arrays.fill(plain, (byte) 0);
+      Arrays.fill(plain, (byte) 0);
     }
   }
 
