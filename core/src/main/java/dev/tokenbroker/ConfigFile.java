@@ -124,10 +124,14 @@ final class ConfigFile {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       root = yaml.readTree(r);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String hint =
+          Files.readString(file, StandardCharsets.UTF_8).contains("${")
+              ? " (inside { } flow mappings, quote values that use ${VAR}: key: \"${VAR}\")"
+              : "";
       throw new ConfigurationException(
           null,
           null,
-          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage(),
+          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage() + hint,
           null);
     }
     if (root == null || root.isMissingNode() || root.isNull()) {

@@ -55,7 +55,7 @@ final class Connection {
   long unsavedBaseVersion;
 
   /** The version last checked with {@link TokenProvider#validate}, for validate-on-load. */
-  long validatedVersion = -1;
+  volatile long validatedVersion = -1;
 
   /** The authorization started here and not yet completed. */
   @Nullable AuthorizationRequest pending;

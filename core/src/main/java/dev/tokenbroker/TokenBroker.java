@@ -1171,7 +1171,7 @@ public final class TokenBroker implements AutoCloseable {
         conn.reason = "revoked at " + now + ": run `tokenbroker connect " + id + "`";
         conn.errorCode = "revoked";
         conn.since = now;
-        conn.failedVersion = Long.MAX_VALUE - 1; // only a new authorization revives it
+        conn.failedVersion = 0; // nothing is stored now: a new authorization anywhere revives it
         conn.lastFailure = null;
       }
     }

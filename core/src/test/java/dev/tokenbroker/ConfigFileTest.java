@@ -93,6 +93,17 @@ class ConfigFileTest {
   }
 
   @Test
+  void unquotedVariableInFlowMapping_isExplained() throws IOException {
+    Path config = write("c.yaml", "connections:\n  fake:a: { client-id: ${ID} }\n");
+    assertThatThrownBy(() -> build(config, Map.of("ID", "x")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("quote values that use ${VAR}");
+    Path quoted = write("d.yaml", "connections:\n  fake:a: { client-id: \"${ID}\" }\n");
+    build(quoted, Map.of("ID", "x")).close();
+    assertThat(seen.get(ConnectionId.parse("fake:a")).require("client-id")).isEqualTo("x");
+  }
+
+  @Test
   void unresolvedVariable_namesConnectionSettingAndVariable() throws IOException {
     Path config =
         write(

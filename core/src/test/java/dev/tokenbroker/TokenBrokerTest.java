@@ -425,6 +425,10 @@ class TokenBrokerTest {
     assertThat(withRevoke.health(id).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
     assertThatThrownBy(() -> withRevoke.accessToken(id))
         .isInstanceOf(ReauthorizationRequiredException.class);
+    // a new authorization stored by another process (e.g. `tokenbroker connect`) revives it
+    store.compareAndSet(id, 0, provider.seed());
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(withRevoke.accessToken(id)).isEqualTo("access-2");
   }
 
   /** A broker whose background renewals run on the calling thread, for deterministic tests. */

@@ -24,6 +24,28 @@ class ExamplesTest {
   }
 
   @Test
+  void readmeConfiguration_buildsABroker() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
+    Matcher yaml = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(yaml.find()).as("a yaml block in README.md").isTrue();
+    Path config = Files.createTempFile("readme", ".yaml");
+    Files.writeString(config, yaml.group(1));
+    java.util.Map<String, String> env =
+        java.util.Map.of(
+            "CAFE24_CLIENT_ID", "id",
+            "CAFE24_CLIENT_SECRET", "secret",
+            "NAVER_CLIENT_ID", "aaaabbbbcccc",
+            "NAVER_CLIENT_SECRET", "$2a$10$abcdefghijklmnopqrstuv",
+            "KAKAO_REST_KEY", "rest-key");
+    try (dev.tokenbroker.TokenBroker broker =
+        dev.tokenbroker.TokenBroker.builder().configFile(config).environment(env).build()) {
+      assertThat(broker.connections()).hasSize(3);
+    } finally {
+      Files.delete(config);
+    }
+  }
+
+  @Test
   void everyReadmeSnippet_isTheExamplesCodeVerbatim() throws IOException {
     List<Path> readmes = new ArrayList<>();
     try (Stream<Path> s = Files.walk(ROOT, 2)) {
