@@ -324,15 +324,15 @@ public final class FileTokenStore implements TokenStore {
     ReentrantLock stripe = STRIPES[Math.floorMod(lockFile.toString().hashCode(), STRIPES.length)];
     stripe.lock();
     try (FileChannel channel =
-            FileChannel.open(
-                lockFile,
-                Set.of(
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.READ,
-                    StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS),
-                fileAttributes());
-        FileLock ignored = channel.lock()) {
+        FileChannel.open(
+            lockFile,
+            Set.of(
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS),
+            fileAttributes())) {
+      channel.lock(); // released when the channel closes
       return body.run(channel);
     } catch (IOException e) {
       throw new TokenStoreException(

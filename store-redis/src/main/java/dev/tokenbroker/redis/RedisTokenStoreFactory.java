@@ -13,6 +13,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +64,8 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
     String prefix = settings.optional("key-prefix", RedisTokenStore.DEFAULT_PREFIX);
     EncryptionKeys keys = EncryptionKeys.fromSettings(settings, System::getenv);
     List<RedisURI> uris = new ArrayList<>();
-    for (String text : cluster ? settings.list("uri") : List.of(settings.require("uri"))) {
+    List<String> texts = cluster ? settings.list("uri") : List.of(settings.require("uri"));
+    for (String text : texts) {
       try {
         RedisURI uri = RedisURI.create(text);
         uri.setTimeout(timeout);
@@ -85,7 +87,7 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
         connection = client.connect(StringCodec.UTF8);
       } catch (RedisException e) {
         client.shutdown();
-        throw cannotConnect(settings, uris, e);
+        throw cannotConnect(settings, texts, e);
       }
       b =
           RedisTokenStore.builder(
@@ -101,7 +103,7 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
         connection = client.connect(StringCodec.UTF8, uris.get(0));
       } catch (RedisException e) {
         client.shutdown();
-        throw cannotConnect(settings, uris, e);
+        throw cannotConnect(settings, texts, e);
       }
       b =
           RedisTokenStore.builder(
@@ -120,19 +122,25 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
   }
 
   private static ConfigurationException cannotConnect(
-      Settings settings, List<RedisURI> uris, RedisException e) {
+      Settings settings, List<String> uris, RedisException e) {
     Throwable root = e;
     while (root.getCause() != null) {
       root = root.getCause();
     }
-    // Lettuce's messages name host and port; scrub passwords all the same.
-    List<String> passwords = new ArrayList<>();
-    for (RedisURI uri : uris) {
-      if (uri.getPassword() != null) {
-        passwords.add(new String(uri.getPassword()));
+    // Lettuce's messages name host and port; scrub credentials all the same.
+    List<String> secrets = new ArrayList<>();
+    for (String text : uris) {
+      try {
+        String userInfo = URI.create(text).getRawUserInfo();
+        if (userInfo != null) {
+          secrets.add(userInfo);
+          secrets.add(userInfo.substring(userInfo.indexOf(':') + 1));
+        }
+      } catch (IllegalArgumentException ignored) {
+        // not a URI java.net can parse: nothing to scrub by name
       }
     }
     return settings.invalid(
-        "uri", "cannot connect to Redis: " + Secrets.scrub(root.getMessage(), passwords, 300));
+        "uri", "cannot connect to Redis: " + Secrets.scrub(root.getMessage(), secrets, 300));
   }
 }
