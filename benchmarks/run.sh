@@ -25,10 +25,12 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # run NAME JMH-ARGS...: one JMH invocation, its JSON kept in results/raw/NAME.json.
+files=()
 run() {
   local name=$1
   shift
   echo "== $name"
+  files+=("$out/raw/$name.json")
   "$java" -jar "$jar" "$@" "${settings[@]}" -prof gc -rf json -rff "$out/raw/$name.json"
 }
 
@@ -50,7 +52,11 @@ run interceptor-avgt 'InterceptorBenchmark' -t 1 -bm avgt -tu ns
 run interceptor-sample 'InterceptorBenchmark\.http' -t 1 -bm sample -tu ns
 
 if $diagnose; then
+  # 27 configurations: shorter iterations keep this part to about 4 minutes.
+  main_settings=("${settings[@]}")
+  settings=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
   run parts-thrpt 'HotPathPartsBenchmark' -t 1 -bm thrpt -tu s
+  settings=("${main_settings[@]}")
 fi
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
@@ -58,11 +64,12 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
   echo "# Benchmark results"
   echo
   echo "- Run: $started to $(date -u +%Y-%m-%dT%H:%M:%SZ), \`benchmarks/run.sh${1:+ $1}\`"
-  echo "- JMH settings: \`${settings[*]} -prof gc\`, each configuration run once"
+  echo "- JMH settings: \`${settings[*]} -prof gc\`, each configuration run once" \
+    "$($diagnose && echo '(HotPathPartsBenchmark: \`-f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc\`)')"
   echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs, $(uname -sm)," \
     "load average before $load_before, after $load_after"
   echo "- JVM: $("$java" -version 2>&1 | head -n 1)"
   echo
-  "$java" -cp "$jar" dev.tokenbroker.benchmarks.ResultsTable "$out/results.json" "$out"/raw/*.json
+  "$java" -cp "$jar" dev.tokenbroker.benchmarks.ResultsTable "$out/results.json" "${files[@]}"
 } > "$out/results.md"
 cat "$out/results.md"

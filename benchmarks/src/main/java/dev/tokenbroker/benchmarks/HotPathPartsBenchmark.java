@@ -1,9 +1,9 @@
 package dev.tokenbroker.benchmarks;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.tokenbroker.CachedToken;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenCache;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -25,12 +26,14 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The pieces of {@link AccessTokenBenchmark#anyConnection}'s hot path, one at a time, to see where
- * its time goes: reading the clock, reading an id's hash, a ConcurrentHashMap lookup, a Caffeine
- * lookup, and the whole {@code accessToken}. Same ids, same walk as {@link AccessTokenBenchmark}.
+ * its time goes: reading the clock, reading an id's hash, a ConcurrentHashMap lookup, the broker's
+ * own (Caffeine) cache lookup with and without the clock read, and the whole {@code accessToken}.
+ * Same ids, same walk as {@link AccessTokenBenchmark}.
  *
  * <p>{@code order=shuffled} visits connections in random order (requests arriving for any shop);
  * {@code order=sequential} in the order they were configured (a job walking every shop), which is
- * also the order their objects were allocated in.
+ * also the order their objects were allocated in; {@code order=same} asks for one connection every
+ * time, the walk included so that the three orders differ only in which id is asked for.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -40,14 +43,19 @@ public class HotPathPartsBenchmark {
   @Param({"100000"})
   public int connections;
 
-  @Param({"shuffled", "sequential"})
+  @Param({"shuffled", "sequential", "same"})
   public String order;
 
   private Clock clock;
   private TokenBroker broker;
+  private TokenCache brokerCache;
+  private volatile long coarseMillis;
   private ConcurrentHashMap<ConnectionId, Object> map;
-  private Cache<ConnectionId, Object> caffeine;
   private ConnectionId[] ids;
+
+  /** Equal to {@link #ids} element by element, but other instances (parsed again). */
+  private ConnectionId[] copies;
+
   private int mask;
 
   @Setup(Level.Trial)
@@ -55,9 +63,9 @@ public class HotPathPartsBenchmark {
     clock = Clock.systemUTC();
     LocalTokenProvider provider = new LocalTokenProvider(clock);
     List<ConnectionId> all = new ArrayList<>(connections);
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock);
+    brokerCache = TokenCache.caffeine();
+    TokenBroker.Builder builder = TokenBroker.builder().clock(clock).cache(brokerCache);
     map = new ConcurrentHashMap<>();
-    caffeine = Caffeine.newBuilder().build();
     for (int i = 0; i < connections; i++) {
       ConnectionId id = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
       all.add(id);
@@ -67,19 +75,30 @@ public class HotPathPartsBenchmark {
     for (ConnectionId id : all) {
       broker.accessToken(id);
       map.put(id, new Object());
-      caffeine.put(id, new Object());
     }
-    if (order.equals("shuffled")) {
-      Collections.shuffle(all, new Random(42));
-    } else if (!order.equals("sequential")) {
-      throw new IllegalArgumentException("order must be shuffled or sequential: " + order);
+    switch (order) {
+      case "shuffled":
+        Collections.shuffle(all, new Random(42));
+        break;
+      case "sequential":
+        break;
+      case "same":
+        Collections.fill(all, all.get(0));
+        break;
+      default:
+        throw new IllegalArgumentException("order must be shuffled, sequential or same: " + order);
     }
     int size = connections == 1 ? 1 : Integer.highestOneBit(connections - 1) << 1;
     ids = new ConnectionId[size];
     for (int i = 0; i < size; i++) {
       ids[i] = all.get(i % connections);
     }
+    copies = new ConnectionId[size];
+    for (int i = 0; i < size; i++) {
+      copies[i] = ConnectionId.parse(ids[i].toString());
+    }
     mask = size - 1;
+    coarseMillis = clock.millis();
   }
 
   @TearDown(Level.Trial)
@@ -120,13 +139,41 @@ public class HotPathPartsBenchmark {
     return map.get(ids[cursor.next++ & mask]);
   }
 
+  /** The broker's own cache, reading the entry's renewal time as {@code accessToken} does. */
   @Benchmark
-  public Object caffeineGetIfPresent(Cursor cursor) {
-    return caffeine.getIfPresent(ids[cursor.next++ & mask]);
+  public long brokerCacheGetRenewAt(Cursor cursor) {
+    CachedToken c = brokerCache.get(ids[cursor.next++ & mask]);
+    return c == null ? 0 : c.renewAtMillis();
+  }
+
+  /** {@code accessToken}'s FRESH path written out: the broker's cache, then the clock. */
+  @Benchmark
+  public @Nullable String brokerCacheGetThenClock(Cursor cursor) {
+    CachedToken c = brokerCache.get(ids[cursor.next++ & mask]);
+    return c != null && clock.millis() < c.renewAtMillis() ? c.accessToken() : null;
+  }
+
+  /**
+   * The same with the time read from a volatile field instead of the clock: what the FRESH path
+   * would cost if it did not read the system clock on every call.
+   */
+  @Benchmark
+  public @Nullable String brokerCacheGetThenVolatileTime(Cursor cursor) {
+    CachedToken c = brokerCache.get(ids[cursor.next++ & mask]);
+    return c != null && coarseMillis < c.renewAtMillis() ? c.accessToken() : null;
   }
 
   @Benchmark
   public String accessToken(Cursor cursor) {
     return broker.accessToken(ids[cursor.next++ & mask]);
+  }
+
+  /**
+   * {@code accessToken} with an id equal to, but not the same instance as, the configured one (an
+   * application that parses its ids again): the map lookup compares the ids' text.
+   */
+  @Benchmark
+  public String accessTokenWithEqualId(Cursor cursor) {
+    return broker.accessToken(copies[cursor.next++ & mask]);
   }
 }
