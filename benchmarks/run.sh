@@ -65,7 +65,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
   echo
   echo "- Run: $started to $(date -u +%Y-%m-%dT%H:%M:%SZ), \`benchmarks/run.sh${1:+ $1}\`"
   echo "- JMH settings: \`${settings[*]} -prof gc\`, each configuration run once" \
-    "$($diagnose && echo '(HotPathPartsBenchmark: \`-f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc\`)')"
+    "$($diagnose && echo '(HotPathPartsBenchmark: `-f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc`)')"
   echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs, $(uname -sm)," \
     "load average before $load_before, after $load_after"
   echo "- JVM: $("$java" -version 2>&1 | head -n 1)"

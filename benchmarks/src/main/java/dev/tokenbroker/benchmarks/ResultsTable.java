@@ -3,6 +3,7 @@ package dev.tokenbroker.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +21,8 @@ import org.jspecify.annotations.Nullable;
  * bytes allocated per call, whatever mode and time unit each file was run with.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.tokenbroker.benchmarks.ResultsTable OUT.json
- * IN.json...}: writes the merged results to {@code OUT.json} and the table to standard output.
- * Written in Java so that {@code run.sh} needs nothing but a JDK.
+ * IN.json...}: writes the merged results (without sample-mode histograms) to {@code OUT.json} and
+ * the table to standard output. Written in Java so that {@code run.sh} needs nothing but a JDK.
  */
 public final class ResultsTable {
   /** Issue 2's target for {@code accessToken} with 100,000 connections on one thread. */
@@ -37,11 +38,22 @@ public final class ResultsTable {
     ObjectMapper json = new ObjectMapper();
     ArrayNode merged = json.createArrayNode();
     for (int i = 1; i < args.length; i++) {
-      JsonNode results = json.readTree(Path.of(args[i]).toFile());
-      results.forEach(merged::add);
+      for (JsonNode result : json.readTree(Path.of(args[i]).toFile())) {
+        // Sample-mode histograms are most of a result file's size and the percentiles keep what
+        // they say; the complete files stay in results/raw.
+        removeHistograms(result.path("primaryMetric"));
+        result.path("secondaryMetrics").forEach(ResultsTable::removeHistograms);
+        merged.add(result);
+      }
     }
     json.writerWithDefaultPrettyPrinter().writeValue(Path.of(args[0]).toFile(), merged);
     System.out.print(markdown(merged));
+  }
+
+  private static void removeHistograms(JsonNode metric) {
+    if (metric instanceof ObjectNode) {
+      ((ObjectNode) metric).remove("rawDataHistogram");
+    }
   }
 
   /** One table row: everything measured for one benchmark, parameter set and thread count. */
