@@ -1,37 +1,18 @@
 package dev.tokenbroker;
 
+import static dev.tokenbroker.TestStores.factory;
+import static dev.tokenbroker.TestStores.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenbroker.spi.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StoreFactoriesTest {
   @TempDir Path dir;
-
-  static TokenStoreFactory factory(String type) {
-    for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class)) {
-      if (f.type().equals(type)) {
-        return f;
-      }
-    }
-    throw new AssertionError("no store factory of type " + type);
-  }
-
-  static Settings settings(Object... keysAndValues) {
-    Map<String, Object> m = new HashMap<>();
-    for (int i = 0; i < keysAndValues.length; i += 2) {
-      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
-    }
-    return new Settings(null, m);
-  }
 
   @Test
   void memoryType_isFoundAndBuildsAnInMemoryStore() {

@@ -1,5 +1,7 @@
 package dev.tokenbroker.jdbc;
 
+import static dev.tokenbroker.TestStores.factory;
+import static dev.tokenbroker.TestStores.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,37 +9,15 @@ import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreFactory;
-import dev.tokenbroker.spi.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JdbcTokenStoreFactoryTest {
-  static TokenStoreFactory factory() {
-    for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class)) {
-      if (f.type().equals("jdbc")) {
-        return f;
-      }
-    }
-    throw new AssertionError("no jdbc store factory registered");
-  }
-
-  static Settings settings(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    return new Settings(null, m);
-  }
-
   @Test
   void jdbcType_buildsAnEncryptedStoreOnItsOwnPool(@TempDir Path dir) throws Exception {
     Path key =
@@ -47,7 +27,7 @@ class JdbcTokenStoreFactoryTest {
     Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
 
     try (TokenStore store =
-        factory()
+        factory("jdbc")
             .create(
                 settings(
                     "type", "jdbc",
@@ -69,24 +49,25 @@ class JdbcTokenStoreFactoryTest {
 
   @Test
   void badSettings_failNamingTheSetting() {
-    assertThatThrownBy(() -> factory().create(settings("type", "jdbc"), Clock.systemUTC()))
+    assertThatThrownBy(() -> factory("jdbc").create(settings("type", "jdbc"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'url'");
     assertThatThrownBy(
             () ->
-                factory()
+                factory("jdbc")
                     .create(settings("url", "postgres://x", "type", "jdbc"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'url'");
     assertThatThrownBy(
             () ->
-                factory()
+                factory("jdbc")
                     .create(settings("url", "jdbc:h2:mem:x", "table", "x y"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'table'");
     assertThatThrownBy(
             () ->
-                factory().create(settings("url", "jdbc:h2:mem:x", "user", "sa"), Clock.systemUTC()))
+                factory("jdbc")
+                    .create(settings("url", "jdbc:h2:mem:x", "user", "sa"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'user'");
   }
@@ -95,7 +76,7 @@ class JdbcTokenStoreFactoryTest {
   void unreachableDatabase_failsAtBuildNamingTheUrlAndNeverThePassword() {
     assertThatThrownBy(
             () ->
-                factory()
+                factory("jdbc")
                     .create(
                         settings(
                             "url", "jdbc:postgresql://127.0.0.1:1/nowhere",

@@ -1,5 +1,7 @@
 package dev.tokenbroker.redis;
 
+import static dev.tokenbroker.TestStores.factory;
+import static dev.tokenbroker.TestStores.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,37 +9,15 @@ import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreFactory;
-import dev.tokenbroker.spi.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RedisTokenStoreFactoryTest {
-  static TokenStoreFactory factory() {
-    for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class)) {
-      if (f.type().equals("redis")) {
-        return f;
-      }
-    }
-    throw new AssertionError("no redis store factory registered");
-  }
-
-  static Settings settings(Object... kv) {
-    Map<String, Object> m = new HashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    return new Settings(null, m);
-  }
-
   @Test
   void redisType_buildsAnEncryptedStoreOnItsOwnClient(@TempDir Path dir) throws Exception {
     Path key =
@@ -47,7 +27,7 @@ class RedisTokenStoreFactoryTest {
     Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
 
     try (TokenStore store =
-        factory()
+        factory("redis")
             .create(
                 settings(
                     "type",
@@ -75,19 +55,20 @@ class RedisTokenStoreFactoryTest {
 
   @Test
   void badSettings_failNamingTheSetting() {
-    assertThatThrownBy(() -> factory().create(settings("type", "redis"), Clock.systemUTC()))
+    assertThatThrownBy(() -> factory("redis").create(settings("type", "redis"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'uri'");
     assertThatThrownBy(
             () ->
-                factory()
+                factory("redis")
                     .create(
                         settings("uri", TestRedis.url(), "key-prefix", "{bad}"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'key-prefix'");
     assertThatThrownBy(
             () ->
-                factory().create(settings("uri", TestRedis.url(), "host", "x"), Clock.systemUTC()))
+                factory("redis")
+                    .create(settings("uri", TestRedis.url(), "host", "x"), Clock.systemUTC()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("setting 'host'");
   }
@@ -96,7 +77,7 @@ class RedisTokenStoreFactoryTest {
   void unreachableServer_failsAtBuildNamingTheUriAndNeverThePassword() {
     assertThatThrownBy(
             () ->
-                factory()
+                factory("redis")
                     .create(
                         settings("uri", "redis://:hunter2-password@127.0.0.1:1", "timeout", "1s"),
                         Clock.systemUTC()))

@@ -4,19 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.Lease;
-import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.StoreChild;
+import dev.tokenbroker.StoreProcessScenarios;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Separate JVMs sharing one Redis. */
 class RedisTokenStoreProcessTest {
   private final String prefix = TestRedis.freshPrefix();
 
-  private RedisTokenStore store() {
-    return RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).build();
+  private Map<String, String> settings() {
+    return Map.of("type", "redis", "uri", TestRedis.url(), "key-prefix", prefix);
   }
 
   @Test
@@ -25,13 +24,7 @@ class RedisTokenStoreProcessTest {
     long grantedNoEarlierThan;
     long fence;
     try (ChildJvm child =
-        ChildJvm.start(
-            RedisStoreChild.class,
-            TestRedis.url(),
-            prefix,
-            "hold-lease",
-            "child",
-            Long.toString(ttlMillis))) {
+        StoreChild.start(settings(), "hold-lease", "child", Long.toString(ttlMillis))) {
       grantedNoEarlierThan = Long.parseLong(child.await("BEFORE", 60).substring(7));
       fence = Long.parseLong(child.await("LEASED", 60).split(" ")[1]);
       child.kill();
@@ -39,11 +32,12 @@ class RedisTokenStoreProcessTest {
 
     // Redis expires the lease by its own clock (PX): poll for it, bounded. The assertion is not on
     // timing: a lease granted at or after grantedNoEarlierThan cannot be free before its TTL.
-    RedisTokenStore parent = store();
+    RedisTokenStore parent =
+        RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).build();
     Lease lease = null;
     long deadline = System.currentTimeMillis() + 30_000;
     while (lease == null && System.currentTimeMillis() < deadline) {
-      lease = parent.tryAcquireLease(RedisStoreChild.ID, "parent", Duration.ofSeconds(5));
+      lease = parent.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5));
       if (lease == null) {
         Thread.sleep(20);
       }
@@ -57,45 +51,6 @@ class RedisTokenStoreProcessTest {
 
   @Test
   void threeProcessesSharingRedis_neverHoldTheLeaseAtOnce() throws Exception {
-    int processes = 3;
-    int threads = 4;
-    int rounds = 25;
-    List<ChildJvm> children = new ArrayList<>();
-    try {
-      for (int p = 0; p < processes; p++) {
-        children.add(
-            ChildJvm.start(
-                RedisStoreChild.class,
-                TestRedis.url(),
-                prefix,
-                "lease-stress",
-                "process" + p,
-                Integer.toString(threads),
-                Integer.toString(rounds)));
-      }
-      List<String> conflicts = new ArrayList<>();
-      for (ChildJvm child : children) {
-        String done = null;
-        String line;
-        while ((line = child.nextLine(120, TimeUnit.SECONDS)) != null) {
-          if (line.startsWith("CONFLICT")) {
-            conflicts.add(line);
-          } else if (line.startsWith("DONE")) {
-            done = line;
-          }
-        }
-        assertThat(done).isEqualTo("DONE " + threads * rounds + " 0");
-        assertThat(child.waitFor(30)).isZero();
-      }
-      assertThat(conflicts).isEmpty();
-    } finally {
-      for (ChildJvm child : children) {
-        child.close();
-      }
-    }
-
-    TokenSet stored = store().load(RedisStoreChild.ID);
-    assertThat(stored.version()).isEqualTo((long) processes * threads * rounds);
-    assertThat(stored.sameTokensAs(RedisStoreChild.tokensFor(stored.version()))).isTrue();
+    StoreProcessScenarios.threeProcesses_neverHoldTheLeaseAtOnce(settings());
   }
 }

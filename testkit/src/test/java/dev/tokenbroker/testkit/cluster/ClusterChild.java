@@ -1,8 +1,9 @@
 package dev.tokenbroker.testkit.cluster;
 
+import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.FileTokenStore;
 import dev.tokenbroker.RenewalPolicy;
+import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEvent;
 import dev.tokenbroker.TokenStore;
@@ -11,19 +12,21 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import okhttp3.OkHttpClient;
 
 /**
- * One broker instance of a cluster test, in its own JVM: {@code <directory> <unused> <emulator-url>
- * <instance-id> <threads>}. Prints READY, waits for {@code GO <deadline-millis>} on standard input,
- * then lets its threads ask for the access token (and use it at the emulator's API every few calls)
- * until the deadline, and prints {@code DONE <calls> <errors> <api-rejections>}.
+ * One broker instance of a {@link ClusterScenario}, in its own JVM: {@code <emulator-url>
+ * <instance-id> <threads> <setting>=<value>…}, its store built from the store settings by {@link
+ * TestStores#open} (the factory comes from the class path the child inherits). Prints READY, waits
+ * for {@code GO <deadline-millis>} on standard input, then lets its threads ask for the access
+ * token until the deadline, printing {@code REFRESHED <event-millis>} for each renewal it made, and
+ * prints {@code DONE <calls> <errors>}.
  */
 public final class ClusterChild {
   static final ConnectionId ID = ConnectionId.of("oauth2", "cluster");
@@ -37,15 +40,22 @@ public final class ClusterChild {
 
   private ClusterChild() {}
 
-  static TokenStore openStore(String[] args) {
-    return FileTokenStore.builder(Path.of(args[0])).build();
+  static ChildJvm start(
+      String emulatorUrl, String instance, int threads, Map<String, String> storeSettings)
+      throws IOException {
+    List<String> args = new ArrayList<>();
+    args.add(emulatorUrl);
+    args.add(instance);
+    args.add(Integer.toString(threads));
+    args.addAll(TestStores.toArgs(storeSettings));
+    return ChildJvm.start(ClusterChild.class, args.toArray(new String[0]));
   }
 
   public static void main(String[] args) throws Exception {
-    String emulator = args[2];
-    String instance = args[3];
-    int threads = Integer.parseInt(args[4]);
-    TokenStore store = openStore(args);
+    String emulator = args[0];
+    String instance = args[1];
+    int threads = Integer.parseInt(args[2]);
+    TokenStore store = TestStores.open(TestStores.fromArgs(args, 3));
     OkHttpClient http = new OkHttpClient();
     TokenBroker broker =
         TokenBroker.builder()

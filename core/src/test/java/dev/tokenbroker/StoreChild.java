@@ -1,25 +1,48 @@
 package dev.tokenbroker;
 
-import dev.tokenbroker.spi.EncryptionKeys;
-import java.nio.file.Path;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The child process of {@link FileTokenStoreProcessTest}. Prints one line per event to standard
- * output, flushed at once, so that what the parent read was really done before a kill.
+ * The child process of the store process tests, for any store type: {@code <mode> <mode arguments…>
+ * <setting>=<value>…}, the store built from its settings by {@link TestStores#open}. Prints one
+ * line per event to standard output, flushed at once, so that what the parent read was really done
+ * before a kill. Modes:
+ *
+ * <ul>
+ *   <li>{@code save-loop}: prints {@code READY <version>}, then saves version after version until
+ *       killed, printing {@code ACK n} after version n is saved.
+ *   <li>{@code hold-lease <owner> <ttl-millis>}: prints {@code BEFORE <millis>}, takes the lease
+ *       and prints {@code LEASED <fencing-token> <expires-at-millis>} (or {@code BUSY}), then holds
+ *       it until killed.
+ *   <li>{@code lease-stress <owner> <threads> <rounds>}: lease-guarded increments (see {@link
+ *       #leaseStress}); prints {@code READY}, a {@code CONFLICT} line per conflict, then {@code
+ *       DONE <increments> <conflicts>}.
+ * </ul>
  */
-public final class FileStoreChild {
-  static final ConnectionId ID = ConnectionId.of("cafe24", "crash-test");
+public final class StoreChild {
+  public static final ConnectionId ID = ConnectionId.of("cafe24", "process-test");
   static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
 
-  private FileStoreChild() {}
+  private StoreChild() {}
+
+  /** Starts a child running {@code mode} on the store {@code settings} describe. */
+  public static ChildJvm start(Map<String, String> settings, String mode, String... modeArgs)
+      throws IOException {
+    List<String> args = new ArrayList<>();
+    args.add(mode);
+    args.addAll(List.of(modeArgs));
+    args.addAll(TestStores.toArgs(settings));
+    return ChildJvm.start(StoreChild.class, args.toArray(new String[0]));
+  }
 
   /** The set saved as version {@code v}: its fields tell the version, so a mixed set shows. */
-  static TokenSet tokensFor(long v) {
+  public static TokenSet tokensFor(long v) {
     return TokenSet.builder()
         .accessToken("access-" + v)
         .refreshToken("refresh-" + v)
@@ -30,32 +53,31 @@ public final class FileStoreChild {
         .build();
   }
 
-  static FileTokenStore open(String dir) {
-    return FileTokenStore.builder(Path.of(dir))
-        .encryption(EncryptionKeys.of(TokenCodecTest.key(9)))
-        .build();
-  }
-
   public static void main(String[] args) throws Exception {
     dieWithParent();
     switch (args[0]) {
       case "save-loop":
-        saveLoop(open(args[1]));
+        saveLoop(open(args, 1));
         break;
       case "hold-lease":
-        holdLease(open(args[1]), args[2], Duration.ofMillis(Long.parseLong(args[3])));
+        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])));
         break;
       case "lease-stress":
-        leaseStress(open(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+        leaseStress(open(args, 4), args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         break;
       default:
         throw new IllegalArgumentException(args[0]);
     }
+    System.exit(0);
+  }
+
+  private static TokenStore open(String[] args, int settingsFrom) {
+    return TestStores.open(TestStores.fromArgs(args, settingsFrom));
   }
 
   private static void backOff() {
     try {
-      Thread.sleep(1); // another holder: let it work instead of contending for the file lock
+      Thread.sleep(1); // another holder: let it work instead of contending for the lease
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -70,7 +92,7 @@ public final class FileStoreChild {
   }
 
   /** Exits when the parent's end of standard input closes, so no child outlives its test. */
-  static void dieWithParent() {
+  private static void dieWithParent() {
     Thread watchdog =
         new Thread(
             () -> {
@@ -78,7 +100,7 @@ public final class FileStoreChild {
                 while (System.in.read() >= 0) {
                   // ignore input
                 }
-              } catch (java.io.IOException e) {
+              } catch (IOException e) {
                 // fall through
               }
               Runtime.getRuntime().halt(4);
@@ -89,7 +111,7 @@ public final class FileStoreChild {
   }
 
   /** Saves version after version until killed; prints ACK n after version n is saved. */
-  private static void saveLoop(FileTokenStore store) {
+  private static void saveLoop(TokenStore store) {
     TokenSet current = store.load(ID);
     long v = current == null ? 0 : current.version();
     say("READY " + v);
@@ -100,9 +122,13 @@ public final class FileStoreChild {
     }
   }
 
-  /** Takes the lease and holds it until killed. */
-  private static void holdLease(FileTokenStore store, String owner, Duration ttl)
+  /**
+   * Takes the lease and holds it until killed. BEFORE bounds from below when the lease was granted,
+   * for stores whose server expires it by its own clock.
+   */
+  private static void holdLease(TokenStore store, String owner, Duration ttl)
       throws InterruptedException {
+    say("BEFORE " + System.currentTimeMillis());
     Lease lease = store.tryAcquireLease(ID, owner, ttl);
     if (lease == null) {
       say("BUSY");
@@ -117,7 +143,7 @@ public final class FileStoreChild {
    * (spinning while another holds it), load, compare-and-set the next version, release. With an
    * exclusive lease no compare-and-set ever conflicts; each conflict is printed.
    */
-  private static void leaseStress(FileTokenStore store, String owner, int threads, int rounds)
+  private static void leaseStress(TokenStore store, String owner, int threads, int rounds)
       throws InterruptedException {
     AtomicLong conflicts = new AtomicLong();
     AtomicLong done = new AtomicLong();

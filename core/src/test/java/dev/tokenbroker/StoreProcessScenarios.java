@@ -1,0 +1,113 @@
+package dev.tokenbroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The parent side of the store process tests that read the same for every store: separate JVMs
+ * ({@link StoreChild}) share the store that {@code settings} describe, and the parent checks what
+ * they did through a store built from the same settings ({@link TestStores#open}).
+ */
+public final class StoreProcessScenarios {
+  private StoreProcessScenarios() {}
+
+  /**
+   * A child takes the lease (60 s) and is killed with {@code kill -9} while holding it. While it
+   * lives its lease excludes the parent; after its death the lease still counts until it expires
+   * and not a millisecond longer, with no release from the dead process. For stores that judge
+   * leases by the store's clock: the parent's stores run on fixed clocks to look exactly at the
+   * expiry.
+   */
+  public static void killedLeaseHolder_blocksOthersOnlyUntilItsLeaseExpires(
+      Map<String, String> settings) throws Exception {
+    long fence;
+    Instant expiresAt;
+    try (ChildJvm child = StoreChild.start(settings, "hold-lease", "child", "60000")) {
+      String[] leased = child.await("LEASED", 60).split(" ");
+      fence = Long.parseLong(leased[1]);
+      expiresAt = Instant.ofEpochMilli(Long.parseLong(leased[2]));
+
+      try (TokenStore live = storeAt(settings, Instant.now())) {
+        assertThat(live.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5)))
+            .as("while the child lives, its lease excludes this process")
+            .isNull();
+      }
+
+      child.kill();
+    }
+
+    try (TokenStore justBefore = storeAt(settings, expiresAt.minusMillis(1))) {
+      assertThat(justBefore.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5)))
+          .as("the dead process's lease counts until it expires")
+          .isNull();
+    }
+    try (TokenStore atExpiry = storeAt(settings, expiresAt)) {
+      Lease lease = atExpiry.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5));
+      assertThat(lease).as("and not a millisecond longer").isNotNull();
+      assertThat(lease.fencingToken()).isGreaterThan(fence);
+    }
+  }
+
+  private static TokenStore storeAt(Map<String, String> settings, Instant now) {
+    return TestStores.open(settings, Clock.fixed(now, ZoneOffset.UTC));
+  }
+
+  /**
+   * Three processes × 4 threads × 25 rounds of lease-guarded increments on one connection: with an
+   * exclusive lease no compare-and-set conflicts, every increment lands, and the last set is whole.
+   */
+  public static void threeProcesses_neverHoldTheLeaseAtOnce(Map<String, String> settings)
+      throws Exception {
+    int processes = 3;
+    int threads = 4;
+    int rounds = 25;
+    List<ChildJvm> children = new ArrayList<>();
+    try {
+      for (int p = 0; p < processes; p++) {
+        children.add(
+            StoreChild.start(
+                settings,
+                "lease-stress",
+                "process" + p,
+                Integer.toString(threads),
+                Integer.toString(rounds)));
+      }
+      List<String> conflicts = new ArrayList<>();
+      for (ChildJvm child : children) {
+        child.await("READY", 60);
+      }
+      for (ChildJvm child : children) {
+        String done = null;
+        String line;
+        while ((line = child.nextLine(120, TimeUnit.SECONDS)) != null) {
+          if (line.startsWith("CONFLICT")) {
+            conflicts.add(line);
+          } else if (line.startsWith("DONE")) {
+            done = line;
+          }
+        }
+        assertThat(done).isEqualTo("DONE " + threads * rounds + " 0");
+        assertThat(child.waitFor(30)).isZero();
+      }
+      assertThat(conflicts).isEmpty();
+    } finally {
+      for (ChildJvm child : children) {
+        child.close();
+      }
+    }
+
+    try (TokenStore store = TestStores.open(settings)) {
+      TokenSet stored = store.load(StoreChild.ID);
+      assertThat(stored.version()).isEqualTo((long) processes * threads * rounds);
+      assertThat(stored.sameTokensAs(StoreChild.tokensFor(stored.version()))).isTrue();
+    }
+  }
+}
