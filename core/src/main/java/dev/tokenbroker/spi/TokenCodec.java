@@ -1,0 +1,374 @@
+package dev.tokenbroker.spi;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.TokenStoreException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns a {@link TokenSet} into the bytes a store keeps, and back: versioned JSON, sealed with
+ * AES-256-GCM when {@link EncryptionKeys} are given. The file, JDBC and Redis stores share it, so a
+ * record moves between them unchanged.
+ *
+ * <p>A record is one JSON object (UTF-8):
+ *
+ * <pre>
+ * in the clear: {"tokenbroker":1,"connection":"cafe24:mall","tokens":{…}}
+ * encrypted:    {"tokenbroker":1,"connection":"cafe24:mall","alg":"A256GCM","kid":"1f2e3d4c",
+ *                "iv":"…","data":"…"}
+ * </pre>
+ *
+ * {@code tokens} holds every field of the set, its store version included; encrypted, the same
+ * object is the plaintext of {@code data} (base64 of ciphertext and 128-bit tag) under a fresh
+ * random 96-bit {@code iv}. The connection id and key id stay readable (a store lists connections
+ * without a key, and an operator sees which key a record needs) and are bound to the ciphertext as
+ * additional authenticated data, so a record copied onto another connection does not decrypt.
+ *
+ * <p>Decoding accepts records in the clear even when keys are given, so that turning encryption on
+ * needs no migration: each record is encrypted at its next save. A record encrypted with a key not
+ * in the ring, or that does not decrypt, is a {@link TokenStoreException} naming the connection and
+ * the key id, never a silent empty result.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class TokenCodec {
+  /** The record format this class writes; it reads this one only. */
+  public static final int FORMAT = 1;
+
+  private static final String ALG = "A256GCM";
+  private static final int IV_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final @Nullable EncryptionKeys keys;
+  private final SecureRandom random;
+
+  private TokenCodec(@Nullable EncryptionKeys keys) {
+    this.keys = keys;
+    this.random = new SecureRandom();
+  }
+
+  /** Writes records in the clear; reads clear records only. */
+  public static TokenCodec plaintext() {
+    return new TokenCodec(null);
+  }
+
+  /**
+   * Encrypts with the ring's current key; reads records of any key in the ring, or in the clear.
+   */
+  public static TokenCodec encrypted(EncryptionKeys keys) {
+    return new TokenCodec(Objects.requireNonNull(keys, "keys"));
+  }
+
+  /** {@link #encrypted} when {@code keys} is not null, else {@link #plaintext}. */
+  public static TokenCodec of(@Nullable EncryptionKeys keys) {
+    return new TokenCodec(keys);
+  }
+
+  /** True when new records are encrypted. */
+  public boolean encrypts() {
+    return keys != null;
+  }
+
+  /** The id of the key new records are encrypted with, or null in the clear. */
+  public @Nullable String currentKeyId() {
+    return keys == null ? null : keys.currentId();
+  }
+
+  /** The record for {@code tokens}, which keeps its {@link TokenSet#version() version}. */
+  public byte[] encode(ConnectionId id, TokenSet tokens) {
+    ObjectNode body = tokensToJson(tokens);
+    ObjectNode record = JSON.createObjectNode();
+    record.put("tokenbroker", FORMAT);
+    record.put("connection", id.toString());
+    EncryptionKeys k = keys;
+    if (k == null) {
+      record.set("tokens", body);
+    } else {
+      byte[] iv = new byte[IV_BYTES];
+      random.nextBytes(iv);
+      byte[] plain = writeBytes(body);
+      byte[] sealed;
+      try {
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+        c.init(Cipher.ENCRYPT_MODE, k.current(), new GCMParameterSpec(TAG_BITS, iv));
+        c.updateAAD(aad(id, k.currentId()));
+        sealed = c.doFinal(plain);
+      } catch (GeneralSecurityException e) {
+        throw new TokenStoreException(
+            id, "connection " + id + ": cannot encrypt tokens: " + e.getClass().getSimpleName(), e);
+      } finally {
+        Arrays.fill(plain, (byte) 0);
+      }
+      record.put("alg", ALG);
+      record.put("kid", k.currentId());
+      record.put("iv", Base64.getEncoder().encodeToString(iv));
+      record.put("data", Base64.getEncoder().encodeToString(sealed));
+    }
+    return writeBytes(record);
+  }
+
+  /** {@link #encode} as text, for stores that keep text columns or values. */
+  public String encodeToString(ConnectionId id, TokenSet tokens) {
+    return new String(encode(id, tokens), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The set a record holds, with the version recorded in it.
+   *
+   * @throws TokenStoreException naming the connection if the record is not valid JSON of a known
+   *     format, belongs to another connection, is encrypted with a key that is not in the ring, or
+   *     does not decrypt (wrong key or altered bytes)
+   */
+  public TokenSet decode(ConnectionId id, byte[] record) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(record);
+    } catch (IOException e) {
+      throw corrupt(id, "is not valid JSON", null);
+    }
+    if (root == null || !root.isObject()) {
+      throw corrupt(id, "is not a JSON object", null);
+    }
+    JsonNode format = root.get("tokenbroker");
+    if (format == null || !format.canConvertToInt()) {
+      throw corrupt(id, "has no 'tokenbroker' format number", null);
+    }
+    if (format.intValue() != FORMAT) {
+      throw corrupt(
+          id,
+          "has format "
+              + format.intValue()
+              + ", this version of Tokenbroker reads format "
+              + FORMAT
+              + " (written by a newer version?)",
+          null);
+    }
+    String owner = text(root, "connection");
+    if (owner == null) {
+      throw corrupt(id, "names no connection", null);
+    }
+    if (!owner.equals(id.toString())) {
+      throw corrupt(id, "belongs to connection " + owner, null);
+    }
+    JsonNode body;
+    if (root.has("tokens")) {
+      body = root.get("tokens");
+    } else {
+      body = decrypt(id, root);
+    }
+    return tokensFromJson(id, body);
+  }
+
+  /** {@link #decode} of a text record. */
+  public TokenSet decode(ConnectionId id, String record) {
+    return decode(id, record.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The connection a record names, read without decrypting, or null when the bytes are not a
+   * record. For stores that list connections from their records.
+   */
+  public static @Nullable String connectionOf(byte[] record) {
+    try {
+      JsonNode root = JSON.readTree(record);
+      return root == null ? null : text(root, "connection");
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private JsonNode decrypt(ConnectionId id, JsonNode root) {
+    String alg = text(root, "alg");
+    String kid = text(root, "kid");
+    String iv = text(root, "iv");
+    String data = text(root, "data");
+    if (alg == null || kid == null || iv == null || data == null) {
+      throw corrupt(id, "has neither 'tokens' nor a complete encrypted envelope", null);
+    }
+    if (!alg.equals(ALG)) {
+      throw corrupt(id, "is encrypted with unknown algorithm '" + printable(alg) + "'", null);
+    }
+    EncryptionKeys k = keys;
+    if (k == null) {
+      throw new TokenStoreException(
+          id,
+          "connection "
+              + id
+              + ": stored tokens are encrypted with key id '"
+              + printable(kid)
+              + "' but no encryption key is configured",
+          null);
+    }
+    SecretKey key = k.key(kid);
+    if (key == null) {
+      throw new TokenStoreException(
+          id,
+          "connection "
+              + id
+              + ": stored tokens are encrypted with key id '"
+              + printable(kid)
+              + "', which is not among the configured keys "
+              + k.ids()
+              + " (add it as a previous key)",
+          null);
+    }
+    byte[] plain;
+    try {
+      byte[] ivBytes = Base64.getDecoder().decode(iv);
+      byte[] sealed = Base64.getDecoder().decode(data);
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ivBytes));
+      c.updateAAD(aad(id, kid));
+      plain = c.doFinal(sealed);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(id, "has an encrypted envelope that is not valid base64", null);
+    } catch (AEADBadTagException e) {
+      throw new TokenStoreException(
+          id,
+          "connection "
+              + id
+              + ": stored tokens cannot be decrypted with key id '"
+              + kid
+              + "': the key is wrong or the record was altered",
+          null);
+    } catch (GeneralSecurityException e) {
+      throw corrupt(id, "cannot be decrypted: " + e.getClass().getSimpleName(), e);
+    }
+    try {
+      return JSON.readTree(plain);
+    } catch (IOException e) {
+      throw corrupt(id, "decrypts to something that is not JSON", null);
+    } finally {
+      Arrays.fill(plain, (byte) 0);
+    }
+  }
+
+  private static byte[] aad(ConnectionId id, String kid) {
+    return ("tokenbroker:" + FORMAT + ":" + ALG + ":" + kid + ":" + id)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static ObjectNode tokensToJson(TokenSet t) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("version", t.version());
+    o.put("tokenType", t.tokenType());
+    o.put("accessToken", t.accessToken());
+    o.put("expiresAt", t.expiresAt().toString());
+    if (t.refreshToken() != null) {
+      o.put("refreshToken", t.refreshToken());
+    }
+    if (t.refreshExpiresAt() != null) {
+      o.put("refreshExpiresAt", String.valueOf(t.refreshExpiresAt()));
+    }
+    ArrayNode scopes = o.putArray("scopes");
+    t.scopes().forEach(scopes::add);
+    o.put("issuedAt", t.issuedAt().toString());
+    ObjectNode extras = o.putObject("extras");
+    t.extras().forEach(extras::put);
+    return o;
+  }
+
+  private static TokenSet tokensFromJson(ConnectionId id, @Nullable JsonNode o) {
+    if (o == null || !o.isObject()) {
+      throw corrupt(id, "holds no token object", null);
+    }
+    try {
+      JsonNode version = o.get("version");
+      if (version == null || !version.canConvertToLong() || version.longValue() < 0) {
+        throw corrupt(id, "has no valid 'version'", null);
+      }
+      TokenSet.Builder b =
+          TokenSet.builder()
+              .version(version.longValue())
+              .tokenType(required(id, o, "tokenType"))
+              .accessToken(required(id, o, "accessToken"))
+              .expiresAt(Instant.parse(required(id, o, "expiresAt")))
+              .issuedAt(Instant.parse(required(id, o, "issuedAt")))
+              .refreshToken(text(o, "refreshToken"));
+      String refreshExpiresAt = text(o, "refreshExpiresAt");
+      if (refreshExpiresAt != null) {
+        b.refreshExpiresAt(Instant.parse(refreshExpiresAt));
+      }
+      JsonNode scopes = o.get("scopes");
+      if (scopes != null && scopes.isArray()) {
+        List<String> list = new ArrayList<>(scopes.size());
+        for (JsonNode s : scopes) {
+          list.add(s.asText());
+        }
+        b.scopes(list);
+      }
+      JsonNode extras = o.get("extras");
+      if (extras != null && extras.isObject()) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = extras.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          b.extra(e.getKey(), e.getValue().asText());
+        }
+      }
+      return b.build();
+    } catch (DateTimeParseException e) {
+      throw corrupt(id, "has a malformed time", null);
+    } catch (IllegalArgumentException e) {
+      // TokenSet's own checks; their messages name fields, never values.
+      throw corrupt(id, "holds an invalid token set: " + e.getMessage(), null);
+    }
+  }
+
+  private static String required(ConnectionId id, JsonNode o, String field) {
+    String v = text(o, field);
+    if (v == null) {
+      throw corrupt(id, "has no '" + field + "'", null);
+    }
+    return v;
+  }
+
+  private static @Nullable String text(JsonNode o, String field) {
+    JsonNode v = o.get(field);
+    return v == null || !v.isTextual() ? null : v.textValue();
+  }
+
+  private static byte[] writeBytes(JsonNode node) {
+    try {
+      return JSON.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree always serializes", e);
+    }
+  }
+
+  private static TokenStoreException corrupt(
+      ConnectionId id, String problem, @Nullable Throwable cause) {
+    return new TokenStoreException(
+        id, "connection " + id + ": stored record is corrupt: it " + problem, cause);
+  }
+
+  private static String printable(String s) {
+    return Secrets.scrub(s, List.of(), 64);
+  }
+
+  @Override
+  public String toString() {
+    return keys == null ? "TokenCodec{plaintext}" : "TokenCodec{AES-256-GCM, " + keys + '}';
+  }
+}

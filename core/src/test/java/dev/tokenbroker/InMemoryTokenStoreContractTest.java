@@ -1,0 +1,10 @@
+package dev.tokenbroker;
+
+import java.time.Clock;
+
+class InMemoryTokenStoreContractTest extends TokenStoreContractTest {
+  @Override
+  protected TokenStore createStore(Clock clock) {
+    return new InMemoryTokenStore(clock);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * A {@link dev.tokenbroker.TokenStore} on Redis through Lettuce: {@link
+ * dev.tokenbroker.redis.RedisTokenStore}, and the {@code redis} store type for configuration files.
+ */
+@NullMarked
+package dev.tokenbroker.redis;
+
+import org.jspecify.annotations.NullMarked;

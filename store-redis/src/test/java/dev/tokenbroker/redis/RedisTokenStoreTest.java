@@ -1,0 +1,143 @@
+package dev.tokenbroker.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenbroker.Lease;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.TokenStoreException;
+import dev.tokenbroker.VersionConflictException;
+import dev.tokenbroker.spi.EncryptionKeys;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedisTokenStoreTest extends TokenStoreContractTest {
+  private String prefix;
+
+  private static RedisCommands<String, String> redis() {
+    return TestRedis.connection().sync();
+  }
+
+  @Override
+  protected TokenStore createStore(Clock clock) {
+    prefix = TestRedis.freshPrefix();
+    return RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).clock(clock).build();
+  }
+
+  /** Redis expires leases by its own clock: make this one expire now, as time would. */
+  @Override
+  protected void expire(Lease lease) throws Exception {
+    String key = ((RedisTokenStore) store).leaseKey(lease.connection());
+    redis().pexpire(key, 1);
+    for (int i = 0; i < 1000 && redis().exists(key) > 0; i++) {
+      Thread.sleep(2);
+    }
+    assertThat(redis().exists(key)).isZero();
+    clock.set(lease.expiresAt().plusMillis(1));
+  }
+
+  static byte[] key(int seed) {
+    byte[] k = new byte[32];
+    Arrays.fill(k, (byte) seed);
+    return k;
+  }
+
+  private RedisTokenStore another(EncryptionKeys keys) {
+    return RedisTokenStore.builder(TestRedis.connection())
+        .keyPrefix(prefix)
+        .encryption(keys)
+        .build();
+  }
+
+  @Test
+  void keys_shareAHashTagPerConnection() {
+    store.compareAndSet(ODD, 0, tokens("a"));
+    store.tryAcquireLease(ODD, "instance-a", TTL);
+
+    assertThat(redis().keys(prefix + "*"))
+        .containsExactlyInAnyOrder(
+            prefix + "{" + ODD + "}:tokens",
+            prefix + "{" + ODD + "}:lease",
+            prefix + "{" + ODD + "}:fence");
+    assertThat(redis().hgetall(prefix + "{" + ODD + "}:tokens")).containsKeys("v", "d");
+  }
+
+  @Test
+  void lease_expiresInRedisByItself() {
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+
+    long pttl = redis().pttl(((RedisTokenStore) store).leaseKey(MALL));
+    assertThat(pttl).isBetween(1L, TTL.toMillis());
+    assertThat(lease).isNotNull();
+  }
+
+  @Test
+  void encryptedStore_theValueHoldsNoTokenAndTheKeyIdIsBesideTheData() {
+    EncryptionKeys keys = EncryptionKeys.of(key(1));
+    RedisTokenStore encrypted = another(keys);
+
+    encrypted.compareAndSet(MALL, 0, tokens("valuesecret"));
+
+    Map<String, String> hash = redis().hgetall(prefix + "{" + MALL + "}:tokens");
+    assertThat(hash.toString())
+        .doesNotContain("valuesecret")
+        .doesNotContain(Base64.getEncoder().encodeToString(key(1)));
+    assertThat(hash.get("d")).contains("\"kid\":\"" + keys.currentId() + "\"");
+    assertThat(encrypted.load(MALL).accessToken()).isEqualTo("access-valuesecret");
+  }
+
+  @Test
+  void wrongKey_failsNamingTheConnection_andNeverOverwritesTheRecord() {
+    another(EncryptionKeys.builder().current("prod", key(1)).build())
+        .compareAndSet(MALL, 0, tokens("a"));
+    String before = redis().hget(prefix + "{" + MALL + "}:tokens", "d");
+    RedisTokenStore wrong = another(EncryptionKeys.builder().current("prod", key(2)).build());
+
+    assertThatThrownBy(() -> wrong.load(MALL))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageContaining("cannot be decrypted with key id 'prod'");
+    assertThatThrownBy(() -> wrong.compareAndSet(MALL, 1, tokens("b")))
+        .isInstanceOf(TokenStoreException.class)
+        .isNotInstanceOf(VersionConflictException.class);
+    assertThat(redis().hget(prefix + "{" + MALL + "}:tokens", "d")).isEqualTo(before);
+  }
+
+  @Test
+  void corruptHash_isReportedNamingTheConnection() {
+    store.compareAndSet(MALL, 0, tokens("a"));
+    redis().hset(prefix + "{" + MALL + "}:tokens", "v", "7");
+
+    assertThatThrownBy(() -> store.load(MALL))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageContaining("corrupt");
+    redis().hdel(prefix + "{" + MALL + "}:tokens", "v");
+    assertThatThrownBy(() -> store.load(MALL)).hasMessageContaining("not both");
+  }
+
+  @Test
+  void scriptCacheFlushed_scriptsAreSentAgain() {
+    store.compareAndSet(MALL, 0, tokens("a"));
+    redis().scriptFlush();
+
+    TokenSet saved = store.compareAndSet(MALL, 1, tokens("b"));
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+
+    assertThat(saved.version()).isEqualTo(2);
+    assertThat(lease).isNotNull();
+  }
+
+  @Test
+  void builder_rejectsPrefixesThatCouldBreakTheHashTag() {
+    assertThatThrownBy(() -> RedisTokenStore.builder(TestRedis.connection()).keyPrefix("a{b}"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RedisTokenStore.builder(TestRedis.connection()).keyPrefix("a*"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
