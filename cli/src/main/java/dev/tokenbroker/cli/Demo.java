@@ -2,13 +2,14 @@ package dev.tokenbroker.cli;
 
 import dev.tokenbroker.AuthorizationRequest;
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.FileTokenStore;
 import dev.tokenbroker.Health;
-import dev.tokenbroker.InMemoryTokenStore;
 import dev.tokenbroker.ReauthorizationRequiredException;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEvent;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.EmulatorServer.Gate;
@@ -23,6 +24,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -41,6 +43,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -84,6 +87,7 @@ final class Demo {
   private @Nullable TokenBroker broker;
   private @Nullable TokenStore store;
   private @Nullable Instant kakaoConnectedAt;
+  private @Nullable Path tokensDir;
 
   Demo(PrintWriter console, boolean verbose) {
     this.out = new PrintWriter(new Tee(console, transcript), true);
@@ -189,10 +193,24 @@ final class Demo {
     kakao().registerApp(KAKAO_REST_KEY, KAKAO_APP_ID, kakaoRedirect).start();
     kakao().clientSecret(KAKAO_REST_KEY, kakaoSecret);
 
+    // An encrypted file store, as a real installation would use: the key in an owner-only file,
+    // never in the configuration.
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    String keyText = Base64.getEncoder().encodeToString(key);
+    secrets.add(keyText);
+    Path keyFile = dir.resolve("store.key");
+    Files.writeString(keyFile, keyText + "\n", StandardCharsets.US_ASCII);
+    restrict(keyFile);
+    tokensDir = dir.resolve("tokens");
     Path config = dir.resolve("tokenbroker.yaml");
     String yaml =
         String.join(
             "\n",
+            "store:",
+            "  type: file",
+            "  path: " + tokensDir,
+            "  key-file: " + keyFile,
             "apps:",
             "  demo-cafe24-app:",
             "    provider: cafe24",
@@ -216,7 +234,6 @@ final class Demo {
             "    api-base-url: " + kakao().baseUrl(),
             "");
     Files.writeString(config, yaml, StandardCharsets.UTF_8);
-    store = new InMemoryTokenStore(clock);
     broker =
         TokenBroker.builder()
             .configFile(config)
@@ -226,17 +243,24 @@ final class Demo {
                     "DEMO_NAVER_SECRET", naverSecret,
                     "DEMO_KAKAO_SECRET", kakaoSecret))
             .clock(clock)
-            .store(store)
             .listener(this::onEvent)
             .build();
+    // A second store on the same directory plays "another process": what it reads is on disk.
+    store =
+        FileTokenStore.builder(tokensDir)
+            .clock(clock)
+            .encryption(EncryptionKeys.parse(keyText))
+            .build();
 
-    step("Setup");
-    out.println("  Cafe24 emulator  " + cafe24().baseUrl() + "  (mall " + MALL + ")");
-    out.println("  Naver emulator   " + naver().baseUrl());
-    out.println("  Kakao emulator   " + kakao().baseUrl());
-    out.println("  loopback         " + cafe24Redirect + "  (what `tokenbroker connect` runs)");
-    out.println("  store            in memory");
-    out.println("  " + config + "  (secrets come from ${VARS}, never from the file):");
+    step("Setup (in " + dir + ", deleted at the end)");
+    out.println("  Cafe24 emulator   " + cafe24().baseUrl() + "  (mall " + MALL + ")");
+    out.println("  Naver emulator    " + naver().baseUrl());
+    out.println("  Kakao emulator    " + kakao().baseUrl());
+    out.println(
+        "  loopback          " + cafe24Redirect + "  (what `tokenbroker connect` listens on)");
+    out.println(
+        "  store             tokens/  (encrypted file store, AES-256-GCM; key in store.key)");
+    out.println("  tokenbroker.yaml  (secrets come from ${VARS}, never from the file):");
     for (String line : yaml.split("\n")) {
       out.println("    │ " + line);
     }
@@ -313,7 +337,7 @@ final class Demo {
         "access token 2 h, refresh token 14 days");
   }
 
-  private void cafe24Rotation() {
+  private void cafe24Rotation() throws IOException {
     TokenSet before = broker().tokenSet(CAFE24);
     TokenSet after = broker().refresh(CAFE24);
     witness(before);
@@ -331,8 +355,42 @@ final class Demo {
     TokenSet stored = store().load(CAFE24);
     check(
         stored != null && newRefresh.equals(stored.refreshToken()),
-        "saved before use: the store holds the new refresh token",
-        "store version " + (stored == null ? "none" : stored.version()));
+        "saved before use: another process opening the store reads the new refresh token",
+        "version " + (stored == null ? "none" : stored.version()) + " on disk");
+    check(
+        onDiskInClear(List.of(oldRefresh, newRefresh, after.accessToken())).isEmpty(),
+        "encrypted at rest: no token appears in the store's files",
+        Objects.requireNonNull(tokensDir).getFileName() + "/" + fileNames());
+  }
+
+  /** The tokens among {@code tokens} that appear in clear in any file of the store. */
+  private List<String> onDiskInClear(List<String> tokens) throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> files = Files.list(Objects.requireNonNull(tokensDir))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+        for (String t : tokens) {
+          if (content.contains(t)) {
+            found.add(Secrets.fingerprint(t));
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  private List<String> fileNames() throws IOException {
+    try (Stream<Path> files = Files.list(Objects.requireNonNull(tokensDir))) {
+      return files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  private static void restrict(Path file) {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException | IOException e) {
+      // not a POSIX file system: the temporary directory is private enough for a demo
+    }
   }
 
   private void naverSignedTokens() {
@@ -562,9 +620,7 @@ final class Demo {
     witness(naverToken);
     check(
         naver().tokenRequests() == requests + 1 && naverToken.expiresAt().isAfter(clock.instant()),
-        "Naver needs no keep-alive: after "
-            + Text.duration(Duration.between(start, clock.instant()))
-            + " idle, one signed request gives a new token",
+        "Naver needs no keep-alive: after a month idle, one signed request gives a new token",
         "expires " + Text.relative(naverToken.expiresAt(), clock.instant()));
   }
 
