@@ -37,10 +37,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -293,9 +294,15 @@ final class Demo {
     TokenSet tokens = null;
     String failure = "no redirect reached the listener";
     try {
-      tokens = capture.outcome().getNow(null);
-    } catch (CompletionException e) {
+      // Published right after the page was sent: a moment after the browser has it.
+      tokens = capture.outcome().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
       failure = Failures.describe(e.getCause() == null ? e : e.getCause(), null).line;
+    } catch (TimeoutException e) {
+      failure = "no outcome within 30 s";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure = "interrupted";
     }
     check(
         status == 200 && page.contains("Connected") && tokens != null,

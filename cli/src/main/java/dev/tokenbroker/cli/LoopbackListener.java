@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import okhttp3.HttpUrl;
@@ -158,8 +158,8 @@ final class LoopbackListener implements AutoCloseable {
                 + ". Open the authorization URL shown in the terminal.");
         return;
       }
-      CompletableFuture<TokenSet> outcome = capture.offer(url);
-      if (outcome == null) {
+      CompletableFuture<TokenSet> result = capture.exchange(url);
+      if (result == null) {
         respond(
             exchange,
             409,
@@ -168,22 +168,21 @@ final class LoopbackListener implements AutoCloseable {
         return;
       }
       try {
-        outcome.get();
+        result.join();
         respond(
             exchange,
             200,
             "Connected",
             connection + " is connected. You can close this tab and return to the terminal.");
-      } catch (ExecutionException e) {
+      } catch (CompletionException e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
         respond(
             exchange,
             400,
             "Not connected",
             Failures.describe(cause, null).line + " See the terminal for what to do.");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        respond(exchange, 503, "Interrupted", "Return to the terminal.");
+      } finally {
+        capture.publish(result); // after the page is sent: the command stops listening next
       }
     } finally {
       exchange.close();
@@ -227,11 +226,12 @@ final class LoopbackListener implements AutoCloseable {
     return redirect;
   }
 
+  /** Stops listening; a page being sent was sent before the outcome was published. */
   @Override
   public void close() {
     for (HttpServer s : servers) {
       s.stop(0);
     }
-    executor.shutdownNow();
+    executor.shutdown();
   }
 }

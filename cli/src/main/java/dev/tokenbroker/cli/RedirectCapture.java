@@ -39,19 +39,46 @@ final class RedirectCapture {
   }
 
   /**
-   * Exchanges {@code redirectedUrl} if no other redirect came first, on the calling thread, and
-   * returns the outcome; returns null if another redirect was already taken.
+   * Exchanges {@code redirectedUrl} on the calling thread if no other redirect came first, and
+   * returns the result, not yet {@linkplain #publish published}; returns null if another redirect
+   * was already taken.
    */
-  @Nullable CompletableFuture<TokenSet> offer(String redirectedUrl) {
+  @Nullable CompletableFuture<TokenSet> exchange(String redirectedUrl) {
     if (!claimed.compareAndSet(false, true)) {
       return null;
     }
+    CompletableFuture<TokenSet> result = new CompletableFuture<>();
     try {
-      outcome.complete(complete.apply(redirectedUrl.trim()));
+      result.complete(complete.apply(redirectedUrl.trim()));
     } catch (RuntimeException e) {
-      outcome.completeExceptionally(e);
+      result.completeExceptionally(e);
     }
-    return outcome;
+    return result;
+  }
+
+  /**
+   * Hands an exchange's result to whoever waits on {@link #outcome()}. The loopback listener does
+   * so only after its page has been sent, so that the command cannot stop listening mid-answer.
+   */
+  void publish(CompletableFuture<TokenSet> result) {
+    result.whenComplete(
+        (tokens, failure) -> {
+          if (failure != null) {
+            outcome.completeExceptionally(failure);
+          } else {
+            outcome.complete(tokens);
+          }
+        });
+  }
+
+  /** Exchanges and publishes at once; false if another redirect was already taken. */
+  boolean offer(String redirectedUrl) {
+    CompletableFuture<TokenSet> result = exchange(redirectedUrl);
+    if (result == null) {
+      return false;
+    }
+    publish(result);
+    return true;
   }
 
   /** Ends the wait with {@code failure}, unless a redirect was already taken. */

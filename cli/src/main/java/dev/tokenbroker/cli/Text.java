@@ -15,9 +15,15 @@ final class Text {
 
   private Text() {}
 
-  /** {@code 13d 23h}, {@code 1h 59m}, {@code 4m 10s}, {@code 12s}: the two largest units. */
+  /**
+   * {@code 13d 23h}, {@code 1h 59m}, {@code 4m 10s}, {@code 12s}, {@code 300ms}: two units at most.
+   */
   static String duration(Duration d) {
-    long s = Math.abs(d.getSeconds());
+    Duration abs = d.abs();
+    if (abs.compareTo(Duration.ofSeconds(1)) < 0 && !abs.isZero()) {
+      return abs.toMillis() + "ms";
+    }
+    long s = abs.getSeconds();
     long days = s / 86_400;
     long hours = s % 86_400 / 3_600;
     long minutes = s % 3_600 / 60;
