@@ -28,12 +28,8 @@ import picocli.CommandLine.Option;
     name = "connect",
     mixinStandardHelpOptions = true,
     header = "Connect an account once: browser approval, code exchanged at once.",
-    description = {
-      "Connects an account (Cafe24 mall, Kakao user): prints the URL to open in a browser, then",
-      "captures the redirect on http://localhost:PORT/… when that is the redirect URI, or reads",
-      "the redirected URL you paste, and exchanges the code at once (a Cafe24 code dies within a",
-      "minute). Shows what was connected: mall, user, scopes, expiries — never a token."
-    })
+    description =
+        "Connects an account (Cafe24 mall, Kakao user): prints the URL to open in a browser, then captures the redirect on http://localhost:PORT/… when that is the redirect URI, or reads the redirected URL you paste, and exchanges the code at once (a Cafe24 code dies within a minute). Shows what was connected: mall, user, scopes, expiries — never a token.")
 final class ConnectCommand extends ConnectionCommand {
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(30);
 

@@ -10,10 +10,8 @@ import picocli.CommandLine.Command;
     name = "refresh",
     mixinStandardHelpOptions = true,
     header = "Renew a connection's tokens now.",
-    description = {
-      "Renews the connection's tokens now, whatever their age, and saves them before use.",
-      "Also retries a connection that needed re-authorization after you fixed the cause."
-    })
+    description =
+        "Renews the connection's tokens now, whatever their age, and saves them before use. Also retries a connection that needed re-authorization after you fixed the cause.")
 final class RefreshCommand extends ConnectionCommand {
   @Override
   int run(TokenBroker broker, Console console) {

@@ -12,10 +12,8 @@ import picocli.CommandLine.Option;
     name = "revoke",
     mixinStandardHelpOptions = true,
     header = "Revoke a connection's tokens at the platform and forget them.",
-    description = {
-      "Revokes the connection's tokens at the platform and deletes them from the store.",
-      "An authorization-code connection (Cafe24, Kakao) then needs `tokenbroker connect` again."
-    })
+    description =
+        "Revokes the connection's tokens at the platform and deletes them from the store. An authorization-code connection (Cafe24, Kakao) then needs `tokenbroker connect` again.")
 final class RevokeCommand extends ConnectionCommand {
   @Option(
       names = "--unlink",

@@ -22,12 +22,8 @@ import picocli.CommandLine.ParentCommand;
     name = "run",
     mixinStandardHelpOptions = true,
     header = "Keep every connection alive until stopped; log every event.",
-    description = {
-      "Runs until stopped (SIGTERM, Ctrl-C): a keep-alive pass every interval renews connections",
-      "whose refresh token would otherwise expire (Cafe24: 14 days unused; Kakao: about two",
-      "months), and every event (renewed, failed, needs re-authorization) is logged, one line",
-      "each. Safe to run on several machines sharing a store."
-    })
+    description =
+        "Runs until stopped (SIGTERM, Ctrl-C): a keep-alive pass every interval renews connections whose refresh token would otherwise expire (Cafe24: 14 days unused; Kakao: about two months), and every event (renewed, failed, needs re-authorization) is logged, one line each. Safe to run on several machines sharing a store.")
 final class RunCommand implements Callable<Integer> {
   @ParentCommand TokenbrokerCommand root;
 

@@ -8,10 +8,8 @@ import picocli.CommandLine.Command;
     name = "token",
     mixinStandardHelpOptions = true,
     header = "Print a valid access token and nothing else (for scripts).",
-    description = {
-      "Prints a valid access token (renewing it first if needed) and a newline — nothing else.",
-      "For scripts: curl -H \"Authorization: Bearer $(./tokenbroker token cafe24:mymall)\" …"
-    })
+    description =
+        "Prints a valid access token (renewing it first if needed) and a newline — nothing else. For scripts: curl -H \"Authorization: Bearer $(./tokenbroker token cafe24:mymall)\" …")
 final class TokenCommand extends ConnectionCommand {
   @Override
   int run(TokenBroker broker, Console console) {

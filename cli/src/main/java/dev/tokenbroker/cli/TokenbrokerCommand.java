@@ -19,10 +19,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    description = {
-      "Keeps OAuth tokens of Cafe24, Naver Commerce and Kakao connections alive.",
-      "Connections are described in tokenbroker.yaml (see --config); secrets come from $${ENV_VARS}."
-    },
+    description =
+        "Keeps OAuth tokens of Cafe24, Naver Commerce and Kakao connections alive. Connections are described in tokenbroker.yaml (see --config); secrets come from $${ENV_VARS}.",
     subcommands = {
       ConnectCommand.class,
       TokenCommand.class,

@@ -10,11 +10,8 @@ import picocli.CommandLine.Command;
     name = "validate",
     mixinStandardHelpOptions = true,
     header = "Check the current token with the platform (Kakao token info).",
-    description = {
-      "Checks the current token with the platform (Kakao: token info, which also records the",
-      "user and app id) and shows what it reported. Providers without a token-info endpoint",
-      "(Cafe24, Naver) only check that a valid token can be had."
-    })
+    description =
+        "Checks the current token with the platform (Kakao: token info, which also records the user and app id) and shows what it reported. Providers without a token-info endpoint (Cafe24, Naver) only check that a valid token can be had.")
 final class ValidateCommand extends ConnectionCommand {
   @Override
   int run(TokenBroker broker, Console console) {

@@ -3,10 +3,19 @@ package dev.tokenbroker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.TokenBroker;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.TypeConversionException;
 
 /** The small pieces: durations, redirect recognition, loopback detection. */
@@ -67,5 +76,29 @@ class PartsTest {
                 URI.create(
                     "https://x.example/authorize?client_id=a&redirect_uri=http%3A%2F%2Flocalhost%3A8765%2Fcb")))
         .isEqualTo("http://localhost:8765/cb");
+  }
+
+  @Test
+  void readmeConfiguration_buildsABroker(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+    Matcher yaml = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(yaml.find()).isTrue();
+    Path key = dir.resolve("key");
+    Files.writeString(key, Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+    Path config = dir.resolve("tokenbroker.yaml");
+    Files.writeString(
+        config,
+        yaml.group(1)
+            .replace("/var/lib/tokenbroker", dir.resolve("tokens").toString())
+            .replace("/etc/tokenbroker/key", key.toString()));
+    Map<String, String> env =
+        Map.of(
+            "CAFE24_CLIENT_ID", "id",
+            "CAFE24_CLIENT_SECRET", "secret",
+            "NAVER_CLIENT_ID", "naver-id",
+            "NAVER_CLIENT_SECRET", "$2a$04$abcdefghijklmnopqrstuv");
+    try (TokenBroker broker = TokenBroker.builder().configFile(config).environment(env).build()) {
+      assertThat(broker.connections()).hasSize(2);
+    }
   }
 }
