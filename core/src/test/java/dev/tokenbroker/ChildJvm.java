@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  * the test reads line by line. Used to kill a process with {@code kill -9} and to share a store
  * between processes.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private static final String EOF = "\u0000EOF";
 
   private final Process process;
@@ -48,7 +48,7 @@ final class ChildJvm implements AutoCloseable {
     reader.start();
   }
 
-  static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
+  public static ChildJvm start(Class<?> mainClass, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // Start fast: these children live for a fraction of a second.
@@ -67,7 +67,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** The next line, or null at end of output or after the timeout. */
-  @Nullable String nextLine(long timeout, TimeUnit unit) throws InterruptedException {
+  public @Nullable String nextLine(long timeout, TimeUnit unit) throws InterruptedException {
     String line = lines.poll(timeout, unit);
     if (line == null || line.equals(EOF)) {
       if (line != null) {
@@ -80,7 +80,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Waits for a line starting with {@code prefix}; fails on end of output or timeout. */
-  String await(String prefix, long timeoutSeconds) throws InterruptedException {
+  public String await(String prefix, long timeoutSeconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (true) {
       long left = deadline - System.nanoTime();
@@ -96,7 +96,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Every remaining line until the process's output ends. */
-  List<String> drain(long timeoutSeconds) throws InterruptedException {
+  public List<String> drain(long timeoutSeconds) throws InterruptedException {
     List<String> rest = new ArrayList<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     String line;
@@ -108,20 +108,20 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Writes one line to the process's standard input. */
-  void send(String line) throws IOException {
+  public void send(String line) throws IOException {
     process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
     process.getOutputStream().flush();
   }
 
   /** {@code kill -9}, and waits until the process is gone. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       throw new AssertionError("child " + process.pid() + " did not die");
     }
   }
 
-  int waitFor(long timeoutSeconds) throws InterruptedException {
+  public int waitFor(long timeoutSeconds) throws InterruptedException {
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       throw new AssertionError("child " + process.pid() + " did not finish; printed " + seen);

@@ -78,9 +78,12 @@ class FileTokenStoreProcessTest {
 
       TokenSet stored = FileStoreChild.open(dir.toString()).load(ID);
       assertThat(stored).as("%s after kill %d", dir, kill).isNotNull();
+      // The guarantee: never behind what was acknowledged (a save that returned is on disk).
+      // Being ahead is fine: the child may finish a save, or even print an ACK the parent's
+      // reader has not collected, before the kill lands; that loses nothing.
       assertThat(stored.version())
           .as("%s after kill %d, last acknowledged %d", dir, kill, lastAck)
-          .isBetween(lastAck, lastAck + 1);
+          .isGreaterThanOrEqualTo(lastAck);
       if (stored.version() > lastAck) {
         killedMidSave++;
       }

@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link TokenStore} contract, run against every implementation. A subclass supplies an empty
- * store on the given clock for each test. (The same class, package aside, lives in the JDBC and
- * Redis modules' tests.)
+ * store on the given clock for each test. Published in core's test-jar: the JDBC and Redis modules
+ * run this same contract against their stores.
  */
-abstract class TokenStoreContractTest {
-  static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
-  static final Duration TTL = Duration.ofSeconds(30);
+public abstract class TokenStoreContractTest {
+  protected static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
+  protected static final Duration TTL = Duration.ofSeconds(30);
 
   protected final ContractClock clock = new ContractClock(T0);
   protected TokenStore store;
@@ -54,11 +54,11 @@ abstract class TokenStoreContractTest {
     }
   }
 
-  static final ConnectionId MALL = ConnectionId.of("cafe24", "mall");
-  static final ConnectionId SELLER = ConnectionId.of("naver", "seller:12345");
-  static final ConnectionId ODD = ConnectionId.of("kakao", "Shop/Bot..%7e~한글");
+  protected static final ConnectionId MALL = ConnectionId.of("cafe24", "mall");
+  protected static final ConnectionId SELLER = ConnectionId.of("naver", "seller:12345");
+  protected static final ConnectionId ODD = ConnectionId.of("kakao", "Shop/Bot..%7e~한글");
 
-  static TokenSet tokens(String suffix) {
+  protected static TokenSet tokens(String suffix) {
     return TokenSet.builder()
         .accessToken("access-" + suffix)
         .refreshToken("refresh-" + suffix)
@@ -451,15 +451,15 @@ abstract class TokenStoreContractTest {
   protected static final class ContractClock extends Clock {
     private volatile Instant now;
 
-    ContractClock(Instant start) {
+    public ContractClock(Instant start) {
       this.now = start;
     }
 
-    void set(Instant instant) {
+    public void set(Instant instant) {
       now = instant;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
       now = now.plus(d);
     }
 

@@ -2,6 +2,7 @@ package dev.tokenbroker.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
 import java.time.Duration;

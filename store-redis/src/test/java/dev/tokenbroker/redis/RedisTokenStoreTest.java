@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.TokenStoreContractTest;
 import dev.tokenbroker.TokenStoreException;
 import dev.tokenbroker.VersionConflictException;
 import dev.tokenbroker.spi.EncryptionKeys;

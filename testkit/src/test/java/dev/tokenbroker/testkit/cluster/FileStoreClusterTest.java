@@ -2,6 +2,7 @@ package dev.tokenbroker.testkit.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenStore;
 import dev.tokenbroker.testkit.OAuth2Emulator;
