@@ -63,32 +63,38 @@ final class ConnectCommand extends ConnectionCommand {
     HttpUrl loopback = noListen ? null : LoopbackListener.loopbackRedirect(redirectUri);
     RedirectCapture capture = new RedirectCapture(url -> broker.completeAuthorization(id, url));
 
-    console.out.println("Connecting " + id + ". Open this URL in a browser, log in and approve:");
-    console.out.println();
-    console.out.println("  " + request.url());
-    console.out.println();
+    // Listen before the URL is shown: a quick browser must find the listener there.
     LoopbackListener listener = null;
+    String cannotListen = null;
     if (loopback != null) {
       try {
         listener = LoopbackListener.start(loopback, capture, id.toString());
-        console.out.println(
-            "Waiting for your browser to come back to "
-                + loopback.newBuilder().query(null).build()
-                + " (up to "
-                + Text.duration(timeout)
-                + ").");
-        console.out.println(
-            "If the browser runs on another machine, paste the URL it ends up on here instead.");
       } catch (IOException e) {
-        console.out.println(
+        cannotListen =
             "Cannot listen on "
                 + loopback.host()
                 + ":"
                 + loopback.port()
                 + " ("
                 + e.getMessage()
-                + "), so:");
+                + "), so:";
       }
+    }
+    console.out.println("Connecting " + id + ". Open this URL in a browser, log in and approve:");
+    console.out.println();
+    console.out.println("  " + request.url());
+    console.out.println();
+    if (listener != null) {
+      console.out.println(
+          "Waiting for your browser to come back to "
+              + listener.redirect().newBuilder().query(null).build()
+              + " (up to "
+              + Text.duration(timeout)
+              + ").");
+      console.out.println(
+          "If the browser runs on another machine, paste the URL it ends up on here instead.");
+    } else if (cannotListen != null) {
+      console.out.println(cannotListen);
     }
     if (listener == null) {
       console.out.println(
