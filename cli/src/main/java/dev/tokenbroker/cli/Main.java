@@ -6,6 +6,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The {@code tokenbroker} command's entry point: {@code java -jar tokenbroker-cli-all.jar …} or the
@@ -18,12 +19,18 @@ public final class Main {
   public static void main(String[] args) {
     boolean verbose =
         Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
-    // The engine logs through SLF4J; a one-shot command reports failures itself in one line, so
-    // library warnings stay quiet unless asked for. Set before the first logger is created.
+    // The engine logs through SLF4J. A one-shot command reports a failure itself, in one line, so
+    // the engine's own warnings about it stay quiet unless asked for; the stores' warnings (tokens
+    // stored in the clear, a directory other users can read) are for the operator and stay on.
+    // Set before the first logger is created.
     setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "error");
+    for (String store : List.of("FileTokenStore", "jdbc", "redis")) {
+      setIfAbsent(
+          "org.slf4j.simpleLogger.log.dev.tokenbroker." + store, verbose ? "debug" : "warn");
+    }
     setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
-    setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
-    setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    setIfAbsent("org.slf4j.simpleLogger.showThreadName", verbose ? "true" : "false");
+    setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
     Console system = Console.system();
     // UTF-8 on purpose (✓, ✗, box characters): every current terminal speaks it, whereas Java 17
     // takes the locale's charset, which in minimal containers is ASCII.
