@@ -507,11 +507,11 @@ final class Demo {
       clock.set(expiry);
     }
     out.println(
-        "  the clock is at the Cafe24 access token's expiry ("
+        "  the Cafe24 access token expired at "
             + Text.instant(expiry)
-            + "); "
+            + "; "
             + CALLERS
-            + " threads ask for a token at once");
+            + " threads ask for a token at once, the one refresh is held at Cafe24 meanwhile");
     int refreshes = cafe24().refreshes();
     int tokenRequests = cafe24().tokenRequests();
     Gate gate = cafe24().hold(cafe24().tokenPath(MALL));
