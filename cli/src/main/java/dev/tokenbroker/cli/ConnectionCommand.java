@@ -1,0 +1,46 @@
+package dev.tokenbroker.cli;
+
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.GrantType;
+import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenListener;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * A command about one connection: builds the broker from the configuration file, runs, closes the
+ * broker, and turns any failure into one line and an exit code.
+ */
+abstract class ConnectionCommand implements Callable<Integer> {
+  @ParentCommand TokenbrokerCommand root;
+
+  @Parameters(
+      index = "0",
+      paramLabel = "CONNECTION",
+      converter = ConnectionIdConverter.class,
+      description = "the connection, as named in the configuration file (e.g. cafe24:mymall)")
+  ConnectionId id;
+
+  @Override
+  public final Integer call() {
+    Console console = root.console;
+    GrantType grantType = null;
+    try (TokenBroker broker = root.broker(listener())) {
+      grantType = broker.provider(id).grantType(); // also: an unknown connection fails here
+      return run(broker, console);
+    } catch (RuntimeException e) {
+      return Failures.report(console, e, root.verbose, grantType);
+    } finally {
+      console.out.flush();
+    }
+  }
+
+  /** A listener for the broker, or null. */
+  @Nullable TokenListener listener() {
+    return null;
+  }
+
+  abstract int run(TokenBroker broker, Console console);
+}

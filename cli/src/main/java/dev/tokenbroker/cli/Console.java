@@ -1,0 +1,60 @@
+package dev.tokenbroker.cli;
+
+import dev.tokenbroker.TokenBroker;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * Everything a command touches outside itself: its streams, the environment for {@code ${VAR}}
+ * substitution, the clock, the working directory, how to run code at JVM shutdown, and a hook that
+ * may adjust every broker before it is built. {@link Main} builds the real one; tests build one
+ * with string writers, a fake clock and a shared store, and never call {@code System.exit}.
+ */
+final class Console {
+  final PrintWriter out;
+  final PrintWriter err;
+  final InputStream in;
+  final Map<String, String> environment;
+  final Clock clock;
+  final Path workingDirectory;
+  final Consumer<Runnable> onShutdown;
+  final UnaryOperator<TokenBroker.Builder> brokerSetup;
+
+  Console(
+      PrintWriter out,
+      PrintWriter err,
+      InputStream in,
+      Map<String, String> environment,
+      Clock clock,
+      Path workingDirectory,
+      Consumer<Runnable> onShutdown,
+      UnaryOperator<TokenBroker.Builder> brokerSetup) {
+    this.out = Objects.requireNonNull(out);
+    this.err = Objects.requireNonNull(err);
+    this.in = Objects.requireNonNull(in);
+    this.environment = Map.copyOf(environment);
+    this.clock = Objects.requireNonNull(clock);
+    this.workingDirectory = Objects.requireNonNull(workingDirectory);
+    this.onShutdown = Objects.requireNonNull(onShutdown);
+    this.brokerSetup = Objects.requireNonNull(brokerSetup);
+  }
+
+  /** The real world: standard streams, the process environment, the system clock. */
+  static Console system() {
+    return new Console(
+        new PrintWriter(System.out, true),
+        new PrintWriter(System.err, true),
+        System.in,
+        System.getenv(),
+        Clock.systemUTC(),
+        Path.of("").toAbsolutePath(),
+        hook -> Runtime.getRuntime().addShutdownHook(new Thread(hook, "tokenbroker-shutdown")),
+        UnaryOperator.identity());
+  }
+}

@@ -1,0 +1,156 @@
+package dev.tokenbroker.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.Health;
+import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Every connection's health as a table for people or JSON for machines. Reads health only: never
+ * contacts a platform, never renews, never shows a token.
+ */
+final class StatusTable {
+  private static final String[] HEADERS = {
+    "CONNECTION",
+    "PROVIDER",
+    "HEALTH",
+    "ACCESS EXPIRES IN",
+    "REFRESH EXPIRES IN",
+    "LAST RENEWAL",
+    "REASON"
+  };
+
+  private final List<Map.Entry<ConnectionId, Health>> rows;
+  private final Instant now;
+
+  private StatusTable(List<Map.Entry<ConnectionId, Health>> rows, Instant now) {
+    this.rows = rows;
+    this.now = now;
+  }
+
+  /** A snapshot of every connection of {@code broker}. */
+  static StatusTable of(TokenBroker broker, Instant now) {
+    List<Map.Entry<ConnectionId, Health>> rows = new ArrayList<>();
+    for (ConnectionId id : broker.connections()) {
+      rows.add(Map.entry(id, broker.health(id)));
+    }
+    return new StatusTable(rows, now);
+  }
+
+  /** The worst state in the table as an exit code: 0 all ACTIVE, 4 any DEGRADED, 3 any re-auth. */
+  int exitCode() {
+    int code = ExitCode.OK;
+    for (Map.Entry<ConnectionId, Health> row : rows) {
+      Health.State state = row.getValue().state();
+      if (state == Health.State.REAUTHORIZATION_REQUIRED) {
+        return ExitCode.REAUTHORIZATION_REQUIRED;
+      }
+      if (state == Health.State.DEGRADED) {
+        code = ExitCode.UNAVAILABLE;
+      }
+    }
+    return code;
+  }
+
+  void printTable(PrintWriter out) {
+    List<String[]> lines = new ArrayList<>();
+    lines.add(HEADERS);
+    for (Map.Entry<ConnectionId, Health> row : rows) {
+      Health h = row.getValue();
+      lines.add(
+          new String[] {
+            row.getKey().toString(),
+            row.getKey().provider(),
+            h.state().toString(),
+            Text.left(h.accessTokenExpiresAt(), now),
+            Text.left(h.refreshTokenExpiresAt(), now),
+            h.lastRenewalAt() == null ? Text.NONE : Text.relative(h.lastRenewalAt(), now),
+            reason(h)
+          });
+    }
+    int[] widths = new int[HEADERS.length];
+    for (String[] line : lines) {
+      for (int i = 0; i < line.length; i++) {
+        widths[i] = Math.max(widths[i], line[i].length());
+      }
+    }
+    for (String[] line : lines) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < line.length; i++) {
+        b.append(i == line.length - 1 ? line[i] : Text.pad(line[i], widths[i] + 2));
+      }
+      out.println(b.toString().stripTrailing());
+    }
+    if (rows.isEmpty()) {
+      out.println("(no connections configured)");
+    }
+  }
+
+  private String reason(Health h) {
+    if (h.state() == Health.State.ACTIVE) {
+      return h.unsaved() ? "token set not saved yet; retrying" : "";
+    }
+    String reason = h.reason() == null ? "" : h.reason();
+    if (h.state() == Health.State.DEGRADED && h.nextAttemptAt() != null) {
+      reason += " (next attempt " + Text.relative(h.nextAttemptAt(), now) + ")";
+    }
+    return reason;
+  }
+
+  void printJson(PrintWriter out) {
+    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = mapper.createObjectNode();
+    root.put("at", now.toString());
+    ArrayNode list = root.putArray("connections");
+    for (Map.Entry<ConnectionId, Health> row : rows) {
+      Health h = row.getValue();
+      ObjectNode o = list.addObject();
+      o.put("connection", row.getKey().toString());
+      o.put("provider", row.getKey().provider());
+      o.put("health", h.state().toString());
+      o.put("reason", h.reason());
+      o.put("errorCode", h.errorCode());
+      o.put("since", h.since().toString());
+      putInstant(o, "nextAttemptAt", h.nextAttemptAt());
+      o.put("consecutiveFailures", h.consecutiveFailures());
+      putInstant(o, "accessTokenExpiresAt", h.accessTokenExpiresAt());
+      putSeconds(o, "accessTokenExpiresInSeconds", h.accessTokenExpiresAt());
+      putInstant(o, "refreshTokenExpiresAt", h.refreshTokenExpiresAt());
+      putSeconds(o, "refreshTokenExpiresInSeconds", h.refreshTokenExpiresAt());
+      putInstant(o, "lastRenewalAt", h.lastRenewalAt());
+      o.put("unsaved", h.unsaved());
+    }
+    try {
+      out.println(mapper.writeValueAsString(root));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new TokenBrokerException(null, "cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static void putInstant(ObjectNode o, String name, @Nullable Instant at) {
+    if (at == null) {
+      o.putNull(name);
+    } else {
+      o.put(name, at.toString());
+    }
+  }
+
+  private void putSeconds(ObjectNode o, String name, @Nullable Instant at) {
+    if (at == null) {
+      o.putNull(name);
+    } else {
+      o.put(name, Duration.between(now, at).getSeconds());
+    }
+  }
+}
