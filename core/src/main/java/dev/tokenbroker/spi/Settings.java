@@ -121,6 +121,23 @@ public final class Settings {
     if (v == null) {
       return defaultValue;
     }
+    try {
+      return parseDuration(v);
+    } catch (IllegalArgumentException e) {
+      throw invalid(key, e.getMessage());
+    }
+  }
+
+  /**
+   * Parses a duration as settings and the CLI write them: ISO-8601 ({@code PT5M}) or a number with
+   * a unit {@code ms}, {@code s}, {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare
+   * number is seconds.
+   *
+   * @throws IllegalArgumentException for anything else or a negative duration; the message does not
+   *     repeat the text
+   */
+  public static Duration parseDuration(String text) {
+    String v = text.trim();
     Duration d;
     Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
     if (m.matches()) {
@@ -146,11 +163,11 @@ public final class Settings {
       try {
         d = Duration.parse(v.toUpperCase(Locale.ROOT));
       } catch (DateTimeParseException e) {
-        throw invalid(key, "must be a duration such as 5m, 300s, 14d or PT5M");
+        throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
       }
     }
     if (d.isNegative()) {
-      throw invalid(key, "must not be negative");
+      throw new IllegalArgumentException("must not be negative");
     }
     return d;
   }
