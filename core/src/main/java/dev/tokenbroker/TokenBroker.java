@@ -159,18 +159,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if {@code id} is not configured
    */
   public String accessToken(ConnectionId id) {
-    CachedToken c = cache.get(id);
-    if (c != null) {
-      long now = clock.millis();
-      if (now < c.renewAtMillis()) {
-        return c.accessToken();
-      }
-      if (now < c.expiredAtMillis()) {
-        renewInBackground(connection(id));
-        return c.accessToken();
-      }
-    }
-    return slowPath(id).accessToken();
+    return current(id).accessToken();
   }
 
   /** Like {@link #accessToken} but returns the whole valid {@link TokenSet}. */
@@ -371,11 +360,10 @@ public final class TokenBroker implements AutoCloseable {
       }
       throw fail(
           conn,
-          TokenEndpointException.builder(conn.provider.name())
-              .kind(TokenEndpointException.Kind.TRANSIENT)
-              .reason(
-                  "another instance holds the renewal lease and did not renew within " + leaseWait)
-              .build(),
+          transientFailure(
+              conn,
+              "another instance holds the renewal lease and did not renew within " + leaseWait,
+              null),
           base);
     }
     try {
@@ -490,6 +478,16 @@ public final class TokenBroker implements AutoCloseable {
     return null;
   }
 
+  /** A TRANSIENT failure the broker itself detected (store trouble, a lease never freed). */
+  private static TokenEndpointException transientFailure(
+      Connection conn, String reason, @Nullable Throwable cause) {
+    return TokenEndpointException.builder(conn.provider.name())
+        .kind(TokenEndpointException.Kind.TRANSIENT)
+        .reason(reason)
+        .cause(cause)
+        .build();
+  }
+
   private TokenEndpointException notAuthorized(Connection conn) {
     return TokenEndpointException.builder(conn.provider.name())
         .kind(TokenEndpointException.Kind.PERMANENT)
@@ -522,15 +520,10 @@ public final class TokenBroker implements AutoCloseable {
       // A provider bug must not leave waiters hanging or loop: report it as a transient failure.
       throw fail(
           conn,
-          TokenEndpointException.builder(provider.name())
-              .kind(TokenEndpointException.Kind.TRANSIENT)
-              .reason(
-                  "unexpected error in the "
-                      + provider.name()
-                      + " provider: "
-                      + e.getClass().getName())
-              .cause(e)
-              .build(),
+          transientFailure(
+              conn,
+              "unexpected error in the " + provider.name() + " provider: " + e.getClass().getName(),
+              e),
           latest);
     }
     return keepRefreshToken(latest, issued);
@@ -677,13 +670,7 @@ public final class TokenBroker implements AutoCloseable {
       t = store.load(conn.id);
     } catch (TokenStoreException e) {
       throw fail(
-          conn,
-          TokenEndpointException.builder(conn.provider.name())
-              .kind(TokenEndpointException.Kind.TRANSIENT)
-              .reason("token store unavailable: " + e.getMessage())
-              .cause(e)
-              .build(),
-          null);
+          conn, transientFailure(conn, "token store unavailable: " + e.getMessage(), e), null);
     }
     if (t != null) {
       synchronized (conn) {
@@ -708,11 +695,8 @@ public final class TokenBroker implements AutoCloseable {
       } catch (TokenStoreException e) {
         throw fail(
             conn,
-            TokenEndpointException.builder(conn.provider.name())
-                .kind(TokenEndpointException.Kind.TRANSIENT)
-                .reason("token store unavailable for the renewal lease: " + e.getMessage())
-                .cause(e)
-                .build(),
+            transientFailure(
+                conn, "token store unavailable for the renewal lease: " + e.getMessage(), e),
             base);
       }
       if (lease != null) {
