@@ -11,13 +11,16 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 out=benchmarks/results
-jar=benchmarks/target/benchmarks.jar
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 read -r -a settings <<< "${JMH_OPTS:--f 1 -wi 3 -w 2s -i 5 -r 2s}"
 diagnose=false
 [[ "${1:-}" == "--diagnose" ]] && diagnose=true
 
-./mvnw -B -q -pl benchmarks -am package -DskipTests
+# Everything runs from the benchmarks module's test class path (the peers are test-scope
+# dependencies): build it and write it down.
+./mvnw -B -q -pl benchmarks -am package dependency:build-classpath -DskipTests \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt
+cp="benchmarks/target/test-classes:$(cat benchmarks/target/classpath.txt)"
 mkdir -p "$out/raw"
 rm -f "$out"/raw/*.json
 
@@ -31,7 +34,7 @@ run() {
   shift
   echo "== $name"
   files+=("$out/raw/$name.json")
-  "$java" -jar "$jar" "$@" "${settings[@]}" -prof gc -rf json -rff "$out/raw/$name.json"
+  "$java" -cp "$cp" org.openjdk.jmh.Main "$@" "${settings[@]}" -prof gc -rf json -rff "$out/raw/$name.json"
 }
 
 # accessToken on a FRESH token. Throughput in ops/s; sampled latency (p50/p99) in ns.
@@ -70,6 +73,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
     "load average before $load_before, after $load_after"
   echo "- JVM: $("$java" -version 2>&1 | head -n 1)"
   echo
-  "$java" -cp "$jar" dev.tokenbroker.benchmarks.ResultsTable "$out/results.json" "${files[@]}"
+  "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/results.json" "${files[@]}"
 } > "$out/results.md"
 cat "$out/results.md"
