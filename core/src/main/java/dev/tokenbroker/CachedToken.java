@@ -1,5 +1,7 @@
 package dev.tokenbroker;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A {@link TokenSet} ready for the hot path: its renewal thresholds precomputed as epoch millis by
  * the connection's {@link RenewalPolicy} and its {@code Authorization} header value built once, so
@@ -9,14 +11,20 @@ package dev.tokenbroker;
 public final class CachedToken {
   private final TokenSet tokenSet;
   private final String accessToken;
-  private final String authorization;
   private final long renewAtMillis;
   private final long expiredAtMillis;
+
+  /**
+   * {@code Bearer <token>}, built on first use: most connections of a large broker are only ever
+   * asked for {@link #accessToken()}, and the header value would cost as much heap as the token.
+   * Not volatile: a String is immutable, so a racing reader either sees it whole or builds an equal
+   * one itself (the racy single-check idiom of {@link String#hashCode()}).
+   */
+  private @Nullable String authorization;
 
   CachedToken(TokenSet tokenSet, RenewalPolicy policy) {
     this.tokenSet = tokenSet;
     this.accessToken = tokenSet.accessToken();
-    this.authorization = tokenSet.tokenType() + " " + tokenSet.accessToken();
     this.renewAtMillis = policy.renewAtMillis(tokenSet);
     this.expiredAtMillis = policy.expiredAtMillis(tokenSet);
   }
@@ -31,7 +39,12 @@ public final class CachedToken {
 
   /** {@code Bearer <token>}: the {@code Authorization} header value. A secret. */
   public String authorization() {
-    return authorization;
+    String a = authorization;
+    if (a == null) {
+      a = tokenSet.tokenType() + " " + accessToken;
+      authorization = a;
+    }
+    return a;
   }
 
   /** From this epoch millis on the token is STALE: still served, renewed in the background. */

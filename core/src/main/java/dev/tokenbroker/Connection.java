@@ -1,8 +1,9 @@
 package dev.tokenbroker;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,8 +24,21 @@ final class Connection {
    * it, and cleared only by that same renewal (compareAndSet(mine, null)), so a late finisher can
    * never clear a newer renewal's slot.
    */
-  final AtomicReference<@Nullable CompletableFuture<CachedToken>> inflight =
-      new AtomicReference<>();
+  @SuppressWarnings("unused") // accessed through INFLIGHT
+  private volatile @Nullable CompletableFuture<CachedToken> inflight;
+
+  // A field and a VarHandle rather than an AtomicReference: 16 bytes less per connection.
+  private static final VarHandle INFLIGHT;
+
+  static {
+    try {
+      INFLIGHT =
+          MethodHandles.lookup()
+              .findVarHandle(Connection.class, "inflight", CompletableFuture.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   volatile Health.State state = Health.State.ACTIVE;
 
@@ -59,6 +73,19 @@ final class Connection {
 
   /** The authorization started here and not yet completed. */
   @Nullable AuthorizationRequest pending;
+
+  /** The renewal in flight, or null. */
+  @SuppressWarnings("unchecked")
+  @Nullable CompletableFuture<CachedToken> inflight() {
+    return (CompletableFuture<CachedToken>) INFLIGHT.getVolatile(this);
+  }
+
+  /** Compare-and-set of {@link #inflight}, by identity. */
+  boolean casInflight(
+      @Nullable CompletableFuture<CachedToken> expected,
+      @Nullable CompletableFuture<CachedToken> replacement) {
+    return INFLIGHT.compareAndSet(this, expected, replacement);
+  }
 
   Connection(ConnectionId id, TokenProvider provider, Instant now) {
     this.id = id;

@@ -17,14 +17,20 @@ public final class ConnectionId implements Comparable<ConnectionId> {
 
   private final String provider;
   private final String account;
-  private final String text;
+
+  /** {@code (provider + ':' + account).hashCode()}, computed without building that string. */
   private final int hash;
 
+  // No joined "provider:account" field: with 100,000 connections it would cost a string each
+  // (about 60 bytes) for toString(), which is not on any hot path.
   private ConnectionId(String provider, String account) {
     this.provider = provider;
     this.account = account;
-    this.text = provider + ':' + account;
-    this.hash = text.hashCode();
+    int h = provider.hashCode() * 31 + ':';
+    for (int i = 0; i < account.length(); i++) {
+      h = 31 * h + account.charAt(i);
+    }
+    this.hash = h;
   }
 
   /**
@@ -90,7 +96,14 @@ public final class ConnectionId implements Comparable<ConnectionId> {
 
   @Override
   public boolean equals(Object o) {
-    return this == o || (o instanceof ConnectionId && ((ConnectionId) o).text.equals(text));
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof ConnectionId)) {
+      return false;
+    }
+    ConnectionId other = (ConnectionId) o;
+    return hash == other.hash && provider.equals(other.provider) && account.equals(other.account);
   }
 
   @Override
@@ -100,13 +113,28 @@ public final class ConnectionId implements Comparable<ConnectionId> {
 
   @Override
   public int compareTo(ConnectionId o) {
-    return text.compareTo(o.text);
+    // The order of the "provider:account" texts, without building them.
+    int n = provider.length() + 1 + account.length();
+    int m = o.provider.length() + 1 + o.account.length();
+    for (int i = 0, end = Math.min(n, m); i < end; i++) {
+      char a = charAt(i);
+      char b = o.charAt(i);
+      if (a != b) {
+        return a - b;
+      }
+    }
+    return n - m;
+  }
+
+  private char charAt(int i) {
+    int p = provider.length();
+    return i < p ? provider.charAt(i) : i == p ? ':' : account.charAt(i - p - 1);
   }
 
   /** {@code provider:account}. */
   @Override
   public String toString() {
-    return text;
+    return provider + ':' + account;
   }
 
   private static String printable(String s) {

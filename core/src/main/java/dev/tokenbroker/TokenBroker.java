@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -38,6 +39,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
@@ -76,7 +78,13 @@ public final class TokenBroker implements AutoCloseable {
   private final Clock clock;
   private final TokenStore store;
   private final TokenCache cache;
+
+  /** By id, for lookups: an immutable map (two array slots per entry, no entry objects). */
   private final Map<ConnectionId, Connection> connections;
+
+  /** The same connections in configuration order, for passes over all of them. */
+  private final Connection[] inOrder;
+
   private final List<TokenListener> listeners;
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
@@ -123,9 +131,12 @@ public final class TokenBroker implements AutoCloseable {
     this.random = new SecureRandom();
     this.keepAliveConcurrency = b.keepAliveConcurrency;
     Instant now = clock.instant();
-    Map<ConnectionId, Connection> map = new LinkedHashMap<>();
-    providers.forEach((id, provider) -> map.put(id, new Connection(id, provider, now)));
-    this.connections = Collections.unmodifiableMap(map);
+    this.inOrder =
+        providers.entrySet().stream()
+            .map(e -> new Connection(e.getKey(), e.getValue(), now))
+            .toArray(Connection[]::new);
+    this.connections =
+        Arrays.stream(inOrder).collect(Collectors.toUnmodifiableMap(c -> c.id, c -> c));
     if (b.keepAliveInterval != null) {
       scheduleKeepAlive(b.keepAliveInterval);
     }
@@ -208,20 +219,20 @@ public final class TokenBroker implements AutoCloseable {
 
   /** Starts one background renewal unless one is running, backing off, or hopeless. */
   private void renewInBackground(Connection conn) {
-    if (conn.inflight.get() != null
+    if (conn.inflight() != null
         || conn.state == Health.State.REAUTHORIZATION_REQUIRED
         || clock.millis() < conn.nextAttemptAtMillis
         || closed) {
       return;
     }
     CompletableFuture<CachedToken> mine = new CompletableFuture<>();
-    if (!conn.inflight.compareAndSet(null, mine)) {
+    if (!conn.casInflight(null, mine)) {
       return; // another caller started it between our check and here: harmless
     }
     try {
       executor.execute(() -> runRenewal(conn, mine, false, null, false));
     } catch (RejectedExecutionException e) {
-      conn.inflight.compareAndSet(mine, null);
+      conn.casInflight(mine, null);
       mine.cancel(false);
     }
   }
@@ -233,12 +244,12 @@ public final class TokenBroker implements AutoCloseable {
       Connection conn, boolean force, @Nullable String rejectedAccessToken) {
     CompletableFuture<CachedToken> flight;
     while (true) {
-      flight = conn.inflight.get();
+      flight = conn.inflight();
       if (flight != null) {
         break;
       }
       CompletableFuture<CachedToken> mine = new CompletableFuture<>();
-      if (conn.inflight.compareAndSet(null, mine)) {
+      if (conn.casInflight(null, mine)) {
         // This caller owns the renewal and runs it on its own thread: no hand-off, and the
         // provider call happens with no lock held (the slot is a CAS'd reference, not a lock).
         runRenewal(conn, mine, force, rejectedAccessToken, true);
@@ -265,7 +276,7 @@ public final class TokenBroker implements AutoCloseable {
     } finally {
       // Completed before cleared: a caller arriving in between joins a finished flight and gets
       // its outcome, which is the newest there is. Cleared only if the slot still holds ours.
-      conn.inflight.compareAndSet(mine, null);
+      conn.casInflight(mine, null);
     }
   }
 
@@ -756,7 +767,9 @@ public final class TokenBroker implements AutoCloseable {
       conn.nextAttemptAtMillis = 0;
       conn.lastKnown = conn.unsaved != null ? conn.unsaved : tokens;
       if (renewed) {
-        conn.lastRenewalAt = clock.instant();
+        // The renewed set's own issue time (the provider stamps it on receipt): sharing that
+        // Instant saves an object per connection.
+        conn.lastRenewalAt = tokens.issuedAt();
       }
     }
     if (changed) {
@@ -891,7 +904,7 @@ public final class TokenBroker implements AutoCloseable {
     checkOpen();
     Instant now = clock.instant();
     List<Connection> due = new ArrayList<>();
-    for (Connection conn : connections.values()) {
+    for (Connection conn : inOrder) {
       if (conn.policy.keepAliveBefore() == null
           || conn.state == Health.State.REAUTHORIZATION_REQUIRED
           || now.toEpochMilli() < conn.nextAttemptAtMillis) {
@@ -1295,9 +1308,21 @@ public final class TokenBroker implements AutoCloseable {
     Connection c = connections.get(Objects.requireNonNull(id, "id"));
     if (c == null) {
       throw new ConfigurationException(
-          id, null, "no such connection is configured; configured: " + connections.keySet());
+          id, null, "no such connection is configured; configured: " + configuredSample());
     }
     return c;
+  }
+
+  /** The configured ids for an error message: all of a few, the first ten of many. */
+  private String configuredSample() {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < inOrder.length && i < 10; i++) {
+      b.append(i == 0 ? "" : ", ").append(inOrder[i].id);
+    }
+    if (inOrder.length > 10) {
+      b.append(", … ").append(inOrder.length - 10).append(" more");
+    }
+    return b.append(']').toString();
   }
 
   private void checkOpen() {
@@ -1321,7 +1346,7 @@ public final class TokenBroker implements AutoCloseable {
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
-    for (Connection conn : connections.values()) {
+    for (Connection conn : inOrder) {
       TokenSet pending;
       long base;
       synchronized (conn) {

@@ -48,7 +48,11 @@ public final class TokenSet {
       throw new IllegalArgumentException("refreshExpiresAt given without a refresh token");
     }
     this.scopes = List.copyOf(b.scopes);
-    this.extras = Collections.unmodifiableMap(new TreeMap<>(b.extras));
+    // Most sets have no extras: share the empty map instead of a TreeMap and its wrapper each.
+    this.extras =
+        b.extras.isEmpty()
+            ? Collections.emptyMap()
+            : Collections.unmodifiableMap(new TreeMap<>(b.extras));
     if (b.version < 0) {
       throw new IllegalArgumentException("version must be >= 0, got " + b.version);
     }
