@@ -50,7 +50,10 @@ final class Connection {
   @Nullable String errorCode;
   Instant since;
   int failures;
-  @Nullable Instant lastRenewalAt;
+
+  /** Epoch millis of the last renewal by this broker, or -1 (a long: no Instant to keep). */
+  long lastRenewalAtMillis = -1;
+
   @Nullable TokenUnavailableException lastFailure;
 
   /** Store version at the time of a permanent failure: a newer stored version means recovery. */
@@ -104,7 +107,7 @@ final class Connection {
         since,
         state == Health.State.DEGRADED && next > 0 ? Instant.ofEpochMilli(next) : null,
         failures,
-        lastRenewalAt,
+        lastRenewalAtMillis < 0 ? null : Instant.ofEpochMilli(lastRenewalAtMillis),
         t == null ? null : t.expiresAt(),
         t == null ? null : t.refreshExpiresAt(),
         unsaved != null);

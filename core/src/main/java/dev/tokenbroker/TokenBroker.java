@@ -767,9 +767,7 @@ public final class TokenBroker implements AutoCloseable {
       conn.nextAttemptAtMillis = 0;
       conn.lastKnown = conn.unsaved != null ? conn.unsaved : tokens;
       if (renewed) {
-        // The renewed set's own issue time (the provider stamps it on receipt): sharing that
-        // Instant saves an object per connection.
-        conn.lastRenewalAt = tokens.issuedAt();
+        conn.lastRenewalAtMillis = clock.millis();
       }
     }
     if (changed) {

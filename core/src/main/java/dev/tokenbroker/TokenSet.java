@@ -24,23 +24,31 @@ import org.jspecify.annotations.Nullable;
 public final class TokenSet {
   private final String accessToken;
   private final String tokenType;
-  private final Instant expiresAt;
+  // The two instants every set has are kept as fields, not Instant objects: 32 bytes less per
+  // set, which adds up with 100,000 connections. The getters build an Instant (not hot paths).
+  private final long expiresAtSecond;
+  private final int expiresAtNano;
   private final @Nullable String refreshToken;
   private final @Nullable Instant refreshExpiresAt;
   private final List<String> scopes;
-  private final Instant issuedAt;
+  private final long issuedAtSecond;
+  private final int issuedAtNano;
   private final Map<String, String> extras;
   private final long version;
 
   private TokenSet(Builder b) {
     this.accessToken = requireToken(b.accessToken, "accessToken");
     this.tokenType = b.tokenType;
-    this.expiresAt = Objects.requireNonNull(b.expiresAt, "expiresAt is required");
-    this.issuedAt = Objects.requireNonNull(b.issuedAt, "issuedAt is required");
+    Instant expiresAt = Objects.requireNonNull(b.expiresAt, "expiresAt is required");
+    Instant issuedAt = Objects.requireNonNull(b.issuedAt, "issuedAt is required");
     if (!expiresAt.isAfter(issuedAt)) {
       throw new IllegalArgumentException(
           "expiresAt (" + expiresAt + ") must be after issuedAt (" + issuedAt + ")");
     }
+    this.expiresAtSecond = expiresAt.getEpochSecond();
+    this.expiresAtNano = expiresAt.getNano();
+    this.issuedAtSecond = issuedAt.getEpochSecond();
+    this.issuedAtNano = issuedAt.getNano();
     this.refreshToken =
         b.refreshToken == null ? null : requireToken(b.refreshToken, "refreshToken");
     this.refreshExpiresAt = b.refreshExpiresAt;
@@ -89,7 +97,7 @@ public final class TokenSet {
 
   /** When the access token stops working. */
   public Instant expiresAt() {
-    return expiresAt;
+    return Instant.ofEpochSecond(expiresAtSecond, expiresAtNano);
   }
 
   /** The refresh token, or null when the grant has none (Naver client credentials). */
@@ -109,12 +117,12 @@ public final class TokenSet {
 
   /** When the provider issued this set, as anchored to this machine's clock. */
   public Instant issuedAt() {
-    return issuedAt;
+    return Instant.ofEpochSecond(issuedAtSecond, issuedAtNano);
   }
 
   /** The access token's lifetime: {@code expiresAt - issuedAt}, always positive. */
   public Duration lifetime() {
-    return Duration.between(issuedAt, expiresAt);
+    return Duration.between(issuedAt(), expiresAt());
   }
 
   /** Provider extras, sorted by key. Never secrets. */
@@ -141,12 +149,14 @@ public final class TokenSet {
   public boolean sameTokensAs(TokenSet other) {
     return accessToken.equals(other.accessToken)
         && Objects.equals(refreshToken, other.refreshToken)
-        && expiresAt.equals(other.expiresAt)
+        && expiresAtSecond == other.expiresAtSecond
+        && expiresAtNano == other.expiresAtNano
         && Objects.equals(refreshExpiresAt, other.refreshExpiresAt)
         && scopes.equals(other.scopes)
         && extras.equals(other.extras)
         && tokenType.equals(other.tokenType)
-        && issuedAt.equals(other.issuedAt);
+        && issuedAtSecond == other.issuedAtSecond
+        && issuedAtNano == other.issuedAtNano;
   }
 
   @Override
@@ -163,7 +173,7 @@ public final class TokenSet {
 
   @Override
   public int hashCode() {
-    return Objects.hash(accessToken, refreshToken, expiresAt, version);
+    return Objects.hash(accessToken, refreshToken, expiresAt(), version);
   }
 
   /** Fingerprints instead of tokens; safe to log. */
@@ -171,7 +181,7 @@ public final class TokenSet {
   public String toString() {
     StringBuilder b = new StringBuilder("TokenSet{type=").append(tokenType);
     b.append(", access=").append(Secrets.fingerprint(accessToken));
-    b.append(", expiresAt=").append(expiresAt);
+    b.append(", expiresAt=").append(expiresAt());
     if (refreshToken != null) {
       b.append(", refresh=").append(Secrets.fingerprint(refreshToken));
       b.append(", refreshExpiresAt=").append(refreshExpiresAt);
@@ -179,7 +189,7 @@ public final class TokenSet {
     if (!scopes.isEmpty()) {
       b.append(", scopes=").append(scopes);
     }
-    b.append(", issuedAt=").append(issuedAt);
+    b.append(", issuedAt=").append(issuedAt());
     if (!extras.isEmpty()) {
       b.append(", extras={");
       String sep = "";
@@ -214,11 +224,11 @@ public final class TokenSet {
     private Builder(TokenSet t) {
       accessToken = t.accessToken;
       tokenType = t.tokenType;
-      expiresAt = t.expiresAt;
+      expiresAt = t.expiresAt();
       refreshToken = t.refreshToken;
       refreshExpiresAt = t.refreshExpiresAt;
       scopes = t.scopes;
-      issuedAt = t.issuedAt;
+      issuedAt = t.issuedAt();
       extras.putAll(t.extras);
       version = t.version;
     }
