@@ -51,7 +51,7 @@ public final class FileTokenStoreFactory implements TokenStoreFactory {
     } catch (InvalidPathException e) {
       throw settings.invalid("path", "is not a valid path: " + e.getReason());
     }
-    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, System::getenv);
+    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, settings::environmentVariable);
     try {
       return FileTokenStore.builder(path).clock(clock).encryption(keys).build();
     } catch (TokenStoreException e) {

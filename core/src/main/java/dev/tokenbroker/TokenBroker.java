@@ -1600,10 +1600,10 @@ public final class TokenBroker implements AutoCloseable {
       if (configFile != null) {
         ConfigFile config = ConfigFile.load(configFile, env);
         for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
-          all.put(e.getKey(), new Settings(e.getKey(), e.getValue()));
+          all.put(e.getKey(), new Settings(e.getKey(), e.getValue(), env::get));
         }
         if (store == null && config.store() != null) {
-          store = createStore(new Settings(null, config.store()), loader);
+          store = createStore(new Settings(null, config.store(), env::get), loader);
           ownsStore = true;
         }
       }
@@ -1627,7 +1627,9 @@ public final class TokenBroker implements AutoCloseable {
         if (e.getValue() instanceof TokenProvider) {
           provider = (TokenProvider) e.getValue();
         } else {
-          Settings settings = (Settings) e.getValue();
+          // Settings given in code were made before the environment was known.
+          Settings given = (Settings) e.getValue();
+          Settings settings = new Settings(given.connection(), given.asMap(), env::get);
           String name = settings.optional("provider", id.provider());
           if (!name.equals(id.provider())) {
             throw settings.invalid(

@@ -78,4 +78,56 @@ class FileStoreConfigTest {
           .contains("\"alg\":\"A256GCM\"");
     }
   }
+
+  @Test
+  void keyEnvIsReadFromTheBrokersEnvironmentNotTheProcess() throws Exception {
+    MutableClock clock = new MutableClock();
+    FakeProvider provider = FakeProvider.refreshing(clock);
+    byte[] key = new byte[32];
+    key[0] = 7;
+    Path tokens = dir.resolve("tokens");
+    ConnectionId id = ConnectionId.parse("fake:mall");
+    TokenSet seeded =
+        FileTokenStore.builder(tokens)
+            .encryption(EncryptionKeys.of(key))
+            .build()
+            .compareAndSet(id, 0, provider.seed());
+    // A variable no process environment has: only Builder.environment can supply it.
+    String variable = "TOKENBROKER_TEST_KEY_" + Long.toHexString(System.nanoTime());
+    Path config =
+        Files.writeString(
+            dir.resolve("tokenbroker.yaml"),
+            "store:\n"
+                + "  type: file\n"
+                + "  path: "
+                + tokens
+                + "\n"
+                + "  key-env: "
+                + variable
+                + "\n"
+                + "connections:\n"
+                + "  fake:mall: { provider: fake }\n");
+    TokenProviderFactory factory =
+        new TokenProviderFactory() {
+          @Override
+          public String name() {
+            return "fake";
+          }
+
+          @Override
+          public TokenProvider create(Settings settings, ProviderContext context) {
+            return provider;
+          }
+        };
+
+    try (TokenBroker broker =
+        TokenBroker.builder()
+            .clock(clock)
+            .providerFactory(factory)
+            .configFile(config)
+            .environment(Map.of(variable, Base64.getEncoder().encodeToString(key)))
+            .build()) {
+      assertThat(broker.accessToken(id)).isEqualTo(seeded.accessToken());
+    }
+  }
 }

@@ -11,8 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
@@ -31,14 +33,40 @@ public final class Settings {
 
   private final @Nullable ConnectionId connection;
   private final Map<String, Object> values;
+  private final Function<String, @Nullable String> environment;
 
   /**
+   * Settings whose environment variables (see {@link #environmentVariable}) come from the process.
+   *
    * @param connection the connection these settings belong to, or null for store settings
    * @param values setting name to value: a string, number, boolean or list of those
    */
   public Settings(@Nullable ConnectionId connection, Map<String, ?> values) {
+    this(connection, values, System::getenv);
+  }
+
+  /**
+   * @param connection the connection these settings belong to, or null for store settings
+   * @param values setting name to value: a string, number, boolean or list of those
+   * @param environment looks up environment variables: the broker passes the environment it was
+   *     built with ({@code TokenBroker.Builder.environment}), so settings such as {@code key-env}
+   *     read the same variables as {@code ${VAR}} in the configuration file
+   */
+  public Settings(
+      @Nullable ConnectionId connection,
+      Map<String, ?> values,
+      Function<String, @Nullable String> environment) {
     this.connection = connection;
     this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    this.environment = Objects.requireNonNull(environment, "environment");
+  }
+
+  /**
+   * The value of an environment variable named by a setting (such as {@code key-env}), from the
+   * broker's environment, or null when it is not set.
+   */
+  public @Nullable String environmentVariable(String name) {
+    return environment.apply(name);
   }
 
   /** The connection, or null for store settings. */

@@ -65,7 +65,7 @@ public final class JdbcTokenStoreFactory implements TokenStoreFactory {
     }
     String table = settings.optional("table", JdbcTokenStore.DEFAULT_TABLE);
     boolean createSchema = settings.bool("create-schema", true);
-    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, System::getenv);
+    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, settings::environmentVariable);
 
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);

@@ -62,7 +62,7 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
       throw settings.invalid("timeout", "must be positive");
     }
     String prefix = settings.optional("key-prefix", RedisTokenStore.DEFAULT_PREFIX);
-    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, System::getenv);
+    EncryptionKeys keys = EncryptionKeys.fromSettings(settings, settings::environmentVariable);
     List<RedisURI> uris = new ArrayList<>();
     List<String> texts = cluster ? settings.list("uri") : List.of(settings.require("uri"));
     for (String text : texts) {
