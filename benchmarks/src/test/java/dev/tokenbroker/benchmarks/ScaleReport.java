@@ -496,20 +496,22 @@ public final class ScaleReport {
     md.append(
         String.format(
             Locale.ROOT,
-            "Each contender in its own JVM (`%s`, same class path; %d JVM%s per contender,"
-                + " medians), 64-character tokens, distinct per connection. **Heap per connection**:"
+            "Each contender in its own JVM (`%s`, same class path; %d JVM%s per contender%s),"
+                + " 64-character tokens, distinct per connection. **Heap per connection**:"
                 + " used heap after repeated `System.gc()` before and after building and holding"
                 + " the contender with every connection served once, divided by %,d; JOL:"
                 + " `GraphLayout` of the contender with %,d connections minus an empty one, in a"
                 + " separate build. **Start-up**: from"
                 + " nothing to every connection served once (building the connections and tokens,"
-                + " then one token each), first in a fresh JVM (class loading, cold JIT) and warm."
-                + "%n%n",
+                + " then one token each), first in a fresh JVM (class loading, cold JIT) and warm"
+                + " (median of %d runs in the same JVM).%n%n",
             report.path("jvmOptions").asText(),
             report.path("jvmsPerContender").asInt(),
             report.path("jvmsPerContender").asInt() == 1 ? "" : "s",
+            report.path("jvmsPerContender").asInt() == 1 ? "" : ", medians",
             n,
-            Math.min(n, JOL_CONNECTIONS)));
+            Math.min(n, JOL_CONNECTIONS),
+            WARM_RUNS));
     md.append(
         "| Contender | Heap per connection | JOL | Issue 8 figure | Start-up, first in JVM"
             + " | Start-up, warm | Token requests (expected) |\n");
