@@ -146,6 +146,7 @@ public final class ResultsTable {
               row.bytesPerOp == null ? "–" : String.format(Locale.ROOT, "%.1f B", row.bytesPerOp))
           .append(" |\n");
     }
+    peers(md, rows);
     for (Row row : rows.values()) {
       if (row.benchmark.equals("AccessTokenBenchmark.anyConnection")
           && row.params.equals("connections=100000")
@@ -159,6 +160,63 @@ public final class ResultsTable {
       }
     }
     return md.toString();
+  }
+
+  /** The peers' benchmarks of the hot path (issue 8) and what they call. */
+  private static final Map<String, String> PEERS =
+      Map.of(
+          "SpringSecurityBenchmark", "Spring Security `authorize`",
+          "GoogleAuthBenchmark", "google-auth `getRequestMetadata`",
+          "NaiveTokenFileBenchmark", "`tokens.json` read and parsed per call");
+
+  /**
+   * Each peer's throughput beside {@code AccessTokenBenchmark}'s for the same method, parameters
+   * and thread count, as a ratio. Nothing when no peer ran beside it.
+   */
+  private static void peers(StringBuilder md, Map<String, Row> rows) {
+    StringBuilder table = new StringBuilder();
+    for (Row peer : rows.values()) {
+      int dot = peer.benchmark.indexOf('.');
+      String name = PEERS.get(peer.benchmark.substring(0, dot));
+      Row ours =
+          rows.get(
+              "AccessTokenBenchmark"
+                  + peer.benchmark.substring(dot)
+                  + '|'
+                  + peer.params
+                  + '|'
+                  + peer.threads);
+      if (name == null
+          || ours == null
+          || ours.opsPerSecMedian == null
+          || peer.opsPerSecMedian == null) {
+        continue;
+      }
+      table
+          .append("| ")
+          .append(peer.benchmark.substring(dot + 1))
+          .append(" | ")
+          .append(peer.params)
+          .append(" | ")
+          .append(peer.threads)
+          .append(" | ")
+          .append(name)
+          .append(" | ")
+          .append(rate(peer.opsPerSecMedian))
+          .append(" | ")
+          .append(rate(ours.opsPerSecMedian))
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.2f", ours.opsPerSecMedian / peer.opsPerSecMedian))
+          .append(" |\n");
+    }
+    if (table.length() > 0) {
+      md.append(
+              "\nBeside the peers (median iterations; a ratio above 1: tokenbroker is faster):\n\n")
+          .append("| Benchmark | Parameters | Threads | Peer | Peer calls/s | tokenbroker calls/s ")
+          .append("| tokenbroker ÷ peer |\n")
+          .append("|---|---|--:|---|--:|--:|--:|\n")
+          .append(table);
+    }
   }
 
   private static String params(JsonNode params) {

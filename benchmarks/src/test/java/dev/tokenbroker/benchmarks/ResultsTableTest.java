@@ -57,6 +57,46 @@ class ResultsTableTest {
   }
 
   @Test
+  void peersAreSetBesideTheBrokerWithARatio() throws Exception {
+    String table =
+        ResultsTable.markdown(
+            results(
+                "["
+                    + thrpt("x.AccessTokenBenchmark.sameConnection", "1", 3.0e7)
+                    + ","
+                    + thrpt("x.SpringSecurityBenchmark.sameConnection", "1", 6.0e6)
+                    + ","
+                    + thrpt("x.GoogleAuthBenchmark.anyConnection", "100000", 3.0e6)
+                    + ","
+                    + thrpt("x.NaiveTokenFileBenchmark.sameConnection", "1", 1.5e5)
+                    + "]"));
+
+    assertThat(table)
+        .contains(
+            "| sameConnection | connections=1 | 1 | Spring Security `authorize` "
+                + "| 6.0 M/s | 30.0 M/s | 5.00 |")
+        .contains("| `tokens.json` read and parsed per call | 150.0 k/s | 30.0 M/s | 200.00 |")
+        // No AccessTokenBenchmark.anyConnection row ran: nothing to set google-auth beside.
+        .doesNotContain("| anyConnection | connections=100000 | 1 | google-auth");
+  }
+
+  private static String thrpt(String benchmark, String connections, double opsPerSecond) {
+    return "{'benchmark':'"
+        + benchmark
+        + "','mode':'thrpt','threads':1,'params':{'connections':'"
+        + connections
+        + "'},'primaryMetric':{'score':"
+        + opsPerSecond
+        + ",'scoreUnit':'ops/s','scorePercentiles':{'0.0':"
+        + opsPerSecond
+        + ",'50.0':"
+        + opsPerSecond
+        + ",'100.0':"
+        + opsPerSecond
+        + "}},'secondaryMetrics':{}}";
+  }
+
+  @Test
   void aMissedTargetIsSaidPlainly() throws Exception {
     String table =
         ResultsTable.markdown(

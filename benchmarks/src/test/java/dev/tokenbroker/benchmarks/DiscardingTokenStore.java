@@ -1,0 +1,53 @@
+package dev.tokenbroker.benchmarks;
+
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.Lease;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.TokenStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link TokenStore} that keeps nothing on the heap, so that a heap measurement of a broker using
+ * it counts the broker's own share: saves are accepted and forgotten, leases are granted and not
+ * remembered, and {@link #load} answers what {@code onLoad} makes (a new token set standing for one
+ * read from a database, or null). Only for measuring; it is neither durable nor exclusive.
+ */
+final class DiscardingTokenStore implements TokenStore {
+  private final Supplier<@Nullable TokenSet> onLoad;
+  private final AtomicLong fence = new AtomicLong();
+
+  DiscardingTokenStore(Supplier<@Nullable TokenSet> onLoad) {
+    this.onLoad = onLoad;
+  }
+
+  @Override
+  public @Nullable TokenSet load(ConnectionId id) {
+    return onLoad.get();
+  }
+
+  @Override
+  public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
+    return tokens.withVersion(expectedVersion + 1);
+  }
+
+  @Override
+  public void delete(ConnectionId id) {}
+
+  @Override
+  public List<ConnectionId> connections() {
+    return List.of();
+  }
+
+  @Override
+  public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
+    return new Lease(id, owner, fence.incrementAndGet(), Instant.now().plus(ttl));
+  }
+
+  @Override
+  public void releaseLease(Lease lease) {}
+}
