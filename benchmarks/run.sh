@@ -1,78 +1,132 @@
 #!/usr/bin/env bash
-# Builds the JMH benchmarks and runs them with settings short enough for a small shared machine
-# (about 6 minutes on 2 cores), then writes benchmarks/results/results.json and results.md.
+# Runs every benchmark of this library beside its peers (Spring Security's OAuth2 client,
+# google-auth-library-java, a naive tokens.json client) in one go and writes
+# benchmarks/results/results.md (and results/*.json). About 9 minutes on a 2-core machine.
 #
-#   benchmarks/run.sh              # accessToken and interceptor benchmarks
-#   benchmarks/run.sh --diagnose   # also HotPathPartsBenchmark (where accessToken's time goes)
+#   benchmarks/run.sh              # everything
+#   benchmarks/run.sh --quick      # every part once, minimal iterations (2-3 minutes): a smoke
+#                                  # test of the script, not figures to quote
+#   benchmarks/run.sh --diagnose   # everything, plus HotPathPartsBenchmark (about 4 minutes more)
 #
-# JMH_OPTS replaces the default run settings, e.g. JMH_OPTS="-f 3 -wi 5 -i 10" for a quiet machine.
-# Needs only a JDK 17+; the Maven wrapper fetches everything else.
+# JMH_OPTS replaces the JMH run settings, e.g. JMH_OPTS="-f 3 -wi 5 -i 10" for a quiet machine.
+# Needs only a JDK 17+; the Maven wrapper fetches everything else from Maven Central. Only
+# loopback addresses are used; PostgreSQL and Redis are embedded servers started by the run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 out=benchmarks/results
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-read -r -a settings <<< "${JMH_OPTS:--f 1 -wi 3 -w 2s -i 5 -r 2s}"
-diagnose=false
-[[ "${1:-}" == "--diagnose" ]] && diagnose=true
+mode=full
+case "${1:-}" in
+  "") ;;
+  --quick) mode=quick ;;
+  --diagnose) mode=diagnose ;;
+  *) echo "usage: benchmarks/run.sh [--quick|--diagnose]" >&2; exit 2 ;;
+esac
+if [[ $mode == quick ]]; then
+  read -r -a settings <<< "${JMH_OPTS:--f 1 -wi 1 -w 200ms -i 1 -r 200ms}"
+  quick=(--quick)
+else
+  read -r -a settings <<< "${JMH_OPTS:--f 1 -wi 2 -w 1s -i 5 -r 1s}"
+  quick=()
+fi
 
 # Everything runs from the benchmarks module's test class path (the peers are test-scope
 # dependencies): build it and write it down.
 ./mvnw -B -q -pl benchmarks -am package dependency:build-classpath -DskipTests \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt
 cp="benchmarks/target/test-classes:$(cat benchmarks/target/classpath.txt)"
+
 mkdir -p "$out/raw"
-rm -f "$out"/raw/*.json
+rm -f "$out"/raw/*.json "$out"/*.md "$out"/*.json
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+SECONDS=0
 
-# run NAME JMH-ARGS...: one JMH invocation, its JSON kept in results/raw/NAME.json.
-files=()
-run() {
-  local name=$1
-  shift
-  echo "== $name"
-  files+=("$out/raw/$name.json")
-  "$java" -cp "$cp" org.openjdk.jmh.Main "$@" "${settings[@]}" -prof gc -rf json -rff "$out/raw/$name.json"
+# jmh GROUP NAME JMH-ARGS...: one JMH invocation, its JSON kept in results/raw/GROUP-NAME.json.
+jmh() {
+  local group=$1 name=$2
+  shift 2
+  echo "== $group: $name"
+  "$java" -cp "$cp" org.openjdk.jmh.Main "$@" "${settings[@]}" -prof gc \
+    -rf json -rff "$out/raw/$group-$name.json"
 }
 
-# accessToken on a FRESH token. Throughput in ops/s; sampled latency (p50/p99) in ns.
-for threads in 1 2; do
-  run "access-same-thrpt-t$threads" 'AccessTokenBenchmark\.sameConnection$' \
-    -p connections=1,100000 -t "$threads" -bm thrpt -tu s
-  run "access-same-sample-t$threads" 'AccessTokenBenchmark\.sameConnection$' \
-    -p connections=1,100000 -t "$threads" -bm sample -tu ns
-  # With one connection, anyConnection is sameConnection plus a counter: only run it for 100,000.
-  run "access-any-thrpt-t$threads" 'AccessTokenBenchmark\.anyConnection$' \
-    -p connections=100000 -t "$threads" -bm thrpt -tu s
-  run "access-any-sample-t$threads" 'AccessTokenBenchmark\.anyConnection$' \
-    -p connections=100000 -t "$threads" -bm sample -tu ns
+# 1. The hot path: a valid cached token, one thread. Throughput (ops/s) and sampled latency (ns).
+#    This library with 1 and with 100,000 connections configured; each peer with one connection;
+#    then everyone resolving a shuffled one of 100,000 connections per call.
+for bm in "thrpt -tu s" "sample -tu ns"; do
+  read -r -a m <<< "$bm"
+  jmh hot "tokenbroker-${m[0]}" 'AccessTokenBenchmark\.sameConnection$' \
+    -p connections=1,100000 -t 1 -bm "${m[@]}"
+  jmh hot "peers-${m[0]}" '(SpringSecurity|GoogleAuth|NaiveTokenFile)Benchmark\.sameConnection$' \
+    -p connections=1 -t 1 -bm "${m[@]}"
+  jmh hot "any-${m[0]}" '(AccessToken|SpringSecurity|GoogleAuth)Benchmark\.anyConnection$' \
+    -p connections=100000 -t 1 -bm "${m[@]}"
 done
 
-# The interceptor's added cost: alone (stub chain) and in a loopback HTTP call.
-run interceptor-avgt 'InterceptorBenchmark' -t 1 -bm avgt -tu ns
-run interceptor-sample 'InterceptorBenchmark\.http' -t 1 -bm sample -tu ns
+# 2. HTTP overhead: the interceptor alone (stub chain) and in a loopback OkHttp call, against a
+#    fixed Authorization header.
+jmh http avgt 'InterceptorBenchmark' -t 1 -bm avgt -tu ns
+jmh http sample 'InterceptorBenchmark\.http' -t 1 -bm sample -tu ns
 
-if $diagnose; then
+if [[ $mode == diagnose ]]; then
   # 27 configurations: shorter iterations keep this part to about 4 minutes.
   main_settings=("${settings[@]}")
   settings=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
-  run parts-thrpt 'HotPathPartsBenchmark' -t 1 -bm thrpt -tu s
+  jmh parts thrpt 'HotPathPartsBenchmark' -t 1 -bm thrpt -tu s
   settings=("${main_settings[@]}")
 fi
 
+# 3. Scenarios against a local token endpoint (OAuth2Emulator on 127.0.0.1), each a main that
+#    writes a Markdown section and a JSON file.
+report() {
+  local name=$1 main=$2
+  echo "== $name"
+  "$java" -cp "$cp" "dev.tokenbroker.benchmarks.$main" ${quick[@]+"${quick[@]}"} "$out/$name.md"
+}
+report amplification scenarios.RefreshAmplificationReport
+report sustained scenarios.SustainedReport
+report cluster ClusterReport
+report scale ScaleReport
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null || true)
 {
   echo "# Benchmark results"
   echo
-  echo "- Run: $started to $(date -u +%Y-%m-%dT%H:%M:%SZ), \`benchmarks/run.sh${1:+ $1}\`"
-  echo "- JMH settings: \`${settings[*]} -prof gc\`, each configuration run once" \
-    "$($diagnose && echo '(HotPathPartsBenchmark: `-f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc`)')"
-  echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs, $(uname -sm)," \
-    "load average before $load_before, after $load_after"
-  echo "- JVM: $("$java" -version 2>&1 | head -n 1)"
+  echo "- Run: $started to $(date -u +%Y-%m-%dT%H:%M:%SZ) (${SECONDS} s)," \
+    "\`benchmarks/run.sh${1:+ $1}\`"
+  echo "- Machine: $(nproc 2>/dev/null || echo '?') CPUs${cpu:+ ($cpu)}${mem:+, $mem}," \
+    "$(uname -sm); load average before $load_before, after $load_after"
+  echo "- JVM: $("$java" -version 2>&1 | head -n 1); JMH \`${settings[*]} -prof gc\`," \
+    "each configuration run once"
+  if [[ $mode == quick ]]; then
+    echo "- **Quick mode: minimal iterations, not figures to quote.**"
+  fi
   echo
-  "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/results.json" "${files[@]}"
+  echo "### Hot path: a valid cached token, one thread"
+  echo
+  "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/hot-path.json" \
+    "$out"/raw/hot-*.json
+  echo
+  echo "### HTTP overhead: an OkHttp call through the broker's interceptor vs a fixed header"
+  echo
+  "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/http.json" \
+    "$out"/raw/http-*.json
+  if [[ $mode == diagnose ]]; then
+    echo
+    echo "### Where the hot path's time goes (HotPathPartsBenchmark)"
+    echo
+    "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/parts.json" \
+      "$out"/raw/parts-*.json
+  fi
+  for section in amplification sustained cluster scale; do
+    echo
+    cat "$out/$section.md"
+  done
 } > "$out/results.md"
 cat "$out/results.md"
+echo "Done in ${SECONDS} s: $out/results.md"
