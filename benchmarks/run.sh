@@ -54,15 +54,16 @@ jmh() {
 }
 
 # 1. The hot path: a valid cached token, one thread. Throughput (ops/s) and sampled latency (ns).
-#    This library with 1 and with 100,000 connections configured; each peer with one connection;
-#    then everyone resolving a shuffled one of 100,000 connections per call.
+#    This library (by id, and through a TokenSource kept per connection) with 1 and with 100,000
+#    connections configured; each peer with one connection; then everyone resolving a shuffled
+#    one of 100,000 connections per call.
 for bm in "thrpt -tu s" "sample -tu ns"; do
   read -r -a m <<< "$bm"
-  jmh hot "tokenbroker-${m[0]}" 'AccessTokenBenchmark\.sameConnection$' \
+  jmh hot "tokenbroker-${m[0]}" '(AccessToken|TokenSource)Benchmark\.sameConnection$' \
     -p connections=1,100000 -t 1 -bm "${m[@]}"
   jmh hot "peers-${m[0]}" '(SpringSecurity|GoogleAuth|NaiveTokenFile)Benchmark\.sameConnection$' \
     -p connections=1 -t 1 -bm "${m[@]}"
-  jmh hot "any-${m[0]}" '(AccessToken|SpringSecurity|GoogleAuth)Benchmark\.anyConnection$' \
+  jmh hot "any-${m[0]}" '(AccessToken|TokenSource|SpringSecurity|GoogleAuth)Benchmark\.anyConnection$' \
     -p connections=100000 -t 1 -bm "${m[@]}"
 done
 

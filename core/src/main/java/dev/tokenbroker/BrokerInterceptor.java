@@ -56,7 +56,7 @@ final class BrokerInterceptor implements Interceptor {
 
   private CachedToken token() throws IOException {
     try {
-      return broker.current(conn.id);
+      return broker.current(conn);
     } catch (TokenBrokerException e) {
       throw new TokenUnavailableIOException(e);
     }

@@ -42,6 +42,12 @@ final class Connection {
 
   volatile Health.State state = Health.State.ACTIVE;
 
+  /**
+   * The token the broker's default cache holds for this connection, or null; written only beside
+   * that cache (TokenBroker.cachePut / cacheInvalidate), read by {@link TokenSource}.
+   */
+  volatile @Nullable CachedToken hot;
+
   /** Epoch millis before which no renewal is attempted (backoff); 0 when none. */
   volatile long nextAttemptAtMillis;
 

@@ -79,6 +79,13 @@ public final class TokenBroker implements AutoCloseable {
   private final TokenStore store;
   private final TokenCache cache;
 
+  /**
+   * True with the default cache: each connection then also keeps its cached token in {@link
+   * Connection#hot}, which {@link TokenSource} reads without any lookup. Off with a cache of the
+   * application's (a bounded one would be pointless if connections kept every token anyway).
+   */
+  private final boolean hotSlots;
+
   /** By id, for lookups: an immutable map (two array slots per entry, no entry objects). */
   private final Map<ConnectionId, Connection> connections;
 
@@ -105,6 +112,7 @@ public final class TokenBroker implements AutoCloseable {
     this.store = Objects.requireNonNull(b.store);
     this.ownsStore = b.ownsStore;
     this.cache = b.cache == null ? TokenCache.caffeine() : b.cache;
+    this.hotSlots = b.cache == null;
     this.listeners = List.copyOf(b.listeners);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -443,7 +451,7 @@ public final class TokenBroker implements AutoCloseable {
       tokens = saveValidated(conn, tokens, checked);
       c = new CachedToken(tokens, conn.policy);
     }
-    cache.put(conn.id, c);
+    cachePut(conn, c);
     markHealthy(conn, tokens, false);
     return c;
   }
@@ -463,7 +471,7 @@ public final class TokenBroker implements AutoCloseable {
     if (conn.provider.validatesOnLoad() && conn.validatedVersion != tokens.version()) {
       return null; // let the renewal path validate it
     }
-    cache.put(conn.id, c);
+    cachePut(conn, c);
     synchronized (conn) {
       conn.lastKnown = tokens;
     }
@@ -590,7 +598,7 @@ public final class TokenBroker implements AutoCloseable {
       scheduleSaveRetry(conn, 0);
     }
     CachedToken c = new CachedToken(saved, conn.policy);
-    cache.put(conn.id, c);
+    cachePut(conn, c);
     conn.validatedVersion = saved.version();
     markHealthy(conn, saved, true);
     emit(
@@ -666,7 +674,7 @@ public final class TokenBroker implements AutoCloseable {
       }
     }
     if (stillOurs) {
-      cache.put(conn.id, new CachedToken(saved, conn.policy));
+      cachePut(conn, new CachedToken(saved, conn.policy));
       emit(
           TokenEvent.Type.SAVE_RECOVERED,
           conn,
@@ -1156,7 +1164,7 @@ public final class TokenBroker implements AutoCloseable {
       }
     }
     store.delete(id);
-    cache.invalidate(id);
+    cacheInvalidate(conn);
     Instant now = clock.instant();
     synchronized (conn) {
       conn.unsaved = null;
@@ -1187,12 +1195,12 @@ public final class TokenBroker implements AutoCloseable {
       validated = conn.provider.validate(current);
     } catch (TokenEndpointException e) {
       if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
-        cache.invalidate(id);
+        cacheInvalidate(conn);
       }
       throw fail(conn, e, current);
     }
     validated = saveValidated(conn, current, validated);
-    cache.put(id, new CachedToken(validated, conn.policy));
+    cachePut(conn, new CachedToken(validated, conn.policy));
     synchronized (conn) {
       conn.lastKnown = validated;
     }
@@ -1260,6 +1268,48 @@ public final class TokenBroker implements AutoCloseable {
   }
 
   /**
+   * A {@link TokenSource} bound to {@code id}: the same tokens as {@link #accessToken}, with the id
+   * resolved once. For applications that keep a source per connection in a field (as they would
+   * keep a credential object): with the default cache a FRESH token is then read from the
+   * connection itself, with no map lookup by id.
+   *
+   * @throws ConfigurationException if {@code id} is not configured
+   */
+  public TokenSource tokenSource(ConnectionId id) {
+    return new TokenSource(this, connection(id));
+  }
+
+  /** The hot path of {@link TokenSource}: {@link #current}, without the lookup by id. */
+  CachedToken current(Connection conn) {
+    CachedToken c = conn.hot;
+    if (c != null) {
+      long now = clock.millis();
+      if (now < c.renewAtMillis()) {
+        return c;
+      }
+    }
+    return current(conn.id);
+  }
+
+  // The cache and the connection's hot slot change together, under the connection's lock (a
+  // couple of in-memory writes), so a racing put and invalidate leave both in the same state.
+  private void cachePut(Connection conn, CachedToken c) {
+    synchronized (conn) {
+      cache.put(conn.id, c);
+      if (hotSlots) {
+        conn.hot = c;
+      }
+    }
+  }
+
+  private void cacheInvalidate(Connection conn) {
+    synchronized (conn) {
+      cache.invalidate(conn.id);
+      conn.hot = null;
+    }
+  }
+
+  /**
    * An OkHttp interceptor for application clients calling {@code id}'s platform API: adds {@code
    * Authorization}, and when the provider says the token was rejected, renews once and replays the
    * request once. Failures to get a token surface as {@link TokenUnavailableIOException}.
@@ -1277,13 +1327,13 @@ public final class TokenBroker implements AutoCloseable {
     if (now != null && !now.accessToken().equals(rejected.accessToken())) {
       return now; // someone renewed already: never invalidate a token the request did not carry
     }
-    cache.invalidate(conn.id);
+    cacheInvalidate(conn);
     return awaitRenewal(conn, true, rejected.accessToken());
   }
 
   /** The API said the connection is dead (app uninstalled, IP not allowed). */
   void markDead(Connection conn, ApiVerdict verdict) {
-    cache.invalidate(conn.id);
+    cacheInvalidate(conn);
     TokenSet known;
     synchronized (conn) {
       known = conn.unsaved != null ? conn.unsaved : conn.lastKnown;

@@ -44,4 +44,23 @@ class AccessTokenBenchmarkTest {
       benchmark.tearDown();
     }
   }
+
+  @Test
+  void tokenSourceBenchmark_servesEveryConnectionFromItsSource() {
+    TokenSourceBenchmark benchmark = new TokenSourceBenchmark();
+    benchmark.connections = 1000;
+    benchmark.setUp();
+    AccessTokenBenchmark.Cursor cursor = new AccessTokenBenchmark.Cursor();
+    cursor.setUp();
+    try {
+      Set<String> tokens = new HashSet<>();
+      for (int i = 0; i < 1024; i++) {
+        tokens.add(benchmark.anyConnection(cursor));
+      }
+      assertThat(tokens).hasSize(1000).allSatisfy(t -> assertThat(t).hasSize(64));
+      assertThat(benchmark.sameConnection()).isEqualTo(benchmark.sameConnection());
+    } finally {
+      benchmark.tearDown();
+    }
+  }
 }

@@ -192,6 +192,15 @@ public final class ResultsTable {
           || peer.opsPerSecMedian == null) {
         continue;
       }
+      Row source =
+          rows.get(
+              "TokenSourceBenchmark"
+                  + peer.benchmark.substring(dot)
+                  + '|'
+                  + peer.params
+                  + '|'
+                  + peer.threads);
+      Double sourceOps = source == null ? null : source.opsPerSecMedian;
       table
           .append("| ")
           .append(peer.benchmark.substring(dot + 1))
@@ -207,14 +216,22 @@ public final class ResultsTable {
           .append(rate(ours.opsPerSecMedian))
           .append(" | ")
           .append(String.format(Locale.ROOT, "%.2f", ours.opsPerSecMedian / peer.opsPerSecMedian))
+          .append(" | ")
+          .append(sourceOps == null ? "–" : rate(sourceOps))
+          .append(" | ")
+          .append(
+              sourceOps == null
+                  ? "–"
+                  : String.format(Locale.ROOT, "%.2f", sourceOps / peer.opsPerSecMedian))
           .append(" |\n");
     }
     if (table.length() > 0) {
       md.append(
-              "\nBeside the peers (median iterations; a ratio above 1: tokenbroker is faster):\n\n")
-          .append("| Benchmark | Parameters | Threads | Peer | Peer calls/s | tokenbroker calls/s ")
-          .append("| tokenbroker ÷ peer |\n")
-          .append("|---|---|--:|---|--:|--:|--:|\n")
+              "\nBeside the peers (median iterations; a ratio above 1: tokenbroker is faster; "
+                  + "`TokenSource`: `broker.tokenSource(id)` kept by the application):\n\n")
+          .append("| Benchmark | Parameters | Threads | Peer | Peer calls/s ")
+          .append("| `accessToken(id)` calls/s | ÷ peer | `TokenSource` calls/s | ÷ peer |\n")
+          .append("|---|---|--:|---|--:|--:|--:|--:|--:|\n")
           .append(table);
     }
   }

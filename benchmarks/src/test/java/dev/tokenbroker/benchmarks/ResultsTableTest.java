@@ -66,6 +66,8 @@ class ResultsTableTest {
                     + ","
                     + thrpt("x.SpringSecurityBenchmark.sameConnection", "1", 6.0e6)
                     + ","
+                    + thrpt("x.TokenSourceBenchmark.sameConnection", "1", 3.3e7)
+                    + ","
                     + thrpt("x.GoogleAuthBenchmark.anyConnection", "100000", 3.0e6)
                     + ","
                     + thrpt("x.NaiveTokenFileBenchmark.sameConnection", "1", 1.5e5)
@@ -74,8 +76,10 @@ class ResultsTableTest {
     assertThat(table)
         .contains(
             "| sameConnection | connections=1 | 1 | Spring Security `authorize` "
-                + "| 6.0 M/s | 30.0 M/s | 5.00 |")
-        .contains("| `tokens.json` read and parsed per call | 150.0 k/s | 30.0 M/s | 200.00 |")
+                + "| 6.0 M/s | 30.0 M/s | 5.00 | 33.0 M/s | 5.50 |")
+        .contains(
+            "| `tokens.json` read and parsed per call | 150.0 k/s | 30.0 M/s | 200.00 "
+                + "| 33.0 M/s | 220.00 |")
         // No AccessTokenBenchmark.anyConnection row ran: nothing to set google-auth beside.
         .doesNotContain("| anyConnection | connections=100000 | 1 | google-auth");
   }

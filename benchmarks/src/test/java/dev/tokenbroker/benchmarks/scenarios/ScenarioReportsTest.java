@@ -54,9 +54,13 @@ class ScenarioReportsTest {
     SustainedReport.Run run = SustainedReport.run(Kind.TOKENBROKER, Duration.ofSeconds(2));
 
     assertThat(run.expiries).as("expiries").isPositive();
+    // The expiries are counted with the nominal 20 ms latency, the shortest renewal cycle: a
+    // loaded machine renews later and so less often, never more. So no more requests than
+    // expiries (+1 for the boundary) proves no token was renewed twice; too few renewals would
+    // show as caller errors, asserted below.
     assertThat(run.tokenRequests)
         .as("token requests for %d expiries", run.expiries)
-        .isBetween(run.expiries - 1, run.expiries + 1);
+        .isBetween(1L, run.expiries + 1L);
     assertThat(run.invalidGrants).as("invalid_grant answers").isZero();
     assertThat(run.callerErrors).as("caller errors %s", run.errorKinds).isZero();
     assertThat(run.calls).isPositive();

@@ -1,0 +1,145 @@
+package dev.tokenbroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@link TokenSource} serves exactly what {@link TokenBroker#accessToken} serves. */
+class TokenSourceTest {
+  private final MutableClock clock = new MutableClock();
+  private final FakeProvider provider = FakeProvider.refreshing(clock);
+  private final InMemoryTokenStore store = new InMemoryTokenStore(clock);
+  private final ConnectionId id = ConnectionId.parse("fake:shop");
+  private final List<TokenBroker> brokers = new ArrayList<>();
+  private final ExecutorService pool = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void tearDown() {
+    provider.release();
+    brokers.forEach(TokenBroker::close);
+    pool.shutdownNow();
+  }
+
+  private TokenBroker broker(boolean ownCache) {
+    TokenBroker.Builder b =
+        TokenBroker.builder().clock(clock).store(store).connection(id, provider);
+    if (ownCache) {
+      b.cache(TokenCache.caffeine());
+    }
+    TokenBroker broker = b.build();
+    brokers.add(broker);
+    return broker;
+  }
+
+  @ParameterizedTest(name = "application''s own cache: {0}")
+  @ValueSource(booleans = {false, true})
+  void followsTheBrokerThroughFreshStaleExpiredAndRevoked(boolean ownCache) {
+    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    TokenBroker broker = broker(ownCache);
+    TokenSource source = broker.tokenSource(id);
+
+    assertThat(source.id()).isEqualTo(id);
+    assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+    assertThat(source.tokenSet()).isEqualTo(broker.tokenSet(id));
+    assertThat(provider.calls).hasValue(0);
+
+    // EXPIRED (2-hour tokens): the source waits for the renewal like accessToken does.
+    clock.advance(Duration.ofHours(2));
+    String renewed = source.accessToken();
+    assertThat(renewed).isNotEqualTo(seeded.accessToken());
+    assertThat(provider.calls).hasValue(1);
+    assertThat(broker.accessToken(id)).isEqualTo(renewed);
+
+    // A renewal through the broker is seen by the source at once.
+    TokenSet forced = broker.refresh(id);
+    assertThat(source.accessToken()).isEqualTo(forced.accessToken());
+
+    // Revoked: the source does not keep serving the old token.
+    broker.revoke(id);
+    assertThatThrownBy(source::accessToken).isInstanceOf(ReauthorizationRequiredException.class);
+  }
+
+  @Test
+  void staleToken_servedWhileOneRenewalRunsInTheBackground() throws Exception {
+    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    CountDownLatch refreshed = new CountDownLatch(1);
+    TokenBroker broker =
+        TokenBroker.builder()
+            .clock(clock)
+            .store(store)
+            .connection(id, provider)
+            .listener(
+                e -> {
+                  if (e.type() == TokenEvent.Type.REFRESHED) {
+                    refreshed.countDown(); // emitted once the new set is cached
+                  }
+                })
+            .build();
+    brokers.add(broker);
+    TokenSource source = broker.tokenSource(id);
+    assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+
+    CountDownLatch entered = provider.hold();
+    clock.advance(Duration.ofHours(2).minusMinutes(4)); // inside the 5-minute renewal margin
+    assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+    assertThat(entered.await(30, TimeUnit.SECONDS)).as("background renewal started").isTrue();
+    assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+    provider.release();
+    assertThat(refreshed.await(30, TimeUnit.SECONDS)).as("background renewal done").isTrue();
+    assertThat(source.accessToken())
+        .isNotEqualTo(seeded.accessToken())
+        .isEqualTo(broker.accessToken(id));
+    assertThat(provider.calls).hasValue(1);
+  }
+
+  @Test
+  void manyCallersOnAnExpiredToken_oneRenewal() throws Exception {
+    store.compareAndSet(id, 0, provider.seed());
+    TokenBroker broker = broker(false);
+    TokenSource source = broker.tokenSource(id);
+    source.accessToken();
+    clock.advance(Duration.ofHours(3));
+
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<String>> calls = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      calls.add(
+          pool.submit(
+              () -> {
+                go.await();
+                return source.accessToken();
+              }));
+    }
+    go.countDown();
+    String first = calls.get(0).get();
+    for (Future<String> call : calls) {
+      assertThat(call.get()).isEqualTo(first);
+    }
+    assertThat(provider.calls).hasValue(1);
+  }
+
+  @Test
+  void unknownConnection_failsWhenTheSourceIsMade_andToStringHasNoToken() {
+    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    TokenBroker broker = broker(false);
+    assertThatThrownBy(() -> broker.tokenSource(ConnectionId.parse("fake:other")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("fake:other");
+    TokenSource source = broker.tokenSource(id);
+    source.accessToken();
+    assertThat(source).hasToString("TokenSource{fake:shop}").isEqualTo(broker.tokenSource(id));
+    assertThat(source.toString()).doesNotContain(seeded.accessToken());
+  }
+}
