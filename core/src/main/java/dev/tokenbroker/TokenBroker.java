@@ -13,7 +13,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -39,7 +38,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
@@ -77,17 +75,16 @@ public final class TokenBroker implements AutoCloseable {
 
   private final Clock clock;
   private final TokenStore store;
-  private final TokenCache cache;
 
   /**
-   * True with the default cache: each connection then also keeps its cached token in {@link
-   * Connection#hot}, which {@link TokenSource} reads without any lookup. Off with a cache of the
-   * application's (a bounded one would be pointless if connections kept every token anyway).
+   * The application's cache ({@link Builder#cache}), or null for the default: each connection keeps
+   * its cached token in its own slot ({@link Connection#hot}), found through {@link #connections}
+   * by id or directly by a {@link TokenSource}. No second table, no entry objects.
    */
-  private final boolean hotSlots;
+  private final @Nullable TokenCache cache;
 
-  /** By id, for lookups: an immutable map (two array slots per entry, no entry objects). */
-  private final Map<ConnectionId, Connection> connections;
+  /** By id, for lookups. */
+  private final ConnectionTable connections;
 
   /** The same connections in configuration order, for passes over all of them. */
   private final Connection[] inOrder;
@@ -111,8 +108,7 @@ public final class TokenBroker implements AutoCloseable {
     this.clock = b.clock;
     this.store = Objects.requireNonNull(b.store);
     this.ownsStore = b.ownsStore;
-    this.cache = b.cache == null ? TokenCache.caffeine() : b.cache;
-    this.hotSlots = b.cache == null;
+    this.cache = b.cache;
     this.listeners = List.copyOf(b.listeners);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -143,8 +139,7 @@ public final class TokenBroker implements AutoCloseable {
         providers.entrySet().stream()
             .map(e -> new Connection(e.getKey(), e.getValue(), now))
             .toArray(Connection[]::new);
-    this.connections =
-        Arrays.stream(inOrder).collect(Collectors.toUnmodifiableMap(c -> c.id, c -> c));
+    this.connections = new ConnectionTable(inOrder);
     if (b.keepAliveInterval != null) {
       scheduleKeepAlive(b.keepAliveInterval);
     }
@@ -188,7 +183,13 @@ public final class TokenBroker implements AutoCloseable {
 
   /** The cached token, renewing as {@link #accessToken} does. For the OkHttp integration. */
   CachedToken current(ConnectionId id) {
-    CachedToken c = cache.get(id);
+    CachedToken c;
+    if (cache == null) {
+      Connection conn = connections.get(id);
+      c = conn == null ? null : conn.hot;
+    } else {
+      c = cache.get(id);
+    }
     if (c != null) {
       long now = clock.millis();
       if (now < c.renewAtMillis()) {
@@ -812,7 +813,7 @@ public final class TokenBroker implements AutoCloseable {
       if (previous != conn.state) {
         conn.since = now;
       }
-      Health health = conn.health(cache.get(conn.id));
+      Health health = conn.health(cached(conn));
       result =
           permanent
               ? new ReauthorizationRequiredException(conn.id, health, e)
@@ -838,7 +839,7 @@ public final class TokenBroker implements AutoCloseable {
 
   private ReauthorizationRequiredException reauthFailure(
       Connection conn, @Nullable Throwable cause) {
-    return new ReauthorizationRequiredException(conn.id, conn.health(cache.get(conn.id)), cause);
+    return new ReauthorizationRequiredException(conn.id, conn.health(cached(conn)), cause);
   }
 
   private static @Nullable String errorCode(TokenEndpointException e) {
@@ -1150,7 +1151,7 @@ public final class TokenBroker implements AutoCloseable {
       current = conn.unsaved;
     }
     if (current == null) {
-      CachedToken c = cache.get(id);
+      CachedToken c = cached(conn);
       current = c != null ? c.tokenSet() : store.load(id);
     }
     if (current != null) {
@@ -1233,7 +1234,7 @@ public final class TokenBroker implements AutoCloseable {
     synchronized (conn) {
       unknown = conn.lastKnown == null && conn.unsaved == null && conn.state == Health.State.ACTIVE;
     }
-    if (unknown && cache.get(id) == null) {
+    if (unknown && cached(conn) == null) {
       try {
         TokenSet t = store.load(id);
         synchronized (conn) {
@@ -1254,12 +1255,16 @@ public final class TokenBroker implements AutoCloseable {
   }
 
   private Health health(Connection conn) {
-    return conn.health(cache.get(conn.id));
+    return conn.health(cached(conn));
   }
 
   /** Every configured connection, sorted. */
   public Set<ConnectionId> connections() {
-    return Collections.unmodifiableSet(new TreeSet<>(connections.keySet()));
+    TreeSet<ConnectionId> ids = new TreeSet<>();
+    for (Connection c : inOrder) {
+      ids.add(c.id);
+    }
+    return Collections.unmodifiableSet(ids);
   }
 
   /** The provider serving {@code id}. */
@@ -1291,20 +1296,29 @@ public final class TokenBroker implements AutoCloseable {
     return current(conn.id);
   }
 
-  // The cache and the connection's hot slot change together, under the connection's lock (a
-  // couple of in-memory writes), so a racing put and invalidate leave both in the same state.
+  /** The connection's cached token, or null. */
+  private @Nullable CachedToken cached(Connection conn) {
+    return cache == null ? conn.hot : cache.get(conn.id);
+  }
+
+  // With an application's cache, the cache and the connection's slot (kept null) change under the
+  // connection's lock (a couple of in-memory writes), so a racing put and invalidate leave the
+  // cache as the last of them under that lock.
   private void cachePut(Connection conn, CachedToken c) {
     synchronized (conn) {
-      cache.put(conn.id, c);
-      if (hotSlots) {
+      if (cache == null) {
         conn.hot = c;
+      } else {
+        cache.put(conn.id, c);
       }
     }
   }
 
   private void cacheInvalidate(Connection conn) {
     synchronized (conn) {
-      cache.invalidate(conn.id);
+      if (cache != null) {
+        cache.invalidate(conn.id);
+      }
       conn.hot = null;
     }
   }
@@ -1323,7 +1337,7 @@ public final class TokenBroker implements AutoCloseable {
    * rejected one is still the current one.
    */
   CachedToken renewAfterRejection(Connection conn, CachedToken rejected) {
-    CachedToken now = cache.get(conn.id);
+    CachedToken now = cached(conn);
     if (now != null && !now.accessToken().equals(rejected.accessToken())) {
       return now; // someone renewed already: never invalidate a token the request did not carry
     }
@@ -1424,7 +1438,7 @@ public final class TokenBroker implements AutoCloseable {
   @Override
   public String toString() {
     return "TokenBroker{"
-        + connections.size()
+        + inOrder.length
         + " connections, store="
         + store
         + ", owner="
@@ -1492,7 +1506,13 @@ public final class TokenBroker implements AutoCloseable {
       return this;
     }
 
-    /** The in-process cache. Default: {@link TokenCache#caffeine()}. */
+    /**
+     * An in-process cache of the application's, e.g. {@code TokenCache.caffeine(
+     * Caffeine.newBuilder().maximumSize(10_000))} to bound the heap with very many connections (an
+     * evicted token is read from the store again). Default: none — each connection keeps its cached
+     * token in a slot of its own, the fastest and smallest choice when every configured connection
+     * is in use.
+     */
     public Builder cache(TokenCache cache) {
       once("cache");
       this.cache = Objects.requireNonNull(cache, "cache");

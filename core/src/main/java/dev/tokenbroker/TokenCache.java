@@ -4,10 +4,13 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The in-process hot tier in front of the {@link TokenStore}: what {@code accessToken} reads on
- * every call. Implementations must be thread-safe and should make {@link #get} lock-free and
- * allocation-free; the default is an unbounded Caffeine cache, since the number of connections is
- * fixed by configuration.
+ * An in-process hot tier of the application's in front of the {@link TokenStore}: what {@code
+ * accessToken} reads on every call when one is given to {@link TokenBroker.Builder#cache}.
+ * Implementations must be thread-safe and should make {@link #get} lock-free and allocation-free.
+ *
+ * <p>By default a broker needs none: each connection keeps its cached token in a slot of its own,
+ * found by id through the broker's connection table. Give a cache to bound the heap when very many
+ * connections are configured but few are in use ({@link #caffeine(Caffeine)} with a maximum size).
  *
  * <p>The cache is never the truth: a missing entry only means the broker reads the store again.
  */
@@ -20,7 +23,7 @@ public interface TokenCache {
 
   void invalidate(ConnectionId id);
 
-  /** The default: an unbounded Caffeine cache. */
+  /** An unbounded Caffeine cache (the broker's own default, slots per connection, is leaner). */
   static TokenCache caffeine() {
     return new CaffeineTokenCache(Caffeine.newBuilder());
   }
