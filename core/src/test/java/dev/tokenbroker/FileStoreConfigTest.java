@@ -42,18 +42,7 @@ class FileStoreConfigTest {
                 + "\n"
                 + "connections:\n"
                 + "  fake:mall: { provider: fake }\n");
-    TokenProviderFactory factory =
-        new TokenProviderFactory() {
-          @Override
-          public String name() {
-            return "fake";
-          }
-
-          @Override
-          public TokenProvider create(Settings settings, ProviderContext context) {
-            return provider;
-          }
-        };
+    TokenProviderFactory factory = factoryOf(provider);
 
     try (TokenBroker broker =
         TokenBroker.builder()
@@ -107,18 +96,7 @@ class FileStoreConfigTest {
                 + "\n"
                 + "connections:\n"
                 + "  fake:mall: { provider: fake }\n");
-    TokenProviderFactory factory =
-        new TokenProviderFactory() {
-          @Override
-          public String name() {
-            return "fake";
-          }
-
-          @Override
-          public TokenProvider create(Settings settings, ProviderContext context) {
-            return provider;
-          }
-        };
+    TokenProviderFactory factory = factoryOf(provider);
 
     try (TokenBroker broker =
         TokenBroker.builder()
@@ -129,5 +107,20 @@ class FileStoreConfigTest {
             .build()) {
       assertThat(broker.accessToken(id)).isEqualTo(seeded.accessToken());
     }
+  }
+
+  /** A factory named {@code fake} that hands out {@code provider}. */
+  private static TokenProviderFactory factoryOf(TokenProvider provider) {
+    return new TokenProviderFactory() {
+      @Override
+      public String name() {
+        return "fake";
+      }
+
+      @Override
+      public TokenProvider create(Settings settings, ProviderContext context) {
+        return provider;
+      }
+    };
   }
 }

@@ -2,11 +2,6 @@ package dev.tokenbroker.benchmarks;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
-import java.time.Clock;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,8 +40,8 @@ public class AccessTokenBenchmark {
   @Param({"1", "100000"})
   public int connections;
 
+  private WarmBroker warm;
   private TokenBroker broker;
-  private LocalTokenProvider provider;
   private ConnectionId first;
 
   /** Every connection at least once, shuffled; the length is a power of two. */
@@ -56,47 +51,16 @@ public class AccessTokenBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Clock clock = Clock.systemUTC();
-    provider = new LocalTokenProvider(clock);
-    ConnectionId[] all = new ConnectionId[connections];
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock);
-    for (int i = 0; i < connections; i++) {
-      all[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
-      builder.connection(all[i], provider);
-    }
-    broker = builder.build();
-    for (ConnectionId id : all) {
-      broker.accessToken(id); // obtains, saves and caches the token: FRESH from now on
-    }
-    if (provider.obtained() != connections) {
-      throw new IllegalStateException(
-          "warm-up obtained "
-              + provider.obtained()
-              + " tokens for "
-              + connections
-              + " connections");
-    }
-
-    // A fixed seed: every run walks the connections in the same order.
-    List<ConnectionId> shuffled = Arrays.asList(all.clone());
-    Collections.shuffle(shuffled, new Random(42));
-    int size = connections == 1 ? 1 : Integer.highestOneBit(connections - 1) << 1;
-    ids = new ConnectionId[size];
-    for (int i = 0; i < size; i++) {
-      ids[i] = shuffled.get(i % connections);
-    }
-    mask = size - 1;
-    first = all[0];
+    warm = new WarmBroker(connections);
+    broker = warm.broker;
+    first = warm.first;
+    ids = warm.shuffled;
+    mask = warm.mask;
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    broker.close();
-    if (provider.obtained() != connections) {
-      // A renewal during measurement means we did not measure the FRESH path alone.
-      throw new IllegalStateException(
-          (provider.obtained() - connections) + " tokens were renewed while measuring");
-    }
+    warm.close(); // throws if a call renewed instead of serving the cached token
   }
 
   /** Where each thread is in {@link #ids}. Threads start at random places. */

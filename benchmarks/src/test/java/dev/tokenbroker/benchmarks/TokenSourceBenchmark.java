@@ -1,13 +1,6 @@
 package dev.tokenbroker.benchmarks;
 
-import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenSource;
-import java.time.Clock;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -40,8 +33,7 @@ public class TokenSourceBenchmark {
   @Param({"1", "100000"})
   public int connections;
 
-  private TokenBroker broker;
-  private LocalTokenProvider provider;
+  private WarmBroker warm;
   private TokenSource first;
 
   /** A source for every connection at least once, shuffled; the length is a power of two. */
@@ -51,47 +43,18 @@ public class TokenSourceBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Clock clock = Clock.systemUTC();
-    provider = new LocalTokenProvider(clock);
-    ConnectionId[] all = new ConnectionId[connections];
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock);
-    for (int i = 0; i < connections; i++) {
-      all[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
-      builder.connection(all[i], provider);
+    warm = new WarmBroker(connections);
+    sources = new TokenSource[warm.shuffled.length];
+    for (int i = 0; i < sources.length; i++) {
+      sources[i] = warm.broker.tokenSource(warm.shuffled[i]);
     }
-    broker = builder.build();
-    for (ConnectionId id : all) {
-      broker.accessToken(id); // obtains, saves and caches the token: FRESH from now on
-    }
-    if (provider.obtained() != connections) {
-      throw new IllegalStateException(
-          "warm-up obtained "
-              + provider.obtained()
-              + " tokens for "
-              + connections
-              + " connections");
-    }
-
-    // A fixed seed: every run walks the connections in the same order.
-    List<ConnectionId> shuffled = Arrays.asList(all.clone());
-    Collections.shuffle(shuffled, new Random(42));
-    int size = connections == 1 ? 1 : Integer.highestOneBit(connections - 1) << 1;
-    sources = new TokenSource[size];
-    for (int i = 0; i < size; i++) {
-      sources[i] = broker.tokenSource(shuffled.get(i % connections));
-    }
-    mask = size - 1;
-    first = broker.tokenSource(all[0]);
+    mask = warm.mask;
+    first = warm.broker.tokenSource(warm.first);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    broker.close();
-    if (provider.obtained() != connections) {
-      // A renewal during measurement means we did not measure the FRESH path alone.
-      throw new IllegalStateException(
-          (provider.obtained() - connections) + " tokens were renewed while measuring");
-    }
+    warm.close(); // throws if a call renewed instead of serving the cached token
   }
 
   @Benchmark
