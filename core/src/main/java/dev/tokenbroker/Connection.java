@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
  * One configured connection's mutable state inside a broker: its provider, the single in-flight
  * renewal, health, and a token set that could not be saved yet.
  *
- * <p>Fields read on the hot path ({@link #inflight}, {@link #nextAttemptAtMillis}, {@link #state})
- * are volatile and read without a lock. Everything else is guarded by {@code this}; the lock is
- * held only for a few field writes, never across I/O or a provider call.
+ * <p>Fields read on the hot path ({@link #hot}, {@link #inflight}, {@link #nextAttemptAtMillis},
+ * {@link #state}) are volatile and read without a lock. Everything else is guarded by {@code this};
+ * the lock is held only for a few field writes, never across I/O or a provider call.
  */
 final class Connection {
   final ConnectionId id;
@@ -43,8 +43,9 @@ final class Connection {
   volatile Health.State state = Health.State.ACTIVE;
 
   /**
-   * The token the broker's default cache holds for this connection, or null; written only beside
-   * that cache (TokenBroker.cachePut / cacheInvalidate), read by {@link TokenSource}.
+   * The cached token, or null: the broker's hot tier when the application gave no {@link
+   * TokenCache} (the default; always null otherwise). Written only by TokenBroker.cachePut and
+   * cacheInvalidate under this connection's lock; read without a lock on the hot path.
    */
   volatile @Nullable CachedToken hot;
 

@@ -1275,8 +1275,8 @@ public final class TokenBroker implements AutoCloseable {
   /**
    * A {@link TokenSource} bound to {@code id}: the same tokens as {@link #accessToken}, with the id
    * resolved once. For applications that keep a source per connection in a field (as they would
-   * keep a credential object): with the default cache a FRESH token is then read from the
-   * connection itself, with no map lookup by id.
+   * keep a credential object): without an application cache (the default) a FRESH token is then
+   * read from the connection itself, with no lookup by id.
    *
    * @throws ConfigurationException if {@code id} is not configured
    */
@@ -1301,9 +1301,9 @@ public final class TokenBroker implements AutoCloseable {
     return cache == null ? conn.hot : cache.get(conn.id);
   }
 
-  // With an application's cache, the cache and the connection's slot (kept null) change under the
-  // connection's lock (a couple of in-memory writes), so a racing put and invalidate leave the
-  // cache as the last of them under that lock.
+  // Puts and invalidations of the hot tier (the connection's slot, or the application's cache)
+  // are serialised by the connection's lock, held for an in-memory write: the last of two racing
+  // changes wins, as it does for every other field of the connection.
   private void cachePut(Connection conn, CachedToken c) {
     synchronized (conn) {
       if (cache == null) {
