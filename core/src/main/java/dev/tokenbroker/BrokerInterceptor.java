@@ -1,5 +1,6 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.spi.ApiVerdict;
 import java.io.IOException;
 import okhttp3.Interceptor;
 import okhttp3.Request;

@@ -1,5 +1,6 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.spi.RenewalPolicy;
 import org.jspecify.annotations.Nullable;
 
 /**

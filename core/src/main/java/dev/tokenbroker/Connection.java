@@ -1,5 +1,7 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenProvider;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;

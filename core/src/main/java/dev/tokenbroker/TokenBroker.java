@@ -1,9 +1,20 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.spi.ApiVerdict;
+import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenHttp;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.TokenStoreFactory;
+import dev.tokenbroker.store.VersionConflictException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;

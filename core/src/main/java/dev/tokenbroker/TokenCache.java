@@ -1,6 +1,7 @@
 package dev.tokenbroker;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.tokenbroker.store.TokenStore;
 import org.jspecify.annotations.Nullable;
 
 /**

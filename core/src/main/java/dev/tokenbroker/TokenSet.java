@@ -1,6 +1,7 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.Secrets;
+import dev.tokenbroker.store.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;

@@ -1,5 +1,6 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.store.TokenStoreException;
 import org.jspecify.annotations.Nullable;
 
 /**

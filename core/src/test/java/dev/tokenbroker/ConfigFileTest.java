@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.spi.TokenProvider;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,8 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenProvider;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.store.FileTokenStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

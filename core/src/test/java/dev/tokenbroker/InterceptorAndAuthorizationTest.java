@@ -3,6 +3,9 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.spi.ApiVerdict;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.store.InMemoryTokenStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

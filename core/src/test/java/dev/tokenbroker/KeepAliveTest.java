@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.store.InMemoryTokenStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

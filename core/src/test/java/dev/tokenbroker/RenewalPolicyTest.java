@@ -3,6 +3,8 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.store.InMemoryTokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

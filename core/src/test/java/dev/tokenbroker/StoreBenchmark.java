@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package dev.tokenbroker;
 
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.VersionConflictException;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

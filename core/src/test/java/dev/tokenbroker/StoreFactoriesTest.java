@@ -5,6 +5,9 @@ import static dev.tokenbroker.TestStores.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.store.FileTokenStore;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -2,6 +2,8 @@ package dev.tokenbroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,8 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;

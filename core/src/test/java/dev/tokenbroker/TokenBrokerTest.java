@@ -3,6 +3,11 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.TokenStoreException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,23 +21,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TokenCodecTest {
-  static final ConnectionId MALL = ConnectionId.of("cafe24", "mall");
-  static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
-  static final ObjectMapper JSON = new ObjectMapper();
+public class TokenCodecTest {
+  public static final ConnectionId MALL = ConnectionId.of("cafe24", "mall");
+  public static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
+  public static final ObjectMapper JSON = new ObjectMapper();
 
-  static byte[] key(int seed) {
+  public static byte[] key(int seed) {
     byte[] k = new byte[32];
     Arrays.fill(k, (byte) seed);
     k[0] = (byte) (seed * 7 + 1);
     return k;
   }
 
-  static String keyText(int seed) {
+  public static String keyText(int seed) {
     return Base64.getEncoder().encodeToString(key(seed));
   }
 
-  static TokenSet tokens() {
+  public static TokenSet tokens() {
     return TokenSet.builder()
         .accessToken("ACCESS-7f3a9c")
         .refreshToken("REFRESH-b81e0d")

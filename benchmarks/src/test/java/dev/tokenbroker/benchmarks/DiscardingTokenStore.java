@@ -1,9 +1,9 @@
 package dev.tokenbroker.benchmarks;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

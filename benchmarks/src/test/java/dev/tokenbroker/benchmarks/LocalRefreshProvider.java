@@ -1,9 +1,9 @@
 package dev.tokenbroker.benchmarks;
 
-import dev.tokenbroker.GrantType;
-import dev.tokenbroker.RenewalPolicy;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

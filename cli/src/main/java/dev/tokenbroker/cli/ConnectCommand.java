@@ -1,10 +1,10 @@
 package dev.tokenbroker.cli;
 
 import dev.tokenbroker.AuthorizationRequest;
-import dev.tokenbroker.GrantType;
 import dev.tokenbroker.TokenBroker;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.TokenProvider;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,9 +1,9 @@
 package dev.tokenbroker.cli;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.GrantType;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenListener;
+import dev.tokenbroker.spi.GrantType;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Parameters;

@@ -2,15 +2,15 @@ package dev.tokenbroker.cli;
 
 import dev.tokenbroker.AuthorizationRequest;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.FileTokenStore;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.ReauthorizationRequiredException;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEvent;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
+import dev.tokenbroker.store.FileTokenStore;
+import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.EmulatorServer.Gate;
 import dev.tokenbroker.testkit.FakeClock;

@@ -1,9 +1,9 @@
 package dev.tokenbroker.cli;
 
-import dev.tokenbroker.GrantType;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.spi.GrantType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

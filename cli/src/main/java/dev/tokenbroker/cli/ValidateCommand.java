@@ -1,8 +1,8 @@
 package dev.tokenbroker.cli;
 
 import dev.tokenbroker.TokenBroker;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.TokenProvider;
 import picocli.CommandLine.Command;
 
 /** {@code tokenbroker validate ID}: asks the platform whether the current token is good. */

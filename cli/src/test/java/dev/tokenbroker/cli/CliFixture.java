@@ -3,9 +3,9 @@ package dev.tokenbroker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.FileTokenStore;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.store.FileTokenStore;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.cafe24.Cafe24Emulator;
 import dev.tokenbroker.testkit.kakao.KakaoEmulator;

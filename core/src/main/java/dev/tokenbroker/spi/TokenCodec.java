@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStoreException;
+import dev.tokenbroker.store.TokenStoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -1,7 +1,9 @@
 /**
- * Helpers for provider and store implementations: typed access to a connection's settings, the
- * token-endpoint HTTP client that never re-sends a request on its own, and secret scrubbing.
- * Applications do not need this package.
+ * The provider SPI: {@link dev.tokenbroker.spi.TokenProvider}, the one interface a platform
+ * implements, its {@link dev.tokenbroker.spi.TokenProviderFactory}, the platform's {@link
+ * dev.tokenbroker.spi.RenewalPolicy}, and helpers for provider and store implementations: typed
+ * access to a connection's settings, the token-endpoint HTTP client that never re-sends a request
+ * on its own, the record codec, and secret scrubbing. Applications do not need this package.
  */
 @NullMarked
 package dev.tokenbroker.spi;

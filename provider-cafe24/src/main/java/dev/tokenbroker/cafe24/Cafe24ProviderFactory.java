@@ -1,9 +1,9 @@
 package dev.tokenbroker.cafe24;
 
-import dev.tokenbroker.TokenProvider;
-import dev.tokenbroker.TokenProviderFactory;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;

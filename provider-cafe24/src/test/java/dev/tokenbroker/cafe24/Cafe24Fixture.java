@@ -1,10 +1,10 @@
 package dev.tokenbroker.cafe24;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.cafe24.Cafe24Emulator;
 import java.nio.charset.StandardCharsets;

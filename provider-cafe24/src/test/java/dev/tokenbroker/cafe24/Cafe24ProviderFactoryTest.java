@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.tokenbroker.ConfigurationException;
-import dev.tokenbroker.TokenProvider;
-import dev.tokenbroker.TokenProviderFactory;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

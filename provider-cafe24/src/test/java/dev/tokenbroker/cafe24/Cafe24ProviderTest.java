@@ -9,13 +9,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.tokenbroker.ApiVerdict;
-import dev.tokenbroker.GrantType;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.ApiVerdict;
+import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.Fault;
 import dev.tokenbroker.testkit.cafe24.Cafe24Emulator;

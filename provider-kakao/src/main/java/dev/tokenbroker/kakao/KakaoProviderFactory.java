@@ -1,9 +1,9 @@
 package dev.tokenbroker.kakao;
 
-import dev.tokenbroker.TokenProvider;
-import dev.tokenbroker.TokenProviderFactory;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 
 /**
  * Builds Kakao providers for connections configured with {@code provider: kakao}. Found by {@link

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.InMemoryTokenStore;
 import dev.tokenbroker.TokenBroker;
-import dev.tokenbroker.TokenProvider;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.testkit.FakeClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

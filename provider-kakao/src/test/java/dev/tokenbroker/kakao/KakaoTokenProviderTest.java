@@ -3,15 +3,15 @@ package dev.tokenbroker.kakao;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenbroker.ApiVerdict;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.ApiVerdict;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.Fault;

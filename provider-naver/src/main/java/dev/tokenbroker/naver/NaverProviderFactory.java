@@ -1,11 +1,11 @@
 package dev.tokenbroker.naver;
 
 import dev.tokenbroker.ConfigurationException;
-import dev.tokenbroker.RenewalPolicy;
-import dev.tokenbroker.TokenProvider;
-import dev.tokenbroker.TokenProviderFactory;
 import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.GrantType;
-import dev.tokenbroker.TokenProvider;
-import dev.tokenbroker.TokenProviderFactory;
+import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
 import dev.tokenbroker.testkit.FakeClock;
 import java.security.SecureRandom;
 import java.time.Duration;

@@ -1,14 +1,14 @@
 package dev.tokenbroker.jdbc;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreException;
-import dev.tokenbroker.VersionConflictException;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.VersionConflictException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

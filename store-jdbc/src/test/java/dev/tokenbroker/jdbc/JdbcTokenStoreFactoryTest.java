@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

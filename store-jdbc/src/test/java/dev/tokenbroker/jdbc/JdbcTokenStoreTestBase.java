@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreContractTest;
-import dev.tokenbroker.TokenStoreException;
-import dev.tokenbroker.VersionConflictException;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreContractTest;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.VersionConflictException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

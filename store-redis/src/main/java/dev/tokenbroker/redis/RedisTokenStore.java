@@ -1,14 +1,14 @@
 package dev.tokenbroker.redis;
 
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreException;
-import dev.tokenbroker.VersionConflictException;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.VersionConflictException;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;

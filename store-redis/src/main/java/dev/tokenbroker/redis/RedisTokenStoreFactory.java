@@ -1,11 +1,11 @@
 package dev.tokenbroker.redis;
 
 import dev.tokenbroker.ConfigurationException;
-import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreFactory;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreFactory;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;

@@ -1,5 +1,5 @@
 /**
- * A {@link dev.tokenbroker.TokenStore} on Redis through Lettuce: {@link
+ * A {@link dev.tokenbroker.store.TokenStore} on Redis through Lettuce: {@link
  * dev.tokenbroker.redis.RedisTokenStore}, and the {@code redis} store type for configuration files.
  */
 @NullMarked

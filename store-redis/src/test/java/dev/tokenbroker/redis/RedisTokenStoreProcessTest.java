@@ -3,9 +3,9 @@ package dev.tokenbroker.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbroker.ChildJvm;
-import dev.tokenbroker.Lease;
 import dev.tokenbroker.StoreChild;
 import dev.tokenbroker.StoreProcessScenarios;
+import dev.tokenbroker.store.Lease;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -3,13 +3,13 @@ package dev.tokenbroker.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenbroker.Lease;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
-import dev.tokenbroker.TokenStoreContractTest;
-import dev.tokenbroker.TokenStoreException;
-import dev.tokenbroker.VersionConflictException;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreContractTest;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.VersionConflictException;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
 import java.util.Arrays;

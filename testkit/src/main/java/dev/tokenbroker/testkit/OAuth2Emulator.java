@@ -2,7 +2,7 @@ package dev.tokenbroker.testkit;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.store.TokenStore;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,14 +1,14 @@
 package dev.tokenbroker.testkit;
 
-import dev.tokenbroker.GrantType;
-import dev.tokenbroker.RenewalPolicy;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenHttp;
+import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenResponse;
 import java.net.URI;
 import java.net.URLEncoder;

@@ -12,13 +12,13 @@ import dev.tokenbroker.AuthorizationException;
 import dev.tokenbroker.AuthorizationRequest;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Health;
-import dev.tokenbroker.InMemoryTokenStore;
 import dev.tokenbroker.ReauthorizationRequiredException;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEvent;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenUnavailableException;
+import dev.tokenbroker.store.InMemoryTokenStore;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -640,7 +640,7 @@ class OAuth2BrokerTest {
         OAuth2TestProvider.builder()
             .baseUrl(emulator.baseUrl())
             .client(CLIENT, SECRET)
-            .grantType(dev.tokenbroker.GrantType.CLIENT_CREDENTIALS)
+            .grantType(dev.tokenbroker.spi.GrantType.CLIENT_CREDENTIALS)
             .clock(clock)
             .httpClient(HTTP)
             .build());

@@ -7,14 +7,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.GrantType;
-import dev.tokenbroker.RenewalPolicy;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
-import dev.tokenbroker.TokenProvider;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenProvider;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;

@@ -2,11 +2,11 @@ package dev.tokenbroker.testkit.cluster;
 
 import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.ConnectionId;
-import dev.tokenbroker.RenewalPolicy;
 import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEvent;
-import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.testkit.OAuth2TestProvider;
 import java.io.BufferedReader;
 import java.io.IOException;

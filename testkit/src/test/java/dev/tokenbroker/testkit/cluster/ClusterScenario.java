@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenbroker.ChildJvm;
 import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
-import dev.tokenbroker.TokenStore;
+import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.testkit.OAuth2Emulator;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,13 +1,12 @@
-package dev.tokenbroker;
+package dev.tokenbroker.spi;
 
-import dev.tokenbroker.spi.ProviderContext;
-import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.ConfigurationException;
 
 /**
  * Builds {@link TokenProvider}s for one platform from a connection's settings. Found with {@link
  * java.util.ServiceLoader} (list the class in {@code
- * META-INF/services/dev.tokenbroker.TokenProviderFactory}) and selected by a connection's {@code
- * provider:} setting, so a new platform is a new jar and no change to core.
+ * META-INF/services/dev.tokenbroker.spi.TokenProviderFactory}) and selected by a connection's
+ * {@code provider:} setting, so a new platform is a new jar and no change to core.
  */
 public interface TokenProviderFactory {
 

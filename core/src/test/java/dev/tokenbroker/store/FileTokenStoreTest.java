@@ -1,9 +1,11 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,5 +1,9 @@
-package dev.tokenbroker;
+package dev.tokenbroker.spi;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.Revocation;
+import dev.tokenbroker.TokenEndpointException;
+import dev.tokenbroker.TokenSet;
 import java.net.URI;
 import okhttp3.Request;
 import okhttp3.Response;

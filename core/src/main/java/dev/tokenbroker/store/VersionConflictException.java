@@ -1,4 +1,6 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
+
+import dev.tokenbroker.ConnectionId;
 
 /**
  * A compare-and-set found another version than expected: another writer saved this connection in

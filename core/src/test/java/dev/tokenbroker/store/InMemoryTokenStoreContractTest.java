@@ -1,4 +1,4 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import java.time.Clock;
 

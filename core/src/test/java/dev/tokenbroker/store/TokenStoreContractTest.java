@@ -1,8 +1,10 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package dev.tokenbroker;
+package dev.tokenbroker.spi;
 
+import dev.tokenbroker.TokenSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.tokenbroker;
+package dev.tokenbroker.spi;
 
 /** How a provider gets its first token, which decides whether a person is needed. */
 public enum GrantType {

@@ -1,8 +1,11 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenCodecTest;
+import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

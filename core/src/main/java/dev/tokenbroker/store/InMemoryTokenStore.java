@@ -1,5 +1,7 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

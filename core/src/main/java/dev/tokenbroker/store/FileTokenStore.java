@@ -1,5 +1,7 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.TokenCodec;
 import java.io.IOException;
@@ -433,7 +435,7 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /** The file name (without suffix) for {@code id}; see the class description. */
-  static String baseName(ConnectionId id) {
+  public static String baseName(ConnectionId id) {
     String text = id.toString();
     byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
     StringBuilder b = new StringBuilder(utf8.length + 8);

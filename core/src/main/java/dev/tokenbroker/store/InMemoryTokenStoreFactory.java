@@ -1,4 +1,4 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import dev.tokenbroker.spi.Settings;
 import java.time.Clock;

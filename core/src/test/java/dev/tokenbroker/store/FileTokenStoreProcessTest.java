@@ -1,7 +1,14 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.ChildJvm;
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.StoreChild;
+import dev.tokenbroker.StoreProcessScenarios;
+import dev.tokenbroker.TestStores;
+import dev.tokenbroker.TokenCodecTest;
+import dev.tokenbroker.TokenSet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

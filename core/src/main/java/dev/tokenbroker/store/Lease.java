@@ -1,5 +1,6 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
+import dev.tokenbroker.ConnectionId;
 import java.time.Instant;
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package dev.tokenbroker;
+package dev.tokenbroker.spi;
 
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;

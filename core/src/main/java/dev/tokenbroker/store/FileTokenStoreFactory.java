@@ -1,5 +1,6 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
+import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Settings;
 import java.nio.file.InvalidPathException;

@@ -1,5 +1,7 @@
-package dev.tokenbroker;
+package dev.tokenbroker.store;
 
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenBrokerException;
 import org.jspecify.annotations.Nullable;
 
 /**
