@@ -632,14 +632,14 @@ public final class TokenBroker implements AutoCloseable {
    */
   private TokenSet casOverwriting(Connection conn, long baseVersion, TokenSet issued) {
     try {
-      return store.compareAndSet(conn.id, baseVersion, issued);
+      return store.put(conn.id, issued);
     } catch (VersionConflictException e) {
       log.warn(
           "connection {}: store version moved from {} to {} during renewal; writing the newest issued set over it",
           conn.id,
           e.expectedVersion(),
           e.actualVersion());
-      return store.compareAndSet(conn.id, e.actualVersion(), issued);
+      return store.put(conn.id, issued);
     }
   }
 
@@ -722,7 +722,7 @@ public final class TokenBroker implements AutoCloseable {
     while (true) {
       Lease lease;
       try {
-        lease = store.tryAcquireLease(conn.id, owner, leaseTtl);
+        lease = store.tryAcquireLease(conn.id, owner, leaseTtl, 0);
       } catch (TokenStoreException e) {
         throw fail(
             conn,
@@ -1175,7 +1175,7 @@ public final class TokenBroker implements AutoCloseable {
             conn.provider.name());
       }
     }
-    store.delete(id);
+    // TEMPORARY: tombstone pending the engine rewrite
     cacheInvalidate(conn);
     Instant now = clock.instant();
     synchronized (conn) {
@@ -1228,7 +1228,7 @@ public final class TokenBroker implements AutoCloseable {
     TokenSet result = validated;
     if (!validated.sameTokensAs(original) && original.version() > 0) {
       try {
-        result = store.compareAndSet(conn.id, original.version(), validated);
+        result = store.put(conn.id, validated);
       } catch (TokenStoreException e) {
         log.debug("connection {}: validated extras not saved: {}", conn.id, e.getMessage());
         result = validated.withVersion(original.version());

@@ -31,7 +31,7 @@ class FileStoreConfigTest {
     ConnectionId id = ConnectionId.parse("fake:mall");
     FileTokenStore seeding =
         FileTokenStore.builder(tokens).encryption(EncryptionKeys.of(key)).build();
-    TokenSet seeded = seeding.compareAndSet(id, 0, provider.seed());
+    TokenSet seeded = seeding.put(id, provider.seed());
     Path config =
         Files.writeString(
             dir.resolve("tokenbroker.yaml"),
@@ -83,7 +83,7 @@ class FileStoreConfigTest {
         FileTokenStore.builder(tokens)
             .encryption(EncryptionKeys.of(key))
             .build()
-            .compareAndSet(id, 0, provider.seed());
+            .put(id, provider.seed());
     // A variable no process environment has: only Builder.environment can supply it.
     String variable = "TOKENBROKER_TEST_KEY_" + Long.toHexString(System.nanoTime());
     Path config =

@@ -43,7 +43,7 @@ class InterceptorAndAuthorizationTest {
 
   @Test
   void rejectedToken_isRenewedOnceAndTheRequestReplayedOnce() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     try (TokenBroker broker = broker()) {
       OkHttpClient client =
           new OkHttpClient.Builder().addInterceptor(broker.interceptor(id)).build();
@@ -60,7 +60,7 @@ class InterceptorAndAuthorizationTest {
 
   @Test
   void secondRejection_isReturnedToTheCaller_notLooped() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     try (TokenBroker broker = broker()) {
       OkHttpClient client =
           new OkHttpClient.Builder().addInterceptor(broker.interceptor(id)).build();
@@ -77,7 +77,7 @@ class InterceptorAndAuthorizationTest {
 
   @Test
   void rejectionOfAnOlderToken_doesNotInvalidateTheCurrentOne() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     try (TokenBroker broker = broker()) {
       String old = broker.accessToken(id);
       broker.refresh(id); // someone renewed meanwhile: access-2 is current
@@ -92,7 +92,7 @@ class InterceptorAndAuthorizationTest {
 
   @Test
   void connectionDeadVerdict_marksReauthorizationRequired() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     TokenProvider uninstalled =
         new ForwardingProvider(provider) {
           @Override
@@ -173,7 +173,7 @@ class InterceptorAndAuthorizationTest {
 
   @Test
   void interceptorAddsTheBearerHeader_onTheHappyPath() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     try (TokenBroker broker = broker()) {
       OkHttpClient client =
           new OkHttpClient.Builder().addInterceptor(broker.interceptor(id)).build();

@@ -23,7 +23,7 @@ class KeepAliveTest {
       FakeProvider p = FakeProvider.refreshing(clock); // 2 h access, 14 d refresh, rotating
       p.policy = p.policy.withKeepAliveBefore(Duration.ofDays(7));
       ConnectionId id = ConnectionId.of("fake", "mall-" + i);
-      store.compareAndSet(id, 0, p.seed());
+      store.put(id, p.seed());
       builder.connection(id, p);
       providers.add(p);
     }
@@ -54,7 +54,7 @@ class KeepAliveTest {
     FakeProvider p = FakeProvider.refreshing(clock);
     p.policy = p.policy.withKeepAliveBefore(Duration.ofDays(7));
     ConnectionId id = ConnectionId.parse("fake:quiet");
-    store.compareAndSet(id, 0, p.seed());
+    store.put(id, p.seed());
     try (TokenBroker broker =
         TokenBroker.builder().clock(clock).store(store).connection(id, p).build()) {
       clock.advance(Duration.ofDays(6));
@@ -71,7 +71,7 @@ class KeepAliveTest {
     FakeProvider p = FakeProvider.refreshing(clock);
     p.policy = p.policy.withKeepAliveBefore(Duration.ofDays(7));
     ConnectionId id = ConnectionId.parse("fake:shared");
-    store.compareAndSet(id, 0, p.seed());
+    store.put(id, p.seed());
     try (TokenBroker a = TokenBroker.builder().clock(clock).store(store).connection(id, p).build();
         TokenBroker b = TokenBroker.builder().clock(clock).store(store).connection(id, p).build()) {
       clock.advance(Duration.ofDays(8));

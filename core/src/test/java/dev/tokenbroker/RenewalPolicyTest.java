@@ -31,7 +31,7 @@ class RenewalPolicyTest {
     FakeProvider provider = FakeProvider.refreshing(clock);
     InMemoryTokenStore store = new InMemoryTokenStore(clock);
     ConnectionId id = ConnectionId.parse("fake:boundary");
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     try (TokenBroker broker =
         TokenBroker.builder()
             .clock(clock)
@@ -57,7 +57,7 @@ class RenewalPolicyTest {
     FakeProvider provider = FakeProvider.refreshing(clock);
     ConnectionId id = ConnectionId.parse("fake:skew");
     InMemoryTokenStore store = new InMemoryTokenStore(clock);
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     java.util.List<Runnable> queued = new java.util.ArrayList<>();
     try (TokenBroker broker =
         TokenBroker.builder()

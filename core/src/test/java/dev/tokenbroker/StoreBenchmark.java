@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -109,9 +110,11 @@ public final class StoreBenchmark {
               () -> {
                 TokenSet current = store.load(id);
                 long v = current == null ? 0 : current.version();
+                Lease lease = store.seizeLease(id, "bench", Duration.ofHours(1), 0);
                 for (int i = 0; i < saves; i++) {
-                  v = store.compareAndSet(id, v, tokens(i)).version();
+                  v = store.compareAndSet(id, v, tokens(i), lease).version();
                 }
+                store.releaseLease(lease);
                 return null;
               }));
     }

@@ -118,8 +118,9 @@ public final class StoreChild {
     TokenSet current = store.load(ID);
     long v = current == null ? 0 : current.version();
     say("READY " + v);
+    Lease lease = store.seizeLease(ID, "save-loop", Duration.ofDays(1), 0);
     while (true) {
-      TokenSet saved = store.compareAndSet(ID, v, tokensFor(v + 1));
+      TokenSet saved = store.compareAndSet(ID, v, tokensFor(v + 1), lease);
       v = saved.version();
       say("ACK " + v);
     }
@@ -132,7 +133,7 @@ public final class StoreChild {
   private static void holdLease(TokenStore store, String owner, Duration ttl)
       throws InterruptedException {
     say("BEFORE " + System.currentTimeMillis());
-    Lease lease = store.tryAcquireLease(ID, owner, ttl);
+    Lease lease = store.tryAcquireLease(ID, owner, ttl, 0);
     if (lease == null) {
       say("BUSY");
       return;
@@ -158,7 +159,7 @@ public final class StoreChild {
           new Thread(
               () -> {
                 for (int i = 0; i < rounds; ) {
-                  Lease lease = store.tryAcquireLease(ID, me, Duration.ofMinutes(1));
+                  Lease lease = store.tryAcquireLease(ID, me, Duration.ofMinutes(1), 0);
                   if (lease == null) {
                     backOff();
                     continue;
@@ -166,7 +167,7 @@ public final class StoreChild {
                   try {
                     TokenSet current = store.load(ID);
                     long v = current == null ? 0 : current.version();
-                    store.compareAndSet(ID, v, tokensFor(v + 1));
+                    store.compareAndSet(ID, v, tokensFor(v + 1), lease);
                     done.incrementAndGet();
                     i++;
                   } catch (VersionConflictException e) {

@@ -38,7 +38,7 @@ public final class StoreProcessScenarios {
       expiresAt = Instant.ofEpochMilli(Long.parseLong(leased[2]));
 
       try (TokenStore live = storeAt(settings, Instant.now())) {
-        assertThat(live.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5)))
+        assertThat(live.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5), 0))
             .as("while the child lives, its lease excludes this process")
             .isNull();
       }
@@ -47,12 +47,12 @@ public final class StoreProcessScenarios {
     }
 
     try (TokenStore justBefore = storeAt(settings, expiresAt.minusMillis(1))) {
-      assertThat(justBefore.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5)))
+      assertThat(justBefore.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5), 0))
           .as("the dead process's lease counts until it expires")
           .isNull();
     }
     try (TokenStore atExpiry = storeAt(settings, expiresAt)) {
-      Lease lease = atExpiry.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5));
+      Lease lease = atExpiry.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5), 0);
       assertThat(lease).as("and not a millisecond longer").isNotNull();
       assertThat(lease.fencingToken()).isGreaterThan(fence);
     }

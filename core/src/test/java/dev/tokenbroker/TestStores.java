@@ -21,6 +21,18 @@ import java.util.ServiceLoader;
 public final class TestStores {
   private TestStores() {}
 
+  /** A compare-and-set under a lease seized for it and released after, as a test's one write. */
+  public static dev.tokenbroker.TokenSet cas(
+      TokenStore store, ConnectionId id, long expectedVersion, TokenSet tokens) {
+    dev.tokenbroker.store.Lease lease =
+        store.seizeLease(id, "test-writer", java.time.Duration.ofMinutes(1), TokenStore.NO_FENCE);
+    try {
+      return store.compareAndSet(id, expectedVersion, tokens, lease);
+    } finally {
+      store.releaseLease(lease);
+    }
+  }
+
   /** The registered factory of {@code type}; fails the test when there is none. */
   public static TokenStoreFactory factory(String type) {
     for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.store.ForwardingTokenStore;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.TokenStore;
@@ -11,7 +12,6 @@ import dev.tokenbroker.store.TokenStoreException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,7 +61,7 @@ class TokenBrokerTest {
   }
 
   private TokenSet seedStore() {
-    return store.compareAndSet(id, 0, provider.seed());
+    return store.put(id, provider.seed());
   }
 
   private List<TokenEvent.Type> eventTypes() {
@@ -314,7 +314,7 @@ class TokenBrokerTest {
     assertThatThrownBy(() -> broker.accessToken(id))
         .isInstanceOf(ReauthorizationRequiredException.class);
     // e.g. `tokenbroker connect` in another process writes a new authorization
-    store.compareAndSet(id, seeded.version(), provider.seed());
+    TestStores.cas(store, id, seeded.version(), provider.seed());
     clock.advance(Duration.ofSeconds(2));
     assertThat(broker.accessToken(id)).isEqualTo("access-2");
     assertThat(broker.health(id).state()).isEqualTo(Health.State.ACTIVE);
@@ -431,7 +431,7 @@ class TokenBrokerTest {
     assertThatThrownBy(() -> withRevoke.accessToken(id))
         .isInstanceOf(ReauthorizationRequiredException.class);
     // a new authorization stored by another process (e.g. `tokenbroker connect`) revives it
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     clock.advance(Duration.ofSeconds(2));
     assertThat(withRevoke.accessToken(id)).isEqualTo("access-2");
   }
@@ -450,45 +450,20 @@ class TokenBrokerTest {
     return b;
   }
 
-  static final class FlakyStore implements TokenStore {
-    final TokenStore delegate;
+  static final class FlakyStore extends ForwardingTokenStore {
     final AtomicInteger failSaves = new AtomicInteger();
 
     FlakyStore(TokenStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
-    public TokenSet load(ConnectionId id) {
-      return delegate.load(id);
-    }
-
-    @Override
-    public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
+    public TokenSet compareAndSet(
+        ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
       if (failSaves.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
         throw new TokenStoreException(id, "No space left on device", null);
       }
-      return delegate.compareAndSet(id, expectedVersion, tokens);
-    }
-
-    @Override
-    public void delete(ConnectionId id) {
-      delegate.delete(id);
-    }
-
-    @Override
-    public List<ConnectionId> connections() {
-      return Collections.unmodifiableList(delegate.connections());
-    }
-
-    @Override
-    public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
-      return delegate.tryAcquireLease(id, owner, ttl);
-    }
-
-    @Override
-    public void releaseLease(Lease lease) {
-      delegate.releaseLease(lease);
+      return super.compareAndSet(id, expectedVersion, tokens, lease);
     }
   }
 }

@@ -47,7 +47,7 @@ class TokenSourceTest {
   @ParameterizedTest(name = "application''s own cache: {0}")
   @ValueSource(booleans = {false, true})
   void followsTheBrokerThroughFreshStaleExpiredAndRevoked(boolean ownCache) {
-    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    TokenSet seeded = store.put(id, provider.seed());
     TokenBroker broker = broker(ownCache);
     TokenSource source = broker.tokenSource(id);
 
@@ -74,7 +74,7 @@ class TokenSourceTest {
 
   @Test
   void staleToken_servedWhileOneRenewalRunsInTheBackground() throws Exception {
-    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    TokenSet seeded = store.put(id, provider.seed());
     CountDownLatch refreshed = new CountDownLatch(1);
     TokenBroker broker =
         TokenBroker.builder()
@@ -107,7 +107,7 @@ class TokenSourceTest {
 
   @Test
   void manyCallersOnAnExpiredToken_oneRenewal() throws Exception {
-    store.compareAndSet(id, 0, provider.seed());
+    store.put(id, provider.seed());
     TokenBroker broker = broker(false);
     TokenSource source = broker.tokenSource(id);
     source.accessToken();
@@ -133,7 +133,7 @@ class TokenSourceTest {
 
   @Test
   void unknownConnection_failsWhenTheSourceIsMade_andToStringHasNoToken() {
-    TokenSet seeded = store.compareAndSet(id, 0, provider.seed());
+    TokenSet seeded = store.put(id, provider.seed());
     TokenBroker broker = broker(false);
     assertThatThrownBy(() -> broker.tokenSource(ConnectionId.parse("fake:other")))
         .isInstanceOf(ConfigurationException.class)

@@ -44,7 +44,7 @@ final class DiscardingTokenStore implements TokenStore {
   }
 
   @Override
-  public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
+  public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl, long minFence) {
     return new Lease(id, owner, fence.incrementAndGet(), Instant.now().plus(ttl));
   }
 

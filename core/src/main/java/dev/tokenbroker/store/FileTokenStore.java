@@ -128,13 +128,55 @@ public final class FileTokenStore implements TokenStore {
   }
 
   @Override
-  public @Nullable TokenSet load(ConnectionId id) {
+  public StoredConnection read(ConnectionId id) {
     Objects.requireNonNull(id, "id");
-    return read(id);
+    return new StoredConnection(readTokens(id), null, null);
   }
 
   @Override
-  public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
+  public TokenSet compareAndSet(
+      ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+    return compareAndSet(id, expectedVersion, tokens);
+  }
+
+  @Override
+  public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    TokenSet current = readTokens(id);
+    return compareAndSet(id, current == null ? 0 : current.version(), tokens);
+  }
+
+  @Override
+  public StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    throw new UnsupportedOperationException("TODO");
+  }
+
+  @Override
+  public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+    delete(id);
+  }
+
+  @Override
+  public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+    throw new UnsupportedOperationException("TODO");
+  }
+
+  @Override
+  public @Nullable Lease extendLease(Lease lease, Duration ttl) {
+    throw new UnsupportedOperationException("TODO");
+  }
+
+  @Override
+  public void markRenewing(Lease lease) {
+    throw new UnsupportedOperationException("TODO");
+  }
+
+  @Override
+  public boolean compareAndSetHealth(
+      ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+    throw new UnsupportedOperationException("TODO");
+  }
+
+  private TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
     if (expectedVersion < 0) {
@@ -145,7 +187,7 @@ public final class FileTokenStore implements TokenStore {
         "save tokens",
         lock -> {
           // Read under the lock: a corrupt record fails the save here instead of being replaced.
-          TokenSet current = read(id);
+          TokenSet current = readTokens(id);
           long actual = current == null ? 0 : current.version();
           if (actual != expectedVersion) {
             throw new VersionConflictException(id, expectedVersion, actual);
@@ -156,8 +198,7 @@ public final class FileTokenStore implements TokenStore {
         });
   }
 
-  @Override
-  public void delete(ConnectionId id) {
+  private void delete(ConnectionId id) {
     Objects.requireNonNull(id, "id");
     locked(
         id,
@@ -189,7 +230,8 @@ public final class FileTokenStore implements TokenStore {
   }
 
   @Override
-  public @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
+  public @Nullable Lease tryAcquireLease(
+      ConnectionId id, String owner, Duration ttl, long minFence) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(owner, "owner");
     if (ttl.isNegative() || ttl.isZero()) {
@@ -235,7 +277,7 @@ public final class FileTokenStore implements TokenStore {
 
   // ---------------------------------------------------------------- records
 
-  private @Nullable TokenSet read(ConnectionId id) {
+  private @Nullable TokenSet readTokens(ConnectionId id) {
     Path file = dataFile(id);
     byte[] bytes;
     try {

@@ -3,23 +3,37 @@ package dev.tokenbroker.store;
 import dev.tokenbroker.ConnectionId;
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The right, held by one broker instance until {@link #expiresAt()}, to renew one connection. The
- * {@link #fencingToken()} grows with every grant for the connection, so a holder whose lease
- * expired cannot release (or, where a store checks it, overwrite under) a newer holder's lease.
+ * The right, held by one broker instance, to renew one connection and to write its token set. The
+ * {@link #fencingToken()} grows with every grant for the connection, and the store rejects a write
+ * under any lease but the current one ({@link StaleLeaseException}), so a holder that lost its
+ * lease (expired and taken over, or seized by a revoke or a new authorization) can never overwrite
+ * a newer holder's work.
  */
 public final class Lease {
   private final ConnectionId connection;
   private final String owner;
   private final long fencingToken;
   private final Instant expiresAt;
+  private final @Nullable Instant renewalCutShortAt;
 
-  public Lease(ConnectionId connection, String owner, long fencingToken, Instant expiresAt) {
+  public Lease(
+      ConnectionId connection,
+      String owner,
+      long fencingToken,
+      Instant expiresAt,
+      @Nullable Instant renewalCutShortAt) {
     this.connection = Objects.requireNonNull(connection);
     this.owner = Objects.requireNonNull(owner);
     this.fencingToken = fencingToken;
     this.expiresAt = Objects.requireNonNull(expiresAt);
+    this.renewalCutShortAt = renewalCutShortAt;
+  }
+
+  public Lease(ConnectionId connection, String owner, long fencingToken, Instant expiresAt) {
+    this(connection, owner, fencingToken, expiresAt, null);
   }
 
   public ConnectionId connection() {
@@ -35,8 +49,23 @@ public final class Lease {
     return fencingToken;
   }
 
+  /** When it expires, by the store's clock (a database's clock for JDBC). */
   public Instant expiresAt() {
     return expiresAt;
+  }
+
+  /**
+   * When this lease was granted over a previous one that had {@linkplain TokenStore#markRenewing
+   * started a token request} and neither saved nor released (its holder crashed or hung): the
+   * instant that request started. Null otherwise.
+   */
+  public @Nullable Instant renewalCutShortAt() {
+    return renewalCutShortAt;
+  }
+
+  /** This lease with another expiry (same fence), as {@link TokenStore#extendLease} returns it. */
+  public Lease withExpiry(Instant newExpiry) {
+    return new Lease(connection, owner, fencingToken, newExpiry, renewalCutShortAt);
   }
 
   @Override
@@ -49,6 +78,7 @@ public final class Lease {
         + fencingToken
         + ", expiresAt="
         + expiresAt
+        + (renewalCutShortAt == null ? "" : ", renewalCutShortAt=" + renewalCutShortAt)
         + '}';
   }
 }

@@ -3,51 +3,180 @@ package dev.tokenbroker.store;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The durable, shared truth about every connection's tokens, and the lease that lets only one
- * broker instance anywhere renew a connection at a time.
+ * The durable, shared truth about every connection: its token set, the renewal lease that lets only
+ * one broker instance anywhere renew it at a time, its health record and, after a revocation or an
+ * uninstall, its tombstone.
+ *
+ * <h2>The contract</h2>
+ *
+ * <ul>
+ *   <li><b>Versions.</b> Every saved token set gets a version one above the previous one for the
+ *       connection. Versions never go backwards for a connection: a tombstone keeps the last
+ *       version, and a new authorization continues from it.
+ *   <li><b>Fenced writes.</b> Every write of a token set or tombstone names the {@link Lease} it
+ *       was made under, and is rejected with {@link StaleLeaseException} unless that lease is still
+ *       the connection's current one (same {@linkplain Lease#fencingToken() fence} and owner). A
+ *       lease stays current until it is released or another owner is granted one; an expired lease
+ *       nobody took over is still current. Fences grow with every grant and never go backwards: a
+ *       grant is above both the highest fence the store remembers and the {@code minFence} the
+ *       caller carries, so a store restored from an older copy cannot hand out a fence an instance
+ *       has already seen.
+ *   <li><b>Renewal marker.</b> {@link #markRenewing} records on the lease that a token request is
+ *       about to be sent. A fenced save under the lease, or its release, clears it. A holder that
+ *       dies in between leaves it behind, and the next owner's lease reports it ({@link
+ *       Lease#renewalCutShortAt()}): the refresh token may have been spent.
+ *   <li><b>Health beside the tokens.</b> The {@link HealthRecord} is kept next to the token set but
+ *       a health write never changes the token set or its version. Health writes are
+ *       compare-and-set on the health record's own version, so that exactly one instance moves it
+ *       to a new state.
+ *   <li><b>Tombstones.</b> A tombstoned connection has no token set; only {@link #authorize} (a new
+ *       authorization) writes one again. {@link #restore} never revives it.
+ * </ul>
  *
  * <p>Implementations are thread-safe, may block on I/O, and never log tokens. A store shared by
- * several processes (file, JDBC, Redis) must make {@link #compareAndSet} atomic across all of them,
- * and {@link #tryAcquireLease} exclusive across all of them.
+ * several processes (file, JDBC, Redis) makes every write atomic across all of them. Any failure to
+ * read or write is a {@link TokenStoreException} (or a subclass) naming the connection.
  */
 public interface TokenStore extends AutoCloseable {
 
-  /**
-   * The stored set for {@code id} with its {@linkplain TokenSet#version() version}, or null.
-   *
-   * @throws TokenStoreException if the store cannot be read or the record is corrupt
-   */
-  @Nullable TokenSet load(ConnectionId id);
+  /** The value of {@code minFence} for a caller that has seen no fence yet. */
+  long NO_FENCE = 0;
+
+  // ------------------------------------------------------------------------------------------
+  // Reading
 
   /**
-   * Saves {@code tokens} if the stored version is {@code expectedVersion} (0: nothing stored), and
-   * returns it with the new version. Durable when it returns.
+   * Everything stored for {@code id} in one consistent read: token set (with its version), health
+   * record and tombstone, each possibly absent.
+   *
+   * @throws TokenStoreException if the store cannot be read or a record is corrupt
+   */
+  StoredConnection read(ConnectionId id);
+
+  /** The stored token set for {@code id}, or null (nothing stored, or a tombstone). */
+  default @Nullable TokenSet load(ConnectionId id) {
+    return read(id).tokens();
+  }
+
+  /**
+   * The stored state of each of {@code ids}, in their order, for passes over many connections
+   * (keep-alive). Stores that can read in batches override this.
+   */
+  default Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
+    Map<ConnectionId, StoredConnection> out = new LinkedHashMap<>();
+    for (ConnectionId id : ids) {
+      out.put(id, read(id));
+    }
+    return out;
+  }
+
+  /** Every connection with a stored token set (tombstoned ones excluded), sorted. */
+  List<ConnectionId> connections();
+
+  // ------------------------------------------------------------------------------------------
+  // Token sets: every write fenced by the lease it was made under
+
+  /**
+   * Saves {@code tokens} if the stored version is {@code expectedVersion} (0: nothing stored) and
+   * {@code lease} is still current, and returns it with the new version. Durable when it returns.
    *
    * @throws VersionConflictException if another version is stored
+   * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
+   * @throws TombstonedException if the connection was revoked or uninstalled
    * @throws TokenStoreException if the save failed; the previously stored set is intact
    */
-  TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens);
+  TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease);
 
   /**
-   * Removes the stored set for {@code id} (after a revocation). Does nothing when none is stored.
+   * Saves the first set of a new authorization, whatever is stored (an older chain, a tombstone,
+   * nothing), if {@code lease} is still current; the new version is one above the highest the
+   * connection had. Clears the tombstone and the health record.
+   *
+   * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
    */
-  void delete(ConnectionId id);
+  TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease);
 
-  /** Every connection with a stored set. */
-  List<ConnectionId> connections();
+  /**
+   * Writes back a set an instance holds when the store lost it or went back in time: saved with its
+   * own version if nothing is stored (and no tombstone) or the stored version is lower. Not fenced:
+   * newest version wins, and a tombstone always wins.
+   *
+   * @return what the store holds afterwards
+   */
+  StoredConnection restore(ConnectionId id, TokenSet tokens);
+
+  /**
+   * Replaces the token set with {@code tombstone} (revoked, uninstalled), keeping the version
+   * counter, if {@code lease} is still current. The connection leaves {@link #connections()}.
+   *
+   * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
+   */
+  void tombstone(ConnectionId id, Tombstone tombstone, Lease lease);
+
+  // ------------------------------------------------------------------------------------------
+  // The renewal lease
 
   /**
    * Takes the renewal lease of {@code id} for {@code ttl}, or returns null at once when another
-   * owner holds an unexpired one. Re-acquiring one's own lease extends it.
+   * owner holds an unexpired one. The fence is above the store's last one and above {@code
+   * minFence}. Taking a lease one already holds grants a new one (a new fence).
    */
-  @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl);
+  @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl, long minFence);
 
-  /** Gives the lease back, if it is still the current one; otherwise does nothing. */
+  /**
+   * Takes the lease whoever holds it (revoke and a new authorization win over a renewal in flight:
+   * the holder's later writes are rejected as stale).
+   */
+  Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence);
+
+  /**
+   * Extends {@code lease} to now plus {@code ttl}, keeping its fence; null if it is no longer
+   * current (another owner took it over).
+   */
+  @Nullable Lease extendLease(Lease lease, Duration ttl);
+
+  /**
+   * Records on {@code lease} that a token request is about to be sent; see the class description.
+   *
+   * @throws StaleLeaseException if {@code lease} is no longer current
+   */
+  void markRenewing(Lease lease);
+
+  /** Gives the lease back (clearing its marker), if it is still current; otherwise does nothing. */
   void releaseLease(Lease lease);
+
+  // ------------------------------------------------------------------------------------------
+  // Health
+
+  /**
+   * Replaces the health record of {@code id} if its stored version is {@code expectedVersion} (0:
+   * none stored); {@code next == null} clears it. The new record's version is one above. Never
+   * touches the token set.
+   *
+   * @return true if this call moved the record; false if another writer moved it first
+   */
+  boolean compareAndSetHealth(ConnectionId id, long expectedVersion, @Nullable HealthRecord next);
+
+  /**
+   * Saves {@code tokens} the way a new authorization does, outside any renewal: seizes the lease,
+   * {@linkplain #authorize authorizes}, releases. For tokens obtained elsewhere (an import) and for
+   * tests that seed a store.
+   */
+  default TokenSet put(ConnectionId id, TokenSet tokens) {
+    Lease lease = seizeLease(id, "put", Duration.ofMinutes(1), NO_FENCE);
+    try {
+      return authorize(id, tokens, lease);
+    } finally {
+      releaseLease(lease);
+    }
+  }
 
   /** Releases resources the store opened itself. */
   @Override

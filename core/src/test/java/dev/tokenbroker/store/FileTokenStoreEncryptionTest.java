@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenCodecTest;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
@@ -51,9 +52,9 @@ class FileTokenStoreEncryptionTest {
     byte[] key = TokenCodecTest.key(1);
     FileTokenStore store = FileTokenStore.builder(dir).encryption(EncryptionKeys.of(key)).build();
 
-    store.compareAndSet(MALL, 0, tokens("first"));
-    store.compareAndSet(MALL, 1, tokens("second"));
-    store.tryAcquireLease(MALL, "instance-a", Duration.ofSeconds(30));
+    store.put(MALL, tokens("first"));
+    TestStores.cas(store, MALL, 1, tokens("second"));
+    store.tryAcquireLease(MALL, "instance-a", Duration.ofSeconds(30), 0);
 
     String stored = allBytes(dir);
     assertThat(stored)
@@ -70,7 +71,7 @@ class FileTokenStoreEncryptionTest {
     FileTokenStore.builder(dir)
         .encryption(EncryptionKeys.builder().current("prod", TokenCodecTest.key(1)).build())
         .build()
-        .compareAndSet(MALL, 0, tokens("a"));
+        .put(MALL, tokens("a"));
     byte[] before = Files.readAllBytes(record());
     FileTokenStore wrong =
         FileTokenStore.builder(dir)
@@ -81,7 +82,7 @@ class FileTokenStoreEncryptionTest {
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("connection cafe24:mall")
         .hasMessageContaining("cannot be decrypted with key id 'prod'");
-    assertThatThrownBy(() -> wrong.compareAndSet(MALL, 1, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(wrong, MALL, 1, tokens("b")))
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("cannot be decrypted");
     assertThat(Files.readAllBytes(record())).isEqualTo(before);
@@ -90,7 +91,7 @@ class FileTokenStoreEncryptionTest {
   @Test
   void rotation_oldRecordsLoad_nextSaveUsesTheNewKey() throws Exception {
     EncryptionKeys old = EncryptionKeys.of(TokenCodecTest.key(1));
-    FileTokenStore.builder(dir).encryption(old).build().compareAndSet(MALL, 0, tokens("a"));
+    FileTokenStore.builder(dir).encryption(old).build().put(MALL, tokens("a"));
     EncryptionKeys rotated =
         EncryptionKeys.builder()
             .current(TokenCodecTest.key(2))
@@ -99,7 +100,7 @@ class FileTokenStoreEncryptionTest {
     FileTokenStore store = FileTokenStore.builder(dir).encryption(rotated).build();
 
     assertThat(store.load(MALL).accessToken()).isEqualTo("ACCESS-a");
-    store.compareAndSet(MALL, 1, tokens("b"));
+    TestStores.cas(store, MALL, 1, tokens("b"));
 
     assertThat(Files.readString(record())).contains("\"kid\":\"" + rotated.currentId() + "\"");
     FileTokenStore newKeyOnly =
@@ -109,12 +110,12 @@ class FileTokenStoreEncryptionTest {
 
   @Test
   void turningEncryptionOn_readsClearRecordsAndEncryptsOnTheNextSave() throws Exception {
-    FileTokenStore.builder(dir).build().compareAndSet(MALL, 0, tokens("a"));
+    FileTokenStore.builder(dir).build().put(MALL, tokens("a"));
     FileTokenStore store =
         FileTokenStore.builder(dir).encryption(EncryptionKeys.of(TokenCodecTest.key(1))).build();
 
     assertThat(store.load(MALL).accessToken()).isEqualTo("ACCESS-a");
-    store.compareAndSet(MALL, 1, tokens("b"));
+    TestStores.cas(store, MALL, 1, tokens("b"));
 
     assertThat(Files.readString(record())).doesNotContain("ACCESS-b");
   }

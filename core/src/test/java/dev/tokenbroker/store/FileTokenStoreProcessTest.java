@@ -81,7 +81,7 @@ class FileTokenStoreProcessTest {
   private static long[] killRepeatedly(Map<String, String> settings, Path dir, int kills)
       throws Exception {
     Random random = new Random();
-    TestStores.open(settings).compareAndSet(ID, 0, StoreChild.tokensFor(1));
+    TestStores.open(settings).put(ID, StoreChild.tokensFor(1));
     long acknowledged = 1;
     long killedMidSave = 0;
     for (int kill = 0; kill < kills; kill++) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -61,8 +62,8 @@ class FileTokenStoreTest extends TokenStoreContractTest {
     ConnectionId longId = ConnectionId.of("kakao", "가".repeat(200));
     ConnectionId longId2 = ConnectionId.of("kakao", "가".repeat(199) + "나");
 
-    store.compareAndSet(longId, 0, tokens("a"));
-    store.compareAndSet(longId2, 0, tokens("b"));
+    store.put(longId, tokens("a"));
+    store.put(longId2, tokens("b"));
 
     assertThat(FileTokenStore.baseName(longId)).hasSizeLessThan(200).contains("~");
     assertThat(FileTokenStore.baseName(longId)).isNotEqualTo(FileTokenStore.baseName(longId2));
@@ -73,7 +74,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void connections_ignoresFilesThisStoreDidNotWrite() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Files.writeString(dir.resolve("README.tokens"), "not ours");
     Files.writeString(dir.resolve("notes.txt"), "not ours");
     Files.writeString(dir.resolve("cafe24%3Aother.tokens.tmp"), "a crash leftover");
@@ -84,8 +85,8 @@ class FileTokenStoreTest extends TokenStoreContractTest {
   @Test
   @EnabledOnOs({OS.LINUX, OS.MAC})
   void directoryAndFiles_areOwnerOnly() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.tryAcquireLease(MALL, "a", TTL);
+    store.put(MALL, tokens("a"));
+    store.tryAcquireLease(MALL, "a", TTL, 0);
 
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
         .isEqualTo("rwx------");
@@ -100,8 +101,8 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void save_leavesNoTemporaryFileBehind() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.compareAndSet(MALL, 1, tokens("b"));
+    store.put(MALL, tokens("a"));
+    TestStores.cas(store, MALL, 1, tokens("b"));
 
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
@@ -111,12 +112,12 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void save_overwritesATemporaryFileLeftByACrash() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Path leftover = dir.resolve("cafe24%3Amall.tokens.tmp");
     Files.writeString(
         leftover, "half a record from a process killed mid-save, longer than a record");
 
-    store.compareAndSet(MALL, 1, tokens("b"));
+    TestStores.cas(store, MALL, 1, tokens("b"));
 
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-b");
     assertThat(leftover).doesNotExist();
@@ -124,7 +125,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void clearStore_recordIsReadableJson() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
 
     String text = Files.readString(recordOf(MALL));
     assertThat(text)
@@ -136,7 +137,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void corruptRecord_loadFailsNamingTheConnection() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Files.writeString(recordOf(MALL), "{\"tokenbroker\":1,\"conn");
 
     assertThatThrownBy(() -> store.load(MALL))
@@ -148,12 +149,12 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void corruptRecord_isNeverOverwrittenByCompareAndSet() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     byte[] garbage = "garbage that once held tokens".getBytes(StandardCharsets.UTF_8);
     Files.write(recordOf(MALL), garbage);
 
     for (long expected : new long[] {0, 1, 2}) {
-      assertThatThrownBy(() -> store.compareAndSet(MALL, expected, tokens("b")))
+      assertThatThrownBy(() -> TestStores.cas(store, MALL, expected, tokens("b")))
           .isInstanceOf(TokenStoreException.class)
           .isNotInstanceOf(VersionConflictException.class)
           .hasMessageContaining("cafe24:mall");
@@ -163,20 +164,19 @@ class FileTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void emptyRecord_isReportedNotTakenAsMissing() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Files.write(recordOf(MALL), new byte[0]);
 
     assertThatThrownBy(() -> store.load(MALL))
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("cafe24:mall")
         .hasMessageContaining("empty");
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("b")))
-        .isInstanceOf(TokenStoreException.class);
+    assertThatThrownBy(() -> store.put(MALL, tokens("b"))).isInstanceOf(TokenStoreException.class);
   }
 
   @Test
   void recordOfAnotherConnection_isRejected() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Files.copy(recordOf(MALL), recordOf(SELLER));
 
     assertThatThrownBy(() -> store.load(SELLER))
@@ -186,21 +186,22 @@ class FileTokenStoreTest extends TokenStoreContractTest {
   }
 
   @Test
-  void corruptRecord_canStillBeDeleted() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+  void corruptRecord_canStillBeTombstonedAndAuthorizedAgain() throws IOException {
+    store.put(MALL, tokens("a"));
     Files.writeString(recordOf(MALL), "garbage");
 
-    store.delete(MALL);
+    Lease lease = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("revoked", T0, 0), lease);
 
     assertThat(store.load(MALL)).isNull();
-    assertThat(store.compareAndSet(MALL, 0, tokens("b")).version()).isEqualTo(1);
+    assertThat(store.put(MALL, tokens("b")).version()).isPositive();
   }
 
   @Test
   void corruptLeaseLine_readsAsFree() throws IOException {
     Files.writeString(dir.resolve("cafe24%3Amall.lock"), "tokenbroker-lease 1 x");
 
-    assertThat(store.tryAcquireLease(MALL, "a", TTL)).isNotNull();
+    assertThat(store.tryAcquireLease(MALL, "a", TTL, 0)).isNotNull();
   }
 
   // ---------------------------------------------------------------- failing saves
@@ -208,12 +209,12 @@ class FileTokenStoreTest extends TokenStoreContractTest {
   @Test
   @EnabledOnOs({OS.LINUX, OS.MAC})
   void save_throughAPlantedSymbolicLink_failsAndWritesNothingThere() throws IOException {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     Path victim = temp.resolve("victim.txt");
     Files.writeString(victim, "precious");
     Files.createSymbolicLink(dir.resolve("cafe24%3Amall.tokens.tmp"), victim);
 
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(store, MALL, 1, tokens("b")))
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("connection cafe24:mall");
     assertThat(victim).hasContent("precious");
@@ -223,8 +224,9 @@ class FileTokenStoreTest extends TokenStoreContractTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void save_inAReadOnlyDirectory_failsLoudlyAndKeepsTheOldRecord() throws Exception {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.tryAcquireLease(MALL, "a", TTL); // the lock file exists: the failure is the save itself
+    store.put(MALL, tokens("a"));
+    store.tryAcquireLease(
+        MALL, "a", TTL, 0); // the lock file exists: the failure is the save itself
     boolean root = "root".equals(System.getProperty("user.name"));
     // root ignores permission bits; the immutable attribute stops it too.
     if (root) {
@@ -233,7 +235,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-x------"));
     }
     try {
-      assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("b")))
+      assertThatThrownBy(() -> TestStores.cas(store, MALL, 1, tokens("b")))
           .isInstanceOf(TokenStoreException.class)
           .isNotInstanceOf(VersionConflictException.class)
           .hasMessageContaining("connection cafe24:mall")
@@ -247,7 +249,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
       }
     }
-    assertThat(store.compareAndSet(MALL, 1, tokens("b")).version()).isEqualTo(2);
+    assertThat(TestStores.cas(store, MALL, 1, tokens("b")).version()).isEqualTo(2);
   }
 
   @Test
@@ -262,12 +264,12 @@ class FileTokenStoreTest extends TokenStoreContractTest {
     try {
       FileTokenStore small = FileTokenStore.builder(mount.resolve("tokens")).build();
       TokenSet big = tokens("a").toBuilder().extra("padding", "x".repeat(3000)).build();
-      small.compareAndSet(MALL, 0, big);
-      small.tryAcquireLease(MALL, "a", TTL);
+      small.put(MALL, big);
+      small.tryAcquireLease(MALL, "a", TTL, 0);
       Path filler = mount.resolve("filler");
       fill(filler);
 
-      assertThatThrownBy(() -> small.compareAndSet(MALL, 1, big.toBuilder().build()))
+      assertThatThrownBy(() -> TestStores.cas(small, MALL, 1, big.toBuilder().build()))
           .isInstanceOf(TokenStoreException.class)
           .hasMessageContaining("connection cafe24:mall")
           .hasMessageContaining("No space left on device");
@@ -276,7 +278,7 @@ class FileTokenStoreTest extends TokenStoreContractTest {
       assertThat(mount.resolve("tokens").resolve("cafe24%3Amall.tokens.tmp")).doesNotExist();
 
       Files.delete(filler);
-      assertThat(small.compareAndSet(MALL, 1, tokens("b")).version()).isEqualTo(2);
+      assertThat(TestStores.cas(small, MALL, 1, tokens("b")).version()).isEqualTo(2);
     } finally {
       run("umount", mount.toString());
     }
@@ -310,15 +312,15 @@ class FileTokenStoreTest extends TokenStoreContractTest {
   void twoStoresOnOneDirectory_shareVersionsAndLeases() {
     FileTokenStore other = FileTokenStore.builder(dir).clock(clock).build();
 
-    store.compareAndSet(MALL, 0, tokens("a"));
-    assertThatThrownBy(() -> other.compareAndSet(MALL, 0, tokens("b")))
+    store.put(MALL, tokens("a"));
+    assertThatThrownBy(() -> other.put(MALL, tokens("b")))
         .isInstanceOf(VersionConflictException.class);
     assertThat(other.load(MALL).accessToken()).isEqualTo("access-a");
 
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
-    assertThat(other.tryAcquireLease(MALL, "instance-b", TTL)).isNull();
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
+    assertThat(other.tryAcquireLease(MALL, "instance-b", TTL, 0)).isNull();
     other.releaseLease(lease);
-    assertThat(other.tryAcquireLease(MALL, "instance-b", TTL)).isNotNull();
+    assertThat(other.tryAcquireLease(MALL, "instance-b", TTL, 0)).isNotNull();
   }
 
   // ---------------------------------------------------------------- logging
@@ -329,8 +331,8 @@ class FileTokenStoreTest extends TokenStoreContractTest {
         captureStandardError(
             () -> {
               FileTokenStore s = FileTokenStore.builder(temp.resolve("other")).clock(clock).build();
-              s.compareAndSet(MALL, 0, tokens("logsecret"));
-              s.compareAndSet(MALL, 1, tokens("logsecret2"));
+              s.put(MALL, tokens("logsecret"));
+              TestStores.cas(s, MALL, 1, tokens("logsecret2"));
               s.load(MALL);
             });
 

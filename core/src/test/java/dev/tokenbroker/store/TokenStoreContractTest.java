@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.Health;
 import dev.tokenbroker.TokenSet;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -70,6 +72,16 @@ public abstract class TokenStoreContractTest {
         .build();
   }
 
+  /** A compare-and-set under a lease of its own, as a renewal makes it. */
+  protected TokenSet cas(ConnectionId id, long expectedVersion, TokenSet tokens) {
+    Lease lease = store.seizeLease(id, "writer", TTL, TokenStore.NO_FENCE);
+    try {
+      return store.compareAndSet(id, expectedVersion, tokens, lease);
+    } finally {
+      store.releaseLease(lease);
+    }
+  }
+
   // ---------------------------------------------------------------- load and compare-and-set
 
   @Test
@@ -79,7 +91,7 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_fromZero_savesVersionOne() {
-    TokenSet saved = store.compareAndSet(MALL, 0, tokens("a"));
+    TokenSet saved = cas(MALL, 0, tokens("a"));
 
     assertThat(saved.version()).isEqualTo(1);
     assertThat(saved.sameTokensAs(tokens("a"))).isTrue();
@@ -102,7 +114,7 @@ public abstract class TokenStoreContractTest {
             .extra("emoji", "🛒")
             .build();
 
-    store.compareAndSet(ODD, 0, rich);
+    cas(ODD, 0, rich);
 
     TokenSet loaded = store.load(ODD);
     assertThat(loaded).isNotNull();
@@ -119,7 +131,7 @@ public abstract class TokenStoreContractTest {
             .expiresAt(T0.plusSeconds(10800))
             .build();
 
-    store.compareAndSet(SELLER, 0, clientCredentials);
+    cas(SELLER, 0, clientCredentials);
 
     TokenSet loaded = store.load(SELLER);
     assertThat(loaded.sameTokensAs(clientCredentials)).isTrue();
@@ -129,9 +141,9 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_successiveSaves_incrementTheVersion() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.compareAndSet(MALL, 1, tokens("b"));
-    TokenSet third = store.compareAndSet(MALL, 2, tokens("c"));
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
+    TokenSet third = cas(MALL, 2, tokens("c"));
 
     assertThat(third.version()).isEqualTo(3);
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-c");
@@ -139,7 +151,7 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_ignoresTheVersionOfTheGivenSet() {
-    TokenSet saved = store.compareAndSet(MALL, 0, tokens("a").withVersion(42));
+    TokenSet saved = cas(MALL, 0, tokens("a").withVersion(42));
 
     assertThat(saved.version()).isEqualTo(1);
     assertThat(store.load(MALL).version()).isEqualTo(1);
@@ -147,9 +159,9 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_fromZeroWhenSomethingIsStored_conflictsAndKeepsTheStoredSet() {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    cas(MALL, 0, tokens("a"));
 
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("b")))
+    assertThatThrownBy(() -> cas(MALL, 0, tokens("b")))
         .isInstanceOfSatisfying(
             VersionConflictException.class,
             e -> {
@@ -162,10 +174,10 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_staleVersion_conflictsWithTheActualVersion() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.compareAndSet(MALL, 1, tokens("b"));
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
 
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("c")))
+    assertThatThrownBy(() -> cas(MALL, 1, tokens("c")))
         .isInstanceOfSatisfying(
             VersionConflictException.class,
             e -> {
@@ -177,7 +189,7 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_expectingAVersionWhenNothingIsStored_conflictsWithZero() {
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 3, tokens("a")))
+    assertThatThrownBy(() -> cas(MALL, 3, tokens("a")))
         .isInstanceOfSatisfying(
             VersionConflictException.class, e -> assertThat(e.actualVersion()).isZero());
     assertThat(store.load(MALL)).isNull();
@@ -185,9 +197,9 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void compareAndSet_conflictMessage_namesTheConnectionAndNoToken() {
-    store.compareAndSet(MALL, 0, tokens("secretvalue"));
+    cas(MALL, 0, tokens("secretvalue"));
 
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("othersecret")))
+    assertThatThrownBy(() -> cas(MALL, 0, tokens("othersecret")))
         .hasMessageContaining(MALL.toString())
         .hasMessageNotContaining("secretvalue")
         .hasMessageNotContaining("othersecret");
@@ -195,9 +207,9 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void connections_keepTheirOwnSets() {
-    store.compareAndSet(MALL, 0, tokens("mall"));
-    store.compareAndSet(SELLER, 0, tokens("seller"));
-    store.compareAndSet(SELLER, 1, tokens("seller2"));
+    cas(MALL, 0, tokens("mall"));
+    cas(SELLER, 0, tokens("seller"));
+    cas(SELLER, 1, tokens("seller2"));
 
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-mall");
     assertThat(store.load(MALL).version()).isEqualTo(1);
@@ -205,44 +217,15 @@ public abstract class TokenStoreContractTest {
     assertThat(store.load(SELLER).version()).isEqualTo(2);
   }
 
-  // ---------------------------------------------------------------- delete and list
-
-  @Test
-  void delete_removesTheSetAndItsListing() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.compareAndSet(SELLER, 0, tokens("b"));
-
-    store.delete(MALL);
-
-    assertThat(store.load(MALL)).isNull();
-    assertThat(store.connections()).containsExactly(SELLER);
-  }
-
-  @Test
-  void delete_nothingStored_doesNothing() {
-    store.delete(MALL);
-
-    assertThat(store.load(MALL)).isNull();
-  }
-
-  @Test
-  void compareAndSet_afterDelete_startsFromZeroAgain() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    store.compareAndSet(MALL, 1, tokens("b"));
-    store.delete(MALL);
-
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 2, tokens("c")))
-        .isInstanceOf(VersionConflictException.class);
-    assertThat(store.compareAndSet(MALL, 0, tokens("c")).version()).isEqualTo(1);
-  }
+  // ---------------------------------------------------------------- list
 
   @Test
   void connections_listsEveryStoredConnectionSorted() {
     assertThat(store.connections()).isEmpty();
 
-    store.compareAndSet(SELLER, 0, tokens("1"));
-    store.compareAndSet(ODD, 0, tokens("2"));
-    store.compareAndSet(MALL, 0, tokens("3"));
+    cas(SELLER, 0, tokens("1"));
+    cas(ODD, 0, tokens("2"));
+    cas(MALL, 0, tokens("3"));
 
     assertThat(store.connections()).containsExactly(MALL, ODD, SELLER);
   }
@@ -251,7 +234,7 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void tryAcquireLease_free_grantsItUntilNowPlusTtl() {
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
     assertThat(lease).isNotNull();
     assertThat(lease.connection()).isEqualTo(MALL);
@@ -261,38 +244,38 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void tryAcquireLease_heldByAnother_returnsNull() {
-    store.tryAcquireLease(MALL, "instance-a", TTL);
+    store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
-    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL)).isNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
   }
 
   @Test
   void tryAcquireLease_oneMillisecondBeforeExpiry_isStillHeld() {
-    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
     clock.set(a.expiresAt().minusMillis(1));
 
-    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL)).isNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
   }
 
   @Test
   void tryAcquireLease_bySameOwner_extendsItWithALargerFence() {
-    Lease first = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease first = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
     clock.set(T0.plusSeconds(10));
 
-    Lease second = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease second = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
     assertThat(second).isNotNull();
     assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
     assertThat(second.expiresAt()).isEqualTo(T0.plusSeconds(10).plus(TTL));
-    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL)).isNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
   }
 
   @Test
   void tryAcquireLease_afterExpiry_grantsAnotherOwnerALargerFence() throws Exception {
-    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
     expire(a);
 
-    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL);
+    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
 
     assertThat(b).isNotNull();
     assertThat(b.owner()).isEqualTo("instance-b");
@@ -301,79 +284,490 @@ public abstract class TokenStoreContractTest {
 
   @Test
   void releaseLease_current_freesItForOthers() {
-    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
     store.releaseLease(a);
 
-    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL);
+    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
     assertThat(b).isNotNull();
     assertThat(b.fencingToken()).isGreaterThan(a.fencingToken());
   }
 
   @Test
   void releaseLease_withAnExpiredFence_leavesTheNewHolderAlone() throws Exception {
-    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
     expire(a);
-    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL);
+    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
     assertThat(b).isNotNull();
 
     store.releaseLease(a); // too late: b holds it now
 
-    assertThat(store.tryAcquireLease(MALL, "instance-c", TTL)).isNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-c", TTL, TokenStore.NO_FENCE)).isNull();
     store.releaseLease(b);
-    assertThat(store.tryAcquireLease(MALL, "instance-c", TTL)).isNotNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-c", TTL, TokenStore.NO_FENCE)).isNotNull();
   }
 
   @Test
   void releaseLease_afterOwnReacquire_staleFenceDoesNotRelease() {
-    Lease first = store.tryAcquireLease(MALL, "instance-a", TTL);
-    Lease second = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease first = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
+    Lease second = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
     store.releaseLease(first);
 
-    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL)).isNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
     store.releaseLease(second);
-    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL)).isNotNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNotNull();
   }
 
   @Test
   void leases_arePerConnection() {
-    assertThat(store.tryAcquireLease(MALL, "instance-a", TTL)).isNotNull();
+    assertThat(store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE)).isNotNull();
 
-    assertThat(store.tryAcquireLease(SELLER, "instance-b", TTL)).isNotNull();
+    assertThat(store.tryAcquireLease(SELLER, "instance-b", TTL, TokenStore.NO_FENCE)).isNotNull();
   }
 
   @Test
   void lease_onAConnectionWithNothingStored_doesNotListOrCreateIt() {
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
 
     assertThat(store.connections()).isEmpty();
     assertThat(store.load(MALL)).isNull();
-    assertThat(store.compareAndSet(MALL, 0, tokens("a")).version()).isEqualTo(1);
+    assertThat(store.compareAndSet(MALL, 0, tokens("a"), lease).version()).isEqualTo(1);
     store.releaseLease(lease);
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-a");
   }
 
   @Test
   void lease_doesNotChangeTheStoredSet() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+    cas(MALL, 0, tokens("a"));
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
     store.releaseLease(lease);
 
     assertThat(store.load(MALL).version()).isEqualTo(1);
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-a");
   }
 
+  // ---------------------------------------------------------------- fenced writes
+
+  private Lease lease(ConnectionId id, String owner) {
+    Lease lease = store.tryAcquireLease(id, owner, TTL, TokenStore.NO_FENCE);
+    assertThat(lease).as("lease for " + owner).isNotNull();
+    return lease;
+  }
+
   @Test
-  void fencingTokens_keepGrowingAcrossDelete() {
-    store.compareAndSet(MALL, 0, tokens("a"));
-    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL);
+  void compareAndSet_underALeaseAnotherOwnerTookOver_isRejectedAndChangesNothing()
+      throws Exception {
+    cas(MALL, 0, tokens("a"));
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+    Lease b = lease(MALL, "instance-b");
+
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("late"), a))
+        .isInstanceOfSatisfying(
+            StaleLeaseException.class, e -> assertThat(e.connection()).isEqualTo(MALL));
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-a");
+    assertThat(store.compareAndSet(MALL, 1, tokens("b"), b).version()).isEqualTo(2);
+  }
+
+  @Test
+  void compareAndSet_underAnExpiredLeaseNobodyTookOver_isAccepted() throws Exception {
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+
+    assertThat(store.compareAndSet(MALL, 0, tokens("a"), a).version()).isEqualTo(1);
+  }
+
+  @Test
+  void compareAndSet_underAReleasedLease_isRejected() {
+    Lease a = lease(MALL, "instance-a");
     store.releaseLease(a);
-    store.delete(MALL);
 
-    Lease b = store.tryAcquireLease(MALL, "instance-b", TTL);
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("a"), a))
+        .isInstanceOf(StaleLeaseException.class);
+    assertThat(store.load(MALL)).isNull();
+  }
 
-    assertThat(b.fencingToken()).isGreaterThan(a.fencingToken());
+  @Test
+  void compareAndSet_underALeaseOfAnotherConnection_isRejected() {
+    Lease sellers = lease(SELLER, "instance-a");
+    lease(MALL, "instance-b");
+
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("a"), relabel(sellers, MALL)))
+        .isInstanceOf(StaleLeaseException.class);
+  }
+
+  private static Lease relabel(Lease lease, ConnectionId id) {
+    return new Lease(id, lease.owner(), lease.fencingToken(), lease.expiresAt());
+  }
+
+  @Test
+  void seizeLease_heldByAnother_takesItAndFencesTheHolderOut() {
+    cas(MALL, 0, tokens("a"));
+    Lease renewal = lease(MALL, "instance-a");
+
+    Lease seized = store.seizeLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
+
+    assertThat(seized.fencingToken()).isGreaterThan(renewal.fencingToken());
+    assertThat(seized.owner()).isEqualTo("instance-b");
+    assertThat(store.authorize(MALL, tokens("new-chain"), seized).version()).isEqualTo(2);
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("old-chain"), renewal))
+        .isInstanceOf(StaleLeaseException.class);
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 2, tokens("old-chain"), renewal))
+        .isInstanceOf(StaleLeaseException.class);
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-new-chain");
+    assertThat(store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE)).isNull();
+  }
+
+  @Test
+  void extendLease_current_keepsTheFenceAndMovesTheExpiry() {
+    Lease a = lease(MALL, "instance-a");
+    clock.advance(Duration.ofSeconds(20));
+
+    Lease extended = store.extendLease(a, TTL);
+
+    assertThat(extended).isNotNull();
+    assertThat(extended.fencingToken()).isEqualTo(a.fencingToken());
+    assertThat(extended.expiresAt()).isAfter(a.expiresAt());
+    clock.set(a.expiresAt().plusSeconds(1)); // past the first expiry, inside the extended one
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
+    assertThat(store.compareAndSet(MALL, 0, tokens("a"), extended).version()).isEqualTo(1);
+  }
+
+  @Test
+  void extendLease_afterAnotherOwnerTookOver_returnsNull() throws Exception {
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+    lease(MALL, "instance-b");
+
+    assertThat(store.extendLease(a, TTL)).isNull();
+  }
+
+  @Test
+  void tryAcquireLease_minFenceAboveTheStoresOwn_grantsAboveIt() {
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, 1_000);
+
+    assertThat(a.fencingToken()).isGreaterThan(1_000);
+    store.releaseLease(a);
+    assertThat(lease(MALL, "instance-b").fencingToken()).isGreaterThan(a.fencingToken());
+  }
+
+  // ---------------------------------------------------------------- the renewal marker
+
+  @Test
+  void markRenewing_holderNeverSavedNorReleased_nextOwnerSeesTheRenewalCutShort() throws Exception {
+    cas(MALL, 0, tokens("a"));
+    Lease a = lease(MALL, "instance-a");
+    clock.advance(Duration.ofSeconds(3));
+    Instant started = clock.instant();
+    store.markRenewing(a);
+    expire(a); // instance-a crashed mid-renewal
+
+    Lease b = lease(MALL, "instance-b");
+
+    assertThat(b.renewalCutShortAt()).isNotNull();
+    assertThat(Duration.between(started, b.renewalCutShortAt()).abs())
+        .isLessThanOrEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void markRenewing_thenSaved_nextOwnerSeesNothingCutShort() throws Exception {
+    cas(MALL, 0, tokens("a"));
+    Lease a = lease(MALL, "instance-a");
+    store.markRenewing(a);
+    store.compareAndSet(MALL, 1, tokens("b"), a);
+    expire(a);
+
+    assertThat(lease(MALL, "instance-b").renewalCutShortAt()).isNull();
+  }
+
+  @Test
+  void markRenewing_thenReleased_nextOwnerSeesNothingCutShort() {
+    Lease a = lease(MALL, "instance-a");
+    store.markRenewing(a);
+    store.releaseLease(a);
+
+    assertThat(lease(MALL, "instance-b").renewalCutShortAt()).isNull();
+  }
+
+  @Test
+  void lease_withoutAMarker_reportsNothingCutShort() throws Exception {
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+
+    assertThat(lease(MALL, "instance-b").renewalCutShortAt()).isNull();
+  }
+
+  @Test
+  void markRenewing_underAStaleLease_isRejected() throws Exception {
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+    lease(MALL, "instance-b");
+
+    assertThatThrownBy(() -> store.markRenewing(a)).isInstanceOf(StaleLeaseException.class);
+  }
+
+  // ---------------------------------------------------------------- authorize, tombstone, restore
+
+  @Test
+  void authorize_overAStoredSet_continuesTheVersionAndClearsHealth() {
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
+    store.compareAndSetHealth(MALL, 0, failing(2));
+    Lease lease = store.seizeLease(MALL, "connect", TTL, TokenStore.NO_FENCE);
+
+    TokenSet saved = store.authorize(MALL, tokens("fresh"), lease);
+
+    assertThat(saved.version()).isEqualTo(3);
+    StoredConnection read = store.read(MALL);
+    assertThat(read.tokens().accessToken()).isEqualTo("access-fresh");
+    assertThat(read.health()).isNull();
+    assertThat(read.tombstone()).isNull();
+  }
+
+  @Test
+  void authorize_underAStaleLease_isRejected() throws Exception {
+    Lease a = lease(MALL, "instance-a");
+    store.seizeLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
+
+    assertThatThrownBy(() -> store.authorize(MALL, tokens("a"), a))
+        .isInstanceOf(StaleLeaseException.class);
+  }
+
+  @Test
+  void tombstone_removesTheSetAndItsListingAndKeepsTheVersion() {
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
+    cas(SELLER, 0, tokens("s"));
+    Lease lease = lease(MALL, "revoker");
+
+    store.tombstone(MALL, new Tombstone("revoked", T0, 0), lease);
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.tokens()).isNull();
+    assertThat(store.load(MALL)).isNull();
+    assertThat(read.tombstone()).isNotNull();
+    assertThat(read.tombstone().reason()).isEqualTo("revoked");
+    assertThat(read.tombstone().version()).isEqualTo(2);
+    assertThat(store.connections()).containsExactly(SELLER);
+  }
+
+  @Test
+  void tombstone_blocksRenewalsAndRestoresButNotANewAuthorization() {
+    cas(MALL, 0, tokens("a"));
+    Lease revoke = lease(MALL, "revoker");
+    store.tombstone(MALL, new Tombstone("revoked", T0, 1), revoke);
+    store.releaseLease(revoke);
+
+    Lease renewal = lease(MALL, "instance-a");
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("late"), renewal))
+        .isInstanceOf(TombstonedException.class);
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("late"), renewal))
+        .isInstanceOf(TombstonedException.class);
+    store.releaseLease(renewal);
+    StoredConnection afterRestore = store.restore(MALL, tokens("late").withVersion(9));
+    assertThat(afterRestore.tokens()).isNull();
+    assertThat(afterRestore.tombstone()).isNotNull();
+    assertThat(store.load(MALL)).isNull();
+
+    Lease connect = lease(MALL, "connect");
+    TokenSet fresh = store.authorize(MALL, tokens("fresh"), connect);
+
+    assertThat(fresh.version()).isEqualTo(2);
+    assertThat(store.read(MALL).tombstone()).isNull();
+    assertThat(store.connections()).containsExactly(MALL);
+  }
+
+  @Test
+  void tombstone_underAStaleLease_isRejectedAndKeepsTheSet() throws Exception {
+    cas(MALL, 0, tokens("a"));
+    Lease a = lease(MALL, "instance-a");
+    expire(a);
+    lease(MALL, "instance-b");
+
+    assertThatThrownBy(() -> store.tombstone(MALL, new Tombstone("revoked", T0, 1), a))
+        .isInstanceOf(StaleLeaseException.class);
+    assertThat(store.load(MALL)).isNotNull();
+  }
+
+  @Test
+  void restore_nothingStored_savesTheSetWithItsOwnVersion() {
+    StoredConnection after = store.restore(MALL, tokens("held").withVersion(7));
+
+    assertThat(after.tokens().version()).isEqualTo(7);
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-held");
+    assertThat(store.load(MALL).version()).isEqualTo(7);
+    assertThat(store.connections()).containsExactly(MALL);
+    assertThat(cas(MALL, 7, tokens("next")).version()).isEqualTo(8);
+  }
+
+  @Test
+  void restore_olderVersionStored_replacesIt() {
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
+
+    store.restore(MALL, tokens("held").withVersion(5));
+
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-held");
+    assertThat(store.load(MALL).version()).isEqualTo(5);
+  }
+
+  @Test
+  void restore_sameOrNewerVersionStored_keepsTheStoredSet() {
+    cas(MALL, 0, tokens("a"));
+    cas(MALL, 1, tokens("b"));
+
+    StoredConnection same = store.restore(MALL, tokens("held").withVersion(2));
+    StoredConnection older = store.restore(MALL, tokens("held").withVersion(1));
+
+    assertThat(same.tokens().accessToken()).isEqualTo("access-b");
+    assertThat(older.tokens().accessToken()).isEqualTo("access-b");
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-b");
+  }
+
+  @Test
+  void put_seedsAStoreOutsideAnyRenewal() {
+    assertThat(store.put(MALL, tokens("a")).version()).isEqualTo(1);
+    assertThat(store.put(MALL, tokens("b")).version()).isEqualTo(2);
+    assertThat(lease(MALL, "instance-a")).isNotNull();
+  }
+
+  // ---------------------------------------------------------------- health
+
+  protected static HealthRecord failing(long tokenVersion) {
+    return new HealthRecord(
+        Health.State.REAUTHORIZATION_REQUIRED,
+        "refresh-token-rejected",
+        "Invalid refresh_token",
+        "invalid_grant",
+        T0,
+        null,
+        null,
+        1,
+        tokenVersion,
+        0);
+  }
+
+  protected static HealthRecord degraded(int failures) {
+    return new HealthRecord(
+        Health.State.DEGRADED,
+        "rate-limited",
+        "429 with Retry-After 8",
+        "429",
+        T0,
+        T0.plusSeconds(8),
+        T0.plusSeconds(8),
+        failures,
+        1,
+        0);
+  }
+
+  @Test
+  void health_nothingStored_isAbsent() {
+    assertThat(store.read(MALL).health()).isNull();
+    assertThat(store.read(MALL).healthVersion()).isZero();
+  }
+
+  @Test
+  void compareAndSetHealth_roundTripsEveryFieldAndLeavesTheTokenVersionAlone() {
+    cas(MALL, 0, tokens("a"));
+
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(3))).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isEqualTo(degraded(3).withVersion(1));
+    assertThat(read.tokens().version()).isEqualTo(1);
+    assertThat(cas(MALL, 1, tokens("b")).version()).isEqualTo(2);
+    assertThat(store.read(MALL).health()).isEqualTo(degraded(3).withVersion(1));
+  }
+
+  @Test
+  void compareAndSetHealth_withoutATokenSet_isKept() {
+    assertThat(store.compareAndSetHealth(MALL, 0, failing(0))).isTrue();
+
+    assertThat(store.read(MALL).health().reason()).isEqualTo("refresh-token-rejected");
+    assertThat(store.connections()).doesNotContain(MALL);
+  }
+
+  @Test
+  void compareAndSetHealth_staleVersion_returnsFalseAndChangesNothing() {
+    store.compareAndSetHealth(MALL, 0, degraded(1));
+    store.compareAndSetHealth(MALL, 1, degraded(2));
+
+    assertThat(store.compareAndSetHealth(MALL, 1, failing(1))).isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 0, failing(1))).isFalse();
+    assertThat(store.read(MALL).health().failures()).isEqualTo(2);
+    assertThat(store.read(MALL).health().version()).isEqualTo(2);
+  }
+
+  @Test
+  void compareAndSetHealth_null_clearsIt() {
+    store.compareAndSetHealth(MALL, 0, degraded(1));
+
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
+
+    assertThat(store.read(MALL).health()).isNull();
+  }
+
+  @Test
+  void readAll_returnsEachConnectionInTheOrderAsked() {
+    cas(MALL, 0, tokens("m"));
+    cas(SELLER, 0, tokens("s"));
+    store.compareAndSetHealth(SELLER, 0, degraded(1));
+
+    Map<ConnectionId, StoredConnection> all = store.readAll(List.of(SELLER, ODD, MALL));
+
+    assertThat(all.keySet()).containsExactly(SELLER, ODD, MALL);
+    assertThat(all.get(SELLER).tokens().accessToken()).isEqualTo("access-s");
+    assertThat(all.get(SELLER).health()).isNotNull();
+    assertThat(all.get(ODD)).isEqualTo(StoredConnection.EMPTY);
+    assertThat(all.get(MALL).tokens().accessToken()).isEqualTo("access-m");
+  }
+
+  @Test
+  void seizeLease_concurrentSeizers_eachGetsADistinctFenceAndOnlyTheLastCanWrite()
+      throws Exception {
+    int threads = 8;
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<Lease>> futures = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        String owner = "instance-" + t;
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return store.seizeLease(MALL, owner, TTL, TokenStore.NO_FENCE);
+                }));
+      }
+      start.countDown();
+      Set<Long> fences = new java.util.TreeSet<>();
+      Lease last = null;
+      List<Lease> all = new ArrayList<>();
+      for (Future<Lease> f : futures) {
+        Lease l = f.get(60, TimeUnit.SECONDS);
+        all.add(l);
+        fences.add(l.fencingToken());
+        if (last == null || l.fencingToken() > last.fencingToken()) {
+          last = l;
+        }
+      }
+      assertThat(fences).hasSize(threads);
+      int accepted = 0;
+      for (Lease l : all) {
+        try {
+          store.authorize(MALL, tokens(l.owner()), l);
+          accepted++;
+        } catch (StaleLeaseException e) {
+          // expected for all but the newest
+        }
+      }
+      assertThat(accepted).isEqualTo(1);
+      assertThat(store.load(MALL).accessToken()).isEqualTo("access-" + last.owner());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   // ---------------------------------------------------------------- concurrency
@@ -398,10 +792,10 @@ public abstract class TokenStoreContractTest {
                     TokenSet current = store.load(MALL);
                     long v = current == null ? 0 : current.version();
                     try {
-                      TokenSet saved = store.compareAndSet(MALL, v, tokens(thread + "-" + i));
+                      TokenSet saved = cas(MALL, v, tokens(thread + "-" + i));
                       assertThat(won.add(saved.version())).as("version won twice").isTrue();
                       i++;
-                    } catch (VersionConflictException e) {
+                    } catch (VersionConflictException | StaleLeaseException e) {
                       conflicts.incrementAndGet();
                     }
                   }
@@ -433,7 +827,7 @@ public abstract class TokenStoreContractTest {
             pool.submit(
                 () -> {
                   start.await();
-                  return store.tryAcquireLease(SELLER, owner, TTL);
+                  return store.tryAcquireLease(SELLER, owner, TTL, TokenStore.NO_FENCE);
                 }));
       }
       start.countDown();

@@ -89,7 +89,7 @@ class Cafe24BrokerTest {
 
   /** Seeds the store as if mall-a had been connected earlier. */
   private TokenSet seed() {
-    return store.compareAndSet(mallA, 0, fixture.connected("mall-a"));
+    return store.put(mallA, fixture.connected("mall-a"));
   }
 
   private List<TokenEvent.Type> eventTypes() {

@@ -166,7 +166,7 @@ class KakaoBrokerTest {
 
     // A second broker with its own store still holding the old set (a restored backup).
     InMemoryTokenStore stale = new InMemoryTokenStore(clock);
-    stale.compareAndSet(ID, 0, first);
+    stale.put(ID, first);
     TokenBroker restored = broker(stale, Map.of());
 
     assertThatThrownBy(() -> restored.accessToken(ID))
@@ -225,7 +225,7 @@ class KakaoBrokerTest {
 
   @Test
   void validateOnLoad_rejectsAStoredTokenOfAnotherApp() {
-    store.compareAndSet(ID, 0, kakao.issueTokens(OTHER_KEY));
+    store.put(ID, kakao.issueTokens(OTHER_KEY));
     TokenBroker broker = broker(Map.of("app-id", APP_ID, "validate-on-load", true));
 
     assertThatThrownBy(() -> broker.accessToken(ID))
@@ -239,7 +239,7 @@ class KakaoBrokerTest {
 
   @Test
   void validateOnLoad_checksAStoredTokenOfThisAppOnce() {
-    store.compareAndSet(ID, 0, kakao.issueTokens(KEY));
+    store.put(ID, kakao.issueTokens(KEY));
     TokenBroker broker = broker(Map.of("app-id", APP_ID, "validate-on-load", true));
 
     String first = broker.accessToken(ID);
@@ -253,7 +253,7 @@ class KakaoBrokerTest {
 
   @Test
   void explicitValidate_rejectsATokenOfAnotherApp() {
-    store.compareAndSet(ID, 0, kakao.issueTokens(OTHER_KEY));
+    store.put(ID, kakao.issueTokens(OTHER_KEY));
     TokenBroker broker = broker(Map.of("app-id", APP_ID));
 
     assertThatThrownBy(() -> broker.validate(ID))

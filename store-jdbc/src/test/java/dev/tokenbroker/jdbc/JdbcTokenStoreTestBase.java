@@ -1,5 +1,7 @@
 package dev.tokenbroker.jdbc;
 
+import dev.tokenbroker.TestStores;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -72,7 +74,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
   @Test
   void build_twiceOnOneTable_isHarmless() {
     JdbcTokenStore again = JdbcTokenStore.builder(dataSource()).table(table).build();
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
 
     assertThat(again.load(MALL).accessToken()).isEqualTo("access-a");
   }
@@ -102,7 +104,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
     EncryptionKeys keys = EncryptionKeys.of(key(1));
     JdbcTokenStore encrypted = another(keys);
 
-    encrypted.compareAndSet(MALL, 0, tokens("columnsecret"));
+    encrypted.put(MALL, tokens("columnsecret"));
 
     String stored = column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL);
     assertThat(stored)
@@ -125,7 +127,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
         .hasMessageContaining("connection cafe24:mall")
         .hasMessageContaining("cannot be decrypted with key id 'prod'")
         .hasMessageContaining("table " + table);
-    assertThatThrownBy(() -> wrong.compareAndSet(MALL, 1, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(wrong, MALL, 1, tokens("b")))
         .isInstanceOf(TokenStoreException.class)
         .isNotInstanceOf(VersionConflictException.class)
         .hasMessageContaining("cannot be decrypted");
@@ -135,7 +137,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
 
   @Test
   void rowVersionThatDisagreesWithTheRecord_isReportedAsCorrupt() throws Exception {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     execute("UPDATE " + table + " SET version = 5 WHERE connection_id = ?", MALL.toString());
 
     assertThatThrownBy(() -> store.load(MALL))
@@ -146,14 +148,14 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
 
   @Test
   void corruptRow_failsLoadAndSaveAndStaysAsItIs() throws Exception {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     execute(
         "UPDATE " + table + " SET token_data = ? WHERE connection_id = ?",
         "garbage",
         MALL.toString());
 
     assertThatThrownBy(() -> store.load(MALL)).hasMessageContaining("corrupt");
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 1, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(store, MALL, 1, tokens("b")))
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("corrupt");
     assertThat(column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL))
@@ -162,7 +164,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
 
   @Test
   void clearStore_columnIsReadableJson() throws Exception {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
 
     assertThat(column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL))
         .startsWith("{\"tokenbroker\":1,\"connection\":\"cafe24:mall\",\"tokens\":{");
@@ -183,7 +185,7 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
             .refreshToken("FORBIDDEN-REFRESH-456")
             .build();
 
-    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, refused))
+    assertThatThrownBy(() -> store.put(MALL, refused))
         .isInstanceOf(TokenStoreException.class)
         .isNotInstanceOf(VersionConflictException.class)
         .hasMessageContaining("connection cafe24:mall: could not save tokens in table " + table)

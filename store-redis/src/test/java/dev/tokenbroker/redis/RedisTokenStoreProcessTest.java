@@ -37,7 +37,7 @@ class RedisTokenStoreProcessTest {
     Lease lease = null;
     long deadline = System.currentTimeMillis() + 30_000;
     while (lease == null && System.currentTimeMillis() < deadline) {
-      lease = parent.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5));
+      lease = parent.tryAcquireLease(StoreChild.ID, "parent", Duration.ofSeconds(5), 0);
       if (lease == null) {
         Thread.sleep(20);
       }

@@ -1,5 +1,7 @@
 package dev.tokenbroker.redis;
 
+import dev.tokenbroker.TestStores;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,8 +59,8 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void keys_shareAHashTagPerConnection() {
-    store.compareAndSet(ODD, 0, tokens("a"));
-    store.tryAcquireLease(ODD, "instance-a", TTL);
+    store.put(ODD, tokens("a"));
+    store.tryAcquireLease(ODD, "instance-a", TTL, 0);
 
     assertThat(redis().keys(prefix + "*"))
         .containsExactlyInAnyOrder(
@@ -70,7 +72,7 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void lease_expiresInRedisByItself() {
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
 
     long pttl = redis().pttl(((RedisTokenStore) store).leaseKey(MALL));
     assertThat(pttl).isBetween(1L, TTL.toMillis());
@@ -82,7 +84,7 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
     EncryptionKeys keys = EncryptionKeys.of(key(1));
     RedisTokenStore encrypted = another(keys);
 
-    encrypted.compareAndSet(MALL, 0, tokens("valuesecret"));
+    encrypted.put(MALL, tokens("valuesecret"));
 
     Map<String, String> hash = redis().hgetall(prefix + "{" + MALL + "}:tokens");
     assertThat(hash.toString())
@@ -103,7 +105,7 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
         .isInstanceOf(TokenStoreException.class)
         .hasMessageContaining("connection cafe24:mall")
         .hasMessageContaining("cannot be decrypted with key id 'prod'");
-    assertThatThrownBy(() -> wrong.compareAndSet(MALL, 1, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(wrong, MALL, 1, tokens("b")))
         .isInstanceOf(TokenStoreException.class)
         .isNotInstanceOf(VersionConflictException.class);
     assertThat(redis().hget(prefix + "{" + MALL + "}:tokens", "d")).isEqualTo(before);
@@ -111,7 +113,7 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void corruptHash_isReportedNamingTheConnection() {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     redis().hset(prefix + "{" + MALL + "}:tokens", "v", "7");
 
     assertThatThrownBy(() -> store.load(MALL))
@@ -124,11 +126,11 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void scriptCacheFlushed_scriptsAreSentAgain() {
-    store.compareAndSet(MALL, 0, tokens("a"));
+    store.put(MALL, tokens("a"));
     redis().scriptFlush();
 
-    TokenSet saved = store.compareAndSet(MALL, 1, tokens("b"));
-    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL);
+    TokenSet saved = TestStores.cas(store, MALL, 1, tokens("b"));
+    Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
 
     assertThat(saved.version()).isEqualTo(2);
     assertThat(lease).isNotNull();

@@ -169,7 +169,7 @@ interface Contender extends AutoCloseable {
 
     Broker(Setup s) {
       InMemoryTokenStore store = new InMemoryTokenStore(s.clock);
-      store.compareAndSet(ID, 0, s.initial);
+      store.put(ID, s.initial);
       OAuth2TestProvider.Builder provider =
           OAuth2TestProvider.builder()
               .baseUrl(s.emulator.baseUrl())
