@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An in-process hot tier of the application's in front of the {@link TokenStore}: what {@code
- * accessToken} reads on every call when one is given to {@link TokenBroker.Builder#cache}.
+ * accessToken} reads on every call when one is given to {@link TokenBrokerBuilder#cache}.
  * Implementations must be thread-safe and should make {@link #get} lock-free and allocation-free.
  *
  * <p>By default a broker needs none: each connection keeps its cached token in a slot of its own,

@@ -34,8 +34,7 @@ class TokenSourceTest {
   }
 
   private TokenBroker broker(boolean ownCache) {
-    TokenBroker.Builder b =
-        TokenBroker.builder().clock(clock).store(store).connection(id, provider);
+    TokenBrokerBuilder b = TokenBroker.builder().clock(clock).store(store).connection(id, provider);
     if (ownCache) {
       b.cache(TokenCache.caffeine());
     }

@@ -64,7 +64,7 @@ public class HotPathPartsBenchmark {
     LocalTokenProvider provider = new LocalTokenProvider(clock);
     List<ConnectionId> all = new ArrayList<>(connections);
     brokerCache = TokenCache.caffeine();
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock).cache(brokerCache);
+    TokenBrokerBuilder builder = TokenBroker.builder().clock(clock).cache(brokerCache);
     map = new ConcurrentHashMap<>();
     for (int i = 0; i < connections; i++) {
       ConnectionId id = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);

@@ -90,7 +90,7 @@ final class TokenbrokerCommand implements Callable<Integer> {
     return broker(listener, TokenBroker.builder());
   }
 
-  TokenBroker broker(@Nullable TokenListener listener, TokenBroker.Builder builder) {
+  TokenBroker broker(@Nullable TokenListener listener, TokenBrokerBuilder builder) {
     builder.configFile(configFile()).environment(console.environment).clock(console.clock);
     if (listener != null) {
       builder.listener(listener);
