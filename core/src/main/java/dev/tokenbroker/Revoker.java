@@ -103,7 +103,10 @@ final class Revoker {
       }
       TokenSet renewed = renewUnderLease(conn, current, stored, lease);
       if (renewed == null) {
-        return; // the refresh token is dead as well: nothing left to revoke
+        if (revocation == Revocation.UNLINK) {
+          throw e; // an unlink needs a token the platform accepts: the link stays until then
+        }
+        return; // the refresh token is dead as well: nothing left to log out
       }
       try {
         conn.provider.revoke(renewed, revocation);

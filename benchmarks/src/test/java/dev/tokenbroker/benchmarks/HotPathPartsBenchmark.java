@@ -64,7 +64,8 @@ public class HotPathPartsBenchmark {
     LocalTokenProvider provider = new LocalTokenProvider(clock);
     List<ConnectionId> all = new ArrayList<>(connections);
     brokerCache = TokenCache.caffeine();
-    TokenBrokerBuilder builder = TokenBroker.builder().clock(clock).cache(brokerCache);
+    TokenBrokerBuilder builder =
+        TokenBroker.builder().withoutKeepAlive().clock(clock).cache(brokerCache);
     map = new ConcurrentHashMap<>();
     for (int i = 0; i < connections; i++) {
       ConnectionId id = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);

@@ -220,7 +220,7 @@ public final class ScaleReport {
     } else {
       store = new DiscardingTokenStore(() -> null);
     }
-    TokenBrokerBuilder builder = TokenBroker.builder().clock(clock).store(store);
+    TokenBrokerBuilder builder = TokenBroker.builder().withoutKeepAlive().clock(clock).store(store);
     ConnectionId[] ids = new ConnectionId[n];
     for (int i = 0; i < n; i++) {
       ids[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);

@@ -33,7 +33,7 @@ final class WarmBroker {
     Clock clock = Clock.systemUTC();
     provider = new LocalTokenProvider(clock);
     ConnectionId[] all = new ConnectionId[connections];
-    TokenBrokerBuilder builder = TokenBroker.builder().clock(clock);
+    TokenBrokerBuilder builder = TokenBroker.builder().withoutKeepAlive().clock(clock);
     for (int i = 0; i < connections; i++) {
       all[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
       builder.connection(all[i], provider);

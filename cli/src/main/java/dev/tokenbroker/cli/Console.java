@@ -1,6 +1,5 @@
 package dev.tokenbroker.cli;
 
-import dev.tokenbroker.TokenBroker;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,11 +1,10 @@
 package dev.tokenbroker.jdbc;
 
-import dev.tokenbroker.TestStores;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.store.TokenStore;

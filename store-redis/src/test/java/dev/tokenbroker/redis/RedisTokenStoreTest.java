@@ -1,10 +1,9 @@
 package dev.tokenbroker.redis;
 
-import dev.tokenbroker.TestStores;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.store.Lease;
