@@ -44,7 +44,9 @@ class RedisTokenStoreFactoryTest {
       RedisTokenStore redis = (RedisTokenStore) store;
       assertThat(redis.encrypts()).isTrue();
       assertThat(redis.keyPrefix()).isEqualTo(prefix);
-      store.put(id, TokenSet.builder().accessToken("a").issuedAt(t0).expiresAt(t0.plusSeconds(60)).build());
+      store.put(
+          id,
+          TokenSet.builder().accessToken("a").issuedAt(t0).expiresAt(t0.plusSeconds(60)).build());
       assertThat(store.load(id).accessToken()).isEqualTo("a");
       assertThat(store.connections()).containsExactly(id);
     }
