@@ -39,7 +39,9 @@ class JdbcTokenStoreFactoryTest {
       assertThat(store).isInstanceOf(JdbcTokenStore.class);
       assertThat(((JdbcTokenStore) store).encrypts()).isTrue();
       assertThat(((JdbcTokenStore) store).table()).isEqualTo(table);
-      store.put(id, TokenSet.builder().accessToken("a").issuedAt(t0).expiresAt(t0.plusSeconds(60)).build());
+      store.put(
+          id,
+          TokenSet.builder().accessToken("a").issuedAt(t0).expiresAt(t0.plusSeconds(60)).build());
       assertThat(store.load(id).accessToken()).isEqualTo("a");
     }
   }
