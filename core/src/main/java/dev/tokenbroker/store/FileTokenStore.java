@@ -60,9 +60,10 @@ import org.slf4j.LoggerFactory;
  *       record, never a torn or empty one. When {@link #compareAndSet} returns, the set is durable.
  *   <li>{@link #compareAndSet}, {@link #delete} and the lease run under an exclusive lock on the
  *       connection's lock file (a {@link FileLock}, which excludes other processes) taken while
- *       holding a JVM-wide in-process lock (which excludes other threads: a {@code FileLock} is
- *       held per process, not per thread). Loads take no lock: the atomic rename makes every read
- *       see a whole record.
+ *       holding one JVM-wide in-process lock shared by every file store (which excludes other
+ *       threads: a {@code FileLock} is held per process, not per thread; and a process waiting for
+ *       a file lock while it holds another would make the kernel report a false deadlock). Loads
+ *       take no lock: the atomic rename makes every read see a whole record.
  *   <li>The lease (owner, expiry, fencing value) lives in the lock file. The operating system frees
  *       the file lock of a killed process, and its lease simply expires at its time.
  *   <li>A record that cannot be read, parsed or decrypted is reported with a {@link
@@ -87,15 +88,17 @@ public final class FileTokenStore implements TokenStore {
   private static final char HASH_MARK = '~';
   private static final String LEASE_MAGIC = "tokenbroker-lease";
 
-  // Shared by every instance in this JVM: two stores opened on the same directory must not both
-  // try to FileLock one file (the JVM would throw OverlappingFileLockException).
-  private static final ReentrantLock[] STRIPES = new ReentrantLock[256];
-
-  static {
-    for (int i = 0; i < STRIPES.length; i++) {
-      STRIPES[i] = new ReentrantLock();
-    }
-  }
+  /**
+   * Held by the one thread of this JVM that holds, or waits for, a file store's operating-system
+   * lock; shared by every instance, whatever its directory. A process then holds at most one store
+   * file lock at a time and waits for one only while it holds none. With a lock per file, two
+   * threads of one process could each hold one connection's lock while waiting for a lock another
+   * process holds, and the kernel, which detects lock deadlocks between processes and not between
+   * threads, would fail the lock with "Resource deadlock avoided" (EDEADLK). It also keeps two
+   * stores opened on the same directory from both locking one file, which the JVM would refuse with
+   * an {@code OverlappingFileLockException}.
+   */
+  private static final ReentrantLock OS_LOCK = new ReentrantLock();
 
   private static final boolean CAN_SYNC_DIRECTORY =
       !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
@@ -364,9 +367,12 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private <T> T locked(ConnectionId id, String action, LockedAction<T> body) {
+    if (OS_LOCK.isHeldByCurrentThread()) {
+      // Holding one file lock while waiting for another is what the single lock rules out.
+      throw new IllegalStateException("file store operations do not nest");
+    }
     Path lockFile = directory.resolve(baseName(id) + LOCK_SUFFIX);
-    ReentrantLock stripe = STRIPES[Math.floorMod(lockFile.toString().hashCode(), STRIPES.length)];
-    stripe.lock();
+    OS_LOCK.lock();
     try (FileChannel channel =
         FileChannel.open(
             lockFile,
@@ -384,7 +390,7 @@ public final class FileTokenStore implements TokenStore {
           "connection " + id + ": could not " + action + " in " + directory + ": " + describe(e),
           e);
     } finally {
-      stripe.unlock();
+      OS_LOCK.unlock();
     }
   }
 
