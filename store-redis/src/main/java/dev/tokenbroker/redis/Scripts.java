@@ -139,8 +139,11 @@ final class Scripts {
               + """
               local now = now()
               local h = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'exp', 'mark')
+              local counter = num(redis.call('GET', KEYS[2]))
+              -- A holder record is live unless a grant was made since (by the previous release).
+              local live = h[1] and h[2] and tonumber(h[2]) == counter
               if ARGV[4] ~= '1' then
-                if h[1] and h[1] ~= ARGV[1] and num(h[3]) > now then return {0} end
+                if live and h[1] ~= ARGV[1] and num(h[3]) > now then return {0} end
                 -- The legacy lease key mirrors ours; anything else in it was written by an
                 -- instance of the previous release, and holds until Redis expires it.
                 local legacy = redis.call('GET', KEYS[3])
@@ -149,8 +152,7 @@ final class Scripts {
                   if not sep or string.sub(legacy, sep + 1) ~= ARGV[1] then return {0} end
                 end
               end
-              local fence = math.max(num(redis.call('GET', KEYS[2])), num(h[2]),
-                                     tonumber(ARGV[3])) + 1
+              local fence = math.max(counter, num(h[2]), tonumber(ARGV[3])) + 1
               local f = fmt(fence)
               redis.call('SET', KEYS[2], f)
               redis.call('DEL', KEYS[1])
@@ -158,7 +160,7 @@ final class Scripts {
                          'exp', fmt(now + tonumber(ARGV[2])))
               redis.call('SET', KEYS[3], f .. ' ' .. ARGV[1], 'PX', ARGV[2])
               local cut = -1
-              if h[1] and h[4] then cut = tonumber(h[4]) or -1 end
+              if live and h[4] then cut = tonumber(h[4]) or -1 end
               return {fence, cut}
               """);
 
