@@ -128,26 +128,36 @@ final class JdbcSchema {
    * {@code c} is in auto-commit mode.
    */
   static void migrate(Connection c, Dialect dialect, String table) throws SQLException {
-    apply(c, dialect, table, V1, V1_COLUMNS);
-    apply(c, dialect, table, V2, V2_COLUMNS);
+    // One migration at a time in this JVM (H2 fails on concurrent DDL on one table); other
+    // processes are covered by the retries below.
+    synchronized (JdbcSchema.class) {
+      apply(c, dialect, table, V1, V1_COLUMNS);
+      apply(c, dialect, table, V2, V2_COLUMNS);
+    }
   }
 
   private static void apply(
       Connection c, Dialect dialect, String table, String script, List<String> adds)
       throws SQLException {
-    if (has(c, table, adds)) {
-      return;
-    }
-    try (Statement st = c.createStatement()) {
-      for (String sql : statements(text(dialect, script), table)) {
-        st.execute(sql);
-      }
-    } catch (SQLException e) {
+    for (int attempt = 1; ; attempt++) {
       if (has(c, table, adds)) {
-        return; // another instance made the same change at the same moment
+        return;
       }
-      throw e;
+      try (Statement st = c.createStatement()) {
+        for (String sql : statements(text(dialect, script), table)) {
+          st.execute(sql);
+        }
+        log.info("token store table {}: applied {}", table, script);
+        return;
+      } catch (SQLException e) {
+        // Another instance may be making the same change at the same moment: look again.
+        if (has(c, table, adds)) {
+          return;
+        }
+        if (attempt == 3) {
+          throw e;
+        }
+      }
     }
-    log.info("token store table {}: applied {}", table, script);
   }
 }
