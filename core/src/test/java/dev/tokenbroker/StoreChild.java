@@ -24,6 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code hold-lease <owner> <ttl-millis>}: prints {@code BEFORE <millis>}, takes the lease
  *       and prints {@code LEASED <fencing-token> <expires-at-millis>} (or {@code BUSY}), then holds
  *       it until killed.
+ *   <li>{@code hold-lease-renewing <owner> <ttl-millis>}: the same, then {@linkplain
+ *       TokenStore#markRenewing marks a renewal} on the lease and prints {@code RENEWING}: killed
+ *       then, it is a holder that died mid-renewal.
  *   <li>{@code lease-stress <owner> <threads> <rounds>}: lease-guarded increments (see {@link
  *       #leaseStress}); prints {@code READY}, a {@code CONFLICT} line per conflict, then {@code
  *       DONE <increments> <conflicts>}.
@@ -84,7 +87,10 @@ public final class StoreChild {
         saveLoop(open(args, 1));
         break;
       case "hold-lease":
-        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])));
+        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])), false);
+        break;
+      case "hold-lease-renewing":
+        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])), true);
         break;
       case "lease-stress":
         leaseStress(open(args, 4), args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
@@ -159,7 +165,7 @@ public final class StoreChild {
    * Takes the lease and holds it until killed. BEFORE bounds from below when the lease was granted,
    * for stores whose server expires it by its own clock.
    */
-  private static void holdLease(TokenStore store, String owner, Duration ttl)
+  private static void holdLease(TokenStore store, String owner, Duration ttl, boolean renewing)
       throws InterruptedException {
     say("BEFORE " + System.currentTimeMillis());
     Lease lease = store.tryAcquireLease(ID, owner, ttl, 0);
@@ -168,6 +174,10 @@ public final class StoreChild {
       return;
     }
     say("LEASED " + lease.fencingToken() + " " + lease.expiresAt().toEpochMilli());
+    if (renewing) {
+      store.markRenewing(lease);
+      say("RENEWING");
+    }
     Thread.sleep(Long.MAX_VALUE);
   }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -30,8 +31,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
@@ -46,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Files</h2>
  *
- * Each connection has up to four files, named {@code <name>.<kind>}, where {@code <name>} is the
+ * Each connection has up to five files, named {@code <name>.<kind>}, where {@code <name>} is the
  * connection id with every character other than {@code a-z 0-9 - _} written as {@code %XX} (UTF-8,
  * so names are safe on case-insensitive file systems too), e.g. {@code cafe24%3Amymall.tokens};
  * very long ids are shortened with a hash.
@@ -61,6 +65,8 @@ import org.slf4j.LoggerFactory;
  *       {@link StateCodec} JSON, with the last token set version: versions continue from it.
  *   <li>{@code <name>.lock}: locked by every write (see below) and holding the renewal lease, never
  *       deleted, so that fences keep growing.
+ *   <li>{@code <name>.holder}: empty; locked by the process holding the lease, while it lasts (see
+ *       below). Deleted on release; a crash may leave it, and it is simply reused.
  * </ul>
  *
  * A token set and a tombstone normally never exist together. If a crash leaves both, the one with
@@ -81,8 +87,8 @@ import org.slf4j.LoggerFactory;
  * lock with "Resource deadlock avoided" (EDEADLK). The price is that a JVM's store operations run
  * one at a time, so each is kept short: records are encoded and encrypted before the lock is taken,
  * and the longest critical section is a save's two forced writes (the record and the directory).
- * Never call the store from code that another thread runs while it holds this lock (no such code
- * exists outside this class).
+ * The lock is a static field: load this class once per JVM (not once per class loader of an
+ * application server), or two copies will fail each other's file locks.
  *
  * <p>{@link #load} takes no lock: every file is replaced by an atomic rename, so it reads whole
  * records, and it reads the token set before the tombstone, which a revocation writes before it
@@ -92,10 +98,24 @@ import org.slf4j.LoggerFactory;
  *
  * The lease lives in the lock file as one line, {@code tokenbroker-lease 1 <fence> <expires-millis>
  * <owner, base64url, or - when free>}, optionally followed by a second line {@code
- * tokenbroker-lease-2 <fence> renewing=<millis>} carrying the {@linkplain #markRenewing renewal
- * marker} of the lease with that fence. The operating system frees the file lock of a killed
- * process, and its lease simply expires at its time. Lease expiry uses this store's {@link Clock};
+ * tokenbroker-lease-2 <fence> [renewing=<millis>] [holder=1]} about the lease with that fence (it
+ * counts only while that lease is held): its {@linkplain #markRenewing renewal marker}, and whether
+ * its holder's process keeps the holder file locked. Lease expiry uses this store's {@link Clock};
  * processes sharing a directory share the machine's clock.
+ *
+ * <p><b>A holder that died loses its lease at once.</b> The process granted a lease locks {@code
+ * <name>.holder} (without waiting: if a live earlier holder still has it, the lease just goes
+ * without {@code holder=1}) and keeps it locked until the lease is released or the store closed.
+ * The operating system frees the locks of a process that dies, so a would-be taker that finds a
+ * {@code holder=1} lease unexpired but its holder file unlocked knows the holder's process is gone,
+ * and takes the lease over before it expires (reporting a renewal cut short, if one was). A holder
+ * that lives but hangs keeps its lease until it expires. Holder files are only ever locked without
+ * waiting, so they never count in the kernel's deadlock detection. Every store of a JVM shares one
+ * table of the holder files the JVM has locked, so that several brokers in one JVM hand a lease
+ * over without ever opening a holder file twice (closing any channel of a file frees every lock the
+ * process holds on it). This needs a local file system: over a network file system, a lock can be
+ * lost while its process lives, and a lease then expires early (the holder's later writes are
+ * rejected as stale, but its token request may have been sent).
  *
  * <h2>Guarantees</h2>
  *
@@ -118,9 +138,11 @@ import org.slf4j.LoggerFactory;
  * Token sets keep format 1 and their file name, so an instance of the previous release reads and
  * writes them as before. It reads only the first line of a lease, which this release writes in the
  * same layout, so both agree on who holds a lease; an earlier release rewriting the lease drops the
- * second line, losing only a renewal marker that it would not have reported anyway. Health records
- * and tombstones live in files an earlier release never opens; it sees a tombstoned connection as
- * one with nothing stored, and its compare-and-set from the version it knew fails with a conflict.
+ * second line, losing only a renewal marker that it would not have reported anyway; its leases
+ * carry no {@code holder=1}, so they last until they expire, and it ignores holder files. Its
+ * writes are not fenced: only the version protects them. Health records and tombstones live in
+ * files an earlier release never opens; it sees a tombstoned connection as one with nothing stored,
+ * and its compare-and-set from the version it knew fails with a conflict.
  *
  * <p>Thread-safe. Methods block on disk I/O, and on other processes' short critical sections.
  */
@@ -131,6 +153,7 @@ public final class FileTokenStore implements TokenStore {
   static final String HEALTH_SUFFIX = ".health";
   static final String TOMBSTONE_SUFFIX = ".tombstone";
   static final String LOCK_SUFFIX = ".lock";
+  static final String HOLDER_SUFFIX = ".holder";
   static final String TEMP_SUFFIX = ".tmp";
   private static final int MAX_PLAIN_NAME = 200;
   private static final int HASHED_PREFIX = 150;
@@ -145,6 +168,13 @@ public final class FileTokenStore implements TokenStore {
    * refuse with an {@code OverlappingFileLockException}.
    */
   private static final ReentrantLock OS_LOCK = new ReentrantLock();
+
+  /**
+   * The holder locks this JVM holds, by holder file (see the class description): one channel per
+   * file and JVM, since closing any channel of a file drops every lock the process holds on it.
+   * Guarded by {@link #OS_LOCK}.
+   */
+  private static final Map<Path, HolderLock> HOLDERS = new HashMap<>();
 
   private static final boolean CAN_SYNC_DIRECTORY =
       !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
@@ -366,10 +396,19 @@ public final class FileTokenStore implements TokenStore {
         lock -> {
           LeaseState held = LeaseState.read(lock);
           long now = clock.millis();
+          FileChannel deadHolders = null;
           if (held.owner != null && !held.owner.equals(owner) && now < held.expiresAtMillis) {
-            return null;
+            deadHolders = held.holderLocked ? lockOfADeadHolder(id) : null;
+            if (deadHolders == null) {
+              return null;
+            }
+            log.info(
+                "connection {}: the process holding the renewal lease (fence {}) is gone; its"
+                    + " lease is taken over before it expires",
+                id,
+                held.fence);
           }
-          return grant(id, lock, held, owner, ttl, minFence, now);
+          return grant(id, lock, held, owner, ttl, minFence, now, deadHolders);
         });
   }
 
@@ -380,26 +419,46 @@ public final class FileTokenStore implements TokenStore {
         id,
         "seize the renewal lease",
         Mode.WRITE,
-        lock -> grant(id, lock, LeaseState.read(lock), owner, ttl, minFence, clock.millis()));
+        lock -> grant(id, lock, LeaseState.read(lock), owner, ttl, minFence, clock.millis(), null));
   }
 
-  private static Lease grant(
+  /**
+   * Grants a new lease over {@code held}; {@code deadHolders} is the holder file's channel, locked,
+   * when the lease is taken over from a process found dead.
+   */
+  private Lease grant(
       ConnectionId id,
       FileChannel lock,
       LeaseState held,
       String owner,
       Duration ttl,
       long minFence,
-      long now)
+      long now,
+      @Nullable FileChannel deadHolders)
       throws IOException {
     Instant cutShort =
         held.owner != null && held.renewingSinceMillis >= 0
             ? Instant.ofEpochMilli(held.renewingSinceMillis)
             : null;
+    long fence = Math.max(held.fence, minFence) + 1;
     long expires = now + ttl.toMillis();
-    LeaseState granted = new LeaseState(Math.max(held.fence, minFence) + 1, owner, expires, -1);
-    granted.write(lock);
-    return new Lease(id, owner, granted.fence, Instant.ofEpochMilli(expires), cutShort);
+    HolderLock before = HOLDERS.get(file(id, HOLDER_SUFFIX));
+    long fenceBefore = before == null ? 0 : before.fence;
+    FileTokenStore storeBefore = before == null ? this : before.store;
+    boolean holderLocked = takeHolderLock(id, fence, deadHolders);
+    try {
+      new LeaseState(fence, owner, expires, -1, holderLocked).write(lock);
+    } catch (IOException | RuntimeException e) {
+      if (before != null) {
+        // Still this JVM's lease before this grant.
+        before.fence = fenceBefore;
+        before.store = storeBefore;
+      } else {
+        dropHolderLock(id, fence);
+      }
+      throw e;
+    }
+    return new Lease(id, owner, fence, Instant.ofEpochMilli(expires), cutShort);
   }
 
   @Override
@@ -416,7 +475,9 @@ public final class FileTokenStore implements TokenStore {
             return null;
           }
           long expires = clock.millis() + ttl.toMillis();
-          new LeaseState(held.fence, held.owner, expires, held.renewingSinceMillis).write(lock);
+          new LeaseState(
+                  held.fence, held.owner, expires, held.renewingSinceMillis, held.holderLocked)
+              .write(lock);
           return lease.withExpiry(Instant.ofEpochMilli(expires));
         });
   }
@@ -432,7 +493,9 @@ public final class FileTokenStore implements TokenStore {
         lock -> {
           LeaseState held = LeaseState.read(lock);
           requireCurrent(id, held, lease);
-          new LeaseState(held.fence, held.owner, held.expiresAtMillis, clock.millis()).write(lock);
+          new LeaseState(
+                  held.fence, held.owner, held.expiresAtMillis, clock.millis(), held.holderLocked)
+              .write(lock);
           return null;
         });
   }
@@ -448,8 +511,10 @@ public final class FileTokenStore implements TokenStore {
           LeaseState held = LeaseState.read(lock);
           if (held.isCurrent(lease)) {
             // Keep the fencing value: the next grant must get a larger one.
-            new LeaseState(held.fence, null, 0, -1).write(lock);
+            new LeaseState(held.fence, null, 0, -1, false).write(lock);
           }
+          // Current or not (taken over after it expired), this process is done with it.
+          dropHolderLock(lease.connection(), lease.fencingToken());
           return null;
         });
   }
@@ -466,7 +531,8 @@ public final class FileTokenStore implements TokenStore {
       return;
     }
     try {
-      new LeaseState(held.fence, held.owner, held.expiresAtMillis, -1).write(lock);
+      new LeaseState(held.fence, held.owner, held.expiresAtMillis, -1, held.holderLocked)
+          .write(lock);
     } catch (IOException e) {
       // The save is done and durable; a marker left behind only makes the next holder report a
       // renewal cut short, the cautious mistake.
@@ -483,6 +549,135 @@ public final class FileTokenStore implements TokenStore {
   private static void checkTtl(Duration ttl) {
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("lease ttl must be positive, got " + ttl);
+    }
+  }
+
+  // ---------------------------------------------------------------- the holder lock
+
+  /** A holder file this JVM keeps locked while one of its leases on the connection lasts. */
+  private static final class HolderLock {
+    final FileChannel channel;
+
+    /** The fence of the lease it stands for. */
+    long fence;
+
+    /** The store that granted that lease; its {@link #close()} lets go. */
+    FileTokenStore store;
+
+    HolderLock(FileChannel channel, long fence, FileTokenStore store) {
+      this.channel = channel;
+      this.fence = fence;
+      this.store = store;
+    }
+  }
+
+  /**
+   * Makes this process the holder of the lease with {@code fence} (under the connection's lock),
+   * with {@code deadHolders} when the caller just locked the holder file. Best effort: false when
+   * the holder file cannot be locked (an earlier holder whose lease expired still lives, a
+   * read-only directory), and then the lease lasts until it expires whatever becomes of this
+   * process.
+   */
+  private boolean takeHolderLock(ConnectionId id, long fence, @Nullable FileChannel deadHolders) {
+    Path file = file(id, HOLDER_SUFFIX);
+    HolderLock mine = HOLDERS.get(file);
+    if (mine != null) {
+      // This process holds it for an earlier lease (another broker of this JVM, or the same one).
+      mine.fence = fence;
+      mine.store = this;
+      closeQuietly(deadHolders);
+      return true;
+    }
+    FileChannel channel = deadHolders;
+    try {
+      if (channel == null) {
+        channel =
+            FileChannel.open(
+                file,
+                Set.of(
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                fileAttributes());
+        // Never wait for a holder lock: only locks nobody waits for stay out of the kernel's
+        // deadlock detection (see the class description).
+        if (channel.tryLock() == null) {
+          closeQuietly(channel);
+          return false;
+        }
+      }
+      HOLDERS.put(file, new HolderLock(channel, fence, this));
+      return true;
+    } catch (IOException | OverlappingFileLockException e) {
+      log.debug("connection {}: no holder lock for the lease: {}", id, e.toString());
+      closeQuietly(channel);
+      return false;
+    }
+  }
+
+  /**
+   * Under the connection's lock, for a lease marked as holder-locked and not expired: the holder
+   * file's channel, locked, if its holder's process is gone (so the lease may be taken over); null
+   * if the holder lives or this cannot be told.
+   */
+  private @Nullable FileChannel lockOfADeadHolder(ConnectionId id) {
+    Path file = file(id, HOLDER_SUFFIX);
+    if (HOLDERS.containsKey(file)) {
+      return null; // the holder is this process
+    }
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, Set.of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
+      if (channel.tryLock() != null) {
+        return channel;
+      }
+    } catch (NoSuchFileException e) {
+      // Removed by hand: cannot tell, so the lease lasts until it expires.
+    } catch (IOException | OverlappingFileLockException e) {
+      log.debug("connection {}: cannot tell whether the lease holder lives: {}", id, e.toString());
+    }
+    closeQuietly(channel);
+    return null;
+  }
+
+  /** Lets go of the holder lock of the lease with {@code fence}, if this process has it. */
+  private void dropHolderLock(ConnectionId id, long fence) {
+    Path file = file(id, HOLDER_SUFFIX);
+    HolderLock mine = HOLDERS.get(file);
+    if (mine == null || mine.fence != fence) {
+      return;
+    }
+    HOLDERS.remove(file);
+    // Under the connection's lock and with the holder lock held: nobody else has the file open.
+    deleteQuietly(file);
+    closeQuietly(mine.channel);
+  }
+
+  private static void closeQuietly(@Nullable FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // nothing left to do
+      }
+    }
+  }
+
+  /**
+   * Lets go of the holder locks of the leases this store granted and that are not released yet:
+   * from now on, they last until they expire.
+   */
+  @Override
+  public void close() {
+    OS_LOCK.lock();
+    try {
+      for (Iterator<HolderLock> it = HOLDERS.values().iterator(); it.hasNext(); ) {
+        HolderLock h = it.next();
+        if (h.store == this) {
+          it.remove();
+          closeQuietly(h.channel);
+        }
+      }
+    } finally {
+      OS_LOCK.unlock();
     }
   }
 
@@ -778,11 +973,20 @@ public final class FileTokenStore implements TokenStore {
     /** Epoch millis at which the holder started a token request, or -1. */
     final long renewingSinceMillis;
 
-    LeaseState(long fence, @Nullable String owner, long expiresAtMillis, long renewingSinceMillis) {
+    /** True when the holder's process keeps the holder file locked while the lease lasts. */
+    final boolean holderLocked;
+
+    LeaseState(
+        long fence,
+        @Nullable String owner,
+        long expiresAtMillis,
+        long renewingSinceMillis,
+        boolean holderLocked) {
       this.fence = fence;
       this.owner = owner;
       this.expiresAtMillis = expiresAtMillis;
       this.renewingSinceMillis = owner == null ? -1 : renewingSinceMillis;
+      this.holderLocked = owner != null && holderLocked;
     }
 
     /** True if {@code lease} is this one: held, same fence, same owner. */
@@ -793,7 +997,7 @@ public final class FileTokenStore implements TokenStore {
     static LeaseState read(FileChannel ch) throws IOException {
       long size = ch.size();
       if (size == 0) {
-        return new LeaseState(0, null, 0, -1);
+        return new LeaseState(0, null, 0, -1, false);
       }
       ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size, 4096));
       while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
@@ -809,35 +1013,44 @@ public final class FileTokenStore implements TokenStore {
                   ? null
                   : new String(Base64.getUrlDecoder().decode(parts[4]), StandardCharsets.UTF_8);
           long fence = Long.parseLong(parts[2]);
-          long renewing = lines.length > 1 ? renewingSince(lines[1], fence) : -1;
-          return new LeaseState(fence, owner, Long.parseLong(parts[3]), renewing);
+          long expires = Long.parseLong(parts[3]);
+          String more = lines.length > 1 ? lines[1] : "";
+          return new LeaseState(
+              fence,
+              owner,
+              expires,
+              parseLong(value(more, fence, "renewing"), -1),
+              "1".equals(value(more, fence, "holder")));
         }
       } catch (IllegalArgumentException e) {
         // fall through
       }
       log.warn("lease record unreadable; treating it as free");
-      return new LeaseState(0, null, 0, -1);
+      return new LeaseState(0, null, 0, -1, false);
     }
 
-    /** The renewal marker in a second line for the lease with {@code fence}, or -1. */
-    private static long renewingSince(String line, long fence) {
+    /** The value of {@code key} in a second line for the lease with {@code fence}, or null. */
+    private static @Nullable String value(String line, long fence, String key) {
       String[] parts = line.split(" ");
-      if (parts.length < 2 || !parts[0].equals(LEASE_MORE_MAGIC)) {
-        return -1;
+      if (parts.length < 2
+          || !parts[0].equals(LEASE_MORE_MAGIC)
+          || !parts[1].equals(Long.toString(fence))) {
+        return null;
       }
+      for (int i = 2; i < parts.length; i++) {
+        if (parts[i].startsWith(key + "=")) {
+          return parts[i].substring(key.length() + 1);
+        }
+      }
+      return null;
+    }
+
+    private static long parseLong(@Nullable String text, long otherwise) {
       try {
-        if (Long.parseLong(parts[1]) != fence) {
-          return -1;
-        }
-        for (int i = 2; i < parts.length; i++) {
-          if (parts[i].startsWith("renewing=")) {
-            return Long.parseLong(parts[i].substring("renewing=".length()));
-          }
-        }
+        return text == null ? otherwise : Long.parseLong(text);
       } catch (NumberFormatException e) {
-        // a line cut short by a crash: no marker
+        return otherwise; // a line cut short by a crash
       }
-      return -1;
     }
 
     void write(FileChannel ch) throws IOException {
@@ -856,13 +1069,15 @@ public final class FileTokenStore implements TokenStore {
               .append(' ')
               .append(ownerText)
               .append('\n');
-      if (renewingSinceMillis >= 0) {
-        text.append(LEASE_MORE_MAGIC)
-            .append(' ')
-            .append(fence)
-            .append(" renewing=")
-            .append(renewingSinceMillis)
-            .append('\n');
+      if (renewingSinceMillis >= 0 || holderLocked) {
+        text.append(LEASE_MORE_MAGIC).append(' ').append(fence);
+        if (renewingSinceMillis >= 0) {
+          text.append(" renewing=").append(renewingSinceMillis);
+        }
+        if (holderLocked) {
+          text.append(" holder=1");
+        }
+        text.append('\n');
       }
       byte[] line = text.toString().getBytes(StandardCharsets.US_ASCII);
       ByteBuffer buf = ByteBuffer.wrap(line);

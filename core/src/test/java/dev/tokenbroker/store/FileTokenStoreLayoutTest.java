@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.stream.Collectors;
@@ -96,6 +97,7 @@ class FileTokenStoreLayoutTest {
 
     Lease revoke = store.seizeLease(MALL, "revoker", TTL, 0);
     store.tombstone(MALL, new Tombstone("revoked", T0, 0), revoke);
+    store.releaseLease(revoke);
 
     assertThat(Files.readString(file("tombstone")))
         .startsWith("{\"tokenbroker\":2,\"kind\":\"tombstone\",\"connection\":\"cafe24:mall\"")
@@ -103,7 +105,7 @@ class FileTokenStoreLayoutTest {
     assertThat(files())
         .isEqualTo("cafe24%3Amall.health cafe24%3Amall.lock cafe24%3Amall.tombstone");
 
-    store.authorize(MALL, tokens("b"), revoke);
+    store.put(MALL, tokens("b"));
 
     assertThat(files()).isEqualTo("cafe24%3Amall.lock cafe24%3Amall.tokens");
   }
@@ -217,7 +219,12 @@ class FileTokenStoreLayoutTest {
                 + " "
                 + base64("instance-a"));
     assertThat(lines[1])
-        .isEqualTo("tokenbroker-lease-2 " + a.fencingToken() + " renewing=" + T0.toEpochMilli());
+        .isEqualTo(
+            "tokenbroker-lease-2 "
+                + a.fencingToken()
+                + " renewing="
+                + T0.toEpochMilli()
+                + " holder=1");
   }
 
   @Test
@@ -294,18 +301,120 @@ class FileTokenStoreLayoutTest {
   }
 
   @Test
-  void releaseAndSave_leaveTheFirstLineOnly() throws IOException {
+  void save_clearsTheMarker_release_leavesTheFirstLineOnly() throws IOException {
     store.put(MALL, tokens("a"));
     Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
     store.markRenewing(a);
 
     store.compareAndSet(MALL, 1, tokens("b"), a);
-    assertThat(Files.readString(file("lock")).split("\n")).hasSize(1);
+    assertThat(Files.readString(file("lock")).split("\n")[1])
+        .isEqualTo("tokenbroker-lease-2 " + a.fencingToken() + " holder=1");
 
     store.markRenewing(a);
     store.releaseLease(a);
     assertThat(Files.readString(file("lock")))
         .isEqualTo(PreviousRelease.line(a.fencingToken(), null, 0));
+  }
+
+  // ---------------------------------------------------------------- the holder lock
+
+  @Test
+  void aLeaseHolder_keepsTheHolderFileWhileItHoldsTheLease() throws IOException {
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
+    assertThat(files()).isEqualTo("cafe24%3Amall.holder cafe24%3Amall.lock");
+
+    store.releaseLease(a);
+
+    assertThat(files()).isEqualTo("cafe24%3Amall.lock");
+  }
+
+  @Test
+  void twoStoresOfOneJvm_seeEachOthersHolderAlive_andHandTheLeaseOverAfterExpiry()
+      throws IOException {
+    MutableClock time = new MutableClock();
+    FileTokenStore first = FileTokenStore.builder(dir).clock(time).build();
+    FileTokenStore second = FileTokenStore.builder(dir).clock(time).build();
+    Lease a = first.tryAcquireLease(MALL, "broker-1", TTL, 0);
+
+    assertThat(second.tryAcquireLease(MALL, "broker-2", TTL, 0)).isNull();
+
+    time.now = a.expiresAt();
+    Lease b = second.tryAcquireLease(MALL, "broker-2", TTL, 0);
+    assertThat(b).isNotNull();
+    first.releaseLease(a); // too late, and it must not let go of broker-2's holder lock
+    first.close();
+    time.now = b.expiresAt().minusMillis(1);
+    assertThat(first.tryAcquireLease(MALL, "broker-1", TTL, 0)).isNull();
+    assertThat(Files.readString(file("lock"))).contains(" holder=1");
+
+    second.close(); // as if its process had died: the lease goes at once
+    Lease c = first.tryAcquireLease(MALL, "broker-1", TTL, 0);
+    assertThat(c).isNotNull();
+    assertThat(c.fencingToken()).isGreaterThan(b.fencingToken());
+  }
+
+  @Test
+  void aHolderLockedLeaseWhoseHolderFileNobodyLocks_isTakenOverAtOnce() throws IOException {
+    // What a process killed while holding the lease leaves behind, mid-renewal.
+    long expires = T0.plus(TTL).toEpochMilli();
+    Files.writeString(
+        file("lock"),
+        PreviousRelease.line(5, "dead-instance", expires)
+            + "tokenbroker-lease-2 5 renewing="
+            + T0.minusSeconds(2).toEpochMilli()
+            + " holder=1\n",
+        StandardCharsets.US_ASCII);
+    Files.writeString(file("holder"), "");
+
+    Lease taken = store.tryAcquireLease(MALL, "successor", TTL, 0);
+
+    assertThat(taken).isNotNull();
+    assertThat(taken.fencingToken()).isEqualTo(6);
+    assertThat(taken.renewalCutShortAt()).isEqualTo(T0.minusSeconds(2));
+  }
+
+  @Test
+  void aLeaseWithoutTheHolderMark_lastsUntilItExpires_evenWithAnUnlockedHolderFile()
+      throws IOException {
+    // Written by the previous release, which keeps no holder lock.
+    Files.writeString(
+        file("lock"),
+        PreviousRelease.line(5, "old-instance", T0.plus(TTL).toEpochMilli()),
+        StandardCharsets.US_ASCII);
+    Files.writeString(file("holder"), "");
+
+    assertThat(store.tryAcquireLease(MALL, "successor", TTL, 0)).isNull();
+  }
+
+  @Test
+  void aHolderLockedLeaseWithoutItsHolderFile_lastsUntilItExpires() throws IOException {
+    Files.writeString(
+        file("lock"),
+        PreviousRelease.line(5, "instance", T0.plus(TTL).toEpochMilli())
+            + "tokenbroker-lease-2 5 holder=1\n",
+        StandardCharsets.US_ASCII);
+
+    assertThat(store.tryAcquireLease(MALL, "successor", TTL, 0)).isNull();
+  }
+
+  /** A clock the test sets. */
+  private static final class MutableClock extends Clock {
+    volatile Instant now = T0;
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
   }
 
   private static String base64(String owner) {
