@@ -15,6 +15,8 @@ import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.Tombstone;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
@@ -38,6 +40,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The schema scripts and the way from schema version 1 to 2, each test on an empty database: the
@@ -359,6 +362,27 @@ abstract class SchemaMigrationTestBase {
     assertThat(flyway("0").info().current().getVersion().getVersion()).isEqualTo("2");
     assertThat(JdbcTokenStore.builder(db).createSchema(false).build().load(MALL).accessToken())
         .isEqualTo("access-a");
+  }
+
+  @Test
+  void flyway_copiesOfTheScriptsWithAPlaceholder_createAnotherTable(@TempDir Path dir)
+      throws Exception {
+    for (String script : JdbcSchema.SCRIPTS) {
+      Files.writeString(
+          dir.resolve(script),
+          JdbcSchema.text(dialect(), script)
+              .replace(JdbcTokenStore.DEFAULT_TABLE, "${tokenbroker_table}"));
+    }
+
+    Flyway.configure()
+        .dataSource(db)
+        .locations("filesystem:" + dir)
+        .placeholders(Map.of("tokenbroker_table", "tb_placeholder"))
+        .load()
+        .migrate();
+
+    smokeTest(JdbcTokenStore.builder(db).table("tb_placeholder").createSchema(false).build());
+    assertThat(columns(JdbcTokenStore.DEFAULT_TABLE)).isEmpty();
   }
 
   private void liquibaseUpdate() throws Exception {
