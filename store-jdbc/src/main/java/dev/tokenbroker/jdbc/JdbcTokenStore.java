@@ -467,8 +467,10 @@ public final class JdbcTokenStore implements TokenStore {
               + ")";
       rows.putAll(
           run(
-              batch.size() == 1 ? batch.get(0) : null,
-              "read " + batch.size() + " connections",
+              batch.get(0),
+              batch.size() == 1
+                  ? "read the connection"
+                  : "read it and " + (batch.size() - 1) + " more connections",
               List.of(),
               c -> {
                 Map<String, Row> found = new HashMap<>();

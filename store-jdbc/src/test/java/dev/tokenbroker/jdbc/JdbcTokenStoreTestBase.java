@@ -446,6 +446,12 @@ abstract class JdbcTokenStoreTestBase extends DatabaseClockContractTest {
       assertThatThrownBy(() -> store.tryAcquireLease(MALL, "a", TTL, TokenStore.NO_FENCE))
           .isInstanceOf(TokenStoreException.class)
           .hasMessageContaining("connection cafe24:mall");
+      assertThatThrownBy(() -> store.readAll(List.of(MALL, SELLER)))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall: could not read it and 1 more");
+      assertThatThrownBy(() -> store.compareAndSetHealth(MALL, 0, degraded(1)))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall");
       assertThatThrownBy(() -> store.connections()).isInstanceOf(TokenStoreException.class);
     } finally {
       try (Connection c = dataSource().getConnection();
