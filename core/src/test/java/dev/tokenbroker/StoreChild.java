@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.VersionConflictException;
 import java.io.IOException;
 import java.time.Duration;
@@ -23,13 +24,31 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code hold-lease <owner> <ttl-millis>}: prints {@code BEFORE <millis>}, takes the lease
  *       and prints {@code LEASED <fencing-token> <expires-at-millis>} (or {@code BUSY}), then holds
  *       it until killed.
+ *   <li>{@code hold-lease-renewing <owner> <ttl-millis>}: the same, then {@linkplain
+ *       TokenStore#markRenewing marks a renewal} on the lease and prints {@code RENEWING}: killed
+ *       then, it is a holder that died mid-renewal.
  *   <li>{@code lease-stress <owner> <threads> <rounds>}: lease-guarded increments (see {@link
  *       #leaseStress}); prints {@code READY}, a {@code CONFLICT} line per conflict, then {@code
  *       DONE <increments> <conflicts>}.
+ *   <li>{@code lease-stress-many <owner> <threads> <rounds> <connections>}: the same on several
+ *       connections ({@link #id}), thread {@code t} on connection {@code t % connections}, with
+ *       short leases; also counts any other store failure (see {@link #leaseStressMany}): prints
+ *       {@code READY}, a {@code CONFLICT} or {@code FAILURE} line for each, then {@code DONE
+ *       <increments> <conflicts> <failures>}.
  * </ul>
  */
 public final class StoreChild {
   public static final ConnectionId ID = ConnectionId.of("cafe24", "process-test");
+
+  /**
+   * The lease of one round of {@code lease-stress-many}: a lease a failed release left behind
+   * blocks the others only this long.
+   */
+  private static final Duration SHORT_LEASE = Duration.ofSeconds(10);
+
+  /** A thread gives up after this many failures of its own, so a broken store ends the run. */
+  private static final int FAILURES_PER_THREAD = 5;
+
   static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
 
   private StoreChild() {}
@@ -42,6 +61,11 @@ public final class StoreChild {
     args.addAll(List.of(modeArgs));
     args.addAll(TestStores.toArgs(settings));
     return ChildJvm.start(StoreChild.class, args.toArray(new String[0]));
+  }
+
+  /** Connection {@code k} of the several-connection modes; connection 0 is {@link #ID}. */
+  public static ConnectionId id(int k) {
+    return k == 0 ? ID : ConnectionId.of(ID.provider(), ID.account() + "-" + k);
   }
 
   /** The set saved as version {@code v}: its fields tell the version, so a mixed set shows. */
@@ -63,10 +87,21 @@ public final class StoreChild {
         saveLoop(open(args, 1));
         break;
       case "hold-lease":
-        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])));
+        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])), false);
+        break;
+      case "hold-lease-renewing":
+        holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])), true);
         break;
       case "lease-stress":
         leaseStress(open(args, 4), args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+        break;
+      case "lease-stress-many":
+        leaseStressMany(
+            open(args, 5),
+            args[1],
+            Integer.parseInt(args[2]),
+            Integer.parseInt(args[3]),
+            Integer.parseInt(args[4]));
         break;
       default:
         throw new IllegalArgumentException(args[0]);
@@ -130,7 +165,7 @@ public final class StoreChild {
    * Takes the lease and holds it until killed. BEFORE bounds from below when the lease was granted,
    * for stores whose server expires it by its own clock.
    */
-  private static void holdLease(TokenStore store, String owner, Duration ttl)
+  private static void holdLease(TokenStore store, String owner, Duration ttl, boolean renewing)
       throws InterruptedException {
     say("BEFORE " + System.currentTimeMillis());
     Lease lease = store.tryAcquireLease(ID, owner, ttl, 0);
@@ -139,6 +174,10 @@ public final class StoreChild {
       return;
     }
     say("LEASED " + lease.fencingToken() + " " + lease.expiresAt().toEpochMilli());
+    if (renewing) {
+      store.markRenewing(lease);
+      say("RENEWING");
+    }
     Thread.sleep(Long.MAX_VALUE);
   }
 
@@ -185,5 +224,74 @@ public final class StoreChild {
       w.join();
     }
     say("DONE " + done.get() + " " + conflicts.get());
+  }
+
+  /**
+   * {@code threads} threads each do {@code rounds} lease-guarded increments on connection {@code t
+   * % connections}, as {@link #leaseStress} does, under leases of {@link #SHORT_LEASE}. Any store
+   * exception other than a conflict (say "Resource deadlock avoided" from the operating system's
+   * lock) is printed as a {@code FAILURE} line and counted; a thread stops after {@link
+   * #FAILURES_PER_THREAD} of them.
+   */
+  private static void leaseStressMany(
+      TokenStore store, String owner, int threads, int rounds, int connections)
+      throws InterruptedException {
+    AtomicLong conflicts = new AtomicLong();
+    AtomicLong failures = new AtomicLong();
+    AtomicLong done = new AtomicLong();
+    List<Thread> workers = new ArrayList<>();
+    say("READY");
+    for (int t = 0; t < threads; t++) {
+      String me = owner + "-" + t;
+      ConnectionId id = id(t % connections);
+      Thread w =
+          new Thread(
+              () -> {
+                int failed = 0;
+                for (int i = 0; i < rounds && failed < FAILURES_PER_THREAD; ) {
+                  Lease lease;
+                  try {
+                    lease = store.tryAcquireLease(id, me, SHORT_LEASE, 0);
+                  } catch (TokenStoreException e) {
+                    failed++;
+                    failures.incrementAndGet();
+                    say("FAILURE " + me + " take the lease: " + e.getMessage());
+                    continue;
+                  }
+                  if (lease == null) {
+                    backOff();
+                    continue;
+                  }
+                  try {
+                    TokenSet current = store.load(id);
+                    long v = current == null ? 0 : current.version();
+                    store.compareAndSet(id, v, tokensFor(v + 1), lease);
+                    done.incrementAndGet();
+                    i++;
+                  } catch (VersionConflictException e) {
+                    conflicts.incrementAndGet();
+                    say("CONFLICT " + me + " " + e.getMessage());
+                  } catch (TokenStoreException e) {
+                    failed++;
+                    failures.incrementAndGet();
+                    say("FAILURE " + me + " save: " + e.getMessage());
+                  } finally {
+                    try {
+                      store.releaseLease(lease);
+                    } catch (TokenStoreException e) {
+                      failed++;
+                      failures.incrementAndGet();
+                      say("FAILURE " + me + " release the lease: " + e.getMessage());
+                    }
+                  }
+                }
+              });
+      w.start();
+      workers.add(w);
+    }
+    for (Thread w : workers) {
+      w.join();
+    }
+    say("DONE " + done.get() + " " + conflicts.get() + " " + failures.get());
   }
 }

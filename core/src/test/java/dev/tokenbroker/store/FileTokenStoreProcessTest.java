@@ -12,6 +12,10 @@ import dev.tokenbroker.TokenSet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -124,13 +128,72 @@ class FileTokenStoreProcessTest {
   }
 
   @Test
-  void aProcessKilledWhileHoldingTheLease_blocksOthersOnlyUntilItsLeaseExpires() throws Exception {
-    StoreProcessScenarios.killedLeaseHolder_blocksOthersOnlyUntilItsLeaseExpires(
-        settings(dir.resolve("tokens")));
+  void aLiveProcessHoldingTheLease_blocksOthersUntilItsLeaseExpiresAndNotLonger() throws Exception {
+    Map<String, String> settings = settings(dir.resolve("tokens"));
+    try (ChildJvm child = StoreChild.start(settings, "hold-lease", "child", "60000")) {
+      String[] leased = child.await("LEASED", 60).split(" ");
+      long fence = Long.parseLong(leased[1]);
+      Instant expiresAt = Instant.ofEpochMilli(Long.parseLong(leased[2]));
+
+      try (TokenStore justBefore = storeAt(settings, expiresAt.minusMillis(1))) {
+        assertThat(justBefore.tryAcquireLease(ID, "parent", Duration.ofSeconds(5), 0))
+            .as("the live child's lease counts until it expires")
+            .isNull();
+      }
+      try (TokenStore atExpiry = storeAt(settings, expiresAt)) {
+        Lease lease = atExpiry.tryAcquireLease(ID, "parent", Duration.ofSeconds(5), 0);
+        assertThat(lease).as("and not a millisecond longer").isNotNull();
+        assertThat(lease.fencingToken()).isGreaterThan(fence);
+      }
+    }
+  }
+
+  @Test
+  void aProcessKilledMidRenewal_losesItsLeaseAtOnce_andTheSuccessorSeesTheRenewalCutShort()
+      throws Exception {
+    Map<String, String> settings = settings(dir.resolve("tokens"));
+    long fence;
+    Instant expiresAt;
+    try (ChildJvm child = StoreChild.start(settings, "hold-lease-renewing", "child", "600000")) {
+      String[] leased = child.await("LEASED", 60).split(" ");
+      fence = Long.parseLong(leased[1]);
+      expiresAt = Instant.ofEpochMilli(Long.parseLong(leased[2]));
+      child.await("RENEWING", 60);
+      try (TokenStore live = TestStores.open(settings)) {
+        assertThat(live.tryAcquireLease(ID, "parent", Duration.ofSeconds(5), 0))
+            .as("while the child lives, its lease excludes this process")
+            .isNull();
+      }
+
+      child.kill();
+    }
+
+    Instant now = Instant.now();
+    assertThat(now).as("long before the dead child's lease would expire").isBefore(expiresAt);
+    try (TokenStore successor = storeAt(settings, now)) {
+      Lease lease = successor.tryAcquireLease(ID, "parent", Duration.ofSeconds(5), 0);
+      assertThat(lease).as("the dead process's lease goes with it").isNotNull();
+      assertThat(lease.fencingToken()).isGreaterThan(fence);
+      assertThat(lease.renewalCutShortAt()).isNotNull();
+    }
+  }
+
+  private static TokenStore storeAt(Map<String, String> settings, Instant now) {
+    return TestStores.open(settings, Clock.fixed(now, ZoneOffset.UTC));
   }
 
   @Test
   void threeProcessesSharingTheDirectory_neverHoldTheLeaseAtOnce() throws Exception {
     StoreProcessScenarios.threeProcesses_neverHoldTheLeaseAtOnce(settings(dir.resolve("tokens")));
+  }
+
+  @Test
+  void severalThreadsInSeveralProcessesOnTwoConnections_neverFailWithAFalseDeadlock()
+      throws Exception {
+    // Linux detects file-lock deadlocks per process, not per thread: a process whose one thread
+    // holds a connection's file lock while another waits for a lock the other process holds looks
+    // like a deadlock to the kernel, which fails the lock with "Resource deadlock avoided".
+    StoreProcessScenarios.severalProcessesOnSeveralConnections_neverFailNorConflict(
+        settings(dir.resolve("tokens")));
   }
 }

@@ -313,9 +313,11 @@ class FileTokenStoreTest extends TokenStoreContractTest {
     FileTokenStore other = FileTokenStore.builder(dir).clock(clock).build();
 
     store.put(MALL, tokens("a"));
-    assertThatThrownBy(() -> other.put(MALL, tokens("b")))
+    assertThatThrownBy(() -> TestStores.cas(other, MALL, 0, tokens("b")))
         .isInstanceOf(VersionConflictException.class);
     assertThat(other.load(MALL).accessToken()).isEqualTo("access-a");
+    assertThat(other.put(MALL, tokens("c")).version()).isEqualTo(2);
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-c");
 
     Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
     assertThat(other.tryAcquireLease(MALL, "instance-b", TTL, 0)).isNull();

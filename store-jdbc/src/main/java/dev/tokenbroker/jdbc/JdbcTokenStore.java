@@ -4,13 +4,17 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
+import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
+import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -18,16 +22,22 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,28 +47,40 @@ import org.slf4j.LoggerFactory;
  * A {@link TokenStore} in one table of a relational database, shared by every broker instance that
  * uses the same table: PostgreSQL, MySQL 8 / MariaDB, and H2.
  *
+ * <h2>The table</h2>
+ *
+ * One row per connection ({@code connection_id}, the primary key). Schema version 1 holds the token
+ * set ({@code version}, {@code token_data}: a {@link TokenCodec} record, format 1, encrypted with
+ * AES-256-GCM when keys are given) and the lease ({@code lease_owner}, {@code lease_fence}, {@code
+ * lease_expires_at_ms}); version 2 adds nullable columns beside them: the health record ({@code
+ * health_data}, {@code health_version}), the tombstone ({@code tombstone_data}), both {@link
+ * StateCodec} records (format 2), and the renewal marker ({@code renewing_fence}, {@code
+ * renewing_since_ms}). The scripts ship as {@code db/tokenbroker/<postgresql|mysql|h2>/V1__….sql}
+ * and {@code V2__….sql} (Flyway) with a Liquibase {@code changelog.xml} beside them; {@link
+ * Builder#build()} applies the missing ones itself unless {@link Builder#createSchema(boolean)} is
+ * off. An instance of an earlier release reads and writes the version 1 columns only, so both can
+ * share the table during a rolling upgrade.
+ *
  * <h2>How it works</h2>
  *
- * One row per connection: {@code connection_id} (primary key), {@code version}, {@code token_data}
- * (a {@link TokenCodec} record, encrypted with AES-256-GCM when keys are given), and the lease
- * columns {@code lease_owner}, {@code lease_fence}, {@code lease_expires_at_ms}. The DDL ships as
- * {@code dev/tokenbroker/jdbc/<postgresql|mysql|h2>.sql} and is run by {@link Builder#build()}
- * ({@code CREATE TABLE IF NOT EXISTS}) unless {@link Builder#createSchema(boolean)} is off.
- *
  * <ul>
- *   <li>Compare-and-set reads the row, checks that its record decodes (a record this instance
- *       cannot decrypt is never overwritten by it), then runs one conditional statement: {@code
- *       UPDATE … SET version = v + 1 WHERE connection_id = ? AND version = v}; the first save is an
- *       {@code INSERT} whose primary-key violation means another instance saved first. Each
- *       statement runs on its own (auto-commit), so the database's row lock makes it atomic, and it
- *       is durable when the statement returns.
- *   <li>The lease is one conditional {@code UPDATE} that takes it only when it is free, expired or
- *       already this owner's, and increments the fencing value; it runs in a short transaction with
- *       the {@code SELECT} that reads the granted fence back.
- *   <li>Lease expiry compares against this store's {@link Clock} (the application's clocks, which
- *       should be kept in sync with NTP: skew between instances eats into the lease's TTL).
- *   <li>{@link #delete} keeps the row (with no data, version 0) so that fencing values keep
- *       growing.
+ *   <li>Every write is one short transaction: {@code SELECT … FOR UPDATE} locks the row, the checks
+ *       of the contract (lease current, version expected, no tombstone) run on what it read, and
+ *       one {@code UPDATE} writes the row back before the commit. A connection's first write
+ *       inserts the row (a primary-key violation means another instance inserted it first) and
+ *       starts again. The row lock orders every writer, also instances of an earlier release, whose
+ *       conditional {@code UPDATE}s wait for it.
+ *   <li>Lease expiry is judged by the <b>database's clock</b>, read inside that transaction once
+ *       the row is locked: a lease is granted until the database's time plus the TTL, and {@link
+ *       Lease#expiresAt()} is that instant. The instances' clocks play no part, so their skew does
+ *       not eat into the TTL. (The {@link Builder#clock(Clock)} only stamps {@code updated_at_ms}.)
+ *   <li>A lease is current while the row holds its fence and owner: an expired lease nobody took
+ *       over still is. Fences grow with every grant, above the row's last one and the caller's
+ *       {@code minFence}; versions grow with every save and survive a tombstone.
+ *   <li>A save reads the stored record first and decodes it: a record this instance cannot decrypt
+ *       or parse (a wrong key, a corrupt row) fails the save instead of being replaced by something
+ *       the correctly configured instances could not read either.
+ *   <li>Reads are one {@code SELECT}; {@link #readAll} reads many rows in one statement.
  *   <li>Serialization failures and deadlocks (SQLState 40001, 40P01), possible when a pool runs at
  *       a stricter isolation level than READ COMMITTED, are retried a few times.
  * </ul>
@@ -80,6 +102,14 @@ public final class JdbcTokenStore implements TokenStore {
       Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
   private static final int MAX_OWNER = 255;
   private static final int ATTEMPTS = 5;
+  private static final int BATCH = 500;
+  private static final Object NEED_ROW = new Object();
+
+  private static final String COLUMNS =
+      "connection_id, version, token_data, health_data, health_version, tombstone_data";
+  private static final String LOCKED_COLUMNS =
+      COLUMNS
+          + ", lease_owner, lease_fence, lease_expires_at_ms, renewing_fence, renewing_since_ms";
 
   private final DataSource dataSource;
   private final @Nullable AutoCloseable ownedDataSource;
@@ -88,16 +118,11 @@ public final class JdbcTokenStore implements TokenStore {
   private final TokenCodec codec;
   private final Dialect dialect;
 
-  private final String selectTokens;
-  private final String updateTokens;
-  private final String claimEmptyRow;
-  private final String insertTokens;
-  private final String deleteTokens;
+  private final String selectRow;
+  private final String lockRow;
+  private final String insertRow;
+  private final String writeRow;
   private final String selectConnections;
-  private final String takeLease;
-  private final String selectFence;
-  private final String insertLease;
-  private final String releaseLease;
 
   private JdbcTokenStore(Builder b, Dialect dialect) {
     this.dataSource = b.dataSource;
@@ -107,46 +132,26 @@ public final class JdbcTokenStore implements TokenStore {
     this.codec = TokenCodec.of(b.keys);
     this.dialect = dialect;
     String t = table;
-    selectTokens = "SELECT version, token_data FROM " + t + " WHERE connection_id = ?";
-    updateTokens =
-        "UPDATE "
-            + t
-            + " SET version = ?, token_data = ?, updated_at_ms = ?"
-            + " WHERE connection_id = ? AND version = ? AND token_data IS NOT NULL";
-    claimEmptyRow =
-        "UPDATE "
-            + t
-            + " SET version = 1, token_data = ?, updated_at_ms = ?"
-            + " WHERE connection_id = ? AND token_data IS NULL";
-    insertTokens =
+    selectRow = "SELECT " + COLUMNS + " FROM " + t + " WHERE connection_id = ?";
+    lockRow = "SELECT " + LOCKED_COLUMNS + " FROM " + t + " WHERE connection_id = ? FOR UPDATE";
+    // Only version 1 columns, with the values an instance of an earlier release inserts for a
+    // connection that has nothing yet: it sees a row without data and a free lease.
+    insertRow =
         "INSERT INTO "
             + t
             + " (connection_id, version, token_data, updated_at_ms, lease_fence,"
-            + " lease_expires_at_ms) VALUES (?, 1, ?, ?, 0, 0)";
-    deleteTokens =
+            + " lease_expires_at_ms) VALUES (?, 0, NULL, ?, 0, 0)";
+    writeRow =
         "UPDATE "
             + t
-            + " SET version = 0, token_data = NULL, updated_at_ms = ?"
-            + " WHERE connection_id = ? AND token_data IS NOT NULL";
+            + " SET version = ?, token_data = ?, health_data = ?, health_version = ?,"
+            + " tombstone_data = ?, lease_owner = ?, lease_fence = ?, lease_expires_at_ms = ?,"
+            + " renewing_fence = ?, renewing_since_ms = ?, updated_at_ms = ?"
+            + " WHERE connection_id = ?";
     selectConnections =
-        "SELECT connection_id FROM " + t + " WHERE token_data IS NOT NULL ORDER BY connection_id";
-    takeLease =
-        "UPDATE "
+        "SELECT connection_id FROM "
             + t
-            + " SET lease_owner = ?, lease_fence = lease_fence + 1, lease_expires_at_ms = ?"
-            + " WHERE connection_id = ?"
-            + " AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at_ms <= ?)";
-    selectFence = "SELECT lease_fence FROM " + t + " WHERE connection_id = ?";
-    insertLease =
-        "INSERT INTO "
-            + t
-            + " (connection_id, version, token_data, updated_at_ms, lease_owner, lease_fence,"
-            + " lease_expires_at_ms) VALUES (?, 0, NULL, ?, ?, 1, ?)";
-    releaseLease =
-        "UPDATE "
-            + t
-            + " SET lease_owner = NULL, lease_expires_at_ms = 0"
-            + " WHERE connection_id = ? AND lease_fence = ? AND lease_owner = ?";
+            + " WHERE token_data IS NOT NULL AND tombstone_data IS NULL";
   }
 
   /** A builder for a store on {@code dataSource}. */
@@ -169,18 +174,192 @@ public final class JdbcTokenStore implements TokenStore {
     return codec.encrypts();
   }
 
-  @Override
-  public @Nullable TokenSet load(ConnectionId id) {
-    Objects.requireNonNull(id, "id");
-    return run(
-        id,
-        "load tokens",
-        List.of(),
-        c -> {
-          Row row = row(c, id);
-          return row == null || row.data == null ? null : decode(id, row.version, row.data);
-        });
+  // ---------------------------------------------------------------- the row
+
+  /** One row as read, changed in memory and written back under its lock. */
+  private static final class Row {
+    long version;
+    @Nullable String tokenData;
+    @Nullable String healthData;
+    long healthVersion;
+    @Nullable String tombstoneData;
+    @Nullable String leaseOwner;
+    long leaseFence;
+    long leaseExpiresAtMs;
+    @Nullable Long renewingFence;
+    @Nullable Long renewingSinceMs;
+    boolean dirty;
+
+    boolean holds(Lease lease) {
+      return leaseOwner != null
+          && leaseFence == lease.fencingToken()
+          && leaseOwner.equals(lease.owner());
+    }
+
+    void clearMarker() {
+      renewingFence = null;
+      renewingSinceMs = null;
+    }
+
+    /** The marker of the lease the row holds, if any: a renewal that lease started. */
+    @Nullable Long marker() {
+      return leaseOwner != null
+              && renewingSinceMs != null
+              && renewingFence != null
+              && renewingFence == leaseFence
+          ? renewingSinceMs
+          : null;
+    }
   }
+
+  private static Row readColumns(ResultSet rs) throws SQLException {
+    Row r = new Row();
+    r.version = rs.getLong("version");
+    r.tokenData = rs.getString("token_data");
+    r.healthData = rs.getString("health_data");
+    r.healthVersion = rs.getLong("health_version");
+    r.tombstoneData = rs.getString("tombstone_data");
+    return r;
+  }
+
+  private @Nullable Row lock(Connection c, ConnectionId id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(lockRow)) {
+      ps.setString(1, id.toString());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        Row r = readColumns(rs);
+        r.leaseOwner = rs.getString("lease_owner");
+        r.leaseFence = rs.getLong("lease_fence");
+        r.leaseExpiresAtMs = rs.getLong("lease_expires_at_ms");
+        r.renewingFence = nullableLong(rs, "renewing_fence");
+        r.renewingSinceMs = nullableLong(rs, "renewing_since_ms");
+        return r;
+      }
+    }
+  }
+
+  private static @Nullable Long nullableLong(ResultSet rs, String column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
+  }
+
+  private void write(Connection c, ConnectionId id, Row r) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(writeRow)) {
+      ps.setLong(1, r.version);
+      ps.setString(2, r.tokenData);
+      ps.setString(3, r.healthData);
+      ps.setLong(4, r.healthVersion);
+      ps.setString(5, r.tombstoneData);
+      ps.setString(6, r.leaseOwner);
+      ps.setLong(7, r.leaseFence);
+      ps.setLong(8, r.leaseExpiresAtMs);
+      setNullableLong(ps, 9, r.renewingFence);
+      setNullableLong(ps, 10, r.renewingSinceMs);
+      ps.setLong(11, clock.millis());
+      ps.setString(12, id.toString());
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("row vanished while locked by its own transaction");
+      }
+    }
+  }
+
+  private static void setNullableLong(PreparedStatement ps, int index, @Nullable Long value)
+      throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.BIGINT);
+    } else {
+      ps.setLong(index, value);
+    }
+  }
+
+  private void insert(Connection c, ConnectionId id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(insertRow)) {
+      ps.setString(1, id.toString());
+      ps.setLong(2, clock.millis());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (!isDuplicateKey(e)) {
+        throw e;
+      }
+      // Another instance inserted it first: fine, the row is there.
+    }
+  }
+
+  /** The database's time, epoch milliseconds. */
+  private long databaseNow(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(dialect.nowQuery())) {
+      if (!rs.next()) {
+        throw new SQLException("the database returned no time");
+      }
+      if (dialect.nowMillis != null) {
+        return rs.getLong(1);
+      }
+      try {
+        OffsetDateTime t = rs.getObject(1, OffsetDateTime.class);
+        if (t != null) {
+          return t.toInstant().toEpochMilli();
+        }
+      } catch (SQLException e) {
+        // the driver cannot convert: fall back to a Timestamp
+      }
+      Timestamp t = rs.getTimestamp(1);
+      if (t == null) {
+        throw new SQLException("the database returned no time");
+      }
+      return t.getTime();
+    }
+  }
+
+  /** The work of one locked transaction on a connection's row. */
+  private interface LockedWork<T> {
+    /**
+     * Decides on {@code row} (null: no row; only when the caller did not ask for one) at the
+     * database's time {@code now} (0 unless asked for), changing it and marking it dirty to have it
+     * written back.
+     */
+    T apply(@Nullable Row row, long now) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in a transaction holding the row lock of {@code id}. With {@code needRow}, a
+   * missing row is inserted first (outside the transaction: a duplicate key aborts a PostgreSQL
+   * transaction) and the transaction starts again.
+   */
+  @SuppressWarnings("unchecked")
+  private <T> T locked(
+      Connection c, ConnectionId id, boolean needRow, boolean needNow, LockedWork<T> work)
+      throws SQLException {
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+      Object result =
+          inTransaction(
+              c,
+              () -> {
+                Row row = lock(c, id);
+                if (row == null && needRow) {
+                  return NEED_ROW;
+                }
+                long now = needNow ? databaseNow(c) : 0;
+                T r = work.apply(row, now);
+                if (row != null && row.dirty) {
+                  write(c, id, row);
+                }
+                return r;
+              });
+      if (result != NEED_ROW) {
+        return (T) result;
+      }
+      insert(c, id);
+    }
+    throw new TokenStoreException(
+        id,
+        "connection " + id + ": could not create its row in table " + table + " (contention)",
+        null);
+  }
+
+  // ---------------------------------------------------------------- decoding
 
   private TokenSet decode(ConnectionId id, long version, String data) {
     TokenSet t;
@@ -206,120 +385,113 @@ public final class JdbcTokenStore implements TokenStore {
     return t;
   }
 
-  @Override
-  public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+  private @Nullable Tombstone tombstoneOf(ConnectionId id, Row r) {
+    String data = r.tombstoneData;
+    if (data == null) {
+      return null;
     }
-    TokenSet saved = tokens.withVersion(expectedVersion + 1);
-    String data = codec.encodeToString(id, saved);
-    List<String> secrets = secretsOf(tokens);
+    try {
+      return StateCodec.decodeTombstone(id, data.getBytes(StandardCharsets.UTF_8));
+    } catch (TokenStoreException e) {
+      throw new TokenStoreException(id, e.getMessage() + " (table " + table + ")", e.getCause());
+    }
+  }
+
+  private @Nullable HealthRecord healthOf(ConnectionId id, Row r) {
+    String data = r.healthData;
+    if (data == null) {
+      return null;
+    }
+    try {
+      // The column is the truth about the version: it is what compare-and-set compares.
+      return StateCodec.decodeHealth(id, data.getBytes(StandardCharsets.UTF_8))
+          .withVersion(r.healthVersion);
+    } catch (TokenStoreException e) {
+      throw new TokenStoreException(id, e.getMessage() + " (table " + table + ")", e.getCause());
+    }
+  }
+
+  /** The stored token set's version: 0 when there is none (or a tombstone hides it). */
+  private static long tokenVersion(Row r) {
+    return r.tokenData == null || r.tombstoneData != null ? 0 : r.version;
+  }
+
+  private StoredConnection snapshot(ConnectionId id, @Nullable Row r) {
+    if (r == null) {
+      return StoredConnection.EMPTY;
+    }
+    Tombstone tombstone = tombstoneOf(id, r);
+    // A tombstone always wins, also over token data an instance of an earlier release wrote.
+    String data = tombstone == null ? r.tokenData : null;
+    TokenSet tokens = data == null ? null : decode(id, r.version, data);
+    HealthRecord health = healthOf(id, r);
+    if (tokens == null && health == null && tombstone == null) {
+      return StoredConnection.EMPTY;
+    }
+    return new StoredConnection(tokens, health, tombstone);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  @Override
+  public StoredConnection read(ConnectionId id) {
+    Objects.requireNonNull(id, "id");
     return run(
         id,
-        "save tokens",
-        secrets,
-        c -> {
-          long now = clock.millis();
-          for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (expectedVersion > 0) {
-              // Read first: a record this instance cannot decrypt or parse (a wrong key, a
-              // corrupt row) fails the save instead of being replaced by something that the
-              // correctly configured instances could not read either.
-              Row row = row(c, id);
-              long actual = row == null || row.data == null ? 0 : row.version;
-              if (actual != expectedVersion) {
-                throw new VersionConflictException(id, expectedVersion, actual);
-              }
-              decode(id, row.version, row.data);
-              // Versions only grow, so an unchanged version still holds the record just checked.
-              try (PreparedStatement ps = c.prepareStatement(updateTokens)) {
-                ps.setLong(1, saved.version());
-                ps.setString(2, data);
-                ps.setLong(3, now);
-                ps.setString(4, id.toString());
-                ps.setLong(5, expectedVersion);
-                if (ps.executeUpdate() == 1) {
-                  return saved;
-                }
-              }
-            } else {
-              // A row without data (a lease was taken, or the set was deleted) counts as version 0.
-              try (PreparedStatement ps = c.prepareStatement(claimEmptyRow)) {
-                ps.setString(1, data);
-                ps.setLong(2, now);
-                ps.setString(3, id.toString());
-                if (ps.executeUpdate() == 1) {
-                  return saved;
-                }
-              }
-              Row row = row(c, id);
-              if (row != null && row.data != null) {
-                throw new VersionConflictException(id, expectedVersion, row.version);
-              }
-              if (row == null) {
-                try (PreparedStatement ps = c.prepareStatement(insertTokens)) {
-                  ps.setString(1, id.toString());
-                  ps.setString(2, data);
-                  ps.setLong(3, now);
-                  ps.executeUpdate();
-                  return saved;
-                } catch (SQLException e) {
-                  if (!isDuplicateKey(e)) {
-                    throw e;
-                  }
-                  // Another instance inserted the row first: decide again on what it holds.
-                }
-              }
-            }
-            // The row changed between our statements: decide again.
-          }
-          throw new TokenStoreException(
-              id,
-              "connection "
-                  + id
-                  + ": could not save tokens in table "
-                  + table
-                  + ": too much contention",
-              null);
-        });
-  }
-
-  private static final class Row {
-    final long version;
-    final @Nullable String data;
-
-    Row(long version, @Nullable String data) {
-      this.version = version;
-      this.data = data;
-    }
-  }
-
-  private @Nullable Row row(Connection c, ConnectionId id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(selectTokens)) {
-      ps.setString(1, id.toString());
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? new Row(rs.getLong(1), rs.getString(2)) : null;
-      }
-    }
-  }
-
-  @Override
-  public void delete(ConnectionId id) {
-    Objects.requireNonNull(id, "id");
-    run(
-        id,
-        "delete tokens",
+        "read the connection",
         List.of(),
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(deleteTokens)) {
-            ps.setLong(1, clock.millis());
-            ps.setString(2, id.toString());
-            ps.executeUpdate();
+          try (PreparedStatement ps = c.prepareStatement(selectRow)) {
+            ps.setString(1, id.toString());
+            try (ResultSet rs = ps.executeQuery()) {
+              return snapshot(id, rs.next() ? readColumns(rs) : null);
+            }
           }
-          return null;
         });
+  }
+
+  /** Reads the rows in batches of up to {@value #BATCH}, one statement each. */
+  @Override
+  public Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
+    List<ConnectionId> unique = new ArrayList<>(new LinkedHashSet<>(ids));
+    Map<String, Row> rows = new HashMap<>();
+    for (int from = 0; from < unique.size(); from += BATCH) {
+      List<ConnectionId> batch = unique.subList(from, Math.min(unique.size(), from + BATCH));
+      String sql =
+          "SELECT "
+              + COLUMNS
+              + " FROM "
+              + table
+              + " WHERE connection_id IN ("
+              + String.join(", ", java.util.Collections.nCopies(batch.size(), "?"))
+              + ")";
+      rows.putAll(
+          run(
+              batch.get(0),
+              batch.size() == 1
+                  ? "read the connection"
+                  : "read it and " + (batch.size() - 1) + " more connections",
+              List.of(),
+              c -> {
+                Map<String, Row> found = new HashMap<>();
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                  for (int i = 0; i < batch.size(); i++) {
+                    ps.setString(i + 1, batch.get(i).toString());
+                  }
+                  try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                      found.put(rs.getString("connection_id"), readColumns(rs));
+                    }
+                  }
+                }
+                return found;
+              }));
+    }
+    Map<ConnectionId, StoredConnection> out = new LinkedHashMap<>();
+    for (ConnectionId id : ids) {
+      out.put(id, snapshot(id, rows.get(id.toString())));
+    }
+    return out;
   }
 
   @Override
@@ -351,80 +523,276 @@ public final class JdbcTokenStore implements TokenStore {
     return ids;
   }
 
+  // ---------------------------------------------------------------- token sets
+
+  private static void requireCurrent(@Nullable Row row, ConnectionId id, Lease lease) {
+    if (row == null || !row.holds(lease)) {
+      throw new StaleLeaseException(id, lease.fencingToken());
+    }
+  }
+
+  private static void requireLeaseOf(ConnectionId id, Lease lease) {
+    Objects.requireNonNull(lease, "lease");
+    if (!lease.connection().equals(id)) {
+      throw new StaleLeaseException(id, lease.fencingToken());
+    }
+  }
+
+  /** Saves {@code tokens} as the row's next version; clears the renewal marker. */
+  private TokenSet save(ConnectionId id, Row row, TokenSet tokens, long version) {
+    TokenSet saved = tokens.withVersion(version);
+    row.tokenData = codec.encodeToString(id, saved);
+    row.version = version;
+    row.clearMarker();
+    row.dirty = true;
+    return saved;
+  }
+
   @Override
-  public @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
+  public TokenSet compareAndSet(
+      ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    requireLeaseOf(id, lease);
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+    }
+    return run(
+        id,
+        "save tokens",
+        secretsOf(tokens),
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                false,
+                (row, now) -> {
+                  requireCurrent(row, id, lease);
+                  Tombstone tombstone = tombstoneOf(id, row);
+                  if (tombstone != null) {
+                    throw new TombstonedException(id, tombstone);
+                  }
+                  long actual = tokenVersion(row);
+                  if (actual != expectedVersion) {
+                    throw new VersionConflictException(id, expectedVersion, actual);
+                  }
+                  if (row.tokenData != null) {
+                    // Never replace a record this instance cannot read (wrong key, corrupt row).
+                    decode(id, row.version, row.tokenData);
+                  }
+                  return save(id, row, tokens, Math.max(row.version, actual) + 1);
+                }));
+  }
+
+  @Override
+  public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    requireLeaseOf(id, lease);
+    return run(
+        id,
+        "save tokens",
+        secretsOf(tokens),
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                false,
+                (row, now) -> {
+                  requireCurrent(row, id, lease);
+                  long highest = row.version;
+                  Tombstone tombstone = tombstoneOf(id, row);
+                  if (tombstone != null) {
+                    highest = Math.max(highest, tombstone.version());
+                  }
+                  row.tombstoneData = null;
+                  row.healthData = null; // its counter stays: health versions never go back
+                  return save(id, row, tokens, highest + 1);
+                }));
+  }
+
+  @Override
+  public StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    return run(
+        id,
+        "restore tokens",
+        secretsOf(tokens),
+        c ->
+            locked(
+                c,
+                id,
+                true,
+                false,
+                (row, now) -> {
+                  Row r = Objects.requireNonNull(row);
+                  if (r.tombstoneData == null && tokens.version() > tokenVersion(r)) {
+                    r.tokenData = codec.encodeToString(id, tokens);
+                    r.version = tokens.version();
+                    r.dirty = true;
+                  }
+                  return snapshot(id, r);
+                }));
+  }
+
+  @Override
+  public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tombstone, "tombstone");
+    requireLeaseOf(id, lease);
+    run(
+        id,
+        "write the tombstone",
+        List.of(),
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                false,
+                (row, now) -> {
+                  requireCurrent(row, id, lease);
+                  long version = Math.max(row.version, tombstone.version());
+                  Tombstone previous = tombstoneOf(id, row);
+                  if (previous != null) {
+                    version = Math.max(version, previous.version());
+                  }
+                  Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
+                  row.tombstoneData =
+                      new String(StateCodec.encodeTombstone(id, stored), StandardCharsets.UTF_8);
+                  // Instances of an earlier release see a row without data: nothing stored.
+                  row.tokenData = null;
+                  row.version = version;
+                  row.clearMarker();
+                  row.dirty = true;
+                  return null;
+                }));
+  }
+
+  // ---------------------------------------------------------------- the lease
+
+  private static void checkLeaseArguments(String owner, Duration ttl, long minFence) {
     Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(ttl, "ttl");
     if (owner.isEmpty() || owner.length() > MAX_OWNER) {
       throw new IllegalArgumentException("lease owner must be 1 to " + MAX_OWNER + " characters");
     }
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("lease ttl must be positive, got " + ttl);
     }
+    if (minFence < 0) {
+      throw new IllegalArgumentException("minFence must be >= 0, got " + minFence);
+    }
+  }
+
+  private static Lease grant(
+      Row row, ConnectionId id, String owner, Duration ttl, long minFence, long now) {
+    Long cutShort = row.marker();
+    row.leaseFence = Math.max(row.leaseFence, minFence) + 1;
+    row.leaseOwner = owner;
+    row.leaseExpiresAtMs = now + ttl.toMillis();
+    row.clearMarker();
+    row.dirty = true;
+    return new Lease(
+        id,
+        owner,
+        row.leaseFence,
+        Instant.ofEpochMilli(row.leaseExpiresAtMs),
+        cutShort == null ? null : Instant.ofEpochMilli(cutShort));
+  }
+
+  @Override
+  public @Nullable Lease tryAcquireLease(
+      ConnectionId id, String owner, Duration ttl, long minFence) {
+    Objects.requireNonNull(id, "id");
+    checkLeaseArguments(owner, ttl, minFence);
     return run(
         id,
         "take the renewal lease",
         List.of(),
-        c -> {
-          for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            long now = clock.millis();
-            long expires = now + ttl.toMillis();
-            Long fence = inTransaction(c, () -> take(c, id, owner, now, expires));
-            if (fence != null) {
-              return new Lease(id, owner, fence, Instant.ofEpochMilli(expires));
-            }
-            if (rowExists(c, id)) {
-              return null; // held by another owner
-            }
-            try (PreparedStatement ps = c.prepareStatement(insertLease)) {
-              ps.setString(1, id.toString());
-              ps.setLong(2, now);
-              ps.setString(3, owner);
-              ps.setLong(4, expires);
-              ps.executeUpdate();
-              return new Lease(id, owner, 1, Instant.ofEpochMilli(expires));
-            } catch (SQLException e) {
-              if (!isDuplicateKey(e)) {
-                throw e;
-              }
-              // Another instance created the row meanwhile: decide again on the row.
-            }
-          }
-          return null;
-        });
+        c ->
+            locked(
+                c,
+                id,
+                true,
+                true,
+                (row, now) -> {
+                  Row r = Objects.requireNonNull(row);
+                  if (r.leaseOwner != null
+                      && !r.leaseOwner.equals(owner)
+                      && now < r.leaseExpiresAtMs) {
+                    return null; // another owner holds an unexpired lease
+                  }
+                  return grant(r, id, owner, ttl, minFence, now);
+                }));
   }
 
-  private @Nullable Long take(Connection c, ConnectionId id, String owner, long now, long expires)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(takeLease)) {
-      ps.setString(1, owner);
-      ps.setLong(2, expires);
-      ps.setString(3, id.toString());
-      ps.setString(4, owner);
-      ps.setLong(5, now);
-      if (ps.executeUpdate() != 1) {
-        return null;
-      }
-    }
-    // Same transaction: the row is locked by our UPDATE, so this reads the fence we just granted.
-    try (PreparedStatement ps = c.prepareStatement(selectFence)) {
-      ps.setString(1, id.toString());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new SQLException("row vanished inside its own transaction");
-        }
-        return rs.getLong(1);
-      }
-    }
+  @Override
+  public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+    Objects.requireNonNull(id, "id");
+    checkLeaseArguments(owner, ttl, minFence);
+    return run(
+        id,
+        "seize the renewal lease",
+        List.of(),
+        c ->
+            locked(
+                c,
+                id,
+                true,
+                true,
+                (row, now) -> grant(Objects.requireNonNull(row), id, owner, ttl, minFence, now)));
   }
 
-  private boolean rowExists(Connection c, ConnectionId id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(selectFence)) {
-      ps.setString(1, id.toString());
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
+  @Override
+  public @Nullable Lease extendLease(Lease lease, Duration ttl) {
+    Objects.requireNonNull(lease, "lease");
+    checkLeaseArguments(lease.owner(), ttl, 0);
+    ConnectionId id = lease.connection();
+    return run(
+        id,
+        "extend the renewal lease",
+        List.of(),
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                true,
+                (row, now) -> {
+                  if (row == null || !row.holds(lease)) {
+                    return null;
+                  }
+                  row.leaseExpiresAtMs = now + ttl.toMillis();
+                  row.dirty = true;
+                  return lease.withExpiry(Instant.ofEpochMilli(row.leaseExpiresAtMs));
+                }));
+  }
+
+  @Override
+  public void markRenewing(Lease lease) {
+    Objects.requireNonNull(lease, "lease");
+    ConnectionId id = lease.connection();
+    run(
+        id,
+        "mark the renewal",
+        List.of(),
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                true,
+                (row, now) -> {
+                  requireCurrent(row, id, lease);
+                  row.renewingFence = row.leaseFence;
+                  row.renewingSinceMs = now;
+                  row.dirty = true;
+                  return null;
+                }));
   }
 
   @Override
@@ -435,16 +803,74 @@ public final class JdbcTokenStore implements TokenStore {
         id,
         "release the renewal lease",
         List.of(),
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement(releaseLease)) {
-            ps.setString(1, id.toString());
-            ps.setLong(2, lease.fencingToken());
-            ps.setString(3, lease.owner());
-            ps.executeUpdate();
-          }
-          return null;
-        });
+        c ->
+            locked(
+                c,
+                id,
+                false,
+                false,
+                (row, now) -> {
+                  if (row != null && row.holds(lease)) {
+                    row.leaseOwner = null;
+                    row.leaseExpiresAtMs = 0;
+                    row.clearMarker();
+                    row.dirty = true;
+                  }
+                  return null;
+                }));
   }
+
+  // ---------------------------------------------------------------- health
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The record's version is a counter kept in {@code health_version} that never goes back, not
+   * even when the record is cleared: a writer that read a record before it was cleared and written
+   * again cannot mistake the new one for the one it read.
+   */
+  @Override
+  public boolean compareAndSetHealth(
+      ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+    Objects.requireNonNull(id, "id");
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+    }
+    boolean needRow = next != null && expectedVersion == 0;
+    return run(
+        id,
+        "save the health record",
+        List.of(),
+        c ->
+            locked(
+                c,
+                id,
+                needRow,
+                false,
+                (row, now) -> {
+                  if (row == null) {
+                    return expectedVersion == 0; // clearing what is not there
+                  }
+                  long actual = row.healthData == null ? 0 : row.healthVersion;
+                  if (actual != expectedVersion) {
+                    return false;
+                  }
+                  if (next == null) {
+                    row.healthData = null;
+                  } else {
+                    long version = Math.max(row.healthVersion, actual) + 1;
+                    row.healthData =
+                        new String(
+                            StateCodec.encodeHealth(id, next.withVersion(version)),
+                            StandardCharsets.UTF_8);
+                    row.healthVersion = version;
+                  }
+                  row.dirty = true;
+                  return true;
+                }));
+  }
+
+  // ---------------------------------------------------------------- closing
 
   /** Closes the connection pool when this store created it (from configuration). */
   @Override
@@ -481,7 +907,8 @@ public final class JdbcTokenStore implements TokenStore {
   /**
    * Runs {@code work} on a borrowed connection in auto-commit mode, retrying serialization
    * failures, and turns SQL errors into {@link TokenStoreException}s whose text is scrubbed of
-   * {@code secrets} and of anything that looks like a token.
+   * {@code secrets} and of anything that looks like a token. Runtime exceptions other than the
+   * store's own (a bug, a driver's) are wrapped too, naming the connection.
    */
   private <T> T run(
       @Nullable ConnectionId id, String action, Collection<String> secrets, SqlWork<T> work) {
@@ -504,6 +931,20 @@ public final class JdbcTokenStore implements TokenStore {
           throw failure(id, action, secrets, e);
         }
         last = e;
+      } catch (TokenStoreException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // A driver's or pool's unchecked exception: wrapped like an SQLException, its text
+        // scrubbed, its stack trace kept.
+        String detail =
+            e.getClass().getSimpleName()
+                + ": "
+                + Secrets.scrub(String.valueOf(e.getMessage()), secrets, 300);
+        RuntimeException safe = new RuntimeException(detail);
+        safe.setStackTrace(e.getStackTrace());
+        String subject = id == null ? "" : "connection " + id + ": ";
+        throw new TokenStoreException(
+            id, subject + "could not " + action + " in table " + table + ": " + detail, safe);
       }
     }
     throw failure(id, action, secrets, Objects.requireNonNull(last));
@@ -573,53 +1014,6 @@ public final class JdbcTokenStore implements TokenStore {
     return s;
   }
 
-  // ---------------------------------------------------------------- dialects and schema
-
-  enum Dialect {
-    POSTGRESQL("postgresql.sql"),
-    MYSQL("mysql.sql"),
-    H2("h2.sql"),
-    OTHER(null);
-
-    final @Nullable String script;
-
-    Dialect(@Nullable String script) {
-      this.script = script;
-    }
-
-    static Dialect of(String productName) {
-      String p = productName.toLowerCase(Locale.ROOT);
-      if (p.contains("postgres")) {
-        return POSTGRESQL;
-      }
-      if (p.contains("mysql") || p.contains("mariadb")) {
-        return MYSQL;
-      }
-      if (p.equals("h2")) {
-        return H2;
-      }
-      return OTHER;
-    }
-  }
-
-  /** The DDL for {@code dialect}, for table {@code table}. */
-  static String schema(Dialect dialect, String table) {
-    if (dialect.script == null) {
-      throw new IllegalArgumentException("no schema script for " + dialect);
-    }
-    try (InputStream in = JdbcTokenStore.class.getResourceAsStream(dialect.script)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + dialect.script);
-      }
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      String ddl =
-          text.lines().filter(l -> !l.startsWith("--")).collect(Collectors.joining("\n")).trim();
-      return ddl.replace(DEFAULT_TABLE, table);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read resource " + dialect.script, e);
-    }
-  }
-
   // ---------------------------------------------------------------- builder
 
   /**
@@ -666,7 +1060,11 @@ public final class JdbcTokenStore implements TokenStore {
       return this;
     }
 
-    /** Whether {@link #build()} creates the table when missing. Default true. */
+    /**
+     * Whether {@link #build()} brings the table to the newest schema version itself: creates it
+     * when missing and applies the scripts a table made by an earlier release lacks. Default true.
+     * Turn it off when Flyway or Liquibase runs the scripts (see the module README).
+     */
     public Builder createSchema(boolean createSchema) {
       once(createSchemaSet, "createSchema");
       this.createSchema = createSchema;
@@ -674,7 +1072,10 @@ public final class JdbcTokenStore implements TokenStore {
       return this;
     }
 
-    /** The clock leases expire by; default {@link Clock#systemUTC()}. */
+    /**
+     * The clock that stamps the informational {@code updated_at_ms} column; default {@link
+     * Clock#systemUTC()}. Leases do not follow it: they are judged by the database's clock.
+     */
     public Builder clock(Clock clock) {
       once(this.clock != null, "clock");
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -699,11 +1100,11 @@ public final class JdbcTokenStore implements TokenStore {
     }
 
     /**
-     * Connects once to learn the database product, creates the table when asked, and checks that
-     * the table can be read.
+     * Connects once to learn the database product, brings the table to the newest schema version
+     * when asked, and checks that the table has every column the store uses.
      *
-     * @throws TokenStoreException if the database cannot be reached, the table cannot be created,
-     *     or it lacks the expected columns
+     * @throws TokenStoreException if the database cannot be reached, the schema cannot be created
+     *     or upgraded, or the table lacks a column
      */
     public JdbcTokenStore build() {
       Dialect dialect;
@@ -712,7 +1113,7 @@ public final class JdbcTokenStore implements TokenStore {
         dialect = Dialect.of(meta.getDatabaseProductName());
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(true);
-        try (Statement st = c.createStatement()) {
+        try {
           if (createSchema) {
             if (dialect == Dialect.OTHER) {
               throw new TokenStoreException(
@@ -721,19 +1122,34 @@ public final class JdbcTokenStore implements TokenStore {
                       + table
                       + ": cannot create the schema on "
                       + meta.getDatabaseProductName()
-                      + "; create the table from dev/tokenbroker/jdbc/postgresql.sql and set"
-                      + " create-schema: false",
+                      + "; create the table from the scripts in db/tokenbroker/postgresql/"
+                      + " (adapted to your database) and set create-schema: false",
                   null);
             }
-            st.execute(schema(dialect, table));
+            JdbcSchema.migrate(c, dialect, table);
           }
           // Fails early, naming the table, if it is missing or lacks a column.
-          st.executeQuery(
-                  "SELECT connection_id, version, token_data, updated_at_ms, lease_owner,"
-                      + " lease_fence, lease_expires_at_ms FROM "
-                      + table
-                      + " WHERE 1 = 0")
-              .close();
+          try (Statement st = c.createStatement()) {
+            st.executeQuery(
+                    "SELECT "
+                        + String.join(", ", JdbcSchema.V1_COLUMNS)
+                        + " FROM "
+                        + table
+                        + " WHERE 1 = 0")
+                .close();
+          }
+          if (!JdbcSchema.has(c, table, JdbcSchema.V2_COLUMNS)) {
+            throw new TokenStoreException(
+                null,
+                "table "
+                    + table
+                    + " has schema version 1 but this release needs version 2: apply "
+                    + (dialect.folder == null
+                        ? JdbcSchema.V2
+                        : JdbcSchema.resource(dialect, JdbcSchema.V2))
+                    + " (Flyway or Liquibase: see the module README) or set create-schema: true",
+                null);
+          }
         } finally {
           c.setAutoCommit(autoCommit);
         }

@@ -7,23 +7,39 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.DatabaseClockContractTest;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
-import dev.tokenbroker.store.TokenStoreContractTest;
 import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.VersionConflictException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The store contract plus what is particular to the JDBC store, on one database. */
-abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
+/**
+ * The store contract plus what is particular to the JDBC store, on one database. Leases run on the
+ * database's clock: the contract's {@link #expire} moves a lease's stored expiry into the
+ * database's past, and the cases that state lease times are checked against the database's time
+ * ({@link DatabaseClockContractTest}).
+ */
+abstract class JdbcTokenStoreTestBase extends DatabaseClockContractTest {
   protected String table;
 
   protected abstract DataSource dataSource();
@@ -37,6 +53,50 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
   @AfterEach
   void dropTable() {
     TestDatabases.drop(dataSource(), table);
+  }
+
+  private Dialect dialect() {
+    try (Connection c = dataSource().getConnection()) {
+      return Dialect.of(c.getMetaData().getDatabaseProductName());
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  protected Instant databaseNow() {
+    return TestDatabases.now(dataSource());
+  }
+
+  /** The lease's expiry, one millisecond in the database's past; it stays current. */
+  @Override
+  protected void expire(Lease lease) throws Exception {
+    execute(
+        "UPDATE "
+            + table
+            + " SET lease_expires_at_ms = "
+            + dialect().nowMillis
+            + " - 1 WHERE connection_id = ? AND lease_fence = ? AND lease_owner = ?",
+        lease.connection().toString(),
+        lease.fencingToken(),
+        lease.owner());
+  }
+
+  @Override
+  protected void moveLeaseExpiry(Lease lease, Duration by) {
+    try {
+      execute(
+          "UPDATE "
+              + table
+              + " SET lease_expires_at_ms = lease_expires_at_ms + ?"
+              + " WHERE connection_id = ? AND lease_fence = ? AND lease_owner = ?",
+          by.toMillis(),
+          lease.connection().toString(),
+          lease.fencingToken(),
+          lease.owner());
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static byte[] key(int seed) {
@@ -116,8 +176,8 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
 
   @Test
   void wrongKey_failsNamingTheConnection_andNeverOverwritesTheRecord() throws Exception {
-    another(EncryptionKeys.builder().current("prod", key(1)).build())
-        .compareAndSet(MALL, 0, tokens("a"));
+    TestStores.cas(
+        another(EncryptionKeys.builder().current("prod", key(1)).build()), MALL, 0, tokens("a"));
     String before = column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL);
     JdbcTokenStore wrong = another(EncryptionKeys.builder().current("prod", key(2)).build());
 
@@ -196,5 +256,219 @@ abstract class JdbcTokenStoreTestBase extends TokenStoreContractTest {
                     .doesNotContain("FORBIDDEN-REFRESH-456");
               }
             });
+  }
+
+  // ---------------------------------------------------------------- the database's clock
+
+  private long storedExpiry(ConnectionId id) throws SQLException {
+    return Long.parseLong(
+        column("SELECT lease_expires_at_ms FROM " + table + " WHERE connection_id = ?", id));
+  }
+
+  private JdbcTokenStore onClock(Instant fixed) {
+    return JdbcTokenStore.builder(dataSource())
+        .table(table)
+        .clock(Clock.fixed(fixed, ZoneOffset.UTC))
+        .build();
+  }
+
+  @Test
+  void leaseExpiry_isTheDatabasesTimePlusTheTtl_whateverTheStoresClockSays() throws Exception {
+    Duration ttl = Duration.ofSeconds(90);
+    JdbcTokenStore past = onClock(Instant.parse("2001-01-01T00:00:00Z"));
+
+    Instant before = databaseNow();
+    Lease lease = past.tryAcquireLease(MALL, "instance-a", ttl, TokenStore.NO_FENCE);
+    Instant after = databaseNow();
+
+    assertThat(lease).isNotNull();
+    assertThat(lease.expiresAt()).isBetween(before.plus(ttl), after.plus(ttl));
+    assertThat(Duration.between(Instant.now(), lease.expiresAt()).minus(ttl).abs())
+        .as("the test database runs on this machine's clock")
+        .isLessThan(Duration.ofSeconds(5));
+    assertThat(storedExpiry(MALL)).isEqualTo(lease.expiresAt().toEpochMilli());
+
+    Instant extendedBefore = databaseNow();
+    Lease extended = onClock(Instant.parse("2099-01-01T00:00:00Z")).extendLease(lease, ttl);
+    assertThat(extended.expiresAt()).isBetween(extendedBefore.plus(ttl), databaseNow().plus(ttl));
+    assertThat(storedExpiry(MALL)).isEqualTo(extended.expiresAt().toEpochMilli());
+  }
+
+  @Test
+  void leaseExpiry_isJudgedByTheDatabasesClock_notByTheCallersClock() throws Exception {
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
+
+    // A caller whose clock is a year ahead still sees the lease held: the database says so.
+    JdbcTokenStore ahead = onClock(Instant.now().plus(Duration.ofDays(365)));
+    assertThat(ahead.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE)).isNull();
+
+    // Once the database's clock has passed the expiry, a caller a year behind takes it over.
+    moveLeaseExpiry(a, TTL.negated().minusSeconds(1));
+    JdbcTokenStore behind = onClock(Instant.now().minus(Duration.ofDays(365)));
+    Lease b = behind.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
+    assertThat(b).isNotNull();
+    assertThat(b.fencingToken()).isGreaterThan(a.fencingToken());
+  }
+
+  @Test
+  void leaseExpiringExactlyNow_byTheDatabasesClock_isFree() throws Exception {
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
+    execute(
+        "UPDATE "
+            + table
+            + " SET lease_expires_at_ms = "
+            + dialect().nowMillis
+            + " WHERE connection_id = ?",
+        MALL.toString());
+
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE))
+        .as("a lease counts until it expires and not a millisecond longer")
+        .isNotNull();
+    assertThat(a).isNotNull();
+  }
+
+  // ---------------------------------------------------------------- what the columns hold
+
+  @Test
+  void tombstone_leavesARowWithoutDataThatKeepsTheVersion() throws Exception {
+    TestStores.cas(store, MALL, 0, tokens("a"));
+    TestStores.cas(store, MALL, 1, tokens("b"));
+    Lease revoke = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("uninstalled", T0, 0), revoke);
+
+    assertThat(column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .isNull();
+    assertThat(column("SELECT version FROM " + table + " WHERE connection_id = ?", MALL))
+        .isEqualTo("2");
+    assertThat(column("SELECT tombstone_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .startsWith("{\"tokenbroker\":2,\"kind\":\"tombstone\"")
+        .contains("\"reason\":\"uninstalled\"");
+  }
+
+  @Test
+  void healthWrites_neverTouchTheTokenColumns() throws Exception {
+    TestStores.cas(store, MALL, 0, tokens("a"));
+    String before = column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL);
+
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
+
+    assertThat(column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .isEqualTo(before);
+    assertThat(column("SELECT health_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .startsWith("{\"tokenbroker\":2,\"kind\":\"health\"")
+        .doesNotContain("access-a");
+    assertThat(store.load(MALL).version()).isEqualTo(1);
+  }
+
+  @Test
+  void healthVersion_neverGoesBack_evenAfterTheRecordIsCleared() {
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isZero();
+
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(2))).isTrue();
+
+    assertThat(store.read(MALL).health().version()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 1, failing(1)))
+        .as("a writer that read the record before it was cleared")
+        .isFalse();
+  }
+
+  @Test
+  void authorize_clearsHealthAndTombstoneColumns() throws Exception {
+    TestStores.cas(store, MALL, 0, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, failing(1));
+    Lease revoke = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("revoked", T0, 1), revoke);
+
+    assertThat(store.authorize(MALL, tokens("b"), revoke).version()).isEqualTo(2);
+
+    assertThat(column("SELECT health_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .isNull();
+    assertThat(column("SELECT tombstone_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .isNull();
+  }
+
+  @Test
+  void readAll_manyConnections_readsThemInBatches() {
+    List<ConnectionId> ids = new ArrayList<>();
+    for (int i = 0; i < 1_234; i++) {
+      ids.add(ConnectionId.of("cafe24", "mall" + i));
+    }
+    store.restore(ids.get(0), tokens("first").withVersion(3));
+    store.restore(ids.get(777), tokens("middle").withVersion(1));
+    store.compareAndSetHealth(ids.get(1_233), 0, degraded(1));
+
+    Map<ConnectionId, StoredConnection> all = store.readAll(ids);
+
+    assertThat(all.keySet()).containsExactlyElementsOf(ids);
+    assertThat(all.get(ids.get(0)).tokens().accessToken()).isEqualTo("access-first");
+    assertThat(all.get(ids.get(777)).tokens().version()).isEqualTo(1);
+    assertThat(all.get(ids.get(1_233)).health()).isNotNull();
+    assertThat(all.values().stream().filter(s -> s.equals(StoredConnection.EMPTY)).count())
+        .isEqualTo(1_231);
+  }
+
+  @Test
+  void readAll_corruptRow_failsNamingTheConnection() throws Exception {
+    store.put(MALL, tokens("a"));
+    execute(
+        "UPDATE " + table + " SET token_data = ? WHERE connection_id = ?",
+        "garbage",
+        MALL.toString());
+
+    assertThatThrownBy(() -> store.readAll(List.of(SELLER, MALL)))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageContaining("table " + table);
+  }
+
+  @Test
+  void staleLease_messageNamesTheConnectionAndNoToken() {
+    Lease a = store.tryAcquireLease(MALL, "instance-a", TTL, TokenStore.NO_FENCE);
+    store.seizeLease(MALL, "instance-b", TTL, TokenStore.NO_FENCE);
+
+    assertThatThrownBy(() -> store.compareAndSet(MALL, 0, tokens("stalesecret"), a))
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageNotContaining("stalesecret");
+  }
+
+  @Test
+  void databaseDown_isATokenStoreExceptionNamingTheConnection() throws Exception {
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE " + table + " RENAME TO " + table + "_gone");
+    }
+    try {
+      assertThatThrownBy(() -> store.read(MALL))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall: could not read the connection in table");
+      assertThatThrownBy(() -> store.tryAcquireLease(MALL, "a", TTL, TokenStore.NO_FENCE))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall");
+      assertThatThrownBy(() -> store.readAll(List.of(MALL, SELLER)))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall: could not read it and 1 more");
+      assertThatThrownBy(() -> store.compareAndSetHealth(MALL, 0, degraded(1)))
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageContaining("connection cafe24:mall");
+      assertThatThrownBy(() -> store.connections()).isInstanceOf(TokenStoreException.class);
+    } finally {
+      try (Connection c = dataSource().getConnection();
+          Statement st = c.createStatement()) {
+        st.execute("ALTER TABLE " + table + "_gone RENAME TO " + table);
+      }
+    }
+  }
+
+  @Test
+  void encryptedStore_recordsStayTokenCodecFormatOne() throws Exception {
+    JdbcTokenStore encrypted = another(EncryptionKeys.of(key(3)));
+    encrypted.put(MALL, tokens("a"));
+
+    String stored = column("SELECT token_data FROM " + table + " WHERE connection_id = ?", MALL);
+    assertThat(stored).startsWith("{\"tokenbroker\":1,");
+    assertThat(TokenCodec.encrypted(EncryptionKeys.of(key(3))).decode(MALL, stored).accessToken())
+        .isEqualTo("access-a");
   }
 }

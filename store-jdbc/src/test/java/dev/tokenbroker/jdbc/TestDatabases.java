@@ -6,8 +6,10 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -80,6 +82,20 @@ final class TestDatabases {
   /** A table name no other test uses. */
   static String freshTable() {
     return "tb_test_" + ProcessHandle.current().pid() + "_" + TABLES.incrementAndGet();
+  }
+
+  /** The database's time, read the way the store reads it. */
+  static Instant now(DataSource ds) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      Dialect dialect = Dialect.of(c.getMetaData().getDatabaseProductName());
+      try (ResultSet rs = st.executeQuery(dialect.nowQuery())) {
+        rs.next();
+        return Instant.ofEpochMilli(rs.getLong(1));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static void drop(DataSource ds, String table) {

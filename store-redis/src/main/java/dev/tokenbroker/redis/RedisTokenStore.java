@@ -2,33 +2,47 @@ package dev.tokenbroker.redis;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.redis.Scripts.Script;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
+import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
+import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -45,32 +59,46 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code tokenbroker:{cafe24:mall}:tokens} — a hash: {@code v} the version, {@code d} the
- *       {@link TokenCodec} record (encrypted with AES-256-GCM when keys are given);
- *   <li>{@code tokenbroker:{cafe24:mall}:lease} — {@code "<fence> <owner>"}, set with {@code PX} so
- *       that it disappears by itself when its holder dies;
- *   <li>{@code tokenbroker:{cafe24:mall}:fence} — the fencing counter ({@code INCR}), never
- *       deleted.
+ *       {@link TokenCodec} record (format 1, encrypted with AES-256-GCM when keys are given).
+ *       Exactly what the previous release reads and writes.
+ *   <li>{@code tokenbroker:{cafe24:mall}:state} — a hash: {@code top} the highest version the
+ *       connection ever had, {@code health} and {@code hv} the {@link HealthRecord} ({@link
+ *       StateCodec} format 2) and its version, {@code tomb} the {@link Tombstone} (format 2).
+ *   <li>{@code tokenbroker:{cafe24:mall}:holder} — a hash, the renewal lease: {@code owner}, {@code
+ *       fence}, {@code exp} (expiry, epoch millis by Redis's clock) and {@code mark} (when the
+ *       holder {@linkplain #markRenewing started a token request}). No TTL: it outlives its expiry
+ *       until another owner takes the lease or the holder releases it.
+ *   <li>{@code tokenbroker:{cafe24:mall}:fence} — the fencing counter, never deleted.
+ *   <li>{@code tokenbroker:{cafe24:mall}:lease} — {@code "<fence> <owner>"} with {@code PX}: the
+ *       lease as the previous release knows it, kept so that both releases exclude each other
+ *       during a rolling upgrade.
  * </ul>
  *
- * The braces are a Redis Cluster hash tag: the three keys of one connection live in one slot, so
- * each Lua script touches one slot only.
+ * The braces are a Redis Cluster hash tag: the keys of one connection live in one slot, so each Lua
+ * script touches one slot only.
  *
  * <h2>Guarantees</h2>
  *
  * <ul>
- *   <li>Compare-and-set and the lease are Lua scripts ({@code EVALSHA}, falling back to {@code
- *       EVAL} after a restart flushed the script cache), so each is atomic on the server.
+ *   <li>Every operation is one Lua script ({@code EVALSHA}, falling back to {@code EVAL} after a
+ *       restart flushed the script cache), so each is atomic on the server; {@link #read} is one
+ *       consistent read of the token set, health record and tombstone.
+ *   <li>Lease expiry is Redis's clock ({@code TIME} inside the scripts), compared with the expiry
+ *       stored in the holder record; the returned {@link Lease#expiresAt()} is this store's clock
+ *       plus the TTL. The renewal marker is this store's clock.
+ *   <li>Fences and versions never go backwards, even after Redis restarted empty or from an old
+ *       snapshot: a grant is above the stored counter and the caller's {@code minFence}; a version
+ *       is above the highest the connection ever had.
  *   <li>Before overwriting version {@code n > 0}, the store reads and decodes the record: a record
  *       this instance cannot decrypt (a wrong key) fails the save instead of being replaced.
- *   <li>Lease expiry is Redis's own clock ({@code PX}); the returned {@link Lease#expiresAt()} is
- *       this store's clock plus the TTL.
  *   <li>A save is as durable as the server's persistence: run Redis with {@code appendonly yes}
  *       (see the module README). A command that times out may or may not have been applied; it
  *       throws a {@link TokenStoreException} that says so, and the broker reloads before deciding.
  * </ul>
  *
- * <p>Thread-safe; Lettuce multiplexes one connection for all threads. Methods block on Redis.
- * Messages name the connection and never contain a token.
+ * <p>Thread-safe; Lettuce multiplexes one connection for all threads. Methods block on Redis, at
+ * most for the connection's command timeout. Every failure is a {@link TokenStoreException} naming
+ * the connection; messages never contain a token.
  */
 public final class RedisTokenStore implements TokenStore {
   private static final Logger log = LoggerFactory.getLogger(RedisTokenStore.class);
@@ -80,46 +108,31 @@ public final class RedisTokenStore implements TokenStore {
 
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9:._-]{0,64}");
   private static final String TOKENS = "}:tokens";
+
+  /** Attempts at a command refused during a Cluster resharding or failover. */
   private static final int ATTEMPTS = 5;
 
-  // Returns -1 after saving, else the version found (0: nothing stored).
-  private static final Script CAS =
-      new Script(
-          "local v = redis.call('HGET', KEYS[1], 'v')\n"
-              + "local current = 0\n"
-              + "if v then current = tonumber(v) end\n"
-              + "if current ~= tonumber(ARGV[1]) then return current end\n"
-              + "redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])\n"
-              + "return -1\n");
+  /** Attempts at a versioned write whose version moved between the guess and the script. */
+  private static final int VERSION_ATTEMPTS = 5;
 
-  // Returns the granted fencing value, or 0 when another owner holds the lease.
-  private static final Script ACQUIRE =
-      new Script(
-          "local held = redis.call('GET', KEYS[1])\n"
-              + "if held then\n"
-              + "  local sep = string.find(held, ' ', 1, true)\n"
-              + "  if string.sub(held, sep + 1) ~= ARGV[1] then return 0 end\n"
-              + "end\n"
-              + "local fence = redis.call('INCR', KEYS[2])\n"
-              + "redis.call('SET', KEYS[1], tostring(fence) .. ' ' .. ARGV[1], 'PX', ARGV[2])\n"
-              + "return fence\n");
+  /** Lua numbers are doubles: integers are exact below this. */
+  private static final long MAX_FENCE = 1L << 53;
 
-  // Deletes the lease only if it is still the one described by ARGV[1].
-  private static final Script RELEASE =
-      new Script(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-              + "  return redis.call('DEL', KEYS[1])\n"
-              + "end\n"
-              + "return 0\n");
+  /** Commands of one batch in flight at once ({@link #readAll}, {@link #connections}). */
+  private static final int BATCH = 512;
 
   private final RedisClusterCommands<String, String> redis;
+  private final RedisClusterAsyncCommands<String, String> async;
+  private final StatefulConnection<String, String> connection;
   private final @Nullable AutoCloseable owned;
   private final String prefix;
   private final Clock clock;
   private final TokenCodec codec;
 
   private RedisTokenStore(Builder b) {
-    this.redis = b.commands.get();
+    this.connection = b.connection;
+    this.redis = b.sync.get();
+    this.async = b.async.get();
     this.owned = b.owned;
     this.prefix = b.prefix;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
@@ -128,20 +141,26 @@ public final class RedisTokenStore implements TokenStore {
 
   /** A builder for a store on a standalone or Sentinel connection, which the caller closes. */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    Objects.requireNonNull(connection, "connection");
-    return new Builder(connection::sync, null);
+    return builder(connection, null);
   }
 
   /** A builder for a store on a Redis Cluster connection, which the caller closes. */
   public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
-    Objects.requireNonNull(connection, "connection");
-    return new Builder(connection::sync, null);
+    return builder(connection, null);
   }
 
   /** For the factory: the store closes {@code owned} (the client it created). */
   static Builder builder(
-      Supplier<RedisClusterCommands<String, String>> commands, AutoCloseable owned) {
-    return new Builder(commands, owned);
+      StatefulRedisConnection<String, String> connection, @Nullable AutoCloseable owned) {
+    Objects.requireNonNull(connection, "connection");
+    return new Builder(connection, connection::sync, connection::async, owned);
+  }
+
+  /** For the factory: the store closes {@code owned} (the client it created). */
+  static Builder builder(
+      StatefulRedisClusterConnection<String, String> connection, @Nullable AutoCloseable owned) {
+    Objects.requireNonNull(connection, "connection");
+    return new Builder(connection, connection::sync, connection::async, owned);
   }
 
   /** The key prefix. */
@@ -154,28 +173,67 @@ public final class RedisTokenStore implements TokenStore {
     return codec.encrypts();
   }
 
+  // ---------------------------------------------------------------- keys
+
+  private String tag(ConnectionId id) {
+    return prefix + "{" + id + "}";
+  }
+
   String tokensKey(ConnectionId id) {
-    return prefix + "{" + id + TOKENS;
+    return tag(id) + ":tokens";
   }
 
+  String stateKey(ConnectionId id) {
+    return tag(id) + ":state";
+  }
+
+  String holderKey(ConnectionId id) {
+    return tag(id) + ":holder";
+  }
+
+  String fenceKey(ConnectionId id) {
+    return tag(id) + ":fence";
+  }
+
+  /** The lease as the previous release keeps it. */
   String leaseKey(ConnectionId id) {
-    return prefix + "{" + id + "}:lease";
+    return tag(id) + ":lease";
   }
 
-  private String fenceKey(ConnectionId id) {
-    return prefix + "{" + id + "}:fence";
+  private String[] writeKeys(ConnectionId id) {
+    return new String[] {tokensKey(id), stateKey(id), holderKey(id), fenceKey(id)};
   }
+
+  private String[] leaseKeys(ConnectionId id) {
+    return new String[] {holderKey(id), fenceKey(id), leaseKey(id)};
+  }
+
+  // ---------------------------------------------------------------- reading
 
   @Override
-  public @Nullable TokenSet load(ConnectionId id) {
+  public StoredConnection read(ConnectionId id) {
     Objects.requireNonNull(id, "id");
-    return call(id, "load tokens", () -> read(id));
+    return call(id, "read the connection", () -> decode(id, readRaw(id)));
   }
 
-  private @Nullable TokenSet read(ConnectionId id) {
-    List<KeyValue<String, String>> fields = redis.hmget(tokensKey(id), "v", "d");
-    String v = fields.get(0).getValueOrElse(null);
-    String d = fields.get(1).getValueOrElse(null);
+  private List<Object> readRaw(ConnectionId id) {
+    return eval(Scripts.READ, ScriptOutputType.MULTI, new String[] {tokensKey(id), stateKey(id)});
+  }
+
+  /** What {@link Scripts#READ} returned: {v, d, health, tomb, top}. */
+  private StoredConnection decode(ConnectionId id, List<Object> raw) {
+    String health = text(raw, 2);
+    String tomb = text(raw, 3);
+    HealthRecord h = health == null ? null : StateCodec.decodeHealth(id, utf8(health));
+    if (tomb != null) {
+      // A tombstone always wins: a set beside it can only come from an instance of the previous
+      // release, which knows no tombstones (see the README's rolling upgrade).
+      return new StoredConnection(null, h, StateCodec.decodeTombstone(id, utf8(tomb)));
+    }
+    return new StoredConnection(decodeTokens(id, text(raw, 0), text(raw, 1)), h, null);
+  }
+
+  private @Nullable TokenSet decodeTokens(ConnectionId id, @Nullable String v, @Nullable String d) {
     if (v == null && d == null) {
       return null;
     }
@@ -208,47 +266,56 @@ public final class RedisTokenStore implements TokenStore {
         null);
   }
 
+  /** Pipelined: one round trip per {@value #BATCH} connections, each read consistent. */
   @Override
-  public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+  public Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
+    List<ConnectionId> all = new ArrayList<>(new LinkedHashSet<>(ids));
+    Map<ConnectionId, StoredConnection> out = new LinkedHashMap<>();
+    for (int from = 0; from < all.size(); from += BATCH) {
+      List<ConnectionId> batch = all.subList(from, Math.min(all.size(), from + BATCH));
+      List<RedisFuture<List<Object>>> pending = new ArrayList<>(batch.size());
+      for (ConnectionId id : batch) {
+        Objects.requireNonNull(id, "id");
+        pending.add(
+            call(
+                id,
+                "read the connection",
+                () ->
+                    async.<List<Object>>evalsha(
+                        Scripts.READ.sha1,
+                        ScriptOutputType.MULTI,
+                        new String[] {tokensKey(id), stateKey(id)})));
+      }
+      long deadline = System.nanoTime() + connection.getTimeout().toNanos();
+      for (int i = 0; i < batch.size(); i++) {
+        ConnectionId id = batch.get(i);
+        List<Object> raw = await(id, "read the connection", pending.get(i), deadline);
+        // null: the script cache was empty or the cluster asked to retry; read it alone.
+        out.put(
+            id, raw == null ? read(id) : call(id, "read the connection", () -> decode(id, raw)));
+      }
     }
-    TokenSet saved = tokens.withVersion(expectedVersion + 1);
-    String data = codec.encodeToString(id, saved);
-    return call(
-        id,
-        "save tokens",
-        () -> {
-          if (expectedVersion > 0) {
-            // A record this instance cannot read is never replaced by it. Versions only grow, so
-            // if the script below finds the same version, it finds the record checked here.
-            TokenSet current = read(id);
-            long actual = current == null ? 0 : current.version();
-            if (actual != expectedVersion) {
-              throw new VersionConflictException(id, expectedVersion, actual);
-            }
-          }
-          Long result =
-              eval(
-                  CAS,
-                  ScriptOutputType.INTEGER,
-                  new String[] {tokensKey(id)},
-                  Long.toString(expectedVersion),
-                  Long.toString(saved.version()),
-                  data);
-          if (result == null || result != -1) {
-            throw new VersionConflictException(id, expectedVersion, result == null ? 0 : result);
-          }
-          return saved;
-        });
+    return out;
   }
 
-  @Override
-  public void delete(ConnectionId id) {
-    Objects.requireNonNull(id, "id");
-    call(id, "delete tokens", () -> redis.del(tokensKey(id)));
+  /** The future's value, or null when the command should be sent again on its own. */
+  private <T> @Nullable T await(
+      ConnectionId id, String action, RedisFuture<T> future, long deadlineNanos) {
+    try {
+      return future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw failure(id, action, timedOut(), null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw failure(id, action, "interrupted", null);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RedisNoScriptException || retryable(cause)) {
+        return null;
+      }
+      throw failure(id, action, String.valueOf(cause.getMessage()), cause);
+    }
   }
 
   @Override
@@ -272,33 +339,284 @@ public final class RedisTokenStore implements TokenStore {
               log.warn("Redis key with a malformed connection id skipped: {}", e.getMessage());
             }
           }
-          return new ArrayList<>(ids);
+          return withoutTombstones(new ArrayList<>(ids));
+        });
+  }
+
+  /**
+   * Drops connections with a tombstone. The store deletes the token set when it writes one, so a
+   * set beside a tombstone is rare: an instance of the previous release wrote it.
+   */
+  private List<ConnectionId> withoutTombstones(List<ConnectionId> ids) {
+    List<ConnectionId> out = new ArrayList<>(ids.size());
+    for (int from = 0; from < ids.size(); from += BATCH) {
+      List<ConnectionId> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
+      List<RedisFuture<Boolean>> pending = new ArrayList<>(batch.size());
+      for (ConnectionId id : batch) {
+        pending.add(async.hexists(stateKey(id), "tomb"));
+      }
+      long deadline = System.nanoTime() + connection.getTimeout().toNanos();
+      for (int i = 0; i < batch.size(); i++) {
+        ConnectionId id = batch.get(i);
+        Boolean tombstoned = await(id, "list connections", pending.get(i), deadline);
+        if (tombstoned == null) {
+          tombstoned = redis.hexists(stateKey(id), "tomb");
+        }
+        if (!Boolean.TRUE.equals(tombstoned)) {
+          out.add(id);
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- token sets
+
+  @Override
+  public TokenSet compareAndSet(
+      ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(lease, "lease");
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+    }
+    return call(
+        id,
+        "save tokens",
+        () -> {
+          long next = expectedVersion + 1;
+          if (expectedVersion > 0) {
+            // A record this instance cannot read is never replaced by it. Only this version is
+            // replaced (the script checks), and the record checked here is the one it holds.
+            List<Object> raw = readRaw(id);
+            String v = text(raw, 0);
+            if (text(raw, 3) == null && v != null && v.equals(Long.toString(expectedVersion))) {
+              decodeTokens(id, v, text(raw, 1));
+            }
+            next = Math.max(expectedVersion, number(text(raw, 4))) + 1;
+          }
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            TokenSet saved = tokens.withVersion(next);
+            List<Object> r =
+                eval(
+                    Scripts.COMPARE_AND_SET,
+                    ScriptOutputType.MULTI,
+                    writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(expectedVersion),
+                    Long.toString(next),
+                    codec.encodeToString(id, saved));
+            switch (outcome(r)) {
+              case "saved":
+                return saved;
+              case "retry":
+                next = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              case "tombstoned":
+                throw new TombstonedException(
+                    id, StateCodec.decodeTombstone(id, utf8(Objects.requireNonNull(text(r, 1)))));
+              case "conflict":
+                long actual = integer(r, 1);
+                if (actual < 0) {
+                  throw corrupt(id, "has a malformed version");
+                }
+                throw new VersionConflictException(id, expectedVersion, actual);
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
         });
   }
 
   @Override
-  public @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl) {
+  public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(lease, "lease");
+    return call(
+        id,
+        "save a new authorization",
+        () -> {
+          long next = 1; // right for a connection never seen; the script says otherwise
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            TokenSet saved = tokens.withVersion(next);
+            List<Object> r =
+                eval(
+                    Scripts.AUTHORIZE,
+                    ScriptOutputType.MULTI,
+                    writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(next),
+                    codec.encodeToString(id, saved));
+            switch (outcome(r)) {
+              case "saved":
+                return saved;
+              case "retry":
+                next = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
+        });
+  }
+
+  @Override
+  public StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    String record = codec.encodeToString(id, tokens);
+    return call(
+        id,
+        "restore tokens",
+        () ->
+            decode(
+                id,
+                eval(
+                    Scripts.RESTORE,
+                    ScriptOutputType.MULTI,
+                    new String[] {tokensKey(id), stateKey(id)},
+                    Long.toString(tokens.version()),
+                    record)));
+  }
+
+  @Override
+  public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tombstone, "tombstone");
+    Objects.requireNonNull(lease, "lease");
+    call(
+        id,
+        "write the tombstone",
+        () -> {
+          long version = tombstone.version();
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
+            List<Object> r =
+                eval(
+                    Scripts.TOMBSTONE,
+                    ScriptOutputType.MULTI,
+                    writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(version),
+                    new String(StateCodec.encodeTombstone(id, stored), StandardCharsets.UTF_8),
+                    Long.toString(tombstone.version()));
+            switch (outcome(r)) {
+              case "saved":
+                return null;
+              case "retry":
+                version = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
+        });
+  }
+
+  // ---------------------------------------------------------------- the renewal lease
+
+  @Override
+  public @Nullable Lease tryAcquireLease(
+      ConnectionId id, String owner, Duration ttl, long minFence) {
+    return grant(id, owner, ttl, minFence, false);
+  }
+
+  @Override
+  public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+    return Objects.requireNonNull(grant(id, owner, ttl, minFence, true));
+  }
+
+  private @Nullable Lease grant(
+      ConnectionId id, String owner, Duration ttl, long minFence, boolean seize) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(ttl, "ttl");
     if (owner.isEmpty()) {
       throw new IllegalArgumentException("lease owner must not be empty");
     }
-    if (ttl.toMillis() <= 0) {
-      throw new IllegalArgumentException("lease ttl must be at least 1 ms, got " + ttl);
+    long millis = ttlMillis(ttl);
+    if (minFence >= MAX_FENCE) {
+      throw new IllegalArgumentException("minFence must be below 2^53, got " + minFence);
     }
     return call(
         id,
-        "take the renewal lease",
+        seize ? "seize the renewal lease" : "take the renewal lease",
         () -> {
-          Instant expires = clock.instant().plusMillis(ttl.toMillis());
-          Long fence =
+          Instant expires = clock.instant().plusMillis(millis);
+          List<Object> r =
               eval(
-                  ACQUIRE,
-                  ScriptOutputType.INTEGER,
-                  new String[] {leaseKey(id), fenceKey(id)},
+                  Scripts.ACQUIRE,
+                  ScriptOutputType.MULTI,
+                  leaseKeys(id),
                   owner,
-                  Long.toString(ttl.toMillis()));
-          return fence == null || fence == 0 ? null : new Lease(id, owner, fence, expires);
+                  Long.toString(millis),
+                  Long.toString(Math.max(minFence, 0)),
+                  seize ? "1" : "0");
+          long fence = integer(r, 0);
+          if (fence == 0) {
+            return null;
+          }
+          long cut = integer(r, 1);
+          return new Lease(id, owner, fence, expires, cut < 0 ? null : Instant.ofEpochMilli(cut));
+        });
+  }
+
+  @Override
+  public @Nullable Lease extendLease(Lease lease, Duration ttl) {
+    Objects.requireNonNull(lease, "lease");
+    long millis = ttlMillis(ttl);
+    ConnectionId id = lease.connection();
+    return call(
+        id,
+        "extend the renewal lease",
+        () -> {
+          Instant expires = clock.instant().plusMillis(millis);
+          Long done =
+              eval(
+                  Scripts.EXTEND,
+                  ScriptOutputType.INTEGER,
+                  leaseKeys(id),
+                  fence(lease),
+                  lease.owner(),
+                  Long.toString(millis));
+          return done != null && done == 1 ? lease.withExpiry(expires) : null;
+        });
+  }
+
+  @Override
+  public void markRenewing(Lease lease) {
+    Objects.requireNonNull(lease, "lease");
+    ConnectionId id = lease.connection();
+    call(
+        id,
+        "mark the renewal",
+        () -> {
+          Long done =
+              eval(
+                  Scripts.MARK,
+                  ScriptOutputType.INTEGER,
+                  new String[] {holderKey(id), fenceKey(id)},
+                  fence(lease),
+                  lease.owner(),
+                  Long.toString(clock.millis()));
+          if (done == null || done != 1) {
+            throw new StaleLeaseException(id, lease.fencingToken());
+          }
+          return null;
         });
   }
 
@@ -311,10 +629,37 @@ public final class RedisTokenStore implements TokenStore {
         "release the renewal lease",
         () ->
             eval(
-                RELEASE,
+                Scripts.RELEASE,
                 ScriptOutputType.INTEGER,
-                new String[] {leaseKey(id)},
-                lease.fencingToken() + " " + lease.owner()));
+                leaseKeys(id),
+                fence(lease),
+                lease.owner()));
+  }
+
+  // ---------------------------------------------------------------- health
+
+  @Override
+  public boolean compareAndSetHealth(
+      ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+    Objects.requireNonNull(id, "id");
+    String record =
+        next == null
+            ? ""
+            : new String(
+                StateCodec.encodeHealth(id, next.withVersion(expectedVersion + 1)),
+                StandardCharsets.UTF_8);
+    Long moved =
+        call(
+            id,
+            "save the health record",
+            () ->
+                eval(
+                    Scripts.HEALTH,
+                    ScriptOutputType.INTEGER,
+                    new String[] {stateKey(id)},
+                    Long.toString(expectedVersion),
+                    record));
+    return moved != null && moved == 1;
   }
 
   /** Closes the Redis client when this store created it (from configuration). */
@@ -339,6 +684,18 @@ public final class RedisTokenStore implements TokenStore {
 
   // ---------------------------------------------------------------- plumbing
 
+  private static long ttlMillis(Duration ttl) {
+    Objects.requireNonNull(ttl, "ttl");
+    if (ttl.toMillis() <= 0) {
+      throw new IllegalArgumentException("lease ttl must be at least 1 ms, got " + ttl);
+    }
+    return ttl.toMillis();
+  }
+
+  private static String fence(Lease lease) {
+    return Long.toString(lease.fencingToken());
+  }
+
   private <T> T eval(Script script, ScriptOutputType type, String[] keys, String... args) {
     try {
       return redis.evalsha(script.sha1, type, keys, args);
@@ -348,57 +705,106 @@ public final class RedisTokenStore implements TokenStore {
     }
   }
 
+  private static String outcome(List<Object> r) {
+    return r.isEmpty() ? "" : String.valueOf(r.get(0));
+  }
+
+  private static @Nullable String text(List<Object> r, int i) {
+    Object o = i < r.size() ? r.get(i) : null;
+    return o == null ? null : o.toString();
+  }
+
+  private static long integer(List<Object> r, int i) {
+    Object o = i < r.size() ? r.get(i) : null;
+    if (o instanceof Number n) {
+      return n.longValue();
+    }
+    throw new IllegalStateException("a script returned " + (o == null ? "nothing" : "a string"));
+  }
+
+  private static long number(@Nullable String s) {
+    if (s == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static TokenStoreException unexpected(ConnectionId id, List<Object> r) {
+    return new TokenStoreException(
+        id, "connection " + id + ": unexpected answer from a Redis script: " + outcome(r), null);
+  }
+
+  private static TokenStoreException versionKeptMoving(ConnectionId id) {
+    return new TokenStoreException(
+        id,
+        "connection "
+            + id
+            + ": could not save in Redis: the version counter kept moving (concurrent restores?)",
+        null);
+  }
+
+  private static boolean retryable(@Nullable Throwable e) {
+    if (!(e instanceof RedisException)) {
+      return false;
+    }
+    String m = String.valueOf(e.getMessage());
+    // During a Cluster resharding or failover the server may briefly refuse: try again.
+    return m.startsWith("TRYAGAIN") || m.startsWith("LOADING") || m.startsWith("CLUSTERDOWN");
+  }
+
+  private String timedOut() {
+    return connection.isOpen()
+        ? "timed out after "
+            + connection.getTimeout().toMillis()
+            + " ms; the command may or may not have been applied"
+        : "not connected to Redis (refused or lost; Lettuce keeps reconnecting), gave up after "
+            + connection.getTimeout().toMillis()
+            + " ms";
+  }
+
   private <T> T call(@Nullable ConnectionId id, String action, Supplier<T> work) {
     RedisException last = null;
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         return work.get();
+      } catch (TokenStoreException e) {
+        throw e;
       } catch (RedisCommandTimeoutException e) {
-        throw failure(
-            id,
-            action,
-            "timed out; the command may or may not have been applied (" + e.getMessage() + ")",
-            e);
+        throw failure(id, action, timedOut(), e);
       } catch (RedisException e) {
-        String m = String.valueOf(e.getMessage());
-        // During a Cluster resharding or failover the server may briefly refuse: try again.
-        if (m.startsWith("TRYAGAIN") || m.startsWith("LOADING") || m.startsWith("CLUSTERDOWN")) {
+        if (retryable(e)) {
           last = e;
           continue;
         }
-        throw failure(id, action, m, e);
+        throw failure(id, action, String.valueOf(e.getMessage()), e);
+      } catch (RuntimeException e) {
+        // Lettuce may also fail with its own unchecked exceptions: never let one out raw.
+        throw failure(id, action, e.getClass().getSimpleName() + ": " + e.getMessage(), e);
       }
     }
     throw failure(id, action, String.valueOf(Objects.requireNonNull(last).getMessage()), last);
   }
 
   private static TokenStoreException failure(
-      @Nullable ConnectionId id, String action, String detail, RedisException e) {
+      @Nullable ConnectionId id, String action, String detail, @Nullable Throwable e) {
     String subject = id == null ? "" : "connection " + id + ": ";
     String safe = Secrets.scrub(detail, List.of(), 300);
-    RedisException cause = new RedisException(safe);
-    cause.setStackTrace(e.getStackTrace());
+    RedisException cause = null;
+    if (e != null) {
+      // The cause keeps the stack but not the message, which a Lua error could fill with data.
+      cause = new RedisException(e.getClass().getSimpleName() + ": " + safe);
+      cause.setStackTrace(e.getStackTrace());
+    }
     return new TokenStoreException(
         id, subject + "could not " + action + " in Redis: " + safe, cause);
-  }
-
-  private static final class Script {
-    final String body;
-    final String sha1;
-
-    Script(String body) {
-      this.body = body;
-      try {
-        byte[] d = MessageDigest.getInstance("SHA-1").digest(body.getBytes(StandardCharsets.UTF_8));
-        StringBuilder b = new StringBuilder(40);
-        for (byte x : d) {
-          b.append(Character.forDigit((x >> 4) & 0xF, 16)).append(Character.forDigit(x & 0xF, 16));
-        }
-        this.sha1 = b.toString();
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("SHA-1 is required by every Java platform", e);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- builder
@@ -415,7 +821,9 @@ public final class RedisTokenStore implements TokenStore {
    * }</pre>
    */
   public static final class Builder {
-    private final Supplier<RedisClusterCommands<String, String>> commands;
+    private final StatefulConnection<String, String> connection;
+    private final Supplier<? extends RedisClusterCommands<String, String>> sync;
+    private final Supplier<? extends RedisClusterAsyncCommands<String, String>> async;
     private final @Nullable AutoCloseable owned;
     private String prefix = DEFAULT_PREFIX;
     private boolean prefixSet;
@@ -424,8 +832,13 @@ public final class RedisTokenStore implements TokenStore {
     private boolean keysSet;
 
     private Builder(
-        Supplier<RedisClusterCommands<String, String>> commands, @Nullable AutoCloseable owned) {
-      this.commands = commands;
+        StatefulConnection<String, String> connection,
+        Supplier<? extends RedisClusterCommands<String, String>> sync,
+        Supplier<? extends RedisClusterAsyncCommands<String, String>> async,
+        @Nullable AutoCloseable owned) {
+      this.connection = connection;
+      this.sync = sync;
+      this.async = async;
       this.owned = owned;
     }
 
@@ -445,7 +858,10 @@ public final class RedisTokenStore implements TokenStore {
       return this;
     }
 
-    /** The clock for {@link Lease#expiresAt()}; default {@link Clock#systemUTC()}. */
+    /**
+     * The clock of {@link Lease#expiresAt()} and of the renewal marker; default {@link
+     * Clock#systemUTC()}. Leases expire by Redis's clock.
+     */
     public Builder clock(Clock clock) {
       once(this.clock != null, "clock");
       this.clock = Objects.requireNonNull(clock, "clock");

@@ -91,7 +91,7 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
       }
       b =
           RedisTokenStore.builder(
-              connection::sync,
+              connection,
               () -> {
                 connection.close();
                 client.shutdown();
@@ -107,7 +107,7 @@ public final class RedisTokenStoreFactory implements TokenStoreFactory {
       }
       b =
           RedisTokenStore.builder(
-              connection::sync,
+              connection,
               () -> {
                 connection.close();
                 client.shutdown();

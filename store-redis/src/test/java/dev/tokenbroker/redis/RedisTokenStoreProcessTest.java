@@ -19,7 +19,8 @@ class RedisTokenStoreProcessTest {
   }
 
   @Test
-  void aProcessKilledWhileHoldingTheLease_blocksOthersOnlyUntilRedisExpiresIt() throws Exception {
+  void aProcessKilledWhileHoldingTheLease_blocksOthersOnlyUntilItExpiresByRedisClock()
+      throws Exception {
     long ttlMillis = 1500;
     long grantedNoEarlierThan;
     long fence;
@@ -30,8 +31,9 @@ class RedisTokenStoreProcessTest {
       child.kill();
     }
 
-    // Redis expires the lease by its own clock (PX): poll for it, bounded. The assertion is not on
-    // timing: a lease granted at or after grantedNoEarlierThan cannot be free before its TTL.
+    // The lease expires by Redis's clock (TIME against the holder record's expiry): poll for it,
+    // bounded. The assertion is not on timing: a lease granted at or after grantedNoEarlierThan
+    // cannot be free before its TTL.
     RedisTokenStore parent =
         RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).build();
     Lease lease = null;

@@ -3,18 +3,25 @@ package dev.tokenbroker.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreContractTest;
 import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.VersionConflictException;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -31,15 +38,15 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
     return RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).clock(clock).build();
   }
 
-  /** Redis expires leases by its own clock: make this one expire now, as time would. */
+  /**
+   * Leases expire by Redis's clock, against the expiry in the holder record: move that expiry into
+   * the past, as time would (and the store's clock too, for the contract's own arithmetic).
+   */
   @Override
   protected void expire(Lease lease) throws Exception {
-    String key = ((RedisTokenStore) store).leaseKey(lease.connection());
-    redis().pexpire(key, 1);
-    for (int i = 0; i < 1000 && redis().exists(key) > 0; i++) {
-      Thread.sleep(2);
-    }
-    assertThat(redis().exists(key)).isZero();
+    String holder = ((RedisTokenStore) store).holderKey(lease.connection());
+    assertThat(redis().hget(holder, "fence")).isEqualTo(Long.toString(lease.fencingToken()));
+    redis().hset(holder, "exp", "0");
     clock.set(lease.expiresAt().plusMillis(1));
   }
 
@@ -64,18 +71,112 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
     assertThat(redis().keys(prefix + "*"))
         .containsExactlyInAnyOrder(
             prefix + "{" + ODD + "}:tokens",
-            prefix + "{" + ODD + "}:lease",
-            prefix + "{" + ODD + "}:fence");
+            prefix + "{" + ODD + "}:state",
+            prefix + "{" + ODD + "}:holder",
+            prefix + "{" + ODD + "}:fence",
+            prefix + "{" + ODD + "}:lease");
     assertThat(redis().hgetall(prefix + "{" + ODD + "}:tokens")).containsKeys("v", "d");
   }
 
   @Test
-  void lease_expiresInRedisByItself() {
+  void lease_theHolderRecordOutlivesItsExpiry_theMirrorForThePreviousReleaseExpiresByItself() {
+    RedisTokenStore redisStore = (RedisTokenStore) store;
     Lease lease = store.tryAcquireLease(MALL, "instance-a", TTL, 0);
 
-    long pttl = redis().pttl(((RedisTokenStore) store).leaseKey(MALL));
-    assertThat(pttl).isBetween(1L, TTL.toMillis());
-    assertThat(lease).isNotNull();
+    assertThat(redis().pttl(redisStore.holderKey(MALL))).isEqualTo(-1L);
+    assertThat(redis().hgetall(redisStore.holderKey(MALL)))
+        .containsEntry("owner", "instance-a")
+        .containsEntry("fence", Long.toString(lease.fencingToken()))
+        .containsKey("exp");
+    assertThat(redis().pttl(redisStore.leaseKey(MALL))).isBetween(1L, TTL.toMillis());
+    assertThat(redis().get(redisStore.leaseKey(MALL)))
+        .isEqualTo(lease.fencingToken() + " instance-a");
+  }
+
+  @Test
+  void lease_expiresByRedisClock_notByTheStoreClock() {
+    store.tryAcquireLease(MALL, "instance-a", TTL, 0);
+    clock.advance(Duration.ofHours(1)); // this instance's clock jumps; Redis's does not
+
+    assertThat(store.tryAcquireLease(MALL, "instance-b", TTL, 0)).isNull();
+  }
+
+  @Test
+  void healthTombstoneAndCounter_liveBesideTheTokenHash_whichKeepsOnlyItsTwoFields() {
+    RedisTokenStore redisStore = (RedisTokenStore) store;
+    store.put(MALL, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, degraded(1));
+
+    assertThat(redis().hgetall(redisStore.tokensKey(MALL)).keySet())
+        .containsExactlyInAnyOrder("v", "d");
+    assertThat(redis().hgetall(redisStore.stateKey(MALL)))
+        .containsEntry("top", "1")
+        .containsEntry("hv", "1")
+        .containsKey("health");
+
+    Lease lease = store.seizeLease(MALL, "revoker", TTL, 0);
+    store.tombstone(MALL, new Tombstone("revoked", T0, 1), lease);
+
+    assertThat(redis().exists(redisStore.tokensKey(MALL))).isZero();
+    assertThat(redis().hget(redisStore.stateKey(MALL), "tomb"))
+        .contains("\"tokenbroker\":2")
+        .contains("\"kind\":\"tombstone\"");
+  }
+
+  @Test
+  void readAll_afterTheScriptCacheWasFlushed_readsEveryConnection() {
+    store.put(MALL, tokens("m"));
+    store.put(SELLER, tokens("s"));
+    redis().scriptFlush();
+
+    Map<ConnectionId, StoredConnection> all = store.readAll(List.of(MALL, ODD, SELLER, MALL));
+
+    assertThat(all.keySet()).containsExactly(MALL, ODD, SELLER);
+    assertThat(all.get(MALL).tokens().accessToken()).isEqualTo("access-m");
+    assertThat(all.get(ODD)).isEqualTo(StoredConnection.EMPTY);
+    assertThat(all.get(SELLER).tokens().accessToken()).isEqualTo("access-s");
+  }
+
+  @Test
+  void readAll_manyConnections_comeBackInTheOrderAsked() {
+    List<ConnectionId> ids = new ArrayList<>();
+    for (int i = 0; i < 1200; i++) {
+      ids.add(ConnectionId.of("cafe24", "mall-" + i));
+    }
+    for (int i = 0; i < ids.size(); i += 100) {
+      store.put(ids.get(i), tokens(Integer.toString(i)));
+    }
+    Collections.reverse(ids);
+
+    Map<ConnectionId, StoredConnection> all = store.readAll(ids);
+
+    assertThat(new ArrayList<>(all.keySet())).isEqualTo(ids);
+    assertThat(all.values().stream().filter(c -> c.tokens() != null)).hasSize(12);
+    assertThat(all.get(ConnectionId.of("cafe24", "mall-300")).tokens().accessToken())
+        .isEqualTo("access-300");
+  }
+
+  @Test
+  void aKeyOfTheWrongType_failsAsATokenStoreExceptionNamingTheConnection() {
+    redis().set(((RedisTokenStore) store).stateKey(MALL), "not a hash");
+
+    assertThatThrownBy(() -> store.read(MALL))
+        .isExactlyInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall: could not read the connection in Redis")
+        .hasMessageContaining("WRONGTYPE");
+    assertThatThrownBy(() -> store.compareAndSetHealth(MALL, 0, degraded(1)))
+        .isExactlyInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall");
+  }
+
+  @Test
+  void corruptHealthRecord_isReportedNamingTheConnection() {
+    redis().hset(((RedisTokenStore) store).stateKey(MALL), "health", "{\"tokenbroker\":3}");
+
+    assertThatThrownBy(() -> store.read(MALL))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageContaining("format 3");
   }
 
   @Test
@@ -95,8 +196,7 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
 
   @Test
   void wrongKey_failsNamingTheConnection_andNeverOverwritesTheRecord() {
-    another(EncryptionKeys.builder().current("prod", key(1)).build())
-        .compareAndSet(MALL, 0, tokens("a"));
+    another(EncryptionKeys.builder().current("prod", key(1)).build()).put(MALL, tokens("a"));
     String before = redis().hget(prefix + "{" + MALL + "}:tokens", "d");
     RedisTokenStore wrong = another(EncryptionKeys.builder().current("prod", key(2)).build());
 

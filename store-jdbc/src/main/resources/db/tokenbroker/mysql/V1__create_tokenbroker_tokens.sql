@@ -1,6 +1,7 @@
--- Tokenbroker JDBC store, MySQL 8 and MariaDB 10.5+. The store runs this itself (create-schema:
--- true, the default); to manage the schema with Flyway or Liquibase instead, copy it into a
--- migration, replace tokenbroker_tokens with your table name, and set create-schema: false.
+-- Tokenbroker JDBC store, MySQL 8 and MariaDB 10.5+, schema version 1: the table as releases
+-- before the store SPI with fenced writes created it. Flyway runs it as V1 and Liquibase as
+-- changeset tokenbroker-1 (changelog.xml beside this file); the store runs it itself when
+-- create-schema is on (the default), replacing tokenbroker_tokens with its configured table.
 -- connection_id is compared byte for byte (utf8mb4_bin): ids are case-sensitive, and MySQL's
 -- default collation would make cafe24:Mall and cafe24:mall one row.
 CREATE TABLE IF NOT EXISTS tokenbroker_tokens (
@@ -11,4 +12,4 @@ CREATE TABLE IF NOT EXISTS tokenbroker_tokens (
   lease_owner         VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
   lease_fence         BIGINT       NOT NULL DEFAULT 0,
   lease_expires_at_ms BIGINT       NOT NULL DEFAULT 0
-) ENGINE=InnoDB
+) ENGINE=InnoDB;

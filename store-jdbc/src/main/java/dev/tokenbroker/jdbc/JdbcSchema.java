@@ -1,0 +1,163 @@
+package dev.tokenbroker.jdbc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store's table, schema version by schema version: the SQL scripts under {@code
+ * db/tokenbroker/<dialect>/} (the same files Flyway runs as versioned migrations and the Liquibase
+ * changelog beside them runs as changesets), and how the store applies them itself.
+ *
+ * <p>The store finds out which version a table has by what it can select, not from a history table:
+ * a version 1 table lacks the {@link #V2_COLUMNS}. It runs only the scripts whose change is
+ * missing, so it takes no DDL lock on a table that is up to date, and a failure of a script that
+ * another instance ran at the same moment is forgiven when the change is there afterwards.
+ */
+final class JdbcSchema {
+  private static final Logger log = LoggerFactory.getLogger(JdbcSchema.class);
+
+  /** The table name the scripts use. */
+  static final String SCRIPT_TABLE = JdbcTokenStore.DEFAULT_TABLE;
+
+  /** Schema version 1: the table. */
+  static final String V1 = "V1__create_tokenbroker_tokens.sql";
+
+  /** Schema version 2: health record, tombstone, renewal marker. */
+  static final String V2 = "V2__add_health_tombstone_and_renewal_marker.sql";
+
+  /** Every script, oldest first. */
+  static final List<String> SCRIPTS = List.of(V1, V2);
+
+  static final List<String> V1_COLUMNS =
+      List.of(
+          "connection_id",
+          "version",
+          "token_data",
+          "updated_at_ms",
+          "lease_owner",
+          "lease_fence",
+          "lease_expires_at_ms");
+
+  static final List<String> V2_COLUMNS =
+      List.of(
+          "health_data", "health_version", "tombstone_data", "renewing_fence", "renewing_since_ms");
+
+  private static final Pattern TABLE_NAME = Pattern.compile("\\b" + SCRIPT_TABLE + "\\b");
+
+  private JdbcSchema() {}
+
+  /** The resource path of {@code script} for {@code dialect}. */
+  static String resource(Dialect dialect, String script) {
+    if (dialect.folder == null) {
+      throw new IllegalArgumentException("no schema scripts for " + dialect);
+    }
+    return "db/tokenbroker/" + dialect.folder + "/" + script;
+  }
+
+  /** The text of {@code script} for {@code dialect}, as shipped. */
+  static String text(Dialect dialect, String script) {
+    String path = resource(dialect, script);
+    try (InputStream in = JdbcSchema.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read resource " + path, e);
+    }
+  }
+
+  /**
+   * The statements of a script: comment lines dropped, split at the semicolons that end lines,
+   * {@value #SCRIPT_TABLE} replaced by {@code table}.
+   */
+  static List<String> statements(String scriptText, String table) {
+    List<String> out = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : scriptText.split("\\R")) {
+      String trimmed = line.strip();
+      if (trimmed.isEmpty() || trimmed.startsWith("--")) {
+        continue;
+      }
+      if (trimmed.endsWith(";")) {
+        current.append(trimmed, 0, trimmed.length() - 1);
+        add(out, current);
+      } else {
+        current.append(line).append('\n');
+      }
+    }
+    add(out, current);
+    List<String> named = new ArrayList<>(out.size());
+    for (String s : out) {
+      named.add(TABLE_NAME.matcher(s).replaceAll(Matcher.quoteReplacement(table)));
+    }
+    return named;
+  }
+
+  private static void add(List<String> out, StringBuilder current) {
+    String s = current.toString().strip();
+    if (!s.isEmpty()) {
+      out.add(s);
+    }
+    current.setLength(0);
+  }
+
+  /** True if {@code table} exists and has every one of {@code columns}. */
+  static boolean has(Connection c, String table, List<String> columns) {
+    try (Statement st = c.createStatement()) {
+      st.executeQuery("SELECT " + String.join(", ", columns) + " FROM " + table + " WHERE 1 = 0")
+          .close();
+      return true;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Brings {@code table} to the newest schema version, running each missing version's script.
+   * {@code c} is in auto-commit mode.
+   */
+  static void migrate(Connection c, Dialect dialect, String table) throws SQLException {
+    // One migration at a time in this JVM (H2 fails on concurrent DDL on one table); other
+    // processes are covered by the retries below.
+    synchronized (JdbcSchema.class) {
+      apply(c, dialect, table, V1, V1_COLUMNS);
+      apply(c, dialect, table, V2, V2_COLUMNS);
+    }
+  }
+
+  private static void apply(
+      Connection c, Dialect dialect, String table, String script, List<String> adds)
+      throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      if (has(c, table, adds)) {
+        return;
+      }
+      try (Statement st = c.createStatement()) {
+        for (String sql : statements(text(dialect, script), table)) {
+          st.execute(sql);
+        }
+        log.info("token store table {}: applied {}", table, script);
+        return;
+      } catch (SQLException e) {
+        // Another instance may be making the same change at the same moment: look again.
+        if (has(c, table, adds)) {
+          return;
+        }
+        if (attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+}
