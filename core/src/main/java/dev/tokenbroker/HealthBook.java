@@ -88,6 +88,19 @@ final class HealthBook {
   }
 
   /**
+   * Whether a refresh whose answer was lost may still be in process at the platform: until its
+   * pause is over no request may be sent, not even for an explicit refresh.
+   */
+  static boolean awaitsOutcome(Connection conn, long nowMillis) {
+    HealthRecord h = conn.health;
+    return h != null
+        && h.state() == Health.State.DEGRADED
+        && "rotation-outcome-unknown".equals(h.reason())
+        && h.nextAttemptAt() != null
+        && nowMillis < h.nextAttemptAt().toEpochMilli();
+  }
+
+  /**
    * Whether an automatic renewal must wait (backoff, Retry-After) or give up (a person must act).
    */
   static boolean holdsOff(Connection conn, long nowMillis) {

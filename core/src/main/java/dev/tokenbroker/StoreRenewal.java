@@ -85,7 +85,7 @@ final class StoreRenewal {
       return served;
     }
     served = serveWhileRenewing(conn, flight, stored.tokens());
-    gate(conn, flight, stored);
+    gate(conn, flight, stored, false);
     Lease lease = acquireLease(conn, flight, stored);
     if (lease == null) {
       // Another instance renewed while we waited for its lease.
@@ -127,7 +127,8 @@ final class StoreRenewal {
 
   private Result renewUnderLease(
       Connection conn, Flight flight, StoredConnection before, Lease lease) {
-    if (lease.renewalCutShortAt() != null) {
+    boolean reported = lease.renewalCutShortAt() != null;
+    if (reported) {
       cutShort(conn, lease.renewalCutShortAt());
     }
     StoredConnection stored = reconcile(conn, read(conn));
@@ -138,7 +139,9 @@ final class StoreRenewal {
         return new Result(c, false);
       }
     }
-    gate(conn, flight, stored);
+    // A cut-short renewal just reported, its pause over: the one try follows now, not after the
+    // backoff of the record that reported it.
+    gate(conn, flight, stored, reported);
     TokenSet base = stored.tokens();
     if (flight.purpose == Flight.Purpose.KEEP_ALIVE && base != null && !keepAliveDue(conn, base)) {
       // Another instance renewed it since we found it due: nothing to do (no forced renewal).
@@ -518,9 +521,15 @@ final class StoreRenewal {
     return at != null && !clock.instant().isBefore(at);
   }
 
-  /** Throws when no renewal may be attempted now. An explicit refresh passes holds and backoff. */
-  private void gate(Connection conn, Flight flight, StoredConnection stored) {
-    boolean explicit = flight.purpose == Flight.Purpose.REFRESH;
+  /**
+   * Throws when no renewal may be attempted now. An explicit refresh passes holds and backoff, but
+   * never the pause after a lost answer: the platform may still be processing that request. {@code
+   * cutShortReported}: this renewal has just reported a cut-short one and may try at once.
+   */
+  private void gate(
+      Connection conn, Flight flight, StoredConnection stored, boolean cutShortReported) {
+    boolean explicit =
+        flight.purpose == Flight.Purpose.REFRESH && !HealthBook.awaitsOutcome(conn, clock.millis());
     if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
       throw tombstoned(conn, stored);
     }
@@ -529,7 +538,7 @@ final class StoreRenewal {
       throw HealthBook.exception(
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }
-    if (!explicit && HealthBook.holdsOff(conn, clock.millis())) {
+    if (!explicit && !cutShortReported && HealthBook.holdsOff(conn, clock.millis())) {
       throw HealthBook.exception(
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }

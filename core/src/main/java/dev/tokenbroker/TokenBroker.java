@@ -181,7 +181,9 @@ public final class TokenBroker implements AutoCloseable {
   /**
    * Renews {@code id} now, whatever its token's age, and returns the new set: a set counts as
    * renewed only if it is a new version. Joins an explicit refresh already in flight. Also tries a
-   * connection that is DEGRADED or needs re-authorization (after an operator fixed the cause).
+   * connection that is DEGRADED or needs re-authorization (after an operator fixed the cause) — but
+   * sends nothing during the pause after a refresh whose answer was lost, while the platform may
+   * still be processing it.
    *
    * @throws TokenUnavailableException if no renewal happened (say, another instance held the lease
    *     and did not renew within the lease wait)
