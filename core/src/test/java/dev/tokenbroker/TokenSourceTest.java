@@ -36,7 +36,7 @@ class TokenSourceTest {
   private TokenBroker broker(boolean ownCache) {
     TokenBrokerBuilder b = TokenBroker.builder().clock(clock).store(store).connection(id, provider);
     if (ownCache) {
-      b.cache(TokenCache.caffeine());
+      b.cache(TokenCache.unbounded());
     }
     TokenBroker broker = b.build();
     brokers.add(broker);

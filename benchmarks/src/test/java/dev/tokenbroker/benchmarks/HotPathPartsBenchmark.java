@@ -3,6 +3,7 @@ package dev.tokenbroker.benchmarks;
 import dev.tokenbroker.CachedToken;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.TokenCache;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ public class HotPathPartsBenchmark {
     clock = Clock.systemUTC();
     LocalTokenProvider provider = new LocalTokenProvider(clock);
     List<ConnectionId> all = new ArrayList<>(connections);
-    brokerCache = TokenCache.caffeine();
+    brokerCache = TokenCache.unbounded();
     TokenBrokerBuilder builder =
         TokenBroker.builder().withoutKeepAlive().clock(clock).cache(brokerCache);
     map = new ConcurrentHashMap<>();

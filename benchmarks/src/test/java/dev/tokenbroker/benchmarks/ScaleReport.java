@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.auth.oauth2.UserCredentials;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.TokenStore;
 import java.io.BufferedReader;

@@ -2,6 +2,7 @@ package dev.tokenbroker.benchmarks;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Collections;
