@@ -1,5 +1,6 @@
 package dev.tokenbroker.cli;
 
+import dev.tokenbroker.TokenBrokerBuilder;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
