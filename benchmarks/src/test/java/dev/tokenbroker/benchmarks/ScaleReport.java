@@ -70,7 +70,10 @@ public final class ScaleReport {
           "-Xmx3g",
           "-XX:+UseSerialGC",
           "-XX:MarkSweepDeadRatio=0",
-          "-Djdk.attach.allowAttachSelf=true");
+          "-Djdk.attach.allowAttachSelf=true",
+          // The broker's parts hold lambdas (hidden classes), whose field offsets JOL can only
+          // find this way.
+          "-Djol.magicFieldOffset=true");
 
   /** JOL walks every object (slow): it counts a separate, smaller set of connections. */
   private static final int JOL_CONNECTIONS = 10_000;
@@ -227,7 +230,7 @@ public final class ScaleReport {
       ids[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
       if (refreshTokens) {
         if (inMemoryStore) {
-          store.compareAndSet(ids[i], 0, refreshing.grant()); // authorized earlier: in the store
+          store.put(ids[i], refreshing.grant()); // authorized earlier: in the store
         }
         builder.connection(ids[i], refreshing);
       } else {
