@@ -8,7 +8,12 @@ import org.jspecify.annotations.Nullable;
 final class CaffeineTokenCache implements TokenCache {
   private final Cache<ConnectionId, CachedToken> cache;
 
-  CaffeineTokenCache(Caffeine<Object, Object> builder) {
+  /** A cache of at most {@code maximumSize} entries; unbounded when negative. */
+  CaffeineTokenCache(long maximumSize) {
+    Caffeine<Object, Object> builder = Caffeine.newBuilder();
+    if (maximumSize >= 0) {
+      builder.maximumSize(maximumSize);
+    }
     this.cache = builder.build();
   }
 

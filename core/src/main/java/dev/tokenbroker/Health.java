@@ -27,6 +27,7 @@ public final class Health {
   }
 
   private final State state;
+  private final @Nullable String reasonCode;
   private final @Nullable String reason;
   private final @Nullable String errorCode;
   private final Instant since;
@@ -39,6 +40,7 @@ public final class Health {
 
   Health(
       State state,
+      @Nullable String reasonCode,
       @Nullable String reason,
       @Nullable String errorCode,
       Instant since,
@@ -49,6 +51,7 @@ public final class Health {
       @Nullable Instant refreshTokenExpiresAt,
       boolean unsaved) {
     this.state = Objects.requireNonNull(state);
+    this.reasonCode = reasonCode;
     this.reason = reason;
     this.errorCode = errorCode;
     this.since = Objects.requireNonNull(since);
@@ -62,6 +65,18 @@ public final class Health {
 
   public State state() {
     return state;
+  }
+
+  /**
+   * Why the connection is not ACTIVE, as a short code. For REAUTHORIZATION_REQUIRED one of {@code
+   * not-authorized}, {@code refresh-token-rejected}, {@code revoked}, {@code unlinked}, {@code
+   * uninstalled}, {@code client-rejected}, {@code ip-not-allowed}, {@code
+   * rotation-outcome-unknown}, {@code store-lost-record}; for DEGRADED {@code transient}, {@code
+   * rate-limited}, {@code rotation-outcome-unknown}, {@code store-unavailable}. Null when ACTIVE.
+   * The same codes appear in events, the CLI and metrics.
+   */
+  public @Nullable String reasonCode() {
+    return reasonCode;
   }
 
   /** Why the connection is not ACTIVE (or a note while it is), for a person. */
@@ -119,6 +134,9 @@ public final class Health {
   @Override
   public String toString() {
     StringBuilder b = new StringBuilder("Health{").append(state);
+    if (reasonCode != null) {
+      b.append(", ").append(reasonCode);
+    }
     if (reason != null) {
       b.append(", reason=").append(reason);
     }

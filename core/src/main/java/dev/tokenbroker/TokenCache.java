@@ -1,17 +1,16 @@
 package dev.tokenbroker;
 
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tokenbroker.store.TokenStore;
 import org.jspecify.annotations.Nullable;
 
 /**
  * An in-process hot tier of the application's in front of the {@link TokenStore}: what {@code
- * accessToken} reads on every call when one is given to {@link TokenBroker.Builder#cache}.
+ * accessToken} reads on every call when one is given to {@link TokenBrokerBuilder#cache}.
  * Implementations must be thread-safe and should make {@link #get} lock-free and allocation-free.
  *
  * <p>By default a broker needs none: each connection keeps its cached token in a slot of its own,
  * found by id through the broker's connection table. Give a cache to bound the heap when very many
- * connections are configured but few are in use ({@link #caffeine(Caffeine)} with a maximum size).
+ * connections are configured but few are in use ({@link #bounded(long)}).
  *
  * <p>The cache is never the truth: a missing entry only means the broker reads the store again.
  */
@@ -24,16 +23,23 @@ public interface TokenCache {
 
   void invalidate(ConnectionId id);
 
-  /** An unbounded Caffeine cache (the broker's own default, slots per connection, is leaner). */
-  static TokenCache caffeine() {
-    return new CaffeineTokenCache(Caffeine.newBuilder());
+  /**
+   * A cache holding at most {@code maximumSize} connections' tokens, evicting the least recently
+   * used beyond it (an evicted token is simply read from the store again). For brokers with very
+   * many connections of which few are in use. Backed by Caffeine, which stays an implementation
+   * detail.
+   *
+   * @throws IllegalArgumentException if {@code maximumSize} is negative
+   */
+  static TokenCache bounded(long maximumSize) {
+    if (maximumSize < 0) {
+      throw new IllegalArgumentException("maximumSize must not be negative, got " + maximumSize);
+    }
+    return new CaffeineTokenCache(maximumSize);
   }
 
-  /**
-   * A Caffeine cache configured by {@code builder} (e.g. a maximum size for very many connections;
-   * an evicted entry is simply read from the store again).
-   */
-  static TokenCache caffeine(Caffeine<Object, Object> builder) {
-    return new CaffeineTokenCache(builder);
+  /** An unbounded cache (the broker's own default, a slot per connection, is leaner). */
+  static TokenCache unbounded() {
+    return new CaffeineTokenCache(-1);
   }
 }

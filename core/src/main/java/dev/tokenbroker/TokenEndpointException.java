@@ -29,7 +29,14 @@ public final class TokenEndpointException extends TokenBrokerException {
      * request was sent, or an unreadable success). For a rotating refresh token this means the
      * stored refresh token may already be dead: never retry blindly.
      */
-    OUTCOME_UNKNOWN
+    OUTCOME_UNKNOWN,
+    /**
+     * A call made with the access token (a revocation, a token-info check) was refused because that
+     * token is no longer accepted — expired, or logged out elsewhere. The provider does not renew
+     * it itself: the broker renews through its normal path (single flight, lease, save) and calls
+     * once more with the new token.
+     */
+    TOKEN_REJECTED
   }
 
   private final String provider;

@@ -31,7 +31,13 @@ public final class TokenEvent {
     /** A token set that could not be saved earlier has now been saved. */
     SAVE_RECOVERED,
     /** The connection's tokens were revoked. */
-    REVOKED
+    REVOKED,
+    /**
+     * The store had lost this connection's record, or held an older version than this instance: the
+     * newer set held here was written back. Investigate the store (a restart without persistence, a
+     * restore from an old snapshot).
+     */
+    STORE_RESTORED
   }
 
   private final Type type;

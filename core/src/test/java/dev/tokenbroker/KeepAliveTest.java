@@ -17,7 +17,7 @@ class KeepAliveTest {
   void idleConnectionsSurviveSixtyDays_withAboutOneRenewalPerKeepAliveWindow() {
     List<FakeProvider> providers = new ArrayList<>();
     List<TokenEvent> events = new CopyOnWriteArrayList<>();
-    TokenBroker.Builder builder =
+    TokenBrokerBuilder builder =
         TokenBroker.builder().clock(clock).store(store).listener(events::add);
     for (int i = 0; i < 5; i++) {
       FakeProvider p = FakeProvider.refreshing(clock); // 2 h access, 14 d refresh, rotating

@@ -59,14 +59,25 @@ class RenewalPolicyTest {
     InMemoryTokenStore store = new InMemoryTokenStore(clock);
     store.put(id, provider.seed());
     java.util.List<Runnable> queued = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean queue =
+        new java.util.concurrent.atomic.AtomicBoolean();
     try (TokenBroker broker =
         TokenBroker.builder()
             .clock(clock)
             .store(store)
             .connection(id, provider)
-            .executor(queued::add)
+            .executor(
+                task -> {
+                  if (queue.get()) {
+                    queued.add(task); // background renewals wait for the test to run them
+                  } else {
+                    task.run();
+                  }
+                })
+            .withoutKeepAlive()
             .build()) {
       String first = broker.accessToken(id);
+      queue.set(true);
       clock.advance(Duration.ofHours(2).minusSeconds(30).minusMillis(1));
       // one tick before the 30-second skew: STALE, served without waiting; renewal only queued
       assertThat(broker.accessToken(id)).isEqualTo(first);
@@ -80,13 +91,13 @@ class RenewalPolicyTest {
             .clock(clock)
             .store(store)
             .connection(id, provider)
-            .executor(queued::add)
+            .executor(Runnable::run)
+            .withoutKeepAlive()
             .build()) {
       String second = broker.accessToken(id);
       clock.advance(Duration.ofHours(2).minusSeconds(30)); // exactly at the skew: EXPIRED
-      assertThat(broker.accessToken(id)).isNotEqualTo(second); // renewed on the caller's thread
+      assertThat(broker.accessToken(id)).isNotEqualTo(second); // the caller waited for a renewal
       assertThat(provider.calls).hasValue(2);
-      assertThat(queued).hasSize(1); // no background renewal was needed
     }
   }
 
@@ -99,6 +110,19 @@ class RenewalPolicyTest {
     TokenSet tenMinutes = token(Duration.ofMinutes(10));
     assertThat(p.renewAtMillis(tenMinutes))
         .isEqualTo(T0.plus(Duration.ofMinutes(5)).toEpochMilli());
+  }
+
+  @Test
+  void naverStyleRule_exactlyThirtyMinutesLeftIsFresh_renewalStartsInsideTheLastThirty() {
+    // Naver returns the same token while 30 minutes or more remain: a renewal at exactly 30
+    // minutes left would be wasted. Its default margin is 25 minutes.
+    RenewalPolicy p = RenewalPolicy.of(Duration.ofMinutes(25), Duration.ofSeconds(30));
+    TokenSet threeHours = token(Duration.ofHours(3));
+    long expires = threeHours.expiresAt().toEpochMilli();
+    long thirtyLeft = expires - Duration.ofMinutes(30).toMillis();
+    assertThat(thirtyLeft).isLessThan(p.renewAtMillis(threeHours)); // FRESH at exactly 30 left
+    assertThat(p.renewAtMillis(threeHours)).isEqualTo(expires - Duration.ofMinutes(25).toMillis());
+    assertThat(p.renewAtMillis(threeHours) - 1).isLessThan(p.renewAtMillis(threeHours));
   }
 
   @Test

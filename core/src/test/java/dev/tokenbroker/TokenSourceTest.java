@@ -34,10 +34,9 @@ class TokenSourceTest {
   }
 
   private TokenBroker broker(boolean ownCache) {
-    TokenBroker.Builder b =
-        TokenBroker.builder().clock(clock).store(store).connection(id, provider);
+    TokenBrokerBuilder b = TokenBroker.builder().clock(clock).store(store).connection(id, provider);
     if (ownCache) {
-      b.cache(TokenCache.caffeine());
+      b.cache(TokenCache.unbounded());
     }
     TokenBroker broker = b.build();
     brokers.add(broker);

@@ -2,8 +2,11 @@ package dev.tokenbroker.benchmarks;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.Tombstone;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -14,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * A {@link TokenStore} that keeps nothing on the heap, so that a heap measurement of a broker using
  * it counts the broker's own share: saves are accepted and forgotten, leases are granted and not
- * remembered, and {@link #load} answers what {@code onLoad} makes (a new token set standing for one
+ * remembered, and {@link #read} answers what {@code onLoad} makes (a new token set standing for one
  * read from a database, or null). Only for measuring; it is neither durable nor exclusive.
  */
 final class DiscardingTokenStore implements TokenStore {
@@ -26,17 +29,29 @@ final class DiscardingTokenStore implements TokenStore {
   }
 
   @Override
-  public @Nullable TokenSet load(ConnectionId id) {
-    return onLoad.get();
+  public StoredConnection read(ConnectionId id) {
+    TokenSet t = onLoad.get();
+    return t == null ? StoredConnection.EMPTY : new StoredConnection(t, null, null);
   }
 
   @Override
-  public TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens) {
+  public TokenSet compareAndSet(
+      ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
     return tokens.withVersion(expectedVersion + 1);
   }
 
   @Override
-  public void delete(ConnectionId id) {}
+  public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    return tokens.withVersion(1);
+  }
+
+  @Override
+  public StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    return new StoredConnection(tokens, null, null);
+  }
+
+  @Override
+  public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {}
 
   @Override
   public List<ConnectionId> connections() {
@@ -45,9 +60,28 @@ final class DiscardingTokenStore implements TokenStore {
 
   @Override
   public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+    return seizeLease(id, owner, ttl, minFence);
+  }
+
+  @Override
+  public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
     return new Lease(id, owner, fence.incrementAndGet(), Instant.now().plus(ttl));
   }
 
   @Override
+  public @Nullable Lease extendLease(Lease lease, Duration ttl) {
+    return lease.withExpiry(Instant.now().plus(ttl));
+  }
+
+  @Override
+  public void markRenewing(Lease lease) {}
+
+  @Override
   public void releaseLease(Lease lease) {}
+
+  @Override
+  public boolean compareAndSetHealth(
+      ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+    return true;
+  }
 }

@@ -3,6 +3,7 @@ package dev.tokenbroker.benchmarks;
 import dev.tokenbroker.CachedToken;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.TokenCache;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -63,8 +64,9 @@ public class HotPathPartsBenchmark {
     clock = Clock.systemUTC();
     LocalTokenProvider provider = new LocalTokenProvider(clock);
     List<ConnectionId> all = new ArrayList<>(connections);
-    brokerCache = TokenCache.caffeine();
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock).cache(brokerCache);
+    brokerCache = TokenCache.unbounded();
+    TokenBrokerBuilder builder =
+        TokenBroker.builder().withoutKeepAlive().clock(clock).cache(brokerCache);
     map = new ConcurrentHashMap<>();
     for (int i = 0; i < connections; i++) {
       ConnectionId id = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);

@@ -64,7 +64,11 @@ public class InterceptorBenchmark {
     ConnectionId id = ConnectionId.of(LocalTokenProvider.NAME, "shop");
     Clock clock = Clock.systemUTC();
     broker =
-        TokenBroker.builder().clock(clock).connection(id, new LocalTokenProvider(clock)).build();
+        TokenBroker.builder()
+            .withoutKeepAlive()
+            .clock(clock)
+            .connection(id, new LocalTokenProvider(clock))
+            .build();
     String authorization = "Bearer " + broker.accessToken(id); // warm: FRESH from now on
 
     server = new MockWebServer();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.auth.oauth2.UserCredentials;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.TokenStore;
 import java.io.BufferedReader;
@@ -69,7 +70,10 @@ public final class ScaleReport {
           "-Xmx3g",
           "-XX:+UseSerialGC",
           "-XX:MarkSweepDeadRatio=0",
-          "-Djdk.attach.allowAttachSelf=true");
+          "-Djdk.attach.allowAttachSelf=true",
+          // The broker's parts hold lambdas (hidden classes), whose field offsets JOL can only
+          // find this way.
+          "-Djol.magicFieldOffset=true");
 
   /** JOL walks every object (slow): it counts a separate, smaller set of connections. */
   private static final int JOL_CONNECTIONS = 10_000;
@@ -220,13 +224,13 @@ public final class ScaleReport {
     } else {
       store = new DiscardingTokenStore(() -> null);
     }
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock).store(store);
+    TokenBrokerBuilder builder = TokenBroker.builder().withoutKeepAlive().clock(clock).store(store);
     ConnectionId[] ids = new ConnectionId[n];
     for (int i = 0; i < n; i++) {
       ids[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
       if (refreshTokens) {
         if (inMemoryStore) {
-          store.compareAndSet(ids[i], 0, refreshing.grant()); // authorized earlier: in the store
+          store.put(ids[i], refreshing.grant()); // authorized earlier: in the store
         }
         builder.connection(ids[i], refreshing);
       } else {

@@ -2,6 +2,7 @@ package dev.tokenbroker.benchmarks;
 
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Collections;
@@ -33,7 +34,7 @@ final class WarmBroker {
     Clock clock = Clock.systemUTC();
     provider = new LocalTokenProvider(clock);
     ConnectionId[] all = new ConnectionId[connections];
-    TokenBroker.Builder builder = TokenBroker.builder().clock(clock);
+    TokenBrokerBuilder builder = TokenBroker.builder().withoutKeepAlive().clock(clock);
     for (int i = 0; i < connections; i++) {
       all[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);
       builder.connection(all[i], provider);

@@ -1,6 +1,6 @@
 package dev.tokenbroker.cli;
 
-import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,7 +24,7 @@ final class Console {
   final Clock clock;
   final Path workingDirectory;
   final Consumer<Runnable> onShutdown;
-  final UnaryOperator<TokenBroker.Builder> brokerSetup;
+  final UnaryOperator<TokenBrokerBuilder> brokerSetup;
 
   Console(
       PrintWriter out,
@@ -34,7 +34,7 @@ final class Console {
       Clock clock,
       Path workingDirectory,
       Consumer<Runnable> onShutdown,
-      UnaryOperator<TokenBroker.Builder> brokerSetup) {
+      UnaryOperator<TokenBrokerBuilder> brokerSetup) {
     this.out = Objects.requireNonNull(out);
     this.err = Objects.requireNonNull(err);
     this.in = Objects.requireNonNull(in);

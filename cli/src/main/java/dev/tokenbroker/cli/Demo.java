@@ -245,6 +245,7 @@ final class Demo {
                     "DEMO_KAKAO_SECRET", kakaoSecret))
             .clock(clock)
             .listener(this::onEvent)
+            .withoutKeepAlive() // the demo runs its keep-alive passes itself, on its fake clock
             .build();
     // A second store on the same directory plays "another process": what it reads is on disk.
     store =

@@ -101,7 +101,9 @@ final class StatusTable {
     if (h.state() == Health.State.ACTIVE) {
       return h.unsaved() ? "token set not saved yet; retrying" : "";
     }
-    String reason = h.reason() == null ? "" : h.reason();
+    String reason =
+        (h.reasonCode() == null ? "" : "[" + h.reasonCode() + "] ")
+            + (h.reason() == null ? "" : h.reason());
     if (h.state() == Health.State.DEGRADED && h.nextAttemptAt() != null) {
       reason += " (next attempt " + Text.relative(h.nextAttemptAt(), now) + ")";
     }
@@ -119,6 +121,7 @@ final class StatusTable {
       o.put("connection", row.getKey().toString());
       o.put("provider", row.getKey().provider());
       o.put("health", h.state().toString());
+      o.put("reasonCode", h.reasonCode());
       o.put("reason", h.reason());
       o.put("errorCode", h.errorCode());
       o.put("since", h.since().toString());

@@ -1,6 +1,7 @@
 package dev.tokenbroker.cli;
 
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.TokenListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,10 +88,11 @@ final class TokenbrokerCommand implements Callable<Integer> {
 
   /** A broker from the configuration file, on the console's clock and environment. */
   TokenBroker broker(@Nullable TokenListener listener) {
-    return broker(listener, TokenBroker.builder());
+    return broker(
+        listener, TokenBroker.builder().withoutKeepAlive()); // one-shot: no background passes
   }
 
-  TokenBroker broker(@Nullable TokenListener listener, TokenBroker.Builder builder) {
+  TokenBroker broker(@Nullable TokenListener listener, TokenBrokerBuilder builder) {
     builder.configFile(configFile()).environment(console.environment).clock(console.clock);
     if (listener != null) {
       builder.listener(listener);

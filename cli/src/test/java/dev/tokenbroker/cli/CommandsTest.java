@@ -257,8 +257,8 @@ class CommandsTest {
     assertThat(lines.get(1)).matches("cafe24:mymall +cafe24 +ACTIVE +1h 30m +13d 23h +— *");
     assertThat(lines.get(2))
         .matches(
-            "kakao:shop-bot +kakao +REAUTHORIZATION_REQUIRED +— +— +— +not authorized yet: run"
-                + " `tokenbroker connect kakao:shop-bot`");
+            "kakao:shop-bot +kakao +REAUTHORIZATION_REQUIRED +— +— +— +\\[not-authorized\\] not"
+                + " authorized yet: run `tokenbroker connect kakao:shop-bot`");
     assertThat(lines.get(3)).matches("naver:self +naver +ACTIVE +2h 30m +— +— *");
   }
 

@@ -49,7 +49,7 @@ public final class Settings {
    * @param connection the connection these settings belong to, or null for store settings
    * @param values setting name to value: a string, number, boolean or list of those
    * @param environment looks up environment variables: the broker passes the environment it was
-   *     built with ({@code TokenBroker.Builder.environment}), so settings such as {@code key-env}
+   *     built with ({@code TokenBrokerBuilder.environment}), so settings such as {@code key-env}
    *     read the same variables as {@code ${VAR}} in the configuration file
    */
   public Settings(

@@ -21,30 +21,36 @@ import org.jspecify.annotations.Nullable;
  */
 public final class InMemoryTokenStore implements TokenStore {
   private final Clock clock;
-  private final Map<ConnectionId, Entry> entries = new HashMap<>();
 
-  /** Everything kept for one connection. */
-  private static final class Entry {
-    @Nullable TokenSet tokens;
+  /** The token sets: one map node per connection, all most connections ever need. */
+  private final Map<ConnectionId, TokenSet> sets = new HashMap<>();
+
+  /** What a few connections have besides: a lease held, a health record, a tombstone. */
+  private final Map<ConnectionId, Extra> extras = new HashMap<>();
+
+  /**
+   * One fence counter for every connection: a grant is above every earlier one, so fences grow per
+   * connection too, and nothing per connection has to be kept once its lease is released.
+   */
+  private long fence;
+
+  /**
+   * Health record versions come from one counter too, so a cleared record's version never recurs.
+   */
+  private long healthVersions;
+
+  private static final class Extra {
     @Nullable HealthRecord health;
     @Nullable Tombstone tombstone;
-
-    /** The highest token set version the connection ever had (survives tombstones). */
-    long version;
-
-    long fence;
     @Nullable String leaseOwner;
+    long leaseFence;
     long leaseExpiresAtMillis;
 
     /** Epoch millis at which the current holder started a token request, or -1. */
     long renewingSinceMillis = -1;
 
-    StoredConnection snapshot() {
-      return new StoredConnection(tokens, health, tombstone);
-    }
-
-    boolean leaseHeld() {
-      return leaseOwner != null;
+    boolean isEmpty() {
+      return health == null && tombstone == null && leaseOwner == null;
     }
   }
 
@@ -57,178 +63,198 @@ public final class InMemoryTokenStore implements TokenStore {
     this(Clock.systemUTC());
   }
 
-  private Entry entry(ConnectionId id) {
-    return entries.computeIfAbsent(Objects.requireNonNull(id, "id"), k -> new Entry());
+  private Extra extra(ConnectionId id) {
+    return extras.computeIfAbsent(Objects.requireNonNull(id, "id"), k -> new Extra());
+  }
+
+  private void tidy(ConnectionId id) {
+    Extra e = extras.get(id);
+    if (e != null && e.isEmpty()) {
+      extras.remove(id);
+    }
   }
 
   @Override
   public synchronized StoredConnection read(ConnectionId id) {
-    Entry e = entries.get(id);
-    return e == null ? StoredConnection.EMPTY : e.snapshot();
+    TokenSet tokens = sets.get(id);
+    Extra e = extras.get(id);
+    if (e == null) {
+      return tokens == null ? StoredConnection.EMPTY : new StoredConnection(tokens, null, null);
+    }
+    return new StoredConnection(tokens, e.health, e.tombstone);
   }
 
   @Override
   public synchronized List<ConnectionId> connections() {
-    List<ConnectionId> ids = new ArrayList<>();
-    for (Map.Entry<ConnectionId, Entry> e : entries.entrySet()) {
-      if (e.getValue().tokens != null) {
-        ids.add(e.getKey());
-      }
-    }
+    List<ConnectionId> ids = new ArrayList<>(sets.keySet());
     ids.sort(null);
     return ids;
   }
 
-  private static void checkFence(Entry e, ConnectionId id, Lease lease) {
-    if (!isCurrent(e, lease)) {
+  private boolean isCurrent(ConnectionId id, Lease lease) {
+    Extra e = extras.get(id);
+    return e != null
+        && e.leaseOwner != null
+        && e.leaseFence == lease.fencingToken()
+        && lease.owner().equals(e.leaseOwner);
+  }
+
+  private void checkFence(ConnectionId id, Lease lease) {
+    if (!isCurrent(id, lease)) {
       throw new StaleLeaseException(id, lease.fencingToken());
     }
   }
 
-  private static boolean isCurrent(@Nullable Entry e, Lease lease) {
-    return e != null
-        && e.leaseHeld()
-        && e.fence == lease.fencingToken()
-        && lease.owner().equals(e.leaseOwner);
+  private long version(ConnectionId id) {
+    TokenSet t = sets.get(id);
+    return t == null ? 0 : t.version();
   }
 
   @Override
   public synchronized TokenSet compareAndSet(
       ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
-    Entry e = entry(id);
-    checkFence(e, id, lease);
-    if (e.tombstone != null) {
-      throw new TombstonedException(id, e.tombstone);
+    checkFence(id, lease);
+    Tombstone tombstone = extras.get(id).tombstone;
+    if (tombstone != null) {
+      throw new TombstonedException(id, tombstone);
     }
-    long actual = e.tokens == null ? 0 : e.tokens.version();
+    long actual = version(id);
     if (actual != expectedVersion) {
       throw new VersionConflictException(id, expectedVersion, actual);
     }
-    return save(e, tokens);
+    return save(id, tokens, actual + 1);
   }
 
-  private static TokenSet save(Entry e, TokenSet tokens) {
-    e.version = Math.max(e.version, e.tokens == null ? 0 : e.tokens.version()) + 1;
-    TokenSet saved = tokens.withVersion(e.version);
-    e.tokens = saved;
-    e.renewingSinceMillis = -1;
+  private TokenSet save(ConnectionId id, TokenSet tokens, long version) {
+    TokenSet saved = tokens.withVersion(version);
+    sets.put(id, saved);
+    Extra e = extras.get(id);
+    if (e != null) {
+      e.renewingSinceMillis = -1;
+    }
     return saved;
   }
 
   @Override
   public synchronized TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
-    Entry e = entry(id);
-    checkFence(e, id, lease);
-    if (e.tombstone != null) {
-      e.version = Math.max(e.version, e.tombstone.version());
-    }
+    checkFence(id, lease);
+    Extra e = extras.get(id);
+    long floor = Math.max(version(id), e.tombstone == null ? 0 : e.tombstone.version());
     e.tombstone = null;
     e.health = null;
-    return save(e, tokens);
+    return save(id, tokens, floor + 1);
   }
 
   @Override
   public synchronized StoredConnection restore(ConnectionId id, TokenSet tokens) {
-    Entry e = entry(id);
-    long stored = e.tokens == null ? 0 : e.tokens.version();
-    if (e.tombstone == null && tokens.version() > stored) {
-      e.tokens = tokens;
-      e.version = Math.max(e.version, tokens.version());
+    Extra e = extras.get(id);
+    if ((e == null || e.tombstone == null) && tokens.version() > version(id)) {
+      sets.put(id, tokens);
     }
-    return e.snapshot();
+    return read(id);
   }
 
   @Override
   public synchronized void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
-    Entry e = entry(id);
-    checkFence(e, id, lease);
-    long version = Math.max(e.version, e.tokens == null ? 0 : e.tokens.version());
-    e.version = Math.max(version, tombstone.version());
-    e.tombstone = new Tombstone(tombstone.reason(), tombstone.at(), e.version);
-    e.tokens = null;
+    checkFence(id, lease);
+    Extra e = extras.get(id);
+    long version = Math.max(version(id), tombstone.version());
+    if (e.tombstone != null) {
+      version = Math.max(version, e.tombstone.version());
+    }
+    e.tombstone = new Tombstone(tombstone.reason(), tombstone.at(), version);
     e.renewingSinceMillis = -1;
+    sets.remove(id);
   }
 
   @Override
   public synchronized @Nullable Lease tryAcquireLease(
       ConnectionId id, String owner, Duration ttl, long minFence) {
-    Entry e = entry(id);
+    Extra e = extras.get(id);
     long now = clock.millis();
-    if (e.leaseHeld() && !owner.equals(e.leaseOwner) && now < e.leaseExpiresAtMillis) {
+    if (e != null
+        && e.leaseOwner != null
+        && !owner.equals(e.leaseOwner)
+        && now < e.leaseExpiresAtMillis) {
       return null;
     }
-    return grant(e, id, owner, ttl, minFence, now);
+    return grant(id, owner, ttl, minFence, now);
   }
 
   @Override
   public synchronized Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
-    return grant(entry(id), id, owner, ttl, minFence, clock.millis());
+    return grant(id, owner, ttl, minFence, clock.millis());
   }
 
-  private static Lease grant(
-      Entry e, ConnectionId id, String owner, Duration ttl, long minFence, long now) {
+  private Lease grant(ConnectionId id, String owner, Duration ttl, long minFence, long now) {
+    Extra e = extra(id);
     Instant cutShort =
-        e.leaseHeld() && e.renewingSinceMillis >= 0
+        e.leaseOwner != null && e.renewingSinceMillis >= 0
             ? Instant.ofEpochMilli(e.renewingSinceMillis)
             : null;
-    e.fence = Math.max(e.fence, minFence) + 1;
+    fence = Math.max(fence, minFence) + 1;
+    e.leaseFence = fence;
     e.leaseOwner = owner;
     e.leaseExpiresAtMillis = now + ttl.toMillis();
     e.renewingSinceMillis = -1;
-    return new Lease(id, owner, e.fence, Instant.ofEpochMilli(e.leaseExpiresAtMillis), cutShort);
+    return new Lease(id, owner, fence, Instant.ofEpochMilli(e.leaseExpiresAtMillis), cutShort);
   }
 
   @Override
   public synchronized @Nullable Lease extendLease(Lease lease, Duration ttl) {
-    Entry e = entries.get(lease.connection());
-    if (!isCurrent(e, lease)) {
+    if (!isCurrent(lease.connection(), lease)) {
       return null;
     }
+    Extra e = extras.get(lease.connection());
     e.leaseExpiresAtMillis = clock.millis() + ttl.toMillis();
     return lease.withExpiry(Instant.ofEpochMilli(e.leaseExpiresAtMillis));
   }
 
   @Override
   public synchronized void markRenewing(Lease lease) {
-    Entry e = entry(lease.connection());
-    checkFence(e, lease.connection(), lease);
-    e.renewingSinceMillis = clock.millis();
+    checkFence(lease.connection(), lease);
+    extras.get(lease.connection()).renewingSinceMillis = clock.millis();
   }
 
   @Override
   public synchronized void releaseLease(Lease lease) {
-    Entry e = entries.get(lease.connection());
-    if (isCurrent(e, lease)) {
+    if (isCurrent(lease.connection(), lease)) {
+      Extra e = extras.get(lease.connection());
       e.leaseOwner = null;
       e.renewingSinceMillis = -1;
+      tidy(lease.connection());
     }
   }
 
   @Override
   public synchronized boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
-    Entry e = entry(id);
-    long actual = e.health == null ? 0 : e.health.version();
+    Extra e = extras.get(id);
+    HealthRecord current = e == null ? null : e.health;
+    long actual = current == null ? 0 : current.version();
     if (actual != expectedVersion) {
       return false;
     }
-    e.health = next == null ? null : next.withVersion(actual + 1);
+    if (next == null) {
+      if (e != null) {
+        e.health = null;
+        tidy(id);
+      }
+    } else {
+      healthVersions = Math.max(healthVersions, actual) + 1;
+      extra(id).health = next.withVersion(healthVersions);
+    }
     return true;
   }
 
   /**
-   * Test support: forgets everything about {@code id} but its fence, as a store restarted empty
-   * would (a restarted store that also forgot its fences is covered by the callers' {@code
+   * Test support: forgets everything about {@code id}, as a store restarted empty would (fences
+   * keep growing: a restarted store that also forgot its fences is covered by the callers' {@code
    * minFence}).
    */
   public synchronized void forget(ConnectionId id) {
-    Entry e = entries.get(id);
-    if (e != null) {
-      e.tokens = null;
-      e.health = null;
-      e.tombstone = null;
-      e.version = 0;
-    }
+    sets.remove(id);
+    extras.remove(id);
   }
 
   @Override

@@ -157,8 +157,9 @@ public interface TokenStore extends AutoCloseable {
 
   /**
    * Replaces the health record of {@code id} if its stored version is {@code expectedVersion} (0:
-   * none stored); {@code next == null} clears it. The new record's version is one above. Never
-   * touches the token set.
+   * none stored); {@code next == null} clears it. The new record's version is above the replaced
+   * one and never recurs for the connection (not even after a clear), so a writer holding an old
+   * version can never overwrite a newer record. Never touches the token set.
    *
    * @return true if this call moved the record; false if another writer moved it first
    */

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileTokenStoreProcessTest {
   private static final ConnectionId ID = StoreChild.ID;
-  private static final int KILLS = Integer.getInteger("tokenbroker.crashTest.kills", 200);
+  private static final int KILLS = Integer.getInteger("tokenbroker.crashTest.kills", 60);
 
   @TempDir Path dir;
   private Path key;

@@ -265,6 +265,7 @@ class Cafe24BrokerTest {
     Health degraded = broker.health(mallA);
     assertThat(degraded.state()).isEqualTo(Health.State.DEGRADED);
     assertThat(degraded.reason()).startsWith("rotation outcome unknown");
+    assertThat(degraded.reasonCode()).isEqualTo("rotation-outcome-unknown");
     assertThat(store.load(mallA)).isEqualTo(seeded); // nothing half-saved
     assertThat(cafe24.refreshes()).isEqualTo(1); // the platform did rotate
 
@@ -275,7 +276,9 @@ class Cafe24BrokerTest {
             ReauthorizationRequiredException.class, () -> broker.accessToken(mallA));
     Health health = dead.health();
     assertThat(health.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
-    assertThat(health.reason()).isEqualTo("refresh token expired or already used");
+    // the lost request spent the refresh token: the reason says so, with the platform's answer
+    assertThat(health.reasonCode()).isEqualTo("rotation-outcome-unknown");
+    assertThat(health.reason()).contains("refresh token expired or already used");
     assertThat(broker.health(mallA).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
     assertThat(cafe24.tokenRequests()).isEqualTo(2);
     assertThat(cafe24.invalidRefreshAnswers()).isEqualTo(1);

@@ -259,23 +259,22 @@ final class KakaoTokenProvider implements TokenProvider {
     boolean unlink = revocation == Revocation.UNLINK;
     String what = unlink ? "unlink" : "logout";
     TokenResponse r = revokeCall(what, current.accessToken());
-    if (isRejection(r) && current.refreshToken() != null) {
-      TokenSet renewed;
-      try {
-        renewed = refresh(current);
-      } catch (TokenEndpointException e) {
-        if (e.kind() == Kind.PERMANENT && !unlink) {
-          return; // neither token is accepted any more: there is nothing left to log out
-        }
-        throw e;
-      }
-      r = revokeCall(what, renewed.accessToken());
-    }
     if (r.isSuccessful()) {
       return;
     }
-    if (!unlink && isRejection(r)) {
-      return; // no refresh token to try and the access token is already dead
+    if (isRejection(r)) {
+      // The access token is no longer accepted. Renewing it here would spend the refresh token
+      // outside the broker's single flight, lease and save: report it, and the broker renews
+      // through its normal path, saves, and calls again with the new token.
+      throw TokenEndpointException.builder(KakaoProviderFactory.NAME)
+          .httpStatus(r.status())
+          .platformCode(
+              KakaoErrors.kapiCode(r.json()) == null
+                  ? null
+                  : String.valueOf(KakaoErrors.kapiCode(r.json())))
+          .kind(Kind.TOKEN_REJECTED)
+          .reason("the access token was not accepted for " + what)
+          .build();
     }
     Integer code = KakaoErrors.kapiCode(r.json());
     if (unlink && code != null && code == -101) {

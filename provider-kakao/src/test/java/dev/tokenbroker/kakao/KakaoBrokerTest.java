@@ -9,6 +9,7 @@ import dev.tokenbroker.Health;
 import dev.tokenbroker.ReauthorizationRequiredException;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEvent;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.TokenUnavailableException;
@@ -304,6 +305,43 @@ class KakaoBrokerTest {
 
     connect(broker);
     assertThat(broker.health(ID).state()).isEqualTo(Health.State.ACTIVE);
+  }
+
+  @Test
+  void logout_withAnExpiredAccessToken_renewsThroughTheBroker_savesFirst_thenLogsOut() {
+    TokenBroker broker = broker(Map.of());
+    TokenSet tokens = connect(broker);
+    kakao.expireAccessTokens(USER);
+    int tokenRequests = kakao.tokenRequests();
+
+    broker.revoke(ID);
+
+    // logout refused → one refresh (saved under the lease) → logout with the new token
+    List<RecordedRequest> logouts = kakao.requests(KakaoEmulator.LOGOUT_PATH);
+    assertThat(logouts).hasSize(2);
+    assertThat(logouts.get(0).getHeader("Authorization"))
+        .isEqualTo("Bearer " + tokens.accessToken());
+    assertThat(logouts.get(1).getHeader("Authorization"))
+        .isNotEqualTo("Bearer " + tokens.accessToken());
+    assertThat(kakao.tokenRequests()).isEqualTo(tokenRequests + 1);
+    assertThat(kakao.logouts()).isEqualTo(1);
+    assertThat(kakao.refreshTokenExpiresAt(tokens.refreshToken())).isNull();
+    assertThat(store.load(ID)).isNull(); // tombstoned after the logout
+    assertThat(store.read(ID).tombstone()).isNotNull();
+    assertThat(broker.health(ID).reasonCode()).isEqualTo("revoked");
+  }
+
+  @Test
+  void unlink_withTokensKakaoNoLongerAccepts_failsAndKeepsTheConnection() {
+    TokenBroker broker = broker(Map.of());
+    TokenSet tokens = connect(broker);
+    broker.provider(ID).revoke(tokens, Revocation.TOKENS); // logged out behind the broker's back
+
+    assertThatThrownBy(() -> broker.revoke(ID, Revocation.UNLINK))
+        .isInstanceOf(TokenEndpointException.class);
+
+    assertThat(kakao.isLinked(KEY, USER)).isTrue();
+    assertThat(store.read(ID).tombstone()).isNull();
   }
 
   @Test

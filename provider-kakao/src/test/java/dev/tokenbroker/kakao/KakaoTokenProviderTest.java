@@ -524,48 +524,37 @@ class KakaoTokenProviderTest {
   }
 
   @Test
-  void revokeTokens_whenNeitherTokenIsAcceptedAnyMore_isDone() {
+  void revokeTokens_withARejectedAccessToken_reportsTokenRejected_andSpendsNoRefreshToken() {
     TokenProvider p = provider(Map.of());
     TokenSet tokens = connect(p, null);
-    p.revoke(tokens, Revocation.TOKENS);
-
-    p.revoke(tokens, Revocation.TOKENS);
-
-    assertThat(kakao.requests(KakaoEmulator.LOGOUT_PATH)).hasSize(2);
-    assertThat(kakao.logouts()).isEqualTo(1);
-  }
-
-  @Test
-  void revokeTokens_withAnExpiredAccessToken_renewsOnceAndLogsOutWithTheNewOne() {
-    TokenProvider p = provider(Map.of());
-    TokenSet tokens = connect(p, null);
+    int tokenRequests = kakao.tokenRequests();
     kakao.expireAccessTokens(KakaoEmulator.DEFAULT_USER_ID);
 
-    p.revoke(tokens, Revocation.TOKENS);
+    // Renewing here would spend the refresh token outside the broker's flight, lease and save.
+    assertThatThrownBy(() -> p.revoke(tokens, Revocation.TOKENS))
+        .isInstanceOfSatisfying(
+            TokenEndpointException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.TOKEN_REJECTED);
+              assertThat(e.httpStatus()).isEqualTo(401);
+            });
 
-    List<RecordedRequest> logouts = kakao.requests(KakaoEmulator.LOGOUT_PATH);
-    assertThat(logouts).hasSize(2);
-    assertThat(logouts.get(1).getHeader("Authorization"))
-        .isNotEqualTo("Bearer " + tokens.accessToken());
-    assertThat(kakao.logouts()).isEqualTo(1);
-    assertThat(kakao.refreshTokenExpiresAt(tokens.refreshToken()))
-        .as("the refresh token is ended too")
-        .isNull();
+    assertThat(kakao.requests(KakaoEmulator.LOGOUT_PATH)).hasSize(1);
+    assertThat(kakao.requests(KakaoEmulator.LOGOUT_PATH).get(0).getHeader("Authorization"))
+        .isEqualTo("Bearer " + tokens.accessToken());
+    assertThat(kakao.tokenRequests()).isEqualTo(tokenRequests);
+    assertThat(kakao.refreshTokenExpiresAt(tokens.refreshToken())).isNotNull();
   }
 
   @Test
-  void revokeUnlink_withNoTokenKakaoStillAccepts_isPermanent() {
+  void revokeUnlink_withATokenKakaoNoLongerAccepts_reportsTokenRejected_andStaysLinked() {
     TokenProvider p = provider(Map.of());
     TokenSet tokens = connect(p, null);
     p.revoke(tokens, Revocation.TOKENS);
 
     assertThatThrownBy(() -> p.revoke(tokens, Revocation.UNLINK))
         .isInstanceOfSatisfying(
-            TokenEndpointException.class,
-            e -> {
-              assertThat(e.kind()).isEqualTo(Kind.PERMANENT);
-              assertThat(e.platformCode()).isEqualTo("KOE322");
-            });
+            TokenEndpointException.class, e -> assertThat(e.kind()).isEqualTo(Kind.TOKEN_REJECTED));
     assertThat(kakao.isLinked(KEY, KakaoEmulator.DEFAULT_USER_ID)).isTrue();
   }
 

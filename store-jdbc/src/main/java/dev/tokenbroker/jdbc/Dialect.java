@@ -1,5 +1,11 @@
 package dev.tokenbroker.jdbc;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.OffsetDateTime;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
@@ -52,5 +58,31 @@ enum Dialect {
   /** The query that returns the database's time. */
   String nowQuery() {
     return nowMillis == null ? "SELECT CURRENT_TIMESTAMP" : "SELECT " + nowMillis;
+  }
+
+  /** The database's time, epoch milliseconds: the clock leases are judged by. */
+  long now(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(nowQuery())) {
+      if (!rs.next()) {
+        throw new SQLException("the database returned no time");
+      }
+      if (nowMillis != null) {
+        return rs.getLong(1);
+      }
+      try {
+        OffsetDateTime t = rs.getObject(1, OffsetDateTime.class);
+        if (t != null) {
+          return t.toInstant().toEpochMilli();
+        }
+      } catch (SQLException e) {
+        // the driver cannot convert: fall back to a Timestamp
+      }
+      Timestamp t = rs.getTimestamp(1);
+      if (t == null) {
+        throw new SQLException("the database returned no time");
+      }
+      return t.getTime();
+    }
   }
 }

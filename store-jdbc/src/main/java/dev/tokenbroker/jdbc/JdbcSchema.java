@@ -1,15 +1,18 @@
 package dev.tokenbroker.jdbc;
 
+import dev.tokenbroker.store.TokenStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,6 +113,62 @@ final class JdbcSchema {
       out.add(s);
     }
     current.setLength(0);
+  }
+
+  /**
+   * For {@link JdbcTokenStore.Builder#build()}: connects once to learn the database product, brings
+   * {@code table} to the newest schema version when {@code createSchema}, and checks that the table
+   * has every column the store uses.
+   *
+   * @return the database's dialect
+   * @throws TokenStoreException if the database cannot be reached, the schema cannot be created or
+   *     upgraded, or the table lacks a column
+   */
+  static Dialect prepare(DataSource dataSource, String table, boolean createSchema) {
+    try (Connection c = dataSource.getConnection()) {
+      DatabaseMetaData meta = c.getMetaData();
+      Dialect dialect = Dialect.of(meta.getDatabaseProductName());
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(true);
+      try {
+        if (createSchema) {
+          if (dialect == Dialect.OTHER) {
+            throw new TokenStoreException(
+                null,
+                "table "
+                    + table
+                    + ": cannot create the schema on "
+                    + meta.getDatabaseProductName()
+                    + "; create the table from the scripts in db/tokenbroker/postgresql/"
+                    + " (adapted to your database) and set create-schema: false",
+                null);
+          }
+          migrate(c, dialect, table);
+        }
+        // Fails early, naming the table, if it is missing or lacks a column.
+        try (Statement st = c.createStatement()) {
+          st.executeQuery(
+                  "SELECT " + String.join(", ", V1_COLUMNS) + " FROM " + table + " WHERE 1 = 0")
+              .close();
+        }
+        if (!has(c, table, V2_COLUMNS)) {
+          throw new TokenStoreException(
+              null,
+              "table "
+                  + table
+                  + " has schema version 1 but this release needs version 2: apply "
+                  + (dialect.folder == null ? V2 : resource(dialect, V2))
+                  + " (Flyway or Liquibase: see the module README) or set create-schema: true",
+              null);
+        }
+        return dialect;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      throw new TokenStoreException(
+          null, "table " + table + ": cannot set up the token store: " + SqlErrors.describe(e), e);
+    }
   }
 
   /** True if {@code table} exists and has every one of {@code columns}. */

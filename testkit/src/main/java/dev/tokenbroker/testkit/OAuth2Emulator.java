@@ -258,9 +258,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * {@code connection} (over whatever is stored), returning the saved set.
    */
   public TokenSet seed(TokenStore store, ConnectionId connection, String clientId) {
-    TokenSet tokens = issueTokens(clientId);
-    TokenSet current = store.load(connection);
-    return store.compareAndSet(connection, current == null ? 0 : current.version(), tokens);
+    return store.put(connection, issueTokens(clientId));
   }
 
   /** Ends one access token at once, as a server-side revocation would. */

@@ -183,6 +183,7 @@ interface Contender extends AutoCloseable {
       }
       broker =
           TokenBroker.builder()
+              .withoutKeepAlive()
               .clock(s.clock)
               .store(store)
               .httpClient(http)

@@ -1,0 +1,319 @@
+package dev.tokenbroker;
+
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
+import dev.tokenbroker.store.StoredConnection;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TombstonedException;
+import dev.tokenbroker.store.VersionConflictException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Token sets the platform issued but the store would not take. Each keeps the lease it was made
+ * under, extended before every attempt, so no other instance renews from the older stored set (and
+ * spends a dead refresh token) meanwhile; it is served while FRESH and its save is retried with
+ * backoff until it succeeds, the broker closes, or a new authorization or a revoke supersedes it.
+ * Every failed attempt is logged by connection and the first one sent as an event: a retry never
+ * dies silently.
+ */
+final class DurableSaver {
+  private static final Logger log = LoggerFactory.getLogger(DurableSaver.class);
+
+  /** An unsaved set. Immutable; replaced as a whole. */
+  static final class Pending {
+    final TokenSet set;
+    final long baseVersion;
+    final @Nullable Lease lease;
+    final boolean authorization;
+    final int attempts;
+    final @Nullable Throwable lastError;
+
+    Pending(
+        TokenSet set,
+        long baseVersion,
+        @Nullable Lease lease,
+        boolean authorization,
+        int attempts,
+        @Nullable Throwable lastError) {
+      this.set = set;
+      this.baseVersion = baseVersion;
+      this.lease = lease;
+      this.authorization = authorization;
+      this.attempts = attempts;
+      this.lastError = lastError;
+    }
+  }
+
+  /** What the saver needs of the rest of the engine once a set is saved. */
+  interface Saved {
+    void saved(Connection conn, TokenSet saved);
+  }
+
+  private final TokenStore store;
+  private final Events events;
+  private final ScheduledExecutorService scheduler;
+  private final String owner;
+  private final Duration leaseTtl;
+  private final Duration backoffInitial;
+  private final Duration backoffMax;
+  private final Map<Connection, Pending> pending = new ConcurrentHashMap<>();
+  private @Nullable Saved onSaved;
+  private volatile boolean closed;
+
+  DurableSaver(
+      TokenStore store,
+      Events events,
+      ScheduledExecutorService scheduler,
+      String owner,
+      Duration leaseTtl,
+      Duration backoffInitial,
+      Duration backoffMax) {
+    this.store = store;
+    this.events = events;
+    this.scheduler = scheduler;
+    this.owner = owner;
+    this.leaseTtl = leaseTtl;
+    this.backoffInitial = backoffInitial;
+    this.backoffMax = backoffMax;
+  }
+
+  /** Set once while the engine is assembled (the saver and the renewal refer to each other). */
+  void onSaved(Saved onSaved) {
+    this.onSaved = onSaved;
+  }
+
+  /** The unsaved set of {@code conn}, or null. */
+  @Nullable Pending pending(Connection conn) {
+    return pending.get(conn);
+  }
+
+  /** Whether any set is unsaved. */
+  boolean isEmpty() {
+    return pending.isEmpty();
+  }
+
+  /**
+   * Takes over {@code set}, which the store refused with {@code error}, with the lease it was made
+   * under (null for a new authorization made while the store was unreachable: a lease is seized at
+   * the first retry). Retries start at once in the background.
+   */
+  void hold(
+      Connection conn,
+      TokenSet set,
+      long baseVersion,
+      @Nullable Lease lease,
+      boolean authorization,
+      Throwable error) {
+    Pending p = new Pending(set.withVersion(0), baseVersion, lease, authorization, 1, error);
+    pending.put(conn, p);
+    log.warn(
+        "connection {}: could not save the new token set; keeping it in memory with the renewal"
+            + " lease and retrying: {}",
+        conn.id,
+        error.getMessage());
+    events.emit(
+        TokenEvent.Type.SAVE_FAILED,
+        conn.id,
+        "new token set kept in memory with its lease, save will be retried: " + error.getMessage(),
+        error);
+    schedule(conn, p, 0);
+  }
+
+  /**
+   * Replaces {@code old}'s set with {@code newer}, renewed from it under the same lease while the
+   * store was still refusing saves. False if {@code old} is no longer the pending set.
+   */
+  boolean replace(Connection conn, Pending old, TokenSet newer) {
+    Pending next =
+        new Pending(
+            newer.withVersion(0),
+            old.baseVersion,
+            old.lease,
+            old.authorization,
+            old.attempts,
+            old.lastError);
+    if (!pending.replace(conn, old, next)) {
+      return false;
+    }
+    schedule(conn, next, 0);
+    return true;
+  }
+
+  /** Forgets {@code conn}'s unsaved set: a new authorization or a revoke replaced it. */
+  void drop(Connection conn) {
+    Pending p = pending.remove(conn);
+    if (p != null) {
+      log.info("connection {}: an unsaved token set was superseded and dropped", conn.id);
+    }
+  }
+
+  /** One save attempt now; true if nothing is left unsaved for {@code conn}. */
+  boolean saveNow(Connection conn) {
+    Pending p = pending.get(conn);
+    return p == null || attempt(conn, p);
+  }
+
+  private void schedule(Connection conn, Pending p, long delayMillis) {
+    if (closed) {
+      return;
+    }
+    try {
+      scheduler.schedule(() -> retry(conn, p), delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.error("connection {}: save retries stopped with an unsaved token set", conn.id);
+    }
+  }
+
+  private void retry(Connection conn, Pending p) {
+    try {
+      if (pending.get(conn) != p) {
+        return; // saved, superseded, or replaced by a newer attempt record
+      }
+      if (!attempt(conn, p)) {
+        Pending next = pending.get(conn);
+        if (next != null) {
+          schedule(conn, next, delay(next.attempts));
+        }
+      }
+    } catch (Throwable t) {
+      // Never die silently: report and try again later.
+      log.error("connection {}: save retry failed unexpectedly: {}", conn.id, t.toString());
+      Pending next = pending.get(conn);
+      if (next != null) {
+        schedule(conn, next, delay(next.attempts));
+      }
+    }
+  }
+
+  /** Retries come well inside the lease, so it never lapses between two extensions. */
+  private long delay(int attempts) {
+    long backoff = backoffInitial.toMillis() << Math.min(Math.max(attempts - 1, 0), 20);
+    return Math.min(Math.min(backoff, backoffMax.toMillis()), leaseTtl.toMillis() / 3);
+  }
+
+  /** Extends the lease and saves; true if saved (or superseded). */
+  private synchronized boolean attempt(Connection conn, Pending p) {
+    if (pending.get(conn) != p) {
+      return !pending.containsKey(conn);
+    }
+    Lease lease = p.lease;
+    TokenSet saved;
+    try {
+      if (lease == null) {
+        lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
+      } else {
+        Lease extended = store.extendLease(lease, leaseTtl);
+        if (extended == null) {
+          return lostLease(conn, p);
+        }
+        lease = extended;
+      }
+      conn.sawFence(lease.fencingToken());
+      saved =
+          p.authorization
+              ? store.authorize(conn.id, p.set, lease)
+              : store.compareAndSet(conn.id, p.baseVersion, p.set, lease);
+    } catch (StaleLeaseException | TombstonedException e) {
+      return lostLease(conn, p);
+    } catch (VersionConflictException e) {
+      if (e.actualVersion() < p.baseVersion) {
+        // The store went back in time: save over what it holds now.
+        pending.replace(
+            conn, p, new Pending(p.set, e.actualVersion(), lease, p.authorization, p.attempts, e));
+        return false;
+      }
+      return lostLease(conn, p);
+    } catch (RuntimeException e) {
+      Pending next = new Pending(p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e);
+      pending.replace(conn, p, next);
+      log.warn(
+          "connection {}: save attempt {} of the unsaved token set failed: {}",
+          conn.id,
+          next.attempts,
+          e.getMessage());
+      return false;
+    }
+    pending.remove(conn, p);
+    releaseQuietly(lease);
+    log.info("connection {}: unsaved token set saved after {} attempt(s)", conn.id, p.attempts);
+    events.emit(
+        TokenEvent.Type.SAVE_RECOVERED,
+        conn.id,
+        "token set saved after " + p.attempts + " attempt(s)",
+        null);
+    if (onSaved != null) {
+      onSaved.saved(conn, saved);
+    }
+    return true;
+  }
+
+  /**
+   * The lease is gone: a revoke or a new authorization seized it (the set is superseded), or it was
+   * taken over after it lapsed. Whatever the store now holds is newer than our base; if it holds
+   * nothing newer, ours is written back as the newest set.
+   */
+  private boolean lostLease(Connection conn, Pending p) {
+    StoredConnection now;
+    try {
+      now = store.read(conn.id);
+    } catch (RuntimeException e) {
+      return false; // try again later
+    }
+    if (now.tombstone() == null && now.version() <= p.baseVersion) {
+      try {
+        now = store.restore(conn.id, p.set.withVersion(p.baseVersion + 1));
+        if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {
+          pending.remove(conn, p);
+          events.emit(
+              TokenEvent.Type.SAVE_RECOVERED,
+              conn.id,
+              "token set written back after its lease was lost",
+              null);
+          if (onSaved != null) {
+            onSaved.saved(conn, now.tokens());
+          }
+          return true;
+        }
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    pending.remove(conn, p);
+    log.warn(
+        "connection {}: the unsaved token set was superseded by a newer write and dropped",
+        conn.id);
+    return true;
+  }
+
+  private void releaseQuietly(Lease lease) {
+    try {
+      store.releaseLease(lease);
+    } catch (RuntimeException e) {
+      log.warn(
+          "connection {}: could not release the lease: {}", lease.connection(), e.getMessage());
+    }
+  }
+
+  /** Last save attempt for every unsaved set; reports, by connection, any still unsaved. */
+  void close() {
+    closed = true;
+    for (Map.Entry<Connection, Pending> e : pending.entrySet()) {
+      Connection conn = e.getKey();
+      if (!attempt(conn, e.getValue())) {
+        log.error(
+            "connection {}: closing with a token set that could not be saved; its lease expires"
+                + " in {}",
+            conn.id,
+            leaseTtl);
+      }
+    }
+  }
+}

@@ -1,0 +1,418 @@
+package dev.tokenbroker;
+
+import dev.tokenbroker.store.HealthRecord;
+import dev.tokenbroker.store.StoredConnection;
+import dev.tokenbroker.store.TokenStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongUnaryOperator;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Health, backoff and the events that go with them. The truth is the {@link HealthRecord} in the
+ * store, beside the token set, so that every instance and every one-shot process sees the same
+ * state: whoever observes a failure records it; a successful renewal or a new authorization clears
+ * it. Records are written by compare-and-set on their own version, and the instance whose write
+ * moves a connection to a new state is the one that sends the alert event, so each state change is
+ * announced once across all instances.
+ *
+ * <p>If the store cannot take the record, this instance keeps it locally and says so in the log.
+ */
+final class HealthBook {
+  private static final Logger log = LoggerFactory.getLogger(HealthBook.class);
+  private static final int WRITE_ATTEMPTS = 3;
+
+  private final Clock clock;
+  private final TokenStore store;
+  private final Events events;
+  private final Duration backoffInitial;
+  private final Duration backoffMax;
+
+  /** Picks the random half of "equal jitter" from the capped delay; replaceable in tests. */
+  private final LongUnaryOperator jitter;
+
+  HealthBook(
+      Clock clock,
+      TokenStore store,
+      Events events,
+      Duration backoffInitial,
+      Duration backoffMax,
+      @Nullable LongUnaryOperator jitter) {
+    this.clock = clock;
+    this.store = store;
+    this.events = events;
+    this.backoffInitial = backoffInitial;
+    this.backoffMax = backoffMax;
+    this.jitter = jitter != null ? jitter : half -> ThreadLocalRandom.current().nextLong(half + 1);
+  }
+
+  /**
+   * Takes the health record of a store read as this instance's view. A record about an older token
+   * set than the one stored (a new authorization or a renewal elsewhere saved a newer set after the
+   * failure) is superseded: it is cleared, in the store too.
+   */
+  void observe(Connection conn, StoredConnection stored) {
+    HealthRecord h = stored.health();
+    long version = stored.healthVersion();
+    if (h != null && stored.tokens() != null && h.tokenVersion() < stored.version()) {
+      try {
+        if (store.compareAndSetHealth(conn.id, h.version(), null)) {
+          version = h.version() + 1;
+        }
+      } catch (RuntimeException e) {
+        log.debug(
+            "connection {}: superseded health record not cleared: {}", conn.id, e.getMessage());
+      }
+      h = null;
+    }
+    synchronized (conn) {
+      if (conn.health != null && h == null) {
+        conn.activeSince = clock.instant();
+        conn.lastCause = null;
+      }
+      conn.health = h;
+      conn.healthVersion = version;
+    }
+  }
+
+  /** REAUTHORIZATION_REQUIRED for the stored version (a newer stored set supersedes it). */
+  static boolean needsPerson(Connection conn, long storedVersion) {
+    HealthRecord h = conn.health;
+    return h != null
+        && h.state() == Health.State.REAUTHORIZATION_REQUIRED
+        && h.tokenVersion() >= storedVersion;
+  }
+
+  /**
+   * Whether a refresh whose answer was lost may still be in process at the platform: until its
+   * pause is over no request may be sent, not even for an explicit refresh.
+   */
+  static boolean awaitsOutcome(Connection conn, long nowMillis) {
+    HealthRecord h = conn.health;
+    return h != null
+        && h.state() == Health.State.DEGRADED
+        && "rotation-outcome-unknown".equals(h.reason())
+        && h.nextAttemptAt() != null
+        && nowMillis < h.nextAttemptAt().toEpochMilli();
+  }
+
+  /**
+   * Whether an automatic renewal must wait (backoff, Retry-After) or give up (a person must act).
+   */
+  static boolean holdsOff(Connection conn, long nowMillis) {
+    HealthRecord h = conn.health;
+    if (h == null) {
+      return false;
+    }
+    if (h.state() == Health.State.REAUTHORIZATION_REQUIRED) {
+      return true;
+    }
+    Instant next = h.nextAttemptAt();
+    return next != null && nowMillis < next.toEpochMilli();
+  }
+
+  /**
+   * Records a failure observed by this instance and returns the exception for every caller of the
+   * renewal. {@code tokenVersion} is the stored version the failure was seen on.
+   */
+  TokenUnavailableException failed(Connection conn, Failure f, long tokenVersion) {
+    Instant now = clock.instant();
+    HealthRecord next = null;
+    boolean moved = false;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      HealthRecord previous;
+      long expected;
+      synchronized (conn) {
+        previous = conn.health;
+        expected = conn.healthVersion;
+      }
+      next = nextRecord(previous, f, tokenVersion, now);
+      try {
+        if (store.compareAndSetHealth(conn.id, expected, next)) {
+          moved = previous == null || previous.state() != next.state();
+          synchronized (conn) {
+            conn.health = next.withVersion(expected + 1);
+            conn.healthVersion = expected + 1;
+          }
+          break;
+        }
+        observe(conn, store.read(conn.id)); // another instance moved it: build on theirs
+      } catch (RuntimeException e) {
+        log.warn(
+            "connection {}: health not recorded in the store, kept here only: {}",
+            conn.id,
+            e.getMessage());
+        synchronized (conn) {
+          conn.health = next.withVersion(conn.healthVersion);
+        }
+        moved = previous == null || previous.state() != next.state();
+        break;
+      }
+    }
+    conn.lastCause = f.cause;
+    HealthRecord recorded = conn.health != null ? conn.health : next;
+    log.warn("connection {}: {} ({})", conn.id, f.detail, f.reasonCode);
+    events.emit(TokenEvent.Type.REFRESH_FAILED, conn.id, f.detail, f.cause);
+    if (moved && recorded.state() == Health.State.REAUTHORIZATION_REQUIRED) {
+      events.emit(TokenEvent.Type.REAUTHORIZATION_REQUIRED, conn.id, f.detail, f.cause);
+    }
+    return exception(conn, snapshot(conn, null, false), f.cause);
+  }
+
+  /** Clears the record after a successful renewal or a new authorization. */
+  void succeeded(Connection conn) {
+    HealthRecord previous;
+    long expected;
+    synchronized (conn) {
+      previous = conn.health;
+      expected = conn.healthVersion;
+    }
+    if (previous == null) {
+      return;
+    }
+    boolean moved = false;
+    try {
+      moved = store.compareAndSetHealth(conn.id, expected, null);
+    } catch (RuntimeException e) {
+      log.warn("connection {}: could not clear its health record: {}", conn.id, e.getMessage());
+    }
+    conn.lastCause = null;
+    synchronized (conn) {
+      conn.health = null;
+      conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
+      conn.activeSince = clock.instant();
+    }
+    if (moved) {
+      log.info("connection {} is active again", conn.id);
+    }
+  }
+
+  /** Forgets the local view after the store cleared it (a new authorization). */
+  void clearedInStore(Connection conn) {
+    synchronized (conn) {
+      conn.health = null;
+      conn.activeSince = clock.instant();
+    }
+  }
+
+  private HealthRecord nextRecord(
+      @Nullable HealthRecord previous, Failure f, long tokenVersion, Instant now) {
+    int failures = previous == null ? 1 : previous.failures() + 1;
+    Instant since = previous != null && previous.state() == f.state ? previous.since() : now;
+    Instant retryAfter =
+        f.retryAfter == null ? null : now.plus(min(f.retryAfter, Duration.ofHours(1)));
+    Instant nextAttempt = null;
+    if (f.state == Health.State.DEGRADED) {
+      long delay = backoffMillis(failures);
+      if (f.minimumPause != null) {
+        delay = Math.max(delay, f.minimumPause.toMillis());
+      }
+      nextAttempt = now.plusMillis(delay);
+      if (retryAfter != null && retryAfter.isAfter(nextAttempt)) {
+        nextAttempt = retryAfter;
+      }
+    }
+    return new HealthRecord(
+        f.state,
+        f.reasonCode,
+        f.detail,
+        f.errorCode,
+        since,
+        nextAttempt,
+        retryAfter,
+        failures,
+        tokenVersion,
+        0);
+  }
+
+  /**
+   * Doubling from the initial delay with each failure in a row, capped, with "equal jitter": half
+   * fixed, half random, so the delay after failure n lies in [d/2, d] for d = min(initial *
+   * 2^(n-1), max).
+   */
+  long backoffMillis(int failures) {
+    long base = backoffInitial.toMillis() << Math.min(failures - 1, 20);
+    long capped = Math.min(base, backoffMax.toMillis());
+    long half = capped / 2;
+    return capped - half + jitter.applyAsLong(half);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /** The connection's health now, as this instance sees it. */
+  Health snapshot(Connection conn, @Nullable TokenSet known, boolean unsaved) {
+    HealthRecord h = conn.health;
+    long lastRenewal;
+    Instant activeSince;
+    synchronized (conn) {
+      lastRenewal = conn.lastRenewalAtMillis;
+      activeSince = conn.activeSince;
+    }
+    Instant lastRenewalAt = lastRenewal < 0 ? null : Instant.ofEpochMilli(lastRenewal);
+    Instant accessExpires = known == null ? null : known.expiresAt();
+    Instant refreshExpires = known == null ? null : known.refreshExpiresAt();
+    if (h == null) {
+      return new Health(
+          Health.State.ACTIVE,
+          null,
+          null,
+          null,
+          activeSince,
+          null,
+          0,
+          lastRenewalAt,
+          accessExpires,
+          refreshExpires,
+          unsaved);
+    }
+    return new Health(
+        h.state(),
+        h.reason(),
+        h.detail(),
+        h.errorCode(),
+        h.since(),
+        h.state() == Health.State.DEGRADED ? h.nextAttemptAt() : null,
+        h.failures(),
+        lastRenewalAt,
+        accessExpires,
+        refreshExpires,
+        unsaved);
+  }
+
+  /** The exception a caller gets for {@code health}. */
+  static TokenUnavailableException exception(
+      Connection conn, Health health, @Nullable Throwable cause) {
+    if (health.state() == Health.State.REAUTHORIZATION_REQUIRED) {
+      return new ReauthorizationRequiredException(conn.id, health, cause);
+    }
+    return new TokenUnavailableException(
+        conn.id,
+        "connection "
+            + conn.id
+            + " has no valid token: "
+            + health.reason()
+            + (health.nextAttemptAt() == null ? "" : "; next attempt at " + health.nextAttemptAt()),
+        health,
+        cause);
+  }
+
+  /** What went wrong, as the health record will say it. */
+  static final class Failure {
+    final Health.State state;
+    final String reasonCode;
+    final String detail;
+    final @Nullable String errorCode;
+    final @Nullable Duration retryAfter;
+    final @Nullable Duration minimumPause;
+    final @Nullable Throwable cause;
+
+    Failure(
+        Health.State state,
+        String reasonCode,
+        String detail,
+        @Nullable String errorCode,
+        @Nullable Duration retryAfter,
+        @Nullable Duration minimumPause,
+        @Nullable Throwable cause) {
+      this.state = state;
+      this.reasonCode = reasonCode;
+      this.detail = detail;
+      this.errorCode = errorCode;
+      this.retryAfter = retryAfter;
+      this.minimumPause = minimumPause;
+      this.cause = cause;
+    }
+
+    /** The failure a token endpoint reported, classified by its kind and error fields. */
+    static Failure of(TokenEndpointException e) {
+      String code = errorCode(e);
+      switch (e.kind()) {
+        case PERMANENT:
+          return new Failure(
+              Health.State.REAUTHORIZATION_REQUIRED,
+              reauthorizationReason(e),
+              e.reason(),
+              code,
+              null,
+              null,
+              e);
+        case OUTCOME_UNKNOWN:
+          return new Failure(
+              Health.State.DEGRADED,
+              "rotation-outcome-unknown",
+              "rotation outcome unknown: " + e.reason(),
+              code,
+              null,
+              null,
+              e);
+        default:
+          return new Failure(
+              Health.State.DEGRADED,
+              e.httpStatus() == 429 || e.retryAfter() != null ? "rate-limited" : "transient",
+              e.reason(),
+              code,
+              e.retryAfter(),
+              null,
+              e);
+      }
+    }
+
+    /** The platform's own error, never an HTTP 200. */
+    static @Nullable String errorCode(TokenEndpointException e) {
+      if (e.platformCode() != null) {
+        return e.platformCode();
+      }
+      if (e.error() != null) {
+        return e.error();
+      }
+      return e.httpStatus() >= 400 ? Integer.toString(e.httpStatus()) : null;
+    }
+
+    /** Which of the re-authorization reasons a permanent endpoint failure is. */
+    static String reauthorizationReason(TokenEndpointException e) {
+      String code = e.platformCode() == null ? "" : e.platformCode();
+      String error = e.error() == null ? "" : e.error();
+      String text =
+          (error
+                  + " "
+                  + (e.errorDescription() == null ? "" : e.errorDescription())
+                  + " "
+                  + e.reason())
+              .toLowerCase(java.util.Locale.ROOT);
+      if (code.equals("GW.IP_NOT_ALLOWED") || text.contains("ip not allowed")) {
+        return "ip-not-allowed";
+      }
+      if (error.equals("invalid_client")
+          || error.equals("unauthorized_client")
+          || text.contains("client_secret")
+          || text.contains("signature")) {
+        return "client-rejected";
+      }
+      if (text.contains("uninstall")) {
+        return "uninstalled";
+      }
+      if (text.contains("unlink") || text.contains("not linked")) {
+        return "unlinked";
+      }
+      if (text.contains("not authorized yet")) {
+        return "not-authorized";
+      }
+      return "refresh-token-rejected";
+    }
+
+    static Failure degraded(String reasonCode, String detail, @Nullable Throwable cause) {
+      return new Failure(Health.State.DEGRADED, reasonCode, detail, null, null, null, cause);
+    }
+
+    static Failure needsPerson(String reasonCode, String detail, @Nullable Throwable cause) {
+      return new Failure(
+          Health.State.REAUTHORIZATION_REQUIRED, reasonCode, detail, null, null, null, cause);
+    }
+  }
+}

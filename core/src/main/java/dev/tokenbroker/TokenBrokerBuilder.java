@@ -1,0 +1,503 @@
+package dev.tokenbroker;
+
+import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenHttp;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreFactory;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongUnaryOperator;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Builds a {@link TokenBroker}: its options, then the engine's parts, each handed what it needs.
+ * Each option may be set once: setting one twice is a mistake reported with the option's name. Not
+ * thread-safe.
+ */
+public final class TokenBrokerBuilder {
+  private Clock clock = Clock.systemUTC();
+  private @Nullable TokenStore store;
+  private boolean ownsStore;
+  private @Nullable TokenCache cache;
+  private @Nullable OkHttpClient httpClient;
+  private final Map<ConnectionId, Object> connections = new LinkedHashMap<>();
+  private final List<TokenProviderFactory> factories = new ArrayList<>();
+  private final List<TokenListener> listeners = new ArrayList<>();
+  private @Nullable Executor executor;
+  private @Nullable Map<String, String> environment;
+  private @Nullable Path configFile;
+  private @Nullable String instanceId;
+  private Duration leaseTtl = Duration.ofSeconds(90);
+  private Duration leaseWait = Duration.ofSeconds(60);
+  private Duration renewalTimeout = Duration.ofSeconds(90);
+  private Duration backoffInitial = Duration.ofSeconds(1);
+  private Duration backoffMax = Duration.ofMinutes(5);
+  private @Nullable Duration outcomeUnknownPause;
+  private @Nullable Duration keepAliveInterval = Duration.ofMinutes(30);
+  private int keepAliveConcurrency = 4;
+  private final Set<String> set = new TreeSet<>();
+  private @Nullable ClassLoader classLoader;
+  private @Nullable LongUnaryOperator backoffJitter;
+  private StoreRenewal.Pause leasePause = Thread::sleep;
+
+  TokenBrokerBuilder() {}
+
+  private void once(String option) {
+    if (!set.add(option)) {
+      throw new IllegalStateException(option + " was already set");
+    }
+  }
+
+  /** The one clock for every expiry, backoff and signature. Default: system UTC. */
+  public TokenBrokerBuilder clock(Clock clock) {
+    once("clock");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /** The durable store. Default: the configuration file's {@code store:}, else in memory. */
+  public TokenBrokerBuilder store(TokenStore store) {
+    once("store");
+    this.store = Objects.requireNonNull(store, "store");
+    return this;
+  }
+
+  /**
+   * An in-process cache of the application's, e.g. a bounded one for very many connections (an
+   * evicted token is read from the store again). Default: none — each connection keeps its cached
+   * token in a slot of its own, the fastest and smallest choice when every configured connection is
+   * in use.
+   */
+  public TokenBrokerBuilder cache(TokenCache cache) {
+    once("cache");
+    this.cache = Objects.requireNonNull(cache, "cache");
+    return this;
+  }
+
+  /**
+   * The base HTTP client for token endpoints (timeouts, proxy, TLS). It is reconfigured never to
+   * retry or follow redirects on its own. Default: {@link TokenHttp#defaultClient()}.
+   */
+  public TokenBrokerBuilder httpClient(OkHttpClient httpClient) {
+    once("httpClient");
+    this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+    return this;
+  }
+
+  /**
+   * Adds a connection whose provider is built from {@code settings} by the factory named in its
+   * {@code provider} setting (default: the id's provider part).
+   */
+  public TokenBrokerBuilder connection(ConnectionId id, Map<String, ?> settings) {
+    addConnection(id, new Settings(id, settings));
+    return this;
+  }
+
+  /** Adds a connection served by {@code provider}. */
+  public TokenBrokerBuilder connection(ConnectionId id, TokenProvider provider) {
+    addConnection(id, Objects.requireNonNull(provider, "provider"));
+    return this;
+  }
+
+  private void addConnection(ConnectionId id, Object providerOrSettings) {
+    Objects.requireNonNull(id, "id");
+    if (connections.putIfAbsent(id, providerOrSettings) != null) {
+      throw new ConfigurationException(id, null, "connection configured twice");
+    }
+  }
+
+  /** A provider factory to use besides those found with {@link ServiceLoader}. */
+  public TokenBrokerBuilder providerFactory(TokenProviderFactory factory) {
+    factories.add(Objects.requireNonNull(factory, "factory"));
+    return this;
+  }
+
+  /** Receives every {@link TokenEvent}; called on broker threads, must not block long. */
+  public TokenBrokerBuilder listener(TokenListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+    return this;
+  }
+
+  /**
+   * Runs renewals. Default: a small pool of daemon threads owned by the broker. Renewals run only
+   * on this executor, never on a caller's thread (so a caller's interrupt cannot cut a token
+   * request short) — unless the executor itself runs tasks on the calling thread, as a test's
+   * {@code Runnable::run} does.
+   */
+  public TokenBrokerBuilder executor(Executor executor) {
+    once("executor");
+    this.executor = Objects.requireNonNull(executor, "executor");
+    return this;
+  }
+
+  /**
+   * Where {@code ${VAR}} in a configuration file is looked up. Default: {@link System#getenv()}.
+   */
+  public TokenBrokerBuilder environment(Map<String, String> environment) {
+    once("environment");
+    this.environment = Map.copyOf(environment);
+    return this;
+  }
+
+  /**
+   * Reads connections (and the store, unless {@link #store} is set) from a YAML or properties file.
+   */
+  public TokenBrokerBuilder configFile(Path configFile) {
+    once("configFile");
+    this.configFile = Objects.requireNonNull(configFile, "configFile");
+    return this;
+  }
+
+  /**
+   * Names this broker instance in lease records and logs (default {@code broker}). A random suffix
+   * is always added, so two instances configured with one id still exclude each other.
+   */
+  public TokenBrokerBuilder instanceId(String instanceId) {
+    once("instanceId");
+    this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+    return this;
+  }
+
+  /**
+   * How long a renewal lease lasts (default 90 s; longer than any token call can take) and how long
+   * a renewal waits for another instance's lease (default 60 s).
+   */
+  public TokenBrokerBuilder lease(Duration ttl, Duration wait) {
+    once("lease");
+    this.leaseTtl = positive(ttl, "lease ttl");
+    this.leaseWait = positive(wait, "lease wait");
+    return this;
+  }
+
+  /** How long a caller waits for a renewal before giving up (default 90 s). */
+  public TokenBrokerBuilder renewalTimeout(Duration timeout) {
+    once("renewalTimeout");
+    this.renewalTimeout = positive(timeout, "renewal timeout");
+    return this;
+  }
+
+  /**
+   * Backoff after transient failures: doubling from {@code initial} up to {@code max}, with equal
+   * jitter (the delay after the n-th failure in a row lies between half and all of {@code initial ×
+   * 2^(n-1)}, capped at {@code max}).
+   */
+  public TokenBrokerBuilder backoff(Duration initial, Duration max) {
+    once("backoff");
+    this.backoffInitial = positive(initial, "backoff initial");
+    this.backoffMax = positive(max, "backoff max");
+    if (max.compareTo(initial) < 0) {
+      throw new IllegalArgumentException(
+          "backoff max (" + max + ") is below initial (" + initial + ")");
+    }
+    return this;
+  }
+
+  /**
+   * After a refresh whose answer was lost, how long to wait before the one deliberate retry: longer
+   * than the platform can still be processing the first request. Default: twice the HTTP client's
+   * read timeout, at least 10 s.
+   */
+  public TokenBrokerBuilder outcomeUnknownPause(Duration pause) {
+    once("outcomeUnknownPause");
+    this.outcomeUnknownPause = positive(pause, "outcome-unknown pause");
+    return this;
+  }
+
+  /**
+   * Runs a {@linkplain TokenBroker#keepAlive() keep-alive pass} every {@code interval} (real time)
+   * on a background daemon thread, renewing at most {@code concurrency} connections at a time. On
+   * by default (every 30 minutes, 4 at a time); every instance may run it.
+   */
+  public TokenBrokerBuilder keepAlive(Duration interval, int concurrency) {
+    once("keepAlive");
+    this.keepAliveInterval = positive(interval, "keep-alive interval");
+    if (concurrency < 1) {
+      throw new IllegalArgumentException(
+          "keep-alive concurrency must be at least 1, got " + concurrency);
+    }
+    this.keepAliveConcurrency = concurrency;
+    return this;
+  }
+
+  /**
+   * No background keep-alive: {@link TokenBroker#keepAlive()} runs only when called. For one-shot
+   * processes and tests; a long-running service that turns it off must call it itself, or idle
+   * connections die when their refresh token expires.
+   */
+  public TokenBrokerBuilder withoutKeepAlive() {
+    once("keepAlive");
+    this.keepAliveInterval = null;
+    return this;
+  }
+
+  /** The class loader for {@link ServiceLoader} lookups. Default: this library's. */
+  public TokenBrokerBuilder classLoader(ClassLoader classLoader) {
+    once("classLoader");
+    this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
+    return this;
+  }
+
+  /** Test hook: picks the random half of the backoff's equal jitter, given the half. */
+  TokenBrokerBuilder backoffJitter(LongUnaryOperator jitter) {
+    this.backoffJitter = jitter;
+    return this;
+  }
+
+  /** Test hook: how a renewal waits between looks at a lease another instance holds. */
+  TokenBrokerBuilder leasePause(StoreRenewal.Pause pause) {
+    this.leasePause = pause;
+    return this;
+  }
+
+  private static Duration positive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + d);
+    }
+    return d;
+  }
+
+  /**
+   * Builds the broker: loads the configuration file, builds and validates every provider, and
+   * assembles the engine.
+   *
+   * @throws ConfigurationException naming the connection and setting of the first problem
+   */
+  public TokenBroker build() {
+    ClassLoader loader = classLoader != null ? classLoader : TokenBroker.class.getClassLoader();
+    Map<String, String> env = environment != null ? environment : System.getenv();
+    Map<ConnectionId, Object> all = new LinkedHashMap<>();
+    if (configFile != null) {
+      ConfigFile config = ConfigFile.load(configFile, env);
+      for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
+        all.put(e.getKey(), new Settings(e.getKey(), e.getValue(), env::get));
+      }
+      if (store == null && config.store() != null) {
+        store = createStore(new Settings(null, config.store(), env::get), loader);
+        ownsStore = true;
+      }
+    }
+    for (Map.Entry<ConnectionId, Object> e : connections.entrySet()) {
+      if (all.putIfAbsent(e.getKey(), e.getValue()) != null) {
+        throw new ConfigurationException(
+            e.getKey(), null, "connection configured both in the file and in code");
+      }
+    }
+    if (store == null) {
+      store = new InMemoryTokenStore(clock);
+    }
+    OkHttpClient http =
+        TokenHttp.safeClient(httpClient != null ? httpClient : TokenHttp.defaultClient());
+    Map<String, TokenProviderFactory> byName = factories(loader);
+    SecureRandom random = new SecureRandom();
+    Instant now = clock.instant();
+    List<Connection> built = new ArrayList<>();
+    for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
+      built.add(
+          new Connection(
+              e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random), now));
+    }
+    Duration pause =
+        outcomeUnknownPause != null
+            ? outcomeUnknownPause
+            : Duration.ofMillis(Math.max(10_000, 2L * http.readTimeoutMillis()));
+    return new TokenBroker(new Parts(this, built.toArray(new Connection[0]), pause, random));
+  }
+
+  private TokenProvider provider(
+      ConnectionId id,
+      Object providerOrSettings,
+      Map<String, TokenProviderFactory> byName,
+      OkHttpClient http,
+      SecureRandom random) {
+    TokenProvider provider;
+    if (providerOrSettings instanceof TokenProvider) {
+      provider = (TokenProvider) providerOrSettings;
+    } else {
+      // Settings given in code were made before the environment was known.
+      Map<String, String> env = environment != null ? environment : System.getenv();
+      Settings given = (Settings) providerOrSettings;
+      Settings settings = new Settings(given.connection(), given.asMap(), env::get);
+      String name = settings.optional("provider", id.provider());
+      if (!name.equals(id.provider())) {
+        throw settings.invalid(
+            "provider",
+            "is '" + name + "' but the connection id names provider '" + id.provider() + "'");
+      }
+      TokenProviderFactory factory = byName.get(name);
+      if (factory == null) {
+        throw settings.invalid(
+            "provider",
+            "unknown provider '"
+                + name
+                + "'; available: "
+                + byName.keySet()
+                + " (is tokenbroker-"
+                + name
+                + " on the classpath?)");
+      }
+      provider = factory.create(settings, new ProviderContext(id, clock, http, random));
+    }
+    if (!provider.name().equals(id.provider())) {
+      throw new ConfigurationException(
+          id,
+          "provider",
+          "provider '" + provider.name() + "' cannot serve a '" + id.provider() + "' connection");
+    }
+    return provider;
+  }
+
+  private Map<String, TokenProviderFactory> factories(ClassLoader loader) {
+    Map<String, TokenProviderFactory> byName = new TreeMap<>();
+    for (TokenProviderFactory f : ServiceLoader.load(TokenProviderFactory.class, loader)) {
+      byName.putIfAbsent(f.name(), f);
+    }
+    for (TokenProviderFactory f : factories) {
+      byName.put(f.name(), f); // explicit registrations win
+    }
+    return byName;
+  }
+
+  private TokenStore createStore(Settings settings, ClassLoader loader) {
+    String type = settings.optional("type", "memory");
+    for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class, loader)) {
+      if (f.type().equals(type)) {
+        return f.create(settings, clock);
+      }
+    }
+    if (type.equals("memory")) {
+      return new InMemoryTokenStore(clock);
+    }
+    throw settings.invalid(
+        "type",
+        "unknown store type '" + type + "' (is tokenbroker-store-" + type + " on the classpath?)");
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The engine's parts, each built with what it needs; the facade only delegates to them. */
+  static final class Parts {
+    final Clock clock;
+    final TokenStore store;
+    final boolean ownsStore;
+    final String owner;
+    final Duration renewalTimeout;
+    final @Nullable TokenCache cache;
+    final ConnectionRegistry registry;
+    final HotTier hot;
+    final HealthBook health;
+    final DurableSaver saver;
+    final StoreRenewal renewal;
+    final SingleFlight flights;
+    final KeepAlive keepAlive;
+    final AuthorizationFlow authorization;
+    final Revoker revoker;
+    final @Nullable ExecutorService ownedExecutor;
+    final ScheduledExecutorService scheduler;
+
+    private Parts(
+        TokenBrokerBuilder b,
+        Connection[] connections,
+        Duration outcomeUnknownPause,
+        SecureRandom random) {
+      clock = b.clock;
+      store = Objects.requireNonNull(b.store);
+      ownsStore = b.ownsStore;
+      owner =
+          (b.instanceId != null ? b.instanceId : "broker")
+              + "-"
+              + AuthorizationFlow.randomToken(random, 6);
+      renewalTimeout = b.renewalTimeout;
+      cache = b.cache;
+      Executor executor;
+      if (b.executor != null) {
+        executor = b.executor;
+        ownedExecutor = null;
+      } else {
+        ThreadPoolExecutor pool =
+            new ThreadPoolExecutor(
+                8,
+                8,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                daemon("tokenbroker-renew"));
+        pool.allowCoreThreadTimeOut(true);
+        executor = pool;
+        ownedExecutor = pool;
+      }
+      ScheduledThreadPoolExecutor sched =
+          new ScheduledThreadPoolExecutor(1, daemon("tokenbroker-scheduler"));
+      sched.setRemoveOnCancelPolicy(true);
+      scheduler = sched;
+      Events events = new Events(clock, b.listeners);
+      registry = new ConnectionRegistry(connections);
+      hot = new HotTier(cache);
+      health =
+          new HealthBook(clock, store, events, b.backoffInitial, b.backoffMax, b.backoffJitter);
+      saver =
+          new DurableSaver(
+              store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
+      renewal =
+          new StoreRenewal(
+              clock,
+              store,
+              hot,
+              health,
+              saver,
+              events,
+              owner,
+              b.leaseTtl,
+              b.leaseWait,
+              outcomeUnknownPause,
+              b.leasePause);
+      saver.onSaved((conn, saved) -> renewal.published(conn, saved, TokenEvent.Type.REFRESHED));
+      flights =
+          new SingleFlight(
+              executor,
+              b.renewalTimeout,
+              renewal::renew,
+              conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
+      keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
+      authorization =
+          new AuthorizationFlow(clock, store, renewal, saver, health, owner, b.leaseTtl);
+      revoker = new Revoker(clock, store, hot, renewal, saver, events, owner, b.leaseTtl);
+      if (b.keepAliveInterval != null) {
+        KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
+      }
+    }
+  }
+}
