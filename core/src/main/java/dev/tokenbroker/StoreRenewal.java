@@ -311,6 +311,12 @@ final class StoreRenewal {
 
   /** The fenced save; a set the store would not take goes to the durable saver with the lease. */
   private Result save(Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease) {
+    return save(conn, base, issued, lease, base == null ? 0 : base.version());
+  }
+
+  /** {@code renewedFrom}: the version {@code issued} was renewed from, whatever base now says. */
+  private Result save(
+      Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease, long renewedFrom) {
     long baseVersion = base == null ? 0 : base.version();
     TokenSet saved;
     try {
@@ -318,14 +324,16 @@ final class StoreRenewal {
           base == null
               ? store.authorize(conn.id, issued, lease)
               : store.compareAndSet(conn.id, baseVersion, issued, lease);
-    } catch (StaleLeaseException | TombstonedException e) {
+    } catch (TombstonedException e) {
       return new Result(superseded(conn, e), false);
+    } catch (StaleLeaseException e) {
+      return refused(conn, issued, renewedFrom, lease, e);
     } catch (VersionConflictException e) {
       if (e.actualVersion() < baseVersion) {
         // The store went back in time under our lease; ours is the live chain.
-        return save(conn, base.withVersion(e.actualVersion()), issued, lease);
+        return save(conn, base.withVersion(e.actualVersion()), issued, lease, renewedFrom);
       }
-      return new Result(superseded(conn, e), false);
+      return refused(conn, issued, renewedFrom, lease, e);
     } catch (RuntimeException e) {
       // Any failure means "not saved": keep the set and the lease until it is saved.
       saver.hold(conn, issued, baseVersion, lease, base == null, e);
@@ -334,6 +342,45 @@ final class StoreRenewal {
       return new Result(c, true);
     }
     return new Result(published(conn, saved, TokenEvent.Type.REFRESHED), false);
+  }
+
+  /**
+   * The store refused, under our lease, the set the platform just issued from version {@code
+   * renewedFrom}. A revoke (tombstone) or a new authorization (a version above it) won: ours is
+   * dropped. Otherwise the store lost our lease or went back in time — restarted without
+   * persistence, restored from an old snapshot, an older set written back by another instance — and
+   * ours is the live chain: it is written back above {@code renewedFrom}, newest version wins, as
+   * the durable saver does when its lease is lost.
+   */
+  private Result refused(
+      Connection conn, TokenSet issued, long renewedFrom, Lease lease, RuntimeException why) {
+    StoredConnection after;
+    try {
+      StoredConnection now = store.read(conn.id);
+      if (now.tombstone() != null || now.version() > renewedFrom) {
+        return new Result(superseded(conn, why), false);
+      }
+      after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
+    } catch (RuntimeException e) {
+      // Not saved: the saver keeps it, served, and decides again when it can read the store.
+      saver.hold(conn, issued, renewedFrom, lease, false, e);
+      CachedToken c = hot.offer(conn, issued);
+      renewedHere(conn);
+      return new Result(c, true);
+    }
+    if (after.tokens() == null || !after.tokens().sameTokensAs(issued)) {
+      return new Result(superseded(conn, why), false);
+    }
+    String message =
+        "the store lost the renewal lease or went back in time while the new token set was being"
+            + " saved ("
+            + why.getMessage()
+            + "); wrote it back as version "
+            + after.version();
+    log.error("connection {}: {}", conn.id, message);
+    events.emit(TokenEvent.Type.STORE_RESTORED, conn.id, message, null);
+    health.observe(conn, after);
+    return new Result(published(conn, after.tokens(), TokenEvent.Type.REFRESHED), false);
   }
 
   /** A saved set becomes this instance's current one. */
