@@ -1,10 +1,13 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
+import dev.tokenbroker.store.TombstonedException;
 import java.time.Clock;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -53,12 +56,13 @@ final class Revoker {
   @Nullable CachedToken revoke(Connection conn, Revocation revocation) {
     Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     conn.sawFence(lease.fencingToken());
+    boolean release = true;
     try {
       StoredConnection stored = store.read(conn.id);
       DurableSaver.Pending pending = saver.pending(conn);
       TokenSet current = pending != null ? pending.set : stored.tokens();
-      if (current == null) {
-        current = conn.newest();
+      if (current == null && stored.tombstone() == null) {
+        current = conn.newest(); // the store lost the record: revoke what this instance holds
       }
       if (current != null) {
         revokeAtPlatform(conn, current, revocation, stored, lease);
@@ -69,8 +73,13 @@ final class Revoker {
       if (stored.tombstone() == null) {
         store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
       }
+    } catch (LeaseKept kept) {
+      release = false;
+      throw kept.failure;
     } finally {
-      renewal.release(lease);
+      if (release) {
+        renewal.release(lease);
+      }
     }
     hot.invalidate(conn);
     conn.forgetTokens();
@@ -101,6 +110,14 @@ final class Revoker {
       if (current.refreshToken() == null) {
         return; // the only token is dead already: nothing left to revoke
       }
+      if (mayBeSpent(stored, lease)) {
+        // Never send a refresh token that may be dead just to log out: a person must reconnect,
+        // or an answer was lost (the one deliberate retry belongs to the renewal path).
+        if (revocation == Revocation.UNLINK) {
+          throw e;
+        }
+        return;
+      }
       TokenSet renewed = renewUnderLease(conn, current, stored, lease);
       if (renewed == null) {
         if (revocation == Revocation.UNLINK) {
@@ -118,6 +135,29 @@ final class Revoker {
     }
   }
 
+  /** The revocation fails with {@link #failure}, and its lease must not be released. */
+  private static final class LeaseKept extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final RuntimeException failure;
+
+    LeaseKept(RuntimeException failure) {
+      super(null, null, false, false);
+      this.failure = failure;
+    }
+  }
+
+  /**
+   * Whether the refresh token in the store may already be spent: the connection needs a person, an
+   * answer was lost, or the lease was seized from a renewal cut short after it sent its request.
+   */
+  private static boolean mayBeSpent(StoredConnection stored, Lease lease) {
+    HealthRecord h = stored.health();
+    return lease.renewalCutShortAt() != null
+        || (h != null
+            && (h.state() == Health.State.REAUTHORIZATION_REQUIRED
+                || "rotation-outcome-unknown".equals(h.reason())));
+  }
+
   /**
    * The refresh the revocation needs, made like any renewal: marked, sent once, and saved under the
    * lease before the new token is used, so a rotated refresh token is never only in memory.
@@ -132,10 +172,33 @@ final class Revoker {
       if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
         return null;
       }
+      if (e.kind() == TokenEndpointException.Kind.OUTCOME_UNKNOWN) {
+        // The refresh token may be rotated already. The lease keeps its renewal marker (not
+        // released), so whoever holds the connection next reports the cut-short renewal and makes
+        // the one deliberate retry, as after a crash.
+        events.emit(
+            TokenEvent.Type.ROTATION_OUTCOME_UNKNOWN,
+            conn.id,
+            "the refresh made for a revocation lost its answer; the refresh token may already be"
+                + " rotated: the next renewal reports it and tries once, deliberately",
+            e);
+        throw new LeaseKept(e);
+      }
       throw e;
     }
     long base = stored.tokens() != null ? stored.version() : 0;
-    TokenSet saved = store.compareAndSet(conn.id, base, issued, lease);
+    TokenSet saved;
+    try {
+      saved = store.compareAndSet(conn.id, base, issued, lease);
+    } catch (StaleLeaseException | TombstonedException e) {
+      throw e; // a new authorization or a revoke won: nothing is deleted here
+    } catch (RuntimeException e) {
+      // Not saved: the rotated set must not live only in memory. The saver keeps it, with the
+      // lease,
+      // and saves it; the revocation fails (nothing is deleted).
+      saver.hold(conn, issued, base, lease, false, e);
+      throw new LeaseKept(e);
+    }
     conn.sawTokens(saved);
     return saved;
   }
