@@ -202,6 +202,33 @@ final class HealthBook {
   private HealthRecord nextRecord(
       @Nullable HealthRecord previous, Failure f, long tokenVersion, Instant now) {
     int failures = previous == null ? 1 : previous.failures() + 1;
+    if (f.state == Health.State.DEGRADED
+        && previous != null
+        && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
+        && !"rotation-outcome-unknown".equals(f.reasonCode)) {
+      // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
+      // not undo the verdict that a person must act: automatic renewals would resume and send a
+      // refresh token the platform refused. Only a success or a new authorization clears it.
+      return new HealthRecord(
+          previous.state(),
+          previous.reason(),
+          previous.detail(),
+          previous.errorCode(),
+          previous.since(),
+          null,
+          null,
+          failures,
+          previous.tokenVersion(),
+          0);
+    }
+    // An unknown rotation outcome stays the reason until a refresh is answered: a failure that sent
+    // nothing (a 503, the store) does not settle it, the next try is still the one deliberate
+    // retry, and its pause is never shortened.
+    boolean unsettled =
+        f.state == Health.State.DEGRADED
+            && previous != null
+            && previous.state() == Health.State.DEGRADED
+            && "rotation-outcome-unknown".equals(previous.reason());
     Instant since = previous != null && previous.state() == f.state ? previous.since() : now;
     Instant retryAfter =
         f.retryAfter == null ? null : now.plus(min(f.retryAfter, Duration.ofHours(1)));
@@ -215,11 +242,16 @@ final class HealthBook {
       if (retryAfter != null && retryAfter.isAfter(nextAttempt)) {
         nextAttempt = retryAfter;
       }
+      if (unsettled
+          && previous.nextAttemptAt() != null
+          && previous.nextAttemptAt().isAfter(nextAttempt)) {
+        nextAttempt = previous.nextAttemptAt();
+      }
     }
     return new HealthRecord(
         f.state,
-        f.reasonCode,
-        f.detail,
+        unsettled ? previous.reason() : f.reasonCode,
+        unsettled ? "rotation outcome still unknown; " + f.detail : f.detail,
         f.errorCode,
         since,
         nextAttempt,
