@@ -206,6 +206,12 @@ final class StoreRenewal {
     TokenProvider provider = conn.provider;
     boolean secondTry = isDeliberateRetry(conn);
     long version = base == null ? 0 : base.version();
+    if (secondTry) {
+      log.warn(
+          "connection {}: the one deliberate try after a lost or cut-short renewal; its answer"
+              + " decides",
+          conn.id);
+    }
     TokenSet issued;
     try {
       if (provider.grantType() == GrantType.CLIENT_CREDENTIALS) {
