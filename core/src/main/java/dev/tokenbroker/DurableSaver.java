@@ -155,8 +155,13 @@ final class DurableSaver {
     }
   }
 
-  /** One save attempt now; true if nothing is left unsaved for {@code conn}. */
-  boolean saveNow(Connection conn) {
+  /**
+   * One save attempt now, of whatever is pending; true if nothing is left unsaved for {@code conn}.
+   * Synchronized like {@link #attempt}: a background retry cannot replace the pending record
+   * between the look and the attempt (which would then find its record stale and report "not
+   * saved").
+   */
+  synchronized boolean saveNow(Connection conn) {
     Pending p = pending.get(conn);
     return p == null || attempt(conn, p);
   }
@@ -305,9 +310,8 @@ final class DurableSaver {
   /** Last save attempt for every unsaved set; reports, by connection, any still unsaved. */
   void close() {
     closed = true;
-    for (Map.Entry<Connection, Pending> e : pending.entrySet()) {
-      Connection conn = e.getKey();
-      if (!attempt(conn, e.getValue())) {
+    for (Connection conn : pending.keySet()) {
+      if (!saveNow(conn)) {
         log.error(
             "connection {}: closing with a token set that could not be saved; its lease expires"
                 + " in {}",

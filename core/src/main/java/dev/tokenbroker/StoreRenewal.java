@@ -149,6 +149,10 @@ final class StoreRenewal {
     }
     try {
       store.markRenewing(lease);
+    } catch (StaleLeaseException e) {
+      // Nothing was sent. Not a store failure either (no DEGRADED record, no alert): a revoke or a
+      // new authorization seized the lease since we read, or another instance took it over.
+      return new Result(lostLeaseBeforeSending(conn, stored, e), false);
     } catch (RuntimeException e) {
       throw storeFailure(conn, "could not start the renewal in the store", e, base);
     }
@@ -158,7 +162,11 @@ final class StoreRenewal {
     } catch (Superseded newer) {
       return new Result(hot.offer(conn, newer.tokens), false);
     }
-    return save(conn, base, issued, lease);
+    Result r = save(conn, base, issued, lease);
+    if (r.token.tokenSet().sameTokensAs(issued)) {
+      flight.renewed = true; // saved, or kept unsaved: not superseded by another writer's set
+    }
+    return r;
   }
 
   /** A failed renewal of an old chain, after a new authorization saved a new one meanwhile. */
@@ -360,13 +368,12 @@ final class StoreRenewal {
    */
   private Result refused(
       Connection conn, TokenSet issued, long renewedFrom, Lease lease, RuntimeException why) {
-    StoredConnection after;
+    StoredConnection after = null;
     try {
       StoredConnection now = store.read(conn.id);
-      if (now.tombstone() != null || now.version() > renewedFrom) {
-        return new Result(superseded(conn, why), false);
+      if (now.tombstone() == null && now.version() <= renewedFrom) {
+        after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
       }
-      after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
     } catch (RuntimeException e) {
       // Not saved: the saver keeps it, served, and decides again when it can read the store.
       saver.hold(conn, issued, renewedFrom, lease, false, e);
@@ -374,7 +381,9 @@ final class StoreRenewal {
       renewedHere(conn);
       return new Result(c, true);
     }
-    if (after.tokens() == null || !after.tokens().sameTokensAs(issued)) {
+    // Outside the try: a revoke makes superseded() throw, and that is its answer, not a store
+    // failure to hand the (dropped) set to the saver for.
+    if (after == null || after.tokens() == null || !after.tokens().sameTokensAs(issued)) {
       return new Result(superseded(conn, why), false);
     }
     String message =
@@ -387,6 +396,23 @@ final class StoreRenewal {
     events.emit(TokenEvent.Type.STORE_RESTORED, conn.id, message, null);
     health.observe(conn, after);
     return new Result(published(conn, after.tokens(), TokenEvent.Type.REFRESHED), false);
+  }
+
+  /**
+   * The lease was lost before any request was sent. A revoke or a new authorization that seized it
+   * won (tombstone, or a newer set); another instance that took it over renews in our place.
+   */
+  private CachedToken lostLeaseBeforeSending(
+      Connection conn, StoredConnection before, StaleLeaseException why) {
+    StoredConnection now = reconcile(conn, read(conn));
+    if (now.tombstone() == null && now.version() == before.version()) {
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": another instance took over the renewal lease",
+          health.snapshot(conn, now.tokens(), false),
+          why);
+    }
+    return superseded(conn, why);
   }
 
   /** A saved set becomes this instance's current one. */
@@ -726,6 +752,17 @@ final class StoreRenewal {
     }
     try {
       store.markRenewing(current.lease);
+    } catch (StaleLeaseException e) {
+      // A revoke or a new authorization seized the saver's lease: never renew from (nor serve) a
+      // set it may have superseded. The saver finds out, dropping it or writing it back.
+      if (saver.saveNow(conn)) {
+        return renew(conn, flight);
+      }
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": its unsaved token set lost its lease; the store decides",
+          health.snapshot(conn, set, true),
+          e);
     } catch (RuntimeException e) {
       log.debug("connection {}: renewal marker not written: {}", conn.id, e.getMessage());
     }
@@ -733,6 +770,7 @@ final class StoreRenewal {
     if (!saver.replace(conn, current, issued)) {
       return renew(conn, flight); // saved or superseded meanwhile
     }
+    flight.renewed = true;
     renewedHere(conn);
     events.emit(
         TokenEvent.Type.REFRESHED,
