@@ -4,6 +4,7 @@ import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
 import java.time.Duration;
@@ -213,6 +214,16 @@ final class DurableSaver {
     TokenSet saved;
     try {
       if (lease == null) {
+        Tombstone revoked = p.authorization ? store.read(conn.id).tombstone() : null;
+        if (revoked != null && revoked.at().isAfter(p.set.issuedAt())) {
+          // Revoked after this authorization was made: the revocation wins, as it would have over
+          // the authorization had it been saved at once. Seizing would write it over the tombstone.
+          pending.remove(conn, p);
+          log.warn(
+              "connection {}: an unsaved authorization was revoked before it could be saved; dropped",
+              conn.id);
+          return true;
+        }
         lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
       } else {
         Lease extended = store.extendLease(lease, leaseTtl);

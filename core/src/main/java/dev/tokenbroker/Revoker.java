@@ -70,9 +70,9 @@ final class Revoker {
       saver.drop(conn);
       long version = Math.max(stored.version(), current == null ? 0 : current.version());
       String reason = revocation == Revocation.UNLINK ? "unlinked" : "revoked";
-      if (stored.tombstone() == null) {
-        store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
-      }
+      // Written again over an older tombstone: its time orders this revocation after any
+      // authorization made before it and still unsaved on another instance (the saver drops it).
+      store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
     } catch (LeaseKept kept) {
       release = false;
       throw kept.failure;
