@@ -37,6 +37,9 @@ final class DurableSaver {
     final int attempts;
     final @Nullable Throwable lastError;
 
+    /** The unsaved set this one was renewed from, if it was (see {@link #replace}). */
+    final @Nullable TokenSet renewedFrom;
+
     Pending(
         TokenSet set,
         long baseVersion,
@@ -44,12 +47,24 @@ final class DurableSaver {
         boolean authorization,
         int attempts,
         @Nullable Throwable lastError) {
+      this(set, baseVersion, lease, authorization, attempts, lastError, null);
+    }
+
+    Pending(
+        TokenSet set,
+        long baseVersion,
+        @Nullable Lease lease,
+        boolean authorization,
+        int attempts,
+        @Nullable Throwable lastError,
+        @Nullable TokenSet renewedFrom) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
       this.authorization = authorization;
       this.attempts = attempts;
       this.lastError = lastError;
+      this.renewedFrom = renewedFrom;
     }
   }
 
@@ -140,7 +155,8 @@ final class DurableSaver {
             old.lease,
             old.authorization,
             old.attempts,
-            old.lastError);
+            old.lastError,
+            old.set);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
@@ -243,12 +259,17 @@ final class DurableSaver {
       if (e.actualVersion() < p.baseVersion) {
         // The store went back in time: save over what it holds now.
         pending.replace(
-            conn, p, new Pending(p.set, e.actualVersion(), lease, p.authorization, p.attempts, e));
+            conn,
+            p,
+            new Pending(
+                p.set, e.actualVersion(), lease, p.authorization, p.attempts, e, p.renewedFrom));
         return false;
       }
       return lostLease(conn, p);
     } catch (RuntimeException e) {
-      Pending next = new Pending(p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e);
+      Pending next =
+          new Pending(
+              p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e, p.renewedFrom);
       pending.replace(conn, p, next);
       log.warn(
           "connection {}: save attempt {} of the unsaved token set failed: {}",
@@ -283,9 +304,15 @@ final class DurableSaver {
     } catch (RuntimeException e) {
       return false; // try again later
     }
-    if (now.tombstone() == null && now.version() <= p.baseVersion) {
+    // The set ours was renewed from, saved after all (its save failed only in the reply), is not
+    // a newer write: ours replaces it.
+    boolean predecessor =
+        p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
+    if (now.tombstone() == null
+        && (now.version() <= p.baseVersion || predecessor)
+        && (now.tokens() == null || !StoreRenewal.issuedLater(now.tokens(), p.set))) {
       try {
-        now = store.restore(conn.id, p.set.withVersion(p.baseVersion + 1));
+        now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {
           pending.remove(conn, p);
           events.emit(

@@ -160,6 +160,15 @@ final class StoreRenewal {
     try {
       issued = callProvider(conn, base);
     } catch (Superseded newer) {
+      if (clock.millis() >= conn.policy.expiredAtMillis(newer.tokens)) {
+        // Written back from an older copy after the store lost data: nothing to hand out yet; the
+        // next renewal starts from it.
+        throw new TokenUnavailableException(
+            conn.id,
+            "connection " + conn.id + ": a newer but expired token set was written meanwhile",
+            health.snapshot(conn, newer.tokens, false),
+            null);
+      }
       return new Result(hot.offer(conn, newer.tokens), false);
     }
     Result r = save(conn, base, issued, lease);
@@ -371,7 +380,9 @@ final class StoreRenewal {
     StoredConnection after = null;
     try {
       StoredConnection now = store.read(conn.id);
-      if (now.tombstone() == null && now.version() <= renewedFrom) {
+      if (now.tombstone() == null
+          && now.version() <= renewedFrom
+          && (now.tokens() == null || !issuedLater(now.tokens(), issued))) {
         after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
       }
     } catch (RuntimeException e) {
@@ -413,6 +424,15 @@ final class StoreRenewal {
           why);
     }
     return superseded(conn, why);
+  }
+
+  /**
+   * Whether {@code stored}, at a lower version than {@code mine}, was issued after it. Versions and
+   * issue times agree unless the store lost a record (and its version counter) and a new
+   * authorization was saved since: then the later-issued set is the newest, whatever its version.
+   */
+  static boolean issuedLater(TokenSet stored, TokenSet mine) {
+    return stored.version() < mine.version() && stored.issuedAt().isAfter(mine.issuedAt());
   }
 
   /** A saved set becomes this instance's current one. */
@@ -499,6 +519,14 @@ final class StoreRenewal {
       return stored;
     }
     TokenSet mine = conn.newest();
+    if (mine != null && stored.tokens() != null && issuedLater(stored.tokens(), mine)) {
+      // The store lost this record and its version counter with it, and a set issued after ours (a
+      // new authorization) was saved since at a lower version: that one is the newest.
+      synchronized (conn) {
+        conn.newest = stored.tokens();
+      }
+      return stored;
+    }
     if (mine != null && mine.version() > stored.version()) {
       StoredConnection after;
       try {
