@@ -70,6 +70,16 @@ final class HealthBook {
       h = null;
     }
     synchronized (conn) {
+      HealthRecord mine = conn.health;
+      if (unsettled(mine)
+          && (h == null || (h.state() == Health.State.DEGRADED && !unsettled(h)))
+          && mine.tokenVersion() >= stored.version()) {
+        // An unknown outcome seen here that the store could not take: a record that says less
+        // does not settle it (only a newer set, an answer, or a verdict does). Dropping it would
+        // make the next try an ordinary one instead of the one deliberate retry.
+        conn.healthVersion = version;
+        return;
+      }
       if (conn.health != null && h == null) {
         conn.activeSince = clock.instant();
         conn.lastCause = null;
@@ -77,6 +87,12 @@ final class HealthBook {
       conn.health = h;
       conn.healthVersion = version;
     }
+  }
+
+  private static boolean unsettled(@Nullable HealthRecord h) {
+    return h != null
+        && h.state() == Health.State.DEGRADED
+        && "rotation-outcome-unknown".equals(h.reason());
   }
 
   /** REAUTHORIZATION_REQUIRED for the stored version (a newer stored set supersedes it). */
@@ -205,10 +221,11 @@ final class HealthBook {
     if (f.state == Health.State.DEGRADED
         && previous != null
         && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
-        && !"rotation-outcome-unknown".equals(f.reasonCode)) {
+        && (!"rotation-outcome-unknown".equals(f.reasonCode) || spent(previous))) {
       // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
       // not undo the verdict that a person must act: automatic renewals would resume and send a
-      // refresh token the platform refused. Only a success or a new authorization clears it.
+      // refresh token the platform refused. Only a success or a new authorization clears it. An
+      // unknown outcome does, unless the refresh token was known spent (nothing could rotate).
       return new HealthRecord(
           previous.state(),
           previous.reason(),
@@ -259,6 +276,12 @@ final class HealthBook {
         failures,
         tokenVersion,
         0);
+  }
+
+  /** Whether {@code h} says the stored refresh token itself is dead. */
+  private static boolean spent(HealthRecord h) {
+    return "refresh-token-rejected".equals(h.reason())
+        || "rotation-outcome-unknown".equals(h.reason());
   }
 
   /**

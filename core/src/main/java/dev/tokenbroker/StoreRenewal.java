@@ -108,11 +108,44 @@ final class StoreRenewal {
       Result r = renewUnderLease(conn, flight, stored, lease);
       handedOver = r.leaseHandedOver;
       return served != null ? served : r.token;
+    } catch (TokenUnavailableException e) {
+      handedOver = keepsMarker(conn, lease);
+      throw e;
     } finally {
       if (!handedOver) {
         release(lease);
       }
     }
+  }
+
+  /**
+   * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
+   * reported) that the store did not take as the health record: the lease is not released but left,
+   * marked, to expire, so whoever holds the connection next learns of it from the lease itself.
+   * Otherwise nobody else would know, and the next renewal would send a possibly spent refresh
+   * token as an ordinary one.
+   */
+  private boolean keepsMarker(Connection conn, Lease lease) {
+    HealthRecord mine = conn.health;
+    if (mine == null
+        || mine.state() != Health.State.DEGRADED
+        || !"rotation-outcome-unknown".equals(mine.reason())) {
+      return false;
+    }
+    try {
+      HealthRecord stored = store.read(conn.id).health();
+      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
+        return false;
+      }
+      store.markRenewing(lease);
+    } catch (RuntimeException e) {
+      // Left as it is: marked if a request was sent under it, and it expires on its own.
+    }
+    log.warn(
+        "connection {}: the unknown rotation outcome is not in the store's health record; the"
+            + " renewal lease is left to expire with its marker",
+        conn.id);
+    return true;
   }
 
   private static final class Result {
