@@ -274,7 +274,9 @@ final class HealthBook {
         nextAttempt,
         retryAfter,
         failures,
-        tokenVersion,
+        // Not lowered by a failure seen with an older view of the tokens (a store read that
+        // failed): the record would look superseded and be cleared.
+        unsettled ? Math.max(previous.tokenVersion(), tokenVersion) : tokenVersion,
         0);
   }
 

@@ -56,7 +56,10 @@ final class Revoker {
   @Nullable CachedToken revoke(Connection conn, Revocation revocation) {
     Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     conn.sawFence(lease.fencingToken());
-    boolean release = true;
+    // A revocation that fails after seizing the lease from a renewal in flight leaves the lease,
+    // with that renewal's marker, to expire: released, its marker would be cleared and the next
+    // renewal would send the refresh token that request may be spending.
+    boolean release = lease.renewalCutShortAt() == null;
     try {
       StoredConnection stored = store.read(conn.id);
       DurableSaver.Pending pending = saver.pending(conn);
@@ -73,6 +76,7 @@ final class Revoker {
       // Written again over an older tombstone: its time orders this revocation after any
       // authorization made before it and still unsaved on another instance (the saver drops it).
       store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
+      release = true;
     } catch (LeaseKept kept) {
       release = false;
       throw kept.failure;

@@ -193,16 +193,7 @@ final class StoreRenewal {
     try {
       issued = callProvider(conn, base);
     } catch (Superseded newer) {
-      if (clock.millis() >= conn.policy.expiredAtMillis(newer.tokens)) {
-        // Written back from an older copy after the store lost data: nothing to hand out yet; the
-        // next renewal starts from it.
-        throw new TokenUnavailableException(
-            conn.id,
-            "connection " + conn.id + ": a newer but expired token set was written meanwhile",
-            health.snapshot(conn, newer.tokens, false),
-            null);
-      }
-      return new Result(hot.offer(conn, newer.tokens), false);
+      return new Result(servedInstead(conn, newer), false);
     }
     Result r = save(conn, base, issued, lease);
     if (r.token.tokenSet().sameTokensAs(issued)) {
@@ -220,6 +211,20 @@ final class StoreRenewal {
       super(null, null, false, false);
       this.tokens = tokens;
     }
+  }
+
+  /** What a renewal that failed after a newer set was saved hands out: that set, if valid. */
+  private CachedToken servedInstead(Connection conn, Superseded newer) {
+    if (clock.millis() >= conn.policy.expiredAtMillis(newer.tokens)) {
+      // Written back from an older copy after the store lost data: nothing to hand out yet; the
+      // next renewal starts from it.
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": a newer but expired token set was written meanwhile",
+          health.snapshot(conn, newer.tokens, false),
+          null);
+    }
+    return hot.offer(conn, newer.tokens);
   }
 
   /** A previous holder started a token request and neither saved nor released: report it first. */
@@ -253,9 +258,13 @@ final class StoreRenewal {
   }
 
   private TokenSet callProvider(Connection conn, @Nullable TokenSet base) {
+    return callProvider(conn, base, base == null ? 0 : base.version());
+  }
+
+  /** {@code version}: the stored version {@code base} stands for (an unsaved set has none). */
+  private TokenSet callProvider(Connection conn, @Nullable TokenSet base, long version) {
     TokenProvider provider = conn.provider;
     boolean secondTry = isDeliberateRetry(conn);
-    long version = base == null ? 0 : base.version();
     if (secondTry) {
       log.warn(
           "connection {}: the one deliberate try after a lost or cut-short renewal; its answer"
@@ -273,7 +282,7 @@ final class StoreRenewal {
         issued = provider.refresh(base);
       }
     } catch (TokenEndpointException e) {
-      throw providerFailure(conn, e, version, secondTry);
+      throw providerFailure(conn, e, base, version, secondTry);
     } catch (TokenUnavailableException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -291,7 +300,7 @@ final class StoreRenewal {
                       + e.getClass().getName())
               .cause(e)
               .build();
-      throw providerFailure(conn, wrapped, version, secondTry);
+      throw providerFailure(conn, wrapped, base, version, secondTry);
     }
     return keepRefreshToken(base, issued);
   }
@@ -303,7 +312,11 @@ final class StoreRenewal {
   }
 
   private TokenUnavailableException providerFailure(
-      Connection conn, TokenEndpointException e, long version, boolean secondTry) {
+      Connection conn,
+      TokenEndpointException e,
+      @Nullable TokenSet base,
+      long version,
+      boolean secondTry) {
     if (e.kind() != TokenEndpointException.Kind.TRANSIENT) {
       TokenSet now = null;
       try {
@@ -311,7 +324,11 @@ final class StoreRenewal {
       } catch (RuntimeException ignored) {
         // the failure below is reported as it is
       }
-      if (now != null && now.version() > version) {
+      if (now != null && base != null && now.sameTokensAs(base)) {
+        // The set renewed from, unsaved, was saved after all (only its save's reply was lost):
+        // not a newer set; the failure is about that stored version.
+        version = now.version();
+      } else if (now != null && now.version() > version) {
         log.info(
             "connection {}: renewal of an older chain failed after a newer set was saved: {}",
             conn.id,
@@ -827,7 +844,12 @@ final class StoreRenewal {
     } catch (RuntimeException e) {
       log.debug("connection {}: renewal marker not written: {}", conn.id, e.getMessage());
     }
-    TokenSet issued = callProvider(conn, set);
+    TokenSet issued;
+    try {
+      issued = callProvider(conn, set, current.baseVersion);
+    } catch (Superseded newer) {
+      return servedInstead(conn, newer); // the saver finds the newer set and drops its own
+    }
     if (!saver.replace(conn, current, issued)) {
       return renew(conn, flight); // saved or superseded meanwhile
     }
