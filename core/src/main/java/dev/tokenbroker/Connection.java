@@ -74,6 +74,9 @@ final class Connection {
   /** The highest lease fence this instance has seen, carried to the store as its floor. */
   long highestFence;
 
+  /** Set once this instance has seen a token set of the connection; never cleared. */
+  boolean sawAnyTokens;
+
   /** The version last checked with {@link TokenProvider#validate}, for validate-on-load. */
   volatile long validatedVersion = -1;
 
@@ -99,9 +102,17 @@ final class Connection {
 
   /** Remembers {@code tokens} if it is newer than anything seen. */
   synchronized void sawTokens(@Nullable TokenSet tokens) {
+    if (tokens != null) {
+      sawAnyTokens = true;
+    }
     if (tokens != null && (newest == null || tokens.version() >= newest.version())) {
       newest = tokens;
     }
+  }
+
+  /** Whether this instance ever saw a token set of this connection (it existed once). */
+  synchronized boolean sawAnyTokens() {
+    return sawAnyTokens;
   }
 
   synchronized @Nullable TokenSet newest() {

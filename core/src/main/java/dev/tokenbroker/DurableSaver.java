@@ -310,7 +310,8 @@ final class DurableSaver {
         p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
     if (now.tombstone() == null
         && (now.version() <= p.baseVersion || predecessor)
-        && (now.tokens() == null || !StoreRenewal.issuedLater(now.tokens(), p.set))) {
+        // (an unsaved set has no version: only the issue times say which is newer)
+        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.set.issuedAt()))) {
       try {
         now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {

@@ -3,7 +3,6 @@ package dev.tokenbroker;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
-import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
@@ -68,7 +67,7 @@ final class Revoker {
         current = conn.newest(); // the store lost the record: revoke what this instance holds
       }
       if (current != null) {
-        revokeAtPlatform(conn, current, revocation, stored, lease);
+        revokeAtPlatform(conn, current, revocation, stored, lease, pending != null);
       }
       saver.drop(conn);
       long version = Math.max(stored.version(), current == null ? 0 : current.version());
@@ -99,7 +98,8 @@ final class Revoker {
       TokenSet current,
       Revocation revocation,
       StoredConnection stored,
-      Lease lease) {
+      Lease lease,
+      boolean unsaved) {
     try {
       conn.provider.revoke(current, revocation);
     } catch (UnsupportedOperationException e) {
@@ -114,7 +114,9 @@ final class Revoker {
       if (current.refreshToken() == null) {
         return; // the only token is dead already: nothing left to revoke
       }
-      if (mayBeSpent(stored, lease)) {
+      if (unsaved || mayBeSpent(stored, lease)) {
+        // (An unsaved set is not renewed here either: it is dropped below, and a lost answer would
+        // leave its possibly spent refresh token to the saver, which would store it.)
         // Never send a refresh token that may be dead just to log out: a person must reconnect,
         // or an answer was lost (the one deliberate retry belongs to the renewal path).
         if (revocation == Revocation.UNLINK) {
@@ -194,13 +196,14 @@ final class Revoker {
     TokenSet saved;
     try {
       saved = store.compareAndSet(conn.id, base, issued, lease);
-    } catch (StaleLeaseException | TombstonedException e) {
-      throw e; // a new authorization or a revoke won: nothing is deleted here
+    } catch (TombstonedException e) {
+      throw e; // another revocation won: nothing is deleted here
     } catch (RuntimeException e) {
-      // Not saved: the rotated set must not live only in memory. The saver keeps it, with the
-      // lease,
-      // and saves it; the revocation fails (nothing is deleted).
-      saver.hold(conn, issued, base, lease, false, e);
+      // Not saved: the rotated set must not live only in memory. The saver keeps it with the lease
+      // and saves it (or, if the lease was seized, writes it back unless a newer write or a
+      // tombstone won); the revocation fails (nothing is deleted).
+      // Based on the set it was renewed from (this instance's, when the store had lost it).
+      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e);
       throw new LeaseKept(e);
     }
     conn.sawTokens(saved);

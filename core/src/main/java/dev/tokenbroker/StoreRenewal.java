@@ -432,14 +432,20 @@ final class StoreRenewal {
       StoredConnection now = store.read(conn.id);
       if (now.tombstone() == null
           && now.version() <= renewedFrom
-          && (now.tokens() == null || !issuedLater(now.tokens(), issued))) {
+          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(issued.issuedAt()))) {
         after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
       }
     } catch (RuntimeException e) {
-      // Not saved: the saver keeps it, served, and decides again when it can read the store.
+      // Not saved: the saver keeps it and decides again when it can read the store.
       saver.hold(conn, issued, renewedFrom, lease, false, e);
-      CachedToken c = hot.offer(conn, issued);
       renewedHere(conn);
+      if (why instanceof StaleLeaseException) {
+        // Whoever took the lease may have revoked the connection: nothing is handed out from this
+        // set until the store can say who it was.
+        throw storeFailure(
+            conn, "lost the renewal lease and cannot read the store", e, issued.withVersion(0));
+      }
+      CachedToken c = hot.offer(conn, issued);
       return new Result(c, true);
     }
     // Outside the try: a revoke makes superseded() throw, and that is its answer, not a store
@@ -527,9 +533,13 @@ final class StoreRenewal {
     if (now.tombstone() != null) {
       throw tombstoned(conn, now);
     }
-    if (now.tokens() != null && !HealthBook.needsPerson(conn, now.version())) {
+    if (now.tokens() != null
+        && !HealthBook.needsPerson(conn, now.version())
+        && clock.millis() < conn.policy.expiredAtMillis(now.tokens())) {
       return hot.offer(conn, now.tokens());
     }
+    // Nothing valid to hand out: what superseded ours is expired (written back from an older copy
+    // after the store lost data); the next renewal starts from it.
     throw new TokenUnavailableException(
         conn.id,
         "connection " + conn.id + ": renewal superseded by another writer",
@@ -700,7 +710,9 @@ final class StoreRenewal {
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }
     if (stored.tokens() == null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-      boolean lost = conn.highestFence() > 0 || conn.lastRenewalAtMillis >= 0;
+      // Lost only if it existed: a lease seized by a revocation or an authorization that never
+      // saved is no sign of that.
+      boolean lost = conn.sawAnyTokens() || conn.lastRenewalAtMillis >= 0;
       throw health.failed(
           conn,
           Failure.needsPerson(
