@@ -53,6 +53,9 @@ final class Connection {
   /** The version of the store's health record {@link #health} was read or written as; 0: none. */
   long healthVersion;
 
+  /** {@link #health} was recorded here but the store could not take it (guarded by this). */
+  boolean healthLocalOnly;
+
   /** The cause of the last failure this instance observed, for callers held off after it. */
   volatile @Nullable Throwable lastCause;
 

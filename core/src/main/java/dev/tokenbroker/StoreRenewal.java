@@ -120,17 +120,15 @@ final class StoreRenewal {
 
   /**
    * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
-   * reported) that the store did not take as the health record: the lease is not released but left,
-   * marked, to expire, so whoever holds the connection next learns of it from the lease itself.
-   * Otherwise nobody else would know, and the next renewal would send a possibly spent refresh
-   * token as an ordinary one.
+   * reported), or with the verdict of the deliberate retry that followed one, that the store did
+   * not take as the health record: the lease is not released but left, marked, to expire, so
+   * whoever holds the connection next learns of it from the lease itself. Otherwise nobody else
+   * would know, and the next renewal would send a possibly spent refresh token as an ordinary one.
    */
   private boolean keepsMarker(Connection conn, Lease lease) {
     HealthRecord mine = conn.health;
-    if (mine == null
-        || mine.state() != Health.State.DEGRADED
-        || !"rotation-outcome-unknown".equals(mine.reason())) {
-      return false;
+    if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
+      return false; // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
     }
     try {
       HealthRecord stored = store.read(conn.id).health();
@@ -756,6 +754,7 @@ final class StoreRenewal {
     synchronized (conn) {
       if (conn.health == null || !reason.equals(conn.health.reason())) {
         conn.health = local;
+        conn.healthLocalOnly = false; // the store's tombstone says it: nothing to keep
       }
     }
     return HealthBook.exception(conn, health.snapshot(conn, null, false), null);
