@@ -53,6 +53,9 @@ final class Connection {
   /** The version of the store's health record {@link #health} was read or written as; 0: none. */
   long healthVersion;
 
+  /** {@link #health} was recorded here but the store could not take it (guarded by this). */
+  boolean healthLocalOnly;
+
   /** The cause of the last failure this instance observed, for callers held off after it. */
   volatile @Nullable Throwable lastCause;
 
@@ -73,6 +76,9 @@ final class Connection {
 
   /** The highest lease fence this instance has seen, carried to the store as its floor. */
   long highestFence;
+
+  /** Set once this instance has seen a token set of the connection; never cleared. */
+  boolean sawAnyTokens;
 
   /** The version last checked with {@link TokenProvider#validate}, for validate-on-load. */
   volatile long validatedVersion = -1;
@@ -99,9 +105,17 @@ final class Connection {
 
   /** Remembers {@code tokens} if it is newer than anything seen. */
   synchronized void sawTokens(@Nullable TokenSet tokens) {
+    if (tokens != null) {
+      sawAnyTokens = true;
+    }
     if (tokens != null && (newest == null || tokens.version() >= newest.version())) {
       newest = tokens;
     }
+  }
+
+  /** Whether this instance ever saw a token set of this connection (it existed once). */
+  synchronized boolean sawAnyTokens() {
+    return sawAnyTokens;
   }
 
   synchronized @Nullable TokenSet newest() {

@@ -4,6 +4,7 @@ import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
 import java.time.Duration;
@@ -36,6 +37,9 @@ final class DurableSaver {
     final int attempts;
     final @Nullable Throwable lastError;
 
+    /** The unsaved set this one was renewed from, if it was (see {@link #replace}). */
+    final @Nullable TokenSet renewedFrom;
+
     Pending(
         TokenSet set,
         long baseVersion,
@@ -43,12 +47,24 @@ final class DurableSaver {
         boolean authorization,
         int attempts,
         @Nullable Throwable lastError) {
+      this(set, baseVersion, lease, authorization, attempts, lastError, null);
+    }
+
+    Pending(
+        TokenSet set,
+        long baseVersion,
+        @Nullable Lease lease,
+        boolean authorization,
+        int attempts,
+        @Nullable Throwable lastError,
+        @Nullable TokenSet renewedFrom) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
       this.authorization = authorization;
       this.attempts = attempts;
       this.lastError = lastError;
+      this.renewedFrom = renewedFrom;
     }
   }
 
@@ -139,7 +155,8 @@ final class DurableSaver {
             old.lease,
             old.authorization,
             old.attempts,
-            old.lastError);
+            old.lastError,
+            old.set);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
@@ -155,8 +172,13 @@ final class DurableSaver {
     }
   }
 
-  /** One save attempt now; true if nothing is left unsaved for {@code conn}. */
-  boolean saveNow(Connection conn) {
+  /**
+   * One save attempt now, of whatever is pending; true if nothing is left unsaved for {@code conn}.
+   * Synchronized like {@link #attempt}: a background retry cannot replace the pending record
+   * between the look and the attempt (which would then find its record stale and report "not
+   * saved").
+   */
+  synchronized boolean saveNow(Connection conn) {
     Pending p = pending.get(conn);
     return p == null || attempt(conn, p);
   }
@@ -208,6 +230,16 @@ final class DurableSaver {
     TokenSet saved;
     try {
       if (lease == null) {
+        Tombstone revoked = p.authorization ? store.read(conn.id).tombstone() : null;
+        if (revoked != null && revoked.at().isAfter(p.set.issuedAt())) {
+          // Revoked after this authorization was made: the revocation wins, as it would have over
+          // the authorization had it been saved at once. Seizing would write it over the tombstone.
+          pending.remove(conn, p);
+          log.warn(
+              "connection {}: an unsaved authorization was revoked before it could be saved; dropped",
+              conn.id);
+          return true;
+        }
         lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
       } else {
         Lease extended = store.extendLease(lease, leaseTtl);
@@ -227,12 +259,17 @@ final class DurableSaver {
       if (e.actualVersion() < p.baseVersion) {
         // The store went back in time: save over what it holds now.
         pending.replace(
-            conn, p, new Pending(p.set, e.actualVersion(), lease, p.authorization, p.attempts, e));
+            conn,
+            p,
+            new Pending(
+                p.set, e.actualVersion(), lease, p.authorization, p.attempts, e, p.renewedFrom));
         return false;
       }
       return lostLease(conn, p);
     } catch (RuntimeException e) {
-      Pending next = new Pending(p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e);
+      Pending next =
+          new Pending(
+              p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e, p.renewedFrom);
       pending.replace(conn, p, next);
       log.warn(
           "connection {}: save attempt {} of the unsaved token set failed: {}",
@@ -267,9 +304,16 @@ final class DurableSaver {
     } catch (RuntimeException e) {
       return false; // try again later
     }
-    if (now.tombstone() == null && now.version() <= p.baseVersion) {
+    // The set ours was renewed from, saved after all (its save failed only in the reply), is not
+    // a newer write: ours replaces it.
+    boolean predecessor =
+        p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
+    if (now.tombstone() == null
+        && (now.version() <= p.baseVersion || predecessor)
+        // (an unsaved set has no version: only the issue times say which is newer)
+        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.set.issuedAt()))) {
       try {
-        now = store.restore(conn.id, p.set.withVersion(p.baseVersion + 1));
+        now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {
           pending.remove(conn, p);
           events.emit(
@@ -305,9 +349,8 @@ final class DurableSaver {
   /** Last save attempt for every unsaved set; reports, by connection, any still unsaved. */
   void close() {
     closed = true;
-    for (Map.Entry<Connection, Pending> e : pending.entrySet()) {
-      Connection conn = e.getKey();
-      if (!attempt(conn, e.getValue())) {
+    for (Connection conn : pending.keySet()) {
+      if (!saveNow(conn)) {
         log.error(
             "connection {}: closing with a token set that could not be saved; its lease expires"
                 + " in {}",

@@ -32,6 +32,13 @@ final class Flight {
 
   final CompletableFuture<CachedToken> future = new CompletableFuture<>();
 
+  /**
+   * Whether this flight itself obtained a new token set from the platform and kept it (saved, or
+   * held unsaved by the durable saver), as opposed to finding one another writer saved. Set before
+   * {@link #future} completes.
+   */
+  volatile boolean renewed;
+
   Flight(Purpose purpose, @Nullable String rejected) {
     this.purpose = purpose;
     this.rejected = rejected;

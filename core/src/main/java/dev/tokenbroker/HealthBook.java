@@ -70,13 +70,45 @@ final class HealthBook {
       h = null;
     }
     synchronized (conn) {
+      HealthRecord mine = conn.health;
+      if (mine != null
+          && conn.healthLocalOnly
+          && weight(mine) > weight(h)
+          && weight(mine) >= 2
+          && mine.tokenVersion() >= stored.version()) {
+        // A verdict or an unknown outcome recorded here that the store could not take: a record
+        // that
+        // says less about the same tokens does not settle it (only a newer set, an answer, or a
+        // verdict does). Dropping it would make the next try an ordinary one, or a second
+        // deliberate retry of a refresh token the platform already refused.
+        conn.healthVersion = version;
+        return;
+      }
       if (conn.health != null && h == null) {
         conn.activeSince = clock.instant();
         conn.lastCause = null;
       }
+      conn.healthLocalOnly = false;
       conn.health = h;
       conn.healthVersion = version;
     }
+  }
+
+  /** How much a record says: none, DEGRADED, an unknown outcome, a person must act. */
+  private static int weight(@Nullable HealthRecord h) {
+    if (h == null) {
+      return 0;
+    }
+    if (h.state() == Health.State.REAUTHORIZATION_REQUIRED) {
+      return 3;
+    }
+    return unsettled(h) ? 2 : 1;
+  }
+
+  private static boolean unsettled(@Nullable HealthRecord h) {
+    return h != null
+        && h.state() == Health.State.DEGRADED
+        && "rotation-outcome-unknown".equals(h.reason());
   }
 
   /** REAUTHORIZATION_REQUIRED for the stored version (a newer stored set supersedes it). */
@@ -93,8 +125,9 @@ final class HealthBook {
    */
   static boolean awaitsOutcome(Connection conn, long nowMillis) {
     HealthRecord h = conn.health;
+    // Also after the deliberate retry's own answer was lost (REAUTHORIZATION_REQUIRED): that
+    // request may be in process too, and an explicit refresh would race it.
     return h != null
-        && h.state() == Health.State.DEGRADED
         && "rotation-outcome-unknown".equals(h.reason())
         && h.nextAttemptAt() != null
         && nowMillis < h.nextAttemptAt().toEpochMilli();
@@ -137,6 +170,7 @@ final class HealthBook {
           synchronized (conn) {
             conn.health = next.withVersion(expected + 1);
             conn.healthVersion = expected + 1;
+            conn.healthLocalOnly = false;
           }
           break;
         }
@@ -148,6 +182,7 @@ final class HealthBook {
             e.getMessage());
         synchronized (conn) {
           conn.health = next.withVersion(conn.healthVersion);
+          conn.healthLocalOnly = true;
         }
         moved = previous == null || previous.state() != next.state();
         break;
@@ -183,6 +218,7 @@ final class HealthBook {
     conn.lastCause = null;
     synchronized (conn) {
       conn.health = null;
+      conn.healthLocalOnly = false;
       conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
       conn.activeSince = clock.instant();
     }
@@ -195,6 +231,7 @@ final class HealthBook {
   void clearedInStore(Connection conn) {
     synchronized (conn) {
       conn.health = null;
+      conn.healthLocalOnly = false;
       conn.activeSince = clock.instant();
     }
   }
@@ -202,10 +239,44 @@ final class HealthBook {
   private HealthRecord nextRecord(
       @Nullable HealthRecord previous, Failure f, long tokenVersion, Instant now) {
     int failures = previous == null ? 1 : previous.failures() + 1;
+    if (f.state == Health.State.DEGRADED
+        && previous != null
+        && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
+        && previous.tokenVersion() >= tokenVersion
+        && (!"rotation-outcome-unknown".equals(f.reasonCode) || spent(previous))) {
+      // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
+      // not undo the verdict that a person must act: automatic renewals would resume and send a
+      // refresh token the platform refused. Only a success or a new authorization clears it. An
+      // unknown outcome does, unless the refresh token was known spent (nothing could rotate); so
+      // does a failure seen on a newer token set than the verdict's (this instance holds a set
+      // another one, finding nothing in the store, gave up on).
+      return new HealthRecord(
+          previous.state(),
+          previous.reason(),
+          previous.detail(),
+          previous.errorCode(),
+          previous.since(),
+          previous.nextAttemptAt(),
+          null,
+          failures,
+          previous.tokenVersion(),
+          0);
+    }
+    // An unknown rotation outcome stays the reason until a refresh is answered: a failure that sent
+    // nothing (a 503, the store) does not settle it, the next try is still the one deliberate
+    // retry, and its pause is never shortened.
+    boolean unsettled =
+        f.state == Health.State.DEGRADED
+            && previous != null
+            && previous.state() == Health.State.DEGRADED
+            && "rotation-outcome-unknown".equals(previous.reason());
     Instant since = previous != null && previous.state() == f.state ? previous.since() : now;
     Instant retryAfter =
         f.retryAfter == null ? null : now.plus(min(f.retryAfter, Duration.ofHours(1)));
     Instant nextAttempt = null;
+    if (f.state == Health.State.REAUTHORIZATION_REQUIRED && f.minimumPause != null) {
+      nextAttempt = now.plus(f.minimumPause); // a lost request may still be in process until then
+    }
     if (f.state == Health.State.DEGRADED) {
       long delay = backoffMillis(failures);
       if (f.minimumPause != null) {
@@ -215,18 +286,31 @@ final class HealthBook {
       if (retryAfter != null && retryAfter.isAfter(nextAttempt)) {
         nextAttempt = retryAfter;
       }
+      if (unsettled
+          && previous.nextAttemptAt() != null
+          && previous.nextAttemptAt().isAfter(nextAttempt)) {
+        nextAttempt = previous.nextAttemptAt();
+      }
     }
     return new HealthRecord(
         f.state,
-        f.reasonCode,
-        f.detail,
+        unsettled ? previous.reason() : f.reasonCode,
+        unsettled ? "rotation outcome still unknown; " + f.detail : f.detail,
         f.errorCode,
         since,
         nextAttempt,
         retryAfter,
         failures,
-        tokenVersion,
+        // Not lowered by a failure seen with an older view of the tokens (a store read that
+        // failed): the record would look superseded and be cleared.
+        unsettled ? Math.max(previous.tokenVersion(), tokenVersion) : tokenVersion,
         0);
+  }
+
+  /** Whether {@code h} says the stored refresh token itself is dead. */
+  private static boolean spent(HealthRecord h) {
+    return "refresh-token-rejected".equals(h.reason())
+        || "rotation-outcome-unknown".equals(h.reason());
   }
 
   /**

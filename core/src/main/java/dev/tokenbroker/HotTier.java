@@ -40,7 +40,10 @@ final class HotTier {
   CachedToken offer(Connection conn, TokenSet tokens) {
     synchronized (conn) {
       CachedToken now = get(conn);
-      if (now != null && now.tokenSet().version() > tokens.version() && tokens.version() > 0) {
+      if (now != null
+          && now.tokenSet().version() > tokens.version()
+          && tokens.version() > 0
+          && !StoreRenewal.issuedLater(tokens, now.tokenSet())) {
         return now;
       }
       CachedToken fresh = new CachedToken(tokens, conn.policy);

@@ -119,24 +119,22 @@ final class KeepAlive {
     List<CompletableFuture<?>> running = new ArrayList<>();
     for (Connection conn : due) {
       slots.acquireUninterruptibly();
-      TokenSet before = conn.newest();
+      Flight flight = flights.startOrJoin(conn, Flight.Purpose.KEEP_ALIVE);
       CompletableFuture<?> done =
-          flights
-              .startOrJoin(conn, Flight.Purpose.KEEP_ALIVE)
-              .future
-              .whenComplete(
-                  (after, failure) -> {
-                    slots.release();
-                    if (failure != null) {
-                      log.warn(
-                          "connection {}: keep-alive renewal failed: {}",
-                          conn.id,
-                          failure.getMessage());
-                    } else if (after != null
-                        && (before == null || after.tokenSet().version() != before.version())) {
-                      renewed.add(conn.id);
-                    }
-                  });
+          flight.future.whenComplete(
+              (after, failure) -> {
+                slots.release();
+                if (failure != null) {
+                  log.warn(
+                      "connection {}: keep-alive renewal failed: {}",
+                      conn.id,
+                      failure.getMessage());
+                } else if (after != null && flight.renewed) {
+                  // only a renewal this instance made: one another instance made while
+                  // this one waited for its lease is not claimed
+                  renewed.add(conn.id);
+                }
+              });
       running.add(done);
     }
     try {

@@ -1,10 +1,12 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
+import dev.tokenbroker.store.TombstonedException;
 import java.time.Clock;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -53,24 +55,34 @@ final class Revoker {
   @Nullable CachedToken revoke(Connection conn, Revocation revocation) {
     Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     conn.sawFence(lease.fencingToken());
+    // A revocation that fails after seizing the lease from a renewal in flight leaves the lease,
+    // with that renewal's marker, to expire: released, its marker would be cleared and the next
+    // renewal would send the refresh token that request may be spending.
+    boolean release = lease.renewalCutShortAt() == null;
     try {
       StoredConnection stored = store.read(conn.id);
       DurableSaver.Pending pending = saver.pending(conn);
       TokenSet current = pending != null ? pending.set : stored.tokens();
-      if (current == null) {
-        current = conn.newest();
+      if (current == null && stored.tombstone() == null) {
+        current = conn.newest(); // the store lost the record: revoke what this instance holds
       }
       if (current != null) {
-        revokeAtPlatform(conn, current, revocation, stored, lease);
+        revokeAtPlatform(conn, current, revocation, stored, lease, pending != null);
       }
       saver.drop(conn);
       long version = Math.max(stored.version(), current == null ? 0 : current.version());
       String reason = revocation == Revocation.UNLINK ? "unlinked" : "revoked";
-      if (stored.tombstone() == null) {
-        store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
-      }
+      // Written again over an older tombstone: its time orders this revocation after any
+      // authorization made before it and still unsaved on another instance (the saver drops it).
+      store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
+      release = true;
+    } catch (LeaseKept kept) {
+      release = false;
+      throw kept.failure;
     } finally {
-      renewal.release(lease);
+      if (release) {
+        renewal.release(lease);
+      }
     }
     hot.invalidate(conn);
     conn.forgetTokens();
@@ -86,7 +98,8 @@ final class Revoker {
       TokenSet current,
       Revocation revocation,
       StoredConnection stored,
-      Lease lease) {
+      Lease lease,
+      boolean unsaved) {
     try {
       conn.provider.revoke(current, revocation);
     } catch (UnsupportedOperationException e) {
@@ -100,6 +113,16 @@ final class Revoker {
       }
       if (current.refreshToken() == null) {
         return; // the only token is dead already: nothing left to revoke
+      }
+      if (unsaved || mayBeSpent(stored, lease)) {
+        // (An unsaved set is not renewed here either: it is dropped below, and a lost answer would
+        // leave its possibly spent refresh token to the saver, which would store it.)
+        // Never send a refresh token that may be dead just to log out: a person must reconnect,
+        // or an answer was lost (the one deliberate retry belongs to the renewal path).
+        if (revocation == Revocation.UNLINK) {
+          throw e;
+        }
+        return;
       }
       TokenSet renewed = renewUnderLease(conn, current, stored, lease);
       if (renewed == null) {
@@ -118,6 +141,29 @@ final class Revoker {
     }
   }
 
+  /** The revocation fails with {@link #failure}, and its lease must not be released. */
+  private static final class LeaseKept extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final RuntimeException failure;
+
+    LeaseKept(RuntimeException failure) {
+      super(null, null, false, false);
+      this.failure = failure;
+    }
+  }
+
+  /**
+   * Whether the refresh token in the store may already be spent: the connection needs a person, an
+   * answer was lost, or the lease was seized from a renewal cut short after it sent its request.
+   */
+  private static boolean mayBeSpent(StoredConnection stored, Lease lease) {
+    HealthRecord h = stored.health();
+    return lease.renewalCutShortAt() != null
+        || (h != null
+            && (h.state() == Health.State.REAUTHORIZATION_REQUIRED
+                || "rotation-outcome-unknown".equals(h.reason())));
+  }
+
   /**
    * The refresh the revocation needs, made like any renewal: marked, sent once, and saved under the
    * lease before the new token is used, so a rotated refresh token is never only in memory.
@@ -132,10 +178,34 @@ final class Revoker {
       if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
         return null;
       }
+      if (e.kind() == TokenEndpointException.Kind.OUTCOME_UNKNOWN) {
+        // The refresh token may be rotated already. The lease keeps its renewal marker (not
+        // released), so whoever holds the connection next reports the cut-short renewal and makes
+        // the one deliberate retry, as after a crash.
+        events.emit(
+            TokenEvent.Type.ROTATION_OUTCOME_UNKNOWN,
+            conn.id,
+            "the refresh made for a revocation lost its answer; the refresh token may already be"
+                + " rotated: the next renewal reports it and tries once, deliberately",
+            e);
+        throw new LeaseKept(e);
+      }
       throw e;
     }
     long base = stored.tokens() != null ? stored.version() : 0;
-    TokenSet saved = store.compareAndSet(conn.id, base, issued, lease);
+    TokenSet saved;
+    try {
+      saved = store.compareAndSet(conn.id, base, issued, lease);
+    } catch (TombstonedException e) {
+      throw e; // another revocation won: nothing is deleted here
+    } catch (RuntimeException e) {
+      // Not saved: the rotated set must not live only in memory. The saver keeps it with the lease
+      // and saves it (or, if the lease was seized, writes it back unless a newer write or a
+      // tombstone won); the revocation fails (nothing is deleted).
+      // Based on the set it was renewed from (this instance's, when the store had lost it).
+      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e);
+      throw new LeaseKept(e);
+    }
     conn.sawTokens(saved);
     return saved;
   }

@@ -108,11 +108,42 @@ final class StoreRenewal {
       Result r = renewUnderLease(conn, flight, stored, lease);
       handedOver = r.leaseHandedOver;
       return served != null ? served : r.token;
+    } catch (TokenUnavailableException e) {
+      handedOver = keepsMarker(conn, lease);
+      throw e;
     } finally {
       if (!handedOver) {
         release(lease);
       }
     }
+  }
+
+  /**
+   * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
+   * reported), or with the verdict of the deliberate retry that followed one, that the store did
+   * not take as the health record: the lease is not released but left, marked, to expire, so
+   * whoever holds the connection next learns of it from the lease itself. Otherwise nobody else
+   * would know, and the next renewal would send a possibly spent refresh token as an ordinary one.
+   */
+  private boolean keepsMarker(Connection conn, Lease lease) {
+    HealthRecord mine = conn.health;
+    if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
+      return false; // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
+    }
+    try {
+      HealthRecord stored = store.read(conn.id).health();
+      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
+        return false;
+      }
+      store.markRenewing(lease);
+    } catch (RuntimeException e) {
+      // Left as it is: marked if a request was sent under it, and it expires on its own.
+    }
+    log.warn(
+        "connection {}: the unknown rotation outcome is not in the store's health record; the"
+            + " renewal lease is left to expire with its marker",
+        conn.id);
+    return true;
   }
 
   private static final class Result {
@@ -149,6 +180,10 @@ final class StoreRenewal {
     }
     try {
       store.markRenewing(lease);
+    } catch (StaleLeaseException e) {
+      // Nothing was sent. Not a store failure either (no DEGRADED record, no alert): a revoke or a
+      // new authorization seized the lease since we read, or another instance took it over.
+      return new Result(lostLeaseBeforeSending(conn, stored, e), false);
     } catch (RuntimeException e) {
       throw storeFailure(conn, "could not start the renewal in the store", e, base);
     }
@@ -156,9 +191,13 @@ final class StoreRenewal {
     try {
       issued = callProvider(conn, base);
     } catch (Superseded newer) {
-      return new Result(hot.offer(conn, newer.tokens), false);
+      return new Result(servedInstead(conn, newer), false);
     }
-    return save(conn, base, issued, lease);
+    Result r = save(conn, base, issued, lease);
+    if (r.token.tokenSet().sameTokensAs(issued)) {
+      flight.renewed = true; // saved, or kept unsaved: not superseded by another writer's set
+    }
+    return r;
   }
 
   /** A failed renewal of an old chain, after a new authorization saved a new one meanwhile. */
@@ -170,6 +209,20 @@ final class StoreRenewal {
       super(null, null, false, false);
       this.tokens = tokens;
     }
+  }
+
+  /** What a renewal that failed after a newer set was saved hands out: that set, if valid. */
+  private CachedToken servedInstead(Connection conn, Superseded newer) {
+    if (clock.millis() >= conn.policy.expiredAtMillis(newer.tokens)) {
+      // Written back from an older copy after the store lost data: nothing to hand out yet; the
+      // next renewal starts from it.
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": a newer but expired token set was written meanwhile",
+          health.snapshot(conn, newer.tokens, false),
+          null);
+    }
+    return hot.offer(conn, newer.tokens);
   }
 
   /** A previous holder started a token request and neither saved nor released: report it first. */
@@ -203,9 +256,19 @@ final class StoreRenewal {
   }
 
   private TokenSet callProvider(Connection conn, @Nullable TokenSet base) {
+    return callProvider(conn, base, base == null ? 0 : base.version());
+  }
+
+  /** {@code version}: the stored version {@code base} stands for (an unsaved set has none). */
+  private TokenSet callProvider(Connection conn, @Nullable TokenSet base, long version) {
     TokenProvider provider = conn.provider;
     boolean secondTry = isDeliberateRetry(conn);
-    long version = base == null ? 0 : base.version();
+    if (secondTry) {
+      log.warn(
+          "connection {}: the one deliberate try after a lost or cut-short renewal; its answer"
+              + " decides",
+          conn.id);
+    }
     TokenSet issued;
     try {
       if (provider.grantType() == GrantType.CLIENT_CREDENTIALS) {
@@ -217,7 +280,7 @@ final class StoreRenewal {
         issued = provider.refresh(base);
       }
     } catch (TokenEndpointException e) {
-      throw providerFailure(conn, e, version, secondTry);
+      throw providerFailure(conn, e, base, version, secondTry);
     } catch (TokenUnavailableException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -235,7 +298,7 @@ final class StoreRenewal {
                       + e.getClass().getName())
               .cause(e)
               .build();
-      throw providerFailure(conn, wrapped, version, secondTry);
+      throw providerFailure(conn, wrapped, base, version, secondTry);
     }
     return keepRefreshToken(base, issued);
   }
@@ -247,7 +310,11 @@ final class StoreRenewal {
   }
 
   private TokenUnavailableException providerFailure(
-      Connection conn, TokenEndpointException e, long version, boolean secondTry) {
+      Connection conn,
+      TokenEndpointException e,
+      @Nullable TokenSet base,
+      long version,
+      boolean secondTry) {
     if (e.kind() != TokenEndpointException.Kind.TRANSIENT) {
       TokenSet now = null;
       try {
@@ -255,7 +322,11 @@ final class StoreRenewal {
       } catch (RuntimeException ignored) {
         // the failure below is reported as it is
       }
-      if (now != null && now.version() > version) {
+      if (now != null && base != null && now.sameTokensAs(base)) {
+        // The set renewed from, unsaved, was saved after all (only its save's reply was lost):
+        // not a newer set; the failure is about that stored version.
+        version = now.version();
+      } else if (now != null && now.version() > version) {
         log.info(
             "connection {}: renewal of an older chain failed after a newer set was saved: {}",
             conn.id,
@@ -311,6 +382,12 @@ final class StoreRenewal {
 
   /** The fenced save; a set the store would not take goes to the durable saver with the lease. */
   private Result save(Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease) {
+    return save(conn, base, issued, lease, base == null ? 0 : base.version());
+  }
+
+  /** {@code renewedFrom}: the version {@code issued} was renewed from, whatever base now says. */
+  private Result save(
+      Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease, long renewedFrom) {
     long baseVersion = base == null ? 0 : base.version();
     TokenSet saved;
     try {
@@ -318,14 +395,16 @@ final class StoreRenewal {
           base == null
               ? store.authorize(conn.id, issued, lease)
               : store.compareAndSet(conn.id, baseVersion, issued, lease);
-    } catch (StaleLeaseException | TombstonedException e) {
+    } catch (TombstonedException e) {
       return new Result(superseded(conn, e), false);
+    } catch (StaleLeaseException e) {
+      return refused(conn, issued, renewedFrom, lease, e);
     } catch (VersionConflictException e) {
       if (e.actualVersion() < baseVersion) {
         // The store went back in time under our lease; ours is the live chain.
-        return save(conn, base.withVersion(e.actualVersion()), issued, lease);
+        return save(conn, base.withVersion(e.actualVersion()), issued, lease, renewedFrom);
       }
-      return new Result(superseded(conn, e), false);
+      return refused(conn, issued, renewedFrom, lease, e);
     } catch (RuntimeException e) {
       // Any failure means "not saved": keep the set and the lease until it is saved.
       saver.hold(conn, issued, baseVersion, lease, base == null, e);
@@ -334,6 +413,80 @@ final class StoreRenewal {
       return new Result(c, true);
     }
     return new Result(published(conn, saved, TokenEvent.Type.REFRESHED), false);
+  }
+
+  /**
+   * The store refused, under our lease, the set the platform just issued from version {@code
+   * renewedFrom}. A revoke (tombstone) or a new authorization (a version above it) won: ours is
+   * dropped. Otherwise the store lost our lease or went back in time — restarted without
+   * persistence, restored from an old snapshot, an older set written back by another instance — and
+   * ours is the live chain: it is written back above {@code renewedFrom}, newest version wins, as
+   * the durable saver does when its lease is lost.
+   */
+  private Result refused(
+      Connection conn, TokenSet issued, long renewedFrom, Lease lease, RuntimeException why) {
+    StoredConnection after = null;
+    try {
+      StoredConnection now = store.read(conn.id);
+      if (now.tombstone() == null
+          && now.version() <= renewedFrom
+          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(issued.issuedAt()))) {
+        after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
+      }
+    } catch (RuntimeException e) {
+      // Not saved: the saver keeps it and decides again when it can read the store.
+      saver.hold(conn, issued, renewedFrom, lease, false, e);
+      renewedHere(conn);
+      if (why instanceof StaleLeaseException) {
+        // Whoever took the lease may have revoked the connection: nothing is handed out from this
+        // set until the store can say who it was.
+        throw storeFailure(
+            conn, "lost the renewal lease and cannot read the store", e, issued.withVersion(0));
+      }
+      CachedToken c = hot.offer(conn, issued);
+      return new Result(c, true);
+    }
+    // Outside the try: a revoke makes superseded() throw, and that is its answer, not a store
+    // failure to hand the (dropped) set to the saver for.
+    if (after == null || after.tokens() == null || !after.tokens().sameTokensAs(issued)) {
+      return new Result(superseded(conn, why), false);
+    }
+    String message =
+        "the store lost the renewal lease or went back in time while the new token set was being"
+            + " saved ("
+            + why.getMessage()
+            + "); wrote it back as version "
+            + after.version();
+    log.error("connection {}: {}", conn.id, message);
+    events.emit(TokenEvent.Type.STORE_RESTORED, conn.id, message, null);
+    health.observe(conn, after);
+    return new Result(published(conn, after.tokens(), TokenEvent.Type.REFRESHED), false);
+  }
+
+  /**
+   * The lease was lost before any request was sent. A revoke or a new authorization that seized it
+   * won (tombstone, or a newer set); another instance that took it over renews in our place.
+   */
+  private CachedToken lostLeaseBeforeSending(
+      Connection conn, StoredConnection before, StaleLeaseException why) {
+    StoredConnection now = reconcile(conn, read(conn));
+    if (now.tombstone() == null && now.version() == before.version()) {
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": another instance took over the renewal lease",
+          health.snapshot(conn, now.tokens(), false),
+          why);
+    }
+    return superseded(conn, why);
+  }
+
+  /**
+   * Whether {@code stored}, at a lower version than {@code mine}, was issued after it. Versions and
+   * issue times agree unless the store lost a record (and its version counter) and a new
+   * authorization was saved since: then the later-issued set is the newest, whatever its version.
+   */
+  static boolean issuedLater(TokenSet stored, TokenSet mine) {
+    return stored.version() < mine.version() && stored.issuedAt().isAfter(mine.issuedAt());
   }
 
   /** A saved set becomes this instance's current one. */
@@ -378,9 +531,13 @@ final class StoreRenewal {
     if (now.tombstone() != null) {
       throw tombstoned(conn, now);
     }
-    if (now.tokens() != null && !HealthBook.needsPerson(conn, now.version())) {
+    if (now.tokens() != null
+        && !HealthBook.needsPerson(conn, now.version())
+        && clock.millis() < conn.policy.expiredAtMillis(now.tokens())) {
       return hot.offer(conn, now.tokens());
     }
+    // Nothing valid to hand out: what superseded ours is expired (written back from an older copy
+    // after the store lost data); the next renewal starts from it.
     throw new TokenUnavailableException(
         conn.id,
         "connection " + conn.id + ": renewal superseded by another writer",
@@ -420,6 +577,14 @@ final class StoreRenewal {
       return stored;
     }
     TokenSet mine = conn.newest();
+    if (mine != null && stored.tokens() != null && issuedLater(stored.tokens(), mine)) {
+      // The store lost this record and its version counter with it, and a set issued after ours (a
+      // new authorization) was saved since at a lower version: that one is the newest.
+      synchronized (conn) {
+        conn.newest = stored.tokens();
+      }
+      return stored;
+    }
     if (mine != null && mine.version() > stored.version()) {
       StoredConnection after;
       try {
@@ -543,7 +708,9 @@ final class StoreRenewal {
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }
     if (stored.tokens() == null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-      boolean lost = conn.highestFence() > 0 || conn.lastRenewalAtMillis >= 0;
+      // Lost only if it existed: a lease seized by a revocation or an authorization that never
+      // saved is no sign of that.
+      boolean lost = conn.sawAnyTokens() || conn.lastRenewalAtMillis >= 0;
       throw health.failed(
           conn,
           Failure.needsPerson(
@@ -587,6 +754,7 @@ final class StoreRenewal {
     synchronized (conn) {
       if (conn.health == null || !reason.equals(conn.health.reason())) {
         conn.health = local;
+        conn.healthLocalOnly = false; // the store's tombstone says it: nothing to keep
       }
     }
     return HealthBook.exception(conn, health.snapshot(conn, null, false), null);
@@ -673,13 +841,30 @@ final class StoreRenewal {
     }
     try {
       store.markRenewing(current.lease);
+    } catch (StaleLeaseException e) {
+      // A revoke or a new authorization seized the saver's lease: never renew from (nor serve) a
+      // set it may have superseded. The saver finds out, dropping it or writing it back.
+      if (saver.saveNow(conn)) {
+        return renew(conn, flight);
+      }
+      throw new TokenUnavailableException(
+          conn.id,
+          "connection " + conn.id + ": its unsaved token set lost its lease; the store decides",
+          health.snapshot(conn, set, true),
+          e);
     } catch (RuntimeException e) {
       log.debug("connection {}: renewal marker not written: {}", conn.id, e.getMessage());
     }
-    TokenSet issued = callProvider(conn, set);
+    TokenSet issued;
+    try {
+      issued = callProvider(conn, set, current.baseVersion);
+    } catch (Superseded newer) {
+      return servedInstead(conn, newer); // the saver finds the newer set and drops its own
+    }
     if (!saver.replace(conn, current, issued)) {
       return renew(conn, flight); // saved or superseded meanwhile
     }
+    flight.renewed = true;
     renewedHere(conn);
     events.emit(
         TokenEvent.Type.REFRESHED,

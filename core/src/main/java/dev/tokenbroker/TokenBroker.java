@@ -293,8 +293,8 @@ public final class TokenBroker implements AutoCloseable {
     Connection conn = registry.get(id);
     TokenSet known = null;
     try {
-      StoredConnection stored = store.read(id);
-      renewal.reconcile(conn, stored);
+      // What the store holds after a lost or older record was written back from here.
+      StoredConnection stored = renewal.reconcile(conn, store.read(id));
       known = stored.tokens();
       if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
         return renewal.tombstoned(conn, stored).health();

@@ -65,6 +65,7 @@ public final class TokenBrokerBuilder {
   private @Nullable ClassLoader classLoader;
   private @Nullable LongUnaryOperator backoffJitter;
   private StoreRenewal.Pause leasePause = Thread::sleep;
+  private @Nullable ScheduledExecutorService scheduler;
 
   TokenBrokerBuilder() {}
 
@@ -275,6 +276,16 @@ public final class TokenBrokerBuilder {
     return this;
   }
 
+  /**
+   * Test hook: runs the broker's timed work (the durable saver's retries, scheduled keep-alive
+   * passes) on {@code scheduler} instead of a thread of its own, so that a test decides when it
+   * runs. The broker shuts it down on close.
+   */
+  TokenBrokerBuilder scheduler(ScheduledExecutorService scheduler) {
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    return this;
+  }
+
   private static Duration positive(Duration d, String name) {
     Objects.requireNonNull(d, name);
     if (d.isNegative() || d.isZero()) {
@@ -459,10 +470,14 @@ public final class TokenBrokerBuilder {
         executor = pool;
         ownedExecutor = pool;
       }
-      ScheduledThreadPoolExecutor sched =
-          new ScheduledThreadPoolExecutor(1, daemon("tokenbroker-scheduler"));
-      sched.setRemoveOnCancelPolicy(true);
-      scheduler = sched;
+      if (b.scheduler != null) {
+        scheduler = b.scheduler;
+      } else {
+        ScheduledThreadPoolExecutor sched =
+            new ScheduledThreadPoolExecutor(1, daemon("tokenbroker-scheduler"));
+        sched.setRemoveOnCancelPolicy(true);
+        scheduler = sched;
+      }
       Events events = new Events(clock, b.listeners);
       registry = new ConnectionRegistry(connections);
       hot = new HotTier(cache);

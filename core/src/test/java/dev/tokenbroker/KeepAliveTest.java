@@ -7,6 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class KeepAliveTest {
@@ -67,18 +72,52 @@ class KeepAliveTest {
   }
 
   @Test
-  void twoInstancesRunningKeepAlive_renewOnce() {
+  void twoInstancesRacingOneDueConnection_renewOnce_theSecondRechecksDuenessUnderTheLease()
+      throws Exception {
     FakeProvider p = FakeProvider.refreshing(clock);
     p.policy = p.policy.withKeepAliveBefore(Duration.ofDays(7));
     ConnectionId id = ConnectionId.parse("fake:shared");
     store.put(id, p.seed());
-    try (TokenBroker a = TokenBroker.builder().clock(clock).store(store).connection(id, p).build();
-        TokenBroker b = TokenBroker.builder().clock(clock).store(store).connection(id, p).build()) {
-      clock.advance(Duration.ofDays(8));
-      a.keepAlive();
-      b.keepAlive();
+    CountDownLatch bWaiting = new CountDownLatch(1);
+    CountDownLatch bGoOn = new CountDownLatch(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try (TokenBroker a =
+            TokenBroker.builder()
+                .clock(clock)
+                .store(store)
+                .withoutKeepAlive()
+                .connection(id, p)
+                .build();
+        TokenBroker b =
+            TokenBroker.builder()
+                .clock(clock)
+                .store(store)
+                .withoutKeepAlive()
+                .connection(id, p)
+                .leasePause(
+                    millis -> { // B found A's lease: B read the connection as due before it
+                      bWaiting.countDown();
+                      bGoOn.await();
+                    })
+                .build()) {
+      clock.advance(Duration.ofDays(8)); // inside the 7-day window: due on both instances
+      CountDownLatch entered = p.hold();
+      Future<List<ConnectionId>> passA = pool.submit(a::keepAlive);
+      assertThat(entered.await(10, TimeUnit.SECONDS)).as("A renews under its lease").isTrue();
+      Future<List<ConnectionId>> passB = pool.submit(b::keepAlive);
+      assertThat(bWaiting.await(10, TimeUnit.SECONDS)).as("B found it due, waits").isTrue();
+
+      p.release();
+      assertThat(passA.get(30, TimeUnit.SECONDS)).containsExactly(id);
+      bGoOn.countDown();
+      // B takes the lease after A let it go, reads again, finds it no longer due: no renewal
+      assertThat(passB.get(30, TimeUnit.SECONDS)).as("B renewed nothing").isEmpty();
       assertThat(p.calls).hasValue(1);
       assertThat(p.invalidGrants).hasValue(0);
+      assertThat(store.load(id).version()).isEqualTo(2);
+    } finally {
+      p.release();
+      pool.shutdownNow();
     }
   }
 }

@@ -231,7 +231,7 @@ class TokenBrokerTest {
   }
 
   @Test
-  void transientFailures_degradeWithCappedJitteredBackoff_whileValidTokenIsServed() {
+  void transientFailures_degradeWithJitteredBackoff_whileValidTokenIsServed() {
     TokenSet seeded = seedStore();
     TokenBroker broker = broker();
     broker.accessToken(id);
@@ -242,24 +242,51 @@ class TokenBrokerTest {
     Health h = sync.health(id);
     assertThat(h.state()).isEqualTo(Health.State.DEGRADED);
     assertThat(h.errorCode()).isEqualTo("503");
+    // equal jitter: between half and all of the 1-second initial delay
     assertThat(Duration.between(clock.instant(), h.nextAttemptAt()))
         .isBetween(Duration.ofMillis(500), Duration.ofSeconds(1));
     // during the backoff no call is made
     assertThat(sync.accessToken(id)).isEqualTo(seeded.accessToken());
     assertThat(provider.calls).hasValue(1);
-    // repeated failures double the backoff up to the cap, never beyond it
-    for (int i = 0; i < 20; i++) {
-      provider.failNext(FakeProvider.transientFailure());
-      clock.advance(Duration.ofMinutes(5).plusMillis(1));
-      assertThatThrownBy(() -> sync.refresh(id)).isInstanceOf(TokenUnavailableException.class);
-      Duration wait = Duration.between(clock.instant(), sync.health(id).nextAttemptAt());
-      assertThat(wait).isLessThanOrEqualTo(Duration.ofMinutes(5));
-    }
-    assertThat(sync.health(id).consecutiveFailures()).isEqualTo(21);
     // recovery resets the health
+    clock.advance(Duration.ofSeconds(1));
     sync.refresh(id);
     assertThat(sync.health(id).state()).isEqualTo(Health.State.ACTIVE);
     assertThat(sync.health(id).consecutiveFailures()).isZero();
+  }
+
+  @ParameterizedTest(name = "jitter takes {0} of the random half")
+  @ValueSource(strings = {"all", "none"})
+  void transientFailures_backoffDoublesFromInitialUpToTheCap(String jitter) {
+    seedStore();
+    TokenBroker sync =
+        registered(
+            TokenBroker.builder()
+                .clock(clock)
+                .store(store)
+                .connection(id, provider)
+                .executor(Runnable::run)
+                .withoutKeepAlive()
+                .backoff(Duration.ofSeconds(1), Duration.ofMinutes(5))
+                .backoffJitter(jitter.equals("all") ? half -> half : half -> 0));
+    // the full delay after failure n is min(1 s * 2^(n-1), 5 min); without jitter it is half that
+    long[] fullMillis = {
+      1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000,
+      300_000
+    };
+    for (int n = 1; n <= fullMillis.length; n++) {
+      provider.failNext(FakeProvider.transientFailure());
+      assertThatThrownBy(() -> sync.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+      Health h = sync.health(id);
+      assertThat(h.consecutiveFailures()).isEqualTo(n);
+      long full = fullMillis[n - 1];
+      long expected = jitter.equals("all") ? full : full - full / 2;
+      assertThat(Duration.between(clock.instant(), h.nextAttemptAt()))
+          .as("delay after failure %d", n)
+          .isEqualTo(Duration.ofMillis(expected));
+      clock.advance(Duration.ofMillis(expected)); // exactly at the next attempt
+    }
+    assertThat(provider.calls).hasValue(fullMillis.length);
   }
 
   @Test
@@ -358,7 +385,8 @@ class TokenBrokerTest {
   void twoBrokersSharingAStore_renewOnceBetweenThem() throws Exception {
     seedStore();
     TokenBroker a = broker();
-    TokenBroker b = broker();
+    LeaseMisses bStore = new LeaseMisses(store);
+    TokenBroker b = broker(bStore);
     a.accessToken(id);
     b.accessToken(id);
     clock.advance(Duration.ofHours(3));
@@ -366,12 +394,33 @@ class TokenBrokerTest {
     Future<String> fa = pool.submit(() -> a.accessToken(id));
     assertThat(entered.await(10, TimeUnit.SECONDS))
         .isTrue(); // a holds the lease, inside the provider
-    Future<String> fb = pool.submit(() -> b.accessToken(id)); // b waits for a's lease
+    Future<String> fb = pool.submit(() -> b.accessToken(id));
+    // b is shown waiting for a's lease before a may finish
+    assertThat(bStore.firstMiss.await(10, TimeUnit.SECONDS)).as("b turned away").isTrue();
+    assertThat(fb.isDone()).isFalse();
     provider.release();
     assertThat(fa.get(30, TimeUnit.SECONDS)).isEqualTo("access-2");
     assertThat(fb.get(30, TimeUnit.SECONDS)).isEqualTo("access-2");
     assertThat(provider.calls).hasValue(1);
     assertThat(provider.invalidGrants).hasValue(0);
+  }
+
+  /** Counts lease requests turned down because another instance holds the lease. */
+  static final class LeaseMisses extends ForwardingTokenStore {
+    final CountDownLatch firstMiss = new CountDownLatch(1);
+
+    LeaseMisses(TokenStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+      Lease lease = super.tryAcquireLease(id, owner, ttl, minFence);
+      if (lease == null) {
+        firstMiss.countDown();
+      }
+      return lease;
+    }
   }
 
   @Test
@@ -434,6 +483,12 @@ class TokenBrokerTest {
     store.put(id, provider.seed());
     clock.advance(Duration.ofSeconds(2));
     assertThat(withRevoke.accessToken(id)).isEqualTo("access-2");
+  }
+
+  private TokenBroker registered(TokenBrokerBuilder builder) {
+    TokenBroker b = builder.build();
+    brokers.add(b);
+    return b;
   }
 
   /** A broker whose background renewals run on the calling thread, for deterministic tests. */

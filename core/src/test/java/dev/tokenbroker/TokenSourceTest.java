@@ -34,7 +34,17 @@ class TokenSourceTest {
   }
 
   private TokenBroker broker(boolean ownCache) {
-    TokenBrokerBuilder b = TokenBroker.builder().clock(clock).store(store).connection(id, provider);
+    return broker(ownCache, e -> {});
+  }
+
+  private TokenBroker broker(boolean ownCache, TokenListener listener) {
+    TokenBrokerBuilder b =
+        TokenBroker.builder()
+            .clock(clock)
+            .store(store)
+            .withoutKeepAlive()
+            .connection(id, provider)
+            .listener(listener);
     if (ownCache) {
       b.cache(TokenCache.unbounded());
     }
@@ -45,9 +55,17 @@ class TokenSourceTest {
 
   @ParameterizedTest(name = "application''s own cache: {0}")
   @ValueSource(booleans = {false, true})
-  void followsTheBrokerThroughFreshStaleExpiredAndRevoked(boolean ownCache) {
+  void followsTheBrokerThroughFreshStaleExpiredAndRevoked(boolean ownCache) throws Exception {
     TokenSet seeded = store.put(id, provider.seed());
-    TokenBroker broker = broker(ownCache);
+    CountDownLatch refreshed = new CountDownLatch(1);
+    TokenBroker broker =
+        broker(
+            ownCache,
+            e -> {
+              if (e.type() == TokenEvent.Type.REFRESHED) {
+                refreshed.countDown(); // emitted once the new set is saved and cached
+              }
+            });
     TokenSource source = broker.tokenSource(id);
 
     assertThat(source.id()).isEqualTo(id);
@@ -55,11 +73,30 @@ class TokenSourceTest {
     assertThat(source.tokenSet()).isEqualTo(broker.tokenSet(id));
     assertThat(provider.calls).hasValue(0);
 
+    // STALE (inside the 5-minute margin): the current token is served while the one background
+    // renewal is blocked inside the provider.
+    CountDownLatch entered = provider.hold();
+    clock.advance(Duration.ofHours(2).minusMinutes(4));
+    assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+    assertThat(entered.await(30, TimeUnit.SECONDS)).as("background renewal started").isTrue();
+    Flight background = broker.connection(id).inflight();
+    for (int i = 0; i < 100; i++) {
+      assertThat(source.accessToken()).isEqualTo(seeded.accessToken());
+      assertThat(broker.accessToken(id)).isEqualTo(seeded.accessToken());
+    }
+    assertThat(broker.connection(id).inflight()).as("still the one renewal").isSameAs(background);
+    provider.release();
+    assertThat(refreshed.await(30, TimeUnit.SECONDS)).as("background renewal done").isTrue();
+    background.future.get(30, TimeUnit.SECONDS); // its slot is free again: the clock may move
+    String renewedInBackground = source.accessToken();
+    assertThat(renewedInBackground).isEqualTo("access-2");
+    assertThat(provider.calls).hasValue(1);
+
     // EXPIRED (2-hour tokens): the source waits for the renewal like accessToken does.
     clock.advance(Duration.ofHours(2));
     String renewed = source.accessToken();
-    assertThat(renewed).isNotEqualTo(seeded.accessToken());
-    assertThat(provider.calls).hasValue(1);
+    assertThat(renewed).isEqualTo("access-3");
+    assertThat(provider.calls).hasValue(2);
     assertThat(broker.accessToken(id)).isEqualTo(renewed);
 
     // A renewal through the broker is seen by the source at once.

@@ -196,7 +196,8 @@ public final class InMemoryTokenStore implements TokenStore {
     e.leaseFence = fence;
     e.leaseOwner = owner;
     e.leaseExpiresAtMillis = now + ttl.toMillis();
-    e.renewingSinceMillis = -1;
+    // The marker stays until the new holder marks, saves or releases: a grant whose reply was lost
+    // must not erase the only report of a renewal cut short.
     return new Lease(id, owner, fence, Instant.ofEpochMilli(e.leaseExpiresAtMillis), cutShort);
   }
 

@@ -1,0 +1,195 @@
+package dev.tokenbroker.redis;
+
+import static dev.tokenbroker.redis.RedisCalls.integer;
+import static dev.tokenbroker.redis.RedisCalls.number;
+import static dev.tokenbroker.redis.RedisCalls.outcome;
+import static dev.tokenbroker.redis.RedisCalls.text;
+import static dev.tokenbroker.redis.RedisCalls.unexpected;
+import static dev.tokenbroker.redis.RedisLeases.fence;
+import static dev.tokenbroker.redis.RedisRecords.utf8;
+
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.StateCodec;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
+import dev.tokenbroker.store.StoredConnection;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
+import dev.tokenbroker.store.TombstonedException;
+import dev.tokenbroker.store.VersionConflictException;
+import io.lettuce.core.ScriptOutputType;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The writes of a {@link RedisTokenStore}'s token set and tombstone, each one Lua script. A script
+ * writing under a lease checks the lease and the version on the server; the version a record
+ * carries is guessed here, and when the script finds it is not the one the record must carry, it
+ * answers with that one and the write is tried again, a few times. Versions never go backwards: a
+ * version is above the highest the connection ever had.
+ */
+final class TokenWrites {
+  /** Attempts at a versioned write whose version moved between the guess and the script. */
+  private static final int VERSION_ATTEMPTS = 5;
+
+  private final RedisCalls calls;
+  private final RedisKeys keys;
+  private final RedisRecords records;
+
+  TokenWrites(RedisCalls calls, RedisKeys keys, RedisRecords records) {
+    this.calls = calls;
+    this.keys = keys;
+    this.records = records;
+  }
+
+  /** See {@link RedisTokenStore#compareAndSet}; arguments checked. */
+  TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+    return calls.call(
+        id,
+        "save tokens",
+        () -> {
+          long next = expectedVersion + 1;
+          if (expectedVersion > 0) {
+            // A record this instance cannot read is never replaced by it. Only this version is
+            // replaced (the script checks), and the record checked here is the one it holds.
+            List<Object> raw = records.readRaw(id);
+            String v = text(raw, 0);
+            if (text(raw, 3) == null && v != null && v.equals(Long.toString(expectedVersion))) {
+              records.decodeTokens(id, v, text(raw, 1));
+            }
+            next = Math.max(expectedVersion, number(text(raw, 4))) + 1;
+          }
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            TokenSet saved = tokens.withVersion(next);
+            List<Object> r =
+                calls.eval(
+                    Scripts.COMPARE_AND_SET,
+                    ScriptOutputType.MULTI,
+                    keys.writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(expectedVersion),
+                    Long.toString(next),
+                    records.encode(id, saved));
+            switch (outcome(r)) {
+              case "saved":
+                return saved;
+              case "retry":
+                next = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              case "tombstoned":
+                throw new TombstonedException(
+                    id, StateCodec.decodeTombstone(id, utf8(Objects.requireNonNull(text(r, 1)))));
+              case "conflict":
+                long actual = integer(r, 1);
+                if (actual < 0) {
+                  throw records.corrupt(id, "has a malformed version");
+                }
+                throw new VersionConflictException(id, expectedVersion, actual);
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
+        });
+  }
+
+  /** See {@link RedisTokenStore#authorize}; arguments checked. */
+  TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    return calls.call(
+        id,
+        "save a new authorization",
+        () -> {
+          long next = 1; // right for a connection never seen; the script says otherwise
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            TokenSet saved = tokens.withVersion(next);
+            List<Object> r =
+                calls.eval(
+                    Scripts.AUTHORIZE,
+                    ScriptOutputType.MULTI,
+                    keys.writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(next),
+                    records.encode(id, saved));
+            switch (outcome(r)) {
+              case "saved":
+                return saved;
+              case "retry":
+                next = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
+        });
+  }
+
+  /** See {@link RedisTokenStore#restore}; arguments checked. */
+  StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    String record = records.encode(id, tokens);
+    return calls.call(
+        id,
+        "restore tokens",
+        () ->
+            records.decode(
+                id,
+                calls.eval(
+                    Scripts.RESTORE,
+                    ScriptOutputType.MULTI,
+                    keys.readKeys(id),
+                    Long.toString(tokens.version()),
+                    record)));
+  }
+
+  /** See {@link RedisTokenStore#tombstone}; arguments checked. */
+  void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+    calls.call(
+        id,
+        "write the tombstone",
+        () -> {
+          long version = tombstone.version();
+          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
+            Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
+            List<Object> r =
+                calls.eval(
+                    Scripts.TOMBSTONE,
+                    ScriptOutputType.MULTI,
+                    keys.writeKeys(id),
+                    fence(lease),
+                    lease.owner(),
+                    Long.toString(version),
+                    new String(StateCodec.encodeTombstone(id, stored), StandardCharsets.UTF_8),
+                    Long.toString(tombstone.version()));
+            switch (outcome(r)) {
+              case "saved":
+                return null;
+              case "retry":
+                version = integer(r, 1);
+                continue;
+              case "stale":
+                throw new StaleLeaseException(id, lease.fencingToken());
+              default:
+                throw unexpected(id, r);
+            }
+          }
+          throw versionKeptMoving(id);
+        });
+  }
+
+  private static TokenStoreException versionKeptMoving(ConnectionId id) {
+    return new TokenStoreException(
+        id,
+        "connection "
+            + id
+            + ": could not save in Redis: the version counter kept moving (concurrent restores?)",
+        null);
+  }
+}
