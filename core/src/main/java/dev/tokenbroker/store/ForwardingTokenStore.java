@@ -20,87 +20,87 @@ public abstract class ForwardingTokenStore implements TokenStore {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
-  /** The store calls are passed to. */
+  /** The store calls are passed to; every method forwards through it, so it may be overridden. */
   protected TokenStore delegate() {
     return delegate;
   }
 
   @Override
   public StoredConnection read(ConnectionId id) {
-    return delegate.read(id);
+    return delegate().read(id);
   }
 
   @Override
   public @Nullable TokenSet load(ConnectionId id) {
-    return delegate.load(id);
+    return delegate().load(id);
   }
 
   @Override
   public Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
-    return delegate.readAll(ids);
+    return delegate().readAll(ids);
   }
 
   @Override
   public List<ConnectionId> connections() {
-    return delegate.connections();
+    return delegate().connections();
   }
 
   @Override
   public TokenSet compareAndSet(
       ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
-    return delegate.compareAndSet(id, expectedVersion, tokens, lease);
+    return delegate().compareAndSet(id, expectedVersion, tokens, lease);
   }
 
   @Override
   public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
-    return delegate.authorize(id, tokens, lease);
+    return delegate().authorize(id, tokens, lease);
   }
 
   @Override
   public StoredConnection restore(ConnectionId id, TokenSet tokens) {
-    return delegate.restore(id, tokens);
+    return delegate().restore(id, tokens);
   }
 
   @Override
   public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
-    delegate.tombstone(id, tombstone, lease);
+    delegate().tombstone(id, tombstone, lease);
   }
 
   @Override
   public @Nullable Lease tryAcquireLease(
       ConnectionId id, String owner, Duration ttl, long minFence) {
-    return delegate.tryAcquireLease(id, owner, ttl, minFence);
+    return delegate().tryAcquireLease(id, owner, ttl, minFence);
   }
 
   @Override
   public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
-    return delegate.seizeLease(id, owner, ttl, minFence);
+    return delegate().seizeLease(id, owner, ttl, minFence);
   }
 
   @Override
   public @Nullable Lease extendLease(Lease lease, Duration ttl) {
-    return delegate.extendLease(lease, ttl);
+    return delegate().extendLease(lease, ttl);
   }
 
   @Override
   public void markRenewing(Lease lease) {
-    delegate.markRenewing(lease);
+    delegate().markRenewing(lease);
   }
 
   @Override
   public void releaseLease(Lease lease) {
-    delegate.releaseLease(lease);
+    delegate().releaseLease(lease);
   }
 
   @Override
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
-    return delegate.compareAndSetHealth(id, expectedVersion, next);
+    return delegate().compareAndSetHealth(id, expectedVersion, next);
   }
 
   @Override
   public void close() {
-    delegate.close();
+    delegate().close();
   }
 
   @Override
