@@ -28,7 +28,7 @@ final class AuthorizationFlow {
 
   private final Clock clock;
   private final TokenStore store;
-  private final StoreRenewal renewal;
+  private final StoreView view;
   private final DurableSaver saver;
   private final HealthBook health;
   private final String owner;
@@ -38,14 +38,14 @@ final class AuthorizationFlow {
   AuthorizationFlow(
       Clock clock,
       TokenStore store,
-      StoreRenewal renewal,
+      StoreView view,
       DurableSaver saver,
       HealthBook health,
       String owner,
       Duration leaseTtl) {
     this.clock = clock;
     this.store = store;
-    this.renewal = renewal;
+    this.view = view;
     this.saver = saver;
     this.health = health;
     this.owner = owner;
@@ -155,12 +155,12 @@ final class AuthorizationFlow {
       saver.hold(conn, issued, 0, lease, true, e);
       return issued;
     }
-    renewal.release(lease);
+    view.release(lease);
     health.clearedInStore(conn);
     synchronized (conn) {
       conn.newest = null; // the new chain starts here, whatever version the old one reached
     }
-    renewal.published(conn, saved, TokenEvent.Type.AUTHORIZED);
+    view.published(conn, saved, TokenEvent.Type.AUTHORIZED);
     return saved;
   }
 

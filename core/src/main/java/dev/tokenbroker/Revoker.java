@@ -26,7 +26,7 @@ final class Revoker {
   private final Clock clock;
   private final TokenStore store;
   private final HotTier hot;
-  private final StoreRenewal renewal;
+  private final StoreView view;
   private final DurableSaver saver;
   private final Events events;
   private final String owner;
@@ -36,7 +36,7 @@ final class Revoker {
       Clock clock,
       TokenStore store,
       HotTier hot,
-      StoreRenewal renewal,
+      StoreView view,
       DurableSaver saver,
       Events events,
       String owner,
@@ -44,7 +44,7 @@ final class Revoker {
     this.clock = clock;
     this.store = store;
     this.hot = hot;
-    this.renewal = renewal;
+    this.view = view;
     this.saver = saver;
     this.events = events;
     this.owner = owner;
@@ -81,13 +81,13 @@ final class Revoker {
       throw kept.failure;
     } finally {
       if (release) {
-        renewal.release(lease);
+        view.release(lease);
       }
     }
     hot.invalidate(conn);
     conn.forgetTokens();
     if (conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-      renewal.tombstoned(conn, store.read(conn.id));
+      view.tombstoned(conn, store.read(conn.id));
     }
     events.emit(TokenEvent.Type.REVOKED, conn.id, "tokens revoked (" + revocation + ")", null);
     return null;
@@ -173,7 +173,7 @@ final class Revoker {
     store.markRenewing(lease);
     TokenSet issued;
     try {
-      issued = StoreRenewal.keepRefreshToken(current, conn.provider.refresh(current));
+      issued = ProviderCall.keepRefreshToken(current, conn.provider.refresh(current));
     } catch (TokenEndpointException e) {
       if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
         return null;

@@ -61,7 +61,7 @@ public final class TokenBroker implements AutoCloseable {
   private final HotTier hot;
   private final @Nullable TokenCache cache;
   private final SingleFlight flights;
-  private final StoreRenewal renewal;
+  private final StoreView view;
   private final DurableSaver saver;
   private final HealthBook health;
   private final KeepAlive keepAlive;
@@ -81,7 +81,7 @@ public final class TokenBroker implements AutoCloseable {
     this.hot = p.hot;
     this.cache = p.cache;
     this.flights = p.flights;
-    this.renewal = p.renewal;
+    this.view = p.view;
     this.saver = p.saver;
     this.health = p.health;
     this.keepAlive = p.keepAlive;
@@ -294,10 +294,10 @@ public final class TokenBroker implements AutoCloseable {
     TokenSet known = null;
     try {
       // What the store holds after a lost or older record was written back from here.
-      StoredConnection stored = renewal.reconcile(conn, store.read(id));
+      StoredConnection stored = view.reconcile(conn, store.read(id));
       known = stored.tokens();
       if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-        return renewal.tombstoned(conn, stored).health();
+        return view.tombstoned(conn, stored).health();
       }
       if (known == null
           && conn.health == null

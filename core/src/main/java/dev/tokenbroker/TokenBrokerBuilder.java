@@ -431,6 +431,7 @@ public final class TokenBrokerBuilder {
     final HotTier hot;
     final HealthBook health;
     final DurableSaver saver;
+    final StoreView view;
     final StoreRenewal renewal;
     final SingleFlight flights;
     final KeepAlive keepAlive;
@@ -486,6 +487,7 @@ public final class TokenBrokerBuilder {
       saver =
           new DurableSaver(
               store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
+      view = new StoreView(clock, store, hot, health, events);
       renewal =
           new StoreRenewal(
               clock,
@@ -497,9 +499,10 @@ public final class TokenBrokerBuilder {
               owner,
               b.leaseTtl,
               b.leaseWait,
-              outcomeUnknownPause,
-              b.leasePause);
-      saver.onSaved((conn, saved) -> renewal.published(conn, saved, TokenEvent.Type.REFRESHED));
+              b.leasePause,
+              view,
+              new ProviderCall(clock, store, health, events, outcomeUnknownPause));
+      saver.onSaved((conn, saved) -> view.published(conn, saved, TokenEvent.Type.REFRESHED));
       flights =
           new SingleFlight(
               executor,
@@ -507,9 +510,8 @@ public final class TokenBrokerBuilder {
               renewal::renew,
               conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
       keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
-      authorization =
-          new AuthorizationFlow(clock, store, renewal, saver, health, owner, b.leaseTtl);
-      revoker = new Revoker(clock, store, hot, renewal, saver, events, owner, b.leaseTtl);
+      authorization = new AuthorizationFlow(clock, store, view, saver, health, owner, b.leaseTtl);
+      revoker = new Revoker(clock, store, hot, view, saver, events, owner, b.leaseTtl);
       if (b.keepAliveInterval != null) {
         KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
       }
