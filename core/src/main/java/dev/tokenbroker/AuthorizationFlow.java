@@ -144,7 +144,7 @@ final class AuthorizationFlow {
     try {
       lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     } catch (RuntimeException e) {
-      saver.hold(conn, issued, 0, null, true, e);
+      held(conn, issued, null, e);
       return issued;
     }
     conn.sawFence(lease.fencingToken());
@@ -152,7 +152,7 @@ final class AuthorizationFlow {
     try {
       saved = store.authorize(conn.id, issued, lease);
     } catch (RuntimeException e) {
-      saver.hold(conn, issued, 0, lease, true, e);
+      held(conn, issued, lease, e);
       return issued;
     }
     view.release(lease);
@@ -162,6 +162,16 @@ final class AuthorizationFlow {
     }
     view.published(conn, saved, TokenEvent.Type.AUTHORIZED);
     return saved;
+  }
+
+  /**
+   * The store would not take the new chain: the saver keeps it (with the lease, if one was seized)
+   * and saves it. It is this instance's connection now: what was recorded about the old chain no
+   * longer applies here.
+   */
+  private void held(Connection conn, TokenSet issued, @Nullable Lease lease, RuntimeException e) {
+    saver.hold(conn, issued, 0, lease, true, e);
+    health.clearedInStore(conn);
   }
 
   private static @Nullable HttpUrl parseRedirect(String text) {

@@ -7,7 +7,9 @@ import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -40,24 +42,21 @@ final class DurableSaver {
     /** The unsaved set this one was renewed from, if it was (see {@link #replace}). */
     final @Nullable TokenSet renewedFrom;
 
-    Pending(
-        TokenSet set,
-        long baseVersion,
-        @Nullable Lease lease,
-        boolean authorization,
-        int attempts,
-        @Nullable Throwable lastError) {
-      this(set, baseVersion, lease, authorization, attempts, lastError, null);
-    }
+    /**
+     * When the set was first held: for an authorization, when it completed. A revocation that wrote
+     * its tombstone before then is older than the authorization, which wins over it.
+     */
+    final Instant heldAt;
 
-    Pending(
+    private Pending(
         TokenSet set,
         long baseVersion,
         @Nullable Lease lease,
         boolean authorization,
         int attempts,
         @Nullable Throwable lastError,
-        @Nullable TokenSet renewedFrom) {
+        @Nullable TokenSet renewedFrom,
+        Instant heldAt) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
@@ -65,6 +64,32 @@ final class DurableSaver {
       this.attempts = attempts;
       this.lastError = lastError;
       this.renewedFrom = renewedFrom;
+      this.heldAt = heldAt;
+    }
+
+    /** This set, to be saved over {@code baseVersion} under {@code lease}. */
+    Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
+      return new Pending(
+          set, baseVersion, lease, authorization, attempts, error, renewedFrom, heldAt);
+    }
+
+    /** This set after one more failed attempt under {@code lease}. */
+    Pending failed(@Nullable Lease lease, Throwable error) {
+      return new Pending(
+          set, baseVersion, lease, authorization, attempts + 1, error, renewedFrom, heldAt);
+    }
+
+    /** {@code newer}, renewed from this set under the same lease, in its place. */
+    Pending renewedTo(TokenSet newer) {
+      return new Pending(
+          newer.withVersion(0),
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          lastError,
+          set,
+          heldAt);
     }
   }
 
@@ -73,6 +98,7 @@ final class DurableSaver {
     void saved(Connection conn, TokenSet saved);
   }
 
+  private final Clock clock;
   private final TokenStore store;
   private final Events events;
   private final ScheduledExecutorService scheduler;
@@ -85,6 +111,7 @@ final class DurableSaver {
   private volatile boolean closed;
 
   DurableSaver(
+      Clock clock,
       TokenStore store,
       Events events,
       ScheduledExecutorService scheduler,
@@ -92,6 +119,7 @@ final class DurableSaver {
       Duration leaseTtl,
       Duration backoffInitial,
       Duration backoffMax) {
+    this.clock = clock;
     this.store = store;
     this.events = events;
     this.scheduler = scheduler;
@@ -111,6 +139,15 @@ final class DurableSaver {
     return pending.get(conn);
   }
 
+  /**
+   * Whether an authorization completed here after {@code revoked} waits to be saved: it wins over
+   * that revocation.
+   */
+  boolean authorizedAfter(Connection conn, Tombstone revoked) {
+    Pending p = pending.get(conn);
+    return p != null && p.authorization && revoked.at().isBefore(p.heldAt);
+  }
+
   /** Whether any set is unsaved. */
   boolean isEmpty() {
     return pending.isEmpty();
@@ -128,7 +165,9 @@ final class DurableSaver {
       @Nullable Lease lease,
       boolean authorization,
       Throwable error) {
-    Pending p = new Pending(set.withVersion(0), baseVersion, lease, authorization, 1, error);
+    Pending p =
+        new Pending(
+            set.withVersion(0), baseVersion, lease, authorization, 1, error, null, clock.instant());
     pending.put(conn, p);
     log.warn(
         "connection {}: could not save the new token set; keeping it in memory with the renewal"
@@ -148,15 +187,7 @@ final class DurableSaver {
    * store was still refusing saves. False if {@code old} is no longer the pending set.
    */
   boolean replace(Connection conn, Pending old, TokenSet newer) {
-    Pending next =
-        new Pending(
-            newer.withVersion(0),
-            old.baseVersion,
-            old.lease,
-            old.authorization,
-            old.attempts,
-            old.lastError,
-            old.set);
+    Pending next = old.renewedTo(newer);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
@@ -231,8 +262,8 @@ final class DurableSaver {
     try {
       if (lease == null) {
         Tombstone revoked = p.authorization ? store.read(conn.id).tombstone() : null;
-        if (revoked != null && revoked.at().isAfter(p.set.issuedAt())) {
-          // Revoked after this authorization was made: the revocation wins, as it would have over
+        if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
+          // Revoked after this authorization completed: the revocation wins, as it would have over
           // the authorization had it been saved at once. Seizing would write it over the tombstone.
           pending.remove(conn, p);
           log.warn(
@@ -258,18 +289,12 @@ final class DurableSaver {
     } catch (VersionConflictException e) {
       if (e.actualVersion() < p.baseVersion) {
         // The store went back in time: save over what it holds now.
-        pending.replace(
-            conn,
-            p,
-            new Pending(
-                p.set, e.actualVersion(), lease, p.authorization, p.attempts, e, p.renewedFrom));
+        pending.replace(conn, p, p.under(e.actualVersion(), lease, e));
         return false;
       }
       return lostLease(conn, p);
     } catch (RuntimeException e) {
-      Pending next =
-          new Pending(
-              p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e, p.renewedFrom);
+      Pending next = p.failed(lease, e);
       pending.replace(conn, p, next);
       log.warn(
           "connection {}: save attempt {} of the unsaved token set failed: {}",
@@ -303,6 +328,14 @@ final class DurableSaver {
       now = store.read(conn.id);
     } catch (RuntimeException e) {
       return false; // try again later
+    }
+    Tombstone revoked = now.tombstone();
+    if (p.authorization && revoked != null && revoked.at().isBefore(p.heldAt)) {
+      // The tombstone predates this authorization: whoever seized the lease (a revoke that then
+      // failed, say) wrote nothing newer. The authorization still wins over the old revocation:
+      // the next attempt seizes the lease again, unless a newer tombstone is there by then.
+      pending.replace(conn, p, p.under(p.baseVersion, null, p.lastError));
+      return false;
     }
     // The set ours was renewed from, saved after all (its save failed only in the reply), is not
     // a newer write: ours replaces it.

@@ -61,7 +61,7 @@ final class HealthBook {
     if (h != null && stored.tokens() != null && h.tokenVersion() < stored.version()) {
       try {
         if (store.compareAndSetHealth(conn.id, h.version(), null)) {
-          version = h.version() + 1;
+          version = 0; // none stored (a later record gets a version that never recurs)
         }
       } catch (RuntimeException e) {
         log.debug(
@@ -75,10 +75,13 @@ final class HealthBook {
           && conn.healthLocalOnly
           && weight(mine) > weight(h)
           && weight(mine) >= 2
-          && mine.tokenVersion() >= stored.version()) {
+          && mine.tokenVersion() >= stored.version()
+          // A revocation lives in the store as its tombstone: a stored set without one is a new
+          // authorization (versions restart after a store lost the record), not the revoked one.
+          && !(fromTombstone(mine) && stored.tombstone() == null && stored.tokens() != null)) {
         // A verdict or an unknown outcome recorded here that the store could not take: a record
-        // that
-        // says less about the same tokens does not settle it (only a newer set, an answer, or a
+        // that says less about the same tokens does not settle it (only a newer set, an answer, or
+        // a
         // verdict does). Dropping it would make the next try an ordinary one, or a second
         // deliberate retry of a refresh token the platform already refused.
         conn.healthVersion = version;
@@ -92,6 +95,15 @@ final class HealthBook {
       conn.health = h;
       conn.healthVersion = version;
     }
+  }
+
+  /** Whether {@code h} says no instance holds any tokens (nothing stored, nothing held). */
+  private static boolean noneHeld(HealthRecord h) {
+    return "not-authorized".equals(h.reason()) || "store-lost-record".equals(h.reason());
+  }
+
+  private static boolean fromTombstone(HealthRecord h) {
+    return "revoked".equals(h.reason()) || "unlinked".equals(h.reason());
   }
 
   /** How much a record says: none, DEGRADED, an unknown outcome, a person must act. */
@@ -219,7 +231,9 @@ final class HealthBook {
     synchronized (conn) {
       conn.health = null;
       conn.healthLocalOnly = false;
-      conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
+      // Cleared: none stored, version 0. Never expected + 1: another writer's next record may
+      // get that version, and a write built on this view would overwrite it unseen.
+      conn.healthVersion = moved ? 0 : conn.healthVersion;
       conn.activeSince = clock.instant();
     }
     if (moved) {
@@ -242,14 +256,17 @@ final class HealthBook {
     if (f.state == Health.State.DEGRADED
         && previous != null
         && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
-        && previous.tokenVersion() >= tokenVersion
+        && (previous.tokenVersion() >= tokenVersion || aboutTheStore(f) && !noneHeld(previous))
         && (!"rotation-outcome-unknown".equals(f.reasonCode) || spent(previous))) {
       // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
       // not undo the verdict that a person must act: automatic renewals would resume and send a
       // refresh token the platform refused. Only a success or a new authorization clears it. An
       // unknown outcome does, unless the refresh token was known spent (nothing could rotate); so
       // does a failure seen on a newer token set than the verdict's (this instance holds a set
-      // another one, finding nothing in the store, gave up on).
+      // another one, finding nothing in the store, gave up on) — though a store failure only
+      // contradicts a verdict that nobody holds anything: the version it names is what this
+      // instance last knew, perhaps from before the store lost the record and a new authorization
+      // was saved, and says nothing about the set a verdict was about.
       return new HealthRecord(
           previous.state(),
           previous.reason(),
@@ -305,6 +322,11 @@ final class HealthBook {
         // failed): the record would look superseded and be cleared.
         unsettled ? Math.max(previous.tokenVersion(), tokenVersion) : tokenVersion,
         0);
+  }
+
+  /** Whether {@code f} is the store's failure, saying nothing about the tokens. */
+  private static boolean aboutTheStore(Failure f) {
+    return "store-unavailable".equals(f.reasonCode) || "lease-busy".equals(f.reasonCode);
   }
 
   /** Whether {@code h} says the stored refresh token itself is dead. */

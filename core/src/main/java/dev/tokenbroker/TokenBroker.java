@@ -296,7 +296,9 @@ public final class TokenBroker implements AutoCloseable {
       // What the store holds after a lost or older record was written back from here.
       StoredConnection stored = view.reconcile(conn, store.read(id));
       known = stored.tokens();
-      if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
+      if (stored.tombstone() != null
+          && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE
+          && !saver.authorizedAfter(conn, stored.tombstone())) {
         return view.tombstoned(conn, stored).health();
       }
       if (known == null

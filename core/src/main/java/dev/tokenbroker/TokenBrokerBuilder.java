@@ -486,7 +486,7 @@ public final class TokenBrokerBuilder {
           new HealthBook(clock, store, events, b.backoffInitial, b.backoffMax, b.backoffJitter);
       saver =
           new DurableSaver(
-              store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
+              clock, store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
       view = new StoreView(clock, store, hot, health, events);
       renewal =
           new StoreRenewal(
@@ -511,7 +511,7 @@ public final class TokenBrokerBuilder {
               conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
       keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
       authorization = new AuthorizationFlow(clock, store, view, saver, health, owner, b.leaseTtl);
-      revoker = new Revoker(clock, store, hot, view, saver, events, owner, b.leaseTtl);
+      revoker = new Revoker(clock, store, hot, view, health, saver, events, owner, b.leaseTtl);
       if (b.keepAliveInterval != null) {
         KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
       }
