@@ -139,8 +139,10 @@ final class HealthBook {
     HealthRecord h = conn.health;
     // Also after the deliberate retry's own answer was lost (REAUTHORIZATION_REQUIRED): that
     // request may be in process too, and an explicit refresh would race it.
+    // A verdict's next attempt is set only while a lost request may be in process.
     return h != null
-        && "rotation-outcome-unknown".equals(h.reason())
+        && ("rotation-outcome-unknown".equals(h.reason())
+            || h.state() == Health.State.REAUTHORIZATION_REQUIRED)
         && h.nextAttemptAt() != null
         && nowMillis < h.nextAttemptAt().toEpochMilli();
   }
@@ -267,13 +269,20 @@ final class HealthBook {
       // contradicts a verdict that nobody holds anything: the version it names is what this
       // instance last knew, perhaps from before the store lost the record and a new authorization
       // was saved, and says nothing about the set a verdict was about.
+      // An unknown outcome kept under the verdict still holds off every request until the lost
+      // one cannot be in process any more, even an explicit refresh (see awaitsOutcome).
+      Instant until = previous.nextAttemptAt();
+      if ("rotation-outcome-unknown".equals(f.reasonCode) && f.minimumPause != null) {
+        Instant pause = now.plus(f.minimumPause);
+        until = until == null || pause.isAfter(until) ? pause : until;
+      }
       return new HealthRecord(
           previous.state(),
           previous.reason(),
           previous.detail(),
           previous.errorCode(),
           previous.since(),
-          previous.nextAttemptAt(),
+          until,
           null,
           failures,
           previous.tokenVersion(),
