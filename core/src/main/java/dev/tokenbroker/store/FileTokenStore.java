@@ -239,13 +239,11 @@ public final class FileTokenStore implements TokenStore {
     }
     TokenSet saved = tokens.withVersion(expectedVersion + 1);
     byte[] record = codec.encode(id, saved); // before the lock: see the class description
-    return locking.locked(
+    return fenced(
         id,
+        lease,
         "save tokens",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           // Read under the lock: a corrupt record fails the save here instead of being replaced.
           Records r = reader.records(id);
           if (r.tombstone != null) {
@@ -256,7 +254,6 @@ public final class FileTokenStore implements TokenStore {
             throw new VersionConflictException(id, expectedVersion, actual);
           }
           files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
-          FileLeases.clearMarker(id, lock, held);
           return saved;
         });
   }
@@ -266,13 +263,11 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(lease, "lease");
-    return locking.locked(
+    return fenced(
         id,
+        lease,
         "save tokens",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           Records r = reader.records(id);
           TokenSet saved = tokens.withVersion(r.highestVersion() + 1);
           byte[] record = codec.encode(id, saved);
@@ -282,7 +277,6 @@ public final class FileTokenStore implements TokenStore {
           files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
           // The new set outranks the tombstone already (a higher version); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.TOMBSTONE_SUFFIX));
-          FileLeases.clearMarker(id, lock, held);
           return saved;
         });
   }
@@ -311,21 +305,42 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tombstone, "tombstone");
     Objects.requireNonNull(lease, "lease");
-    locking.locked(
+    fenced(
         id,
+        lease,
         "write the tombstone",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           long version = reader.versionForTombstone(id, tombstone.version());
           Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
           files.writeAtomically(
               names.file(id, FileNames.TOMBSTONE_SUFFIX), StateCodec.encodeTombstone(id, stored));
           // The tombstone outranks the set already (its version is not lower); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.DATA_SUFFIX));
-          FileLeases.clearMarker(id, lock, held);
           return null;
+        });
+  }
+
+  /** A write under the connection's lock that only {@code lease}, while current, may make. */
+  private interface FencedWrite<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code write} under the connection's file lock if {@code lease} is still current
+   * (otherwise {@link StaleLeaseException}), then clears the lease's renewal marker: the write is
+   * the renewal's outcome, saved.
+   */
+  private <T> T fenced(ConnectionId id, Lease lease, String action, FencedWrite<T> write) {
+    return locking.locked(
+        id,
+        action,
+        Mode.WRITE,
+        lock -> {
+          LeaseState held = LeaseState.read(lock);
+          FileLeases.requireCurrent(id, held, lease);
+          T result = write.run();
+          FileLeases.clearMarker(id, lock, held);
+          return result;
         });
   }
 
