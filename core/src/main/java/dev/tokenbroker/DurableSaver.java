@@ -48,6 +48,12 @@ final class DurableSaver {
      */
     final Instant heldAt;
 
+    /**
+     * A refresh from this set lost its answer: its refresh token may be spent. Saved all the same
+     * (it is the newest set known), but reported as an unknown outcome, not as a success.
+     */
+    final boolean mayBeSpent;
+
     private Pending(
         TokenSet set,
         long baseVersion,
@@ -56,7 +62,8 @@ final class DurableSaver {
         int attempts,
         @Nullable Throwable lastError,
         @Nullable TokenSet renewedFrom,
-        Instant heldAt) {
+        Instant heldAt,
+        boolean mayBeSpent) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
@@ -65,18 +72,33 @@ final class DurableSaver {
       this.lastError = lastError;
       this.renewedFrom = renewedFrom;
       this.heldAt = heldAt;
+      this.mayBeSpent = mayBeSpent;
     }
 
     /** This set, to be saved over {@code baseVersion} under {@code lease}. */
     Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
       return new Pending(
-          set, baseVersion, lease, authorization, attempts, error, renewedFrom, heldAt);
+          set, baseVersion, lease, authorization, attempts, error, renewedFrom, heldAt, mayBeSpent);
     }
 
     /** This set after one more failed attempt under {@code lease}. */
     Pending failed(@Nullable Lease lease, Throwable error) {
       return new Pending(
-          set, baseVersion, lease, authorization, attempts + 1, error, renewedFrom, heldAt);
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts + 1,
+          error,
+          renewedFrom,
+          heldAt,
+          mayBeSpent);
+    }
+
+    /** This set, after a refresh from it lost its answer. */
+    Pending spent() {
+      return new Pending(
+          set, baseVersion, lease, authorization, attempts, lastError, renewedFrom, heldAt, true);
     }
 
     /** {@code newer}, renewed from this set under the same lease, in its place. */
@@ -89,13 +111,15 @@ final class DurableSaver {
           attempts,
           lastError,
           set,
-          heldAt);
+          heldAt,
+          false);
     }
   }
 
   /** What the saver needs of the rest of the engine once a set is saved. */
   interface Saved {
-    void saved(Connection conn, TokenSet saved);
+    /** {@code mayBeSpent}: a refresh from {@code saved} lost its answer while it was unsaved. */
+    void saved(Connection conn, TokenSet saved, boolean mayBeSpent);
   }
 
   private final Clock clock;
@@ -167,7 +191,15 @@ final class DurableSaver {
       Throwable error) {
     Pending p =
         new Pending(
-            set.withVersion(0), baseVersion, lease, authorization, 1, error, null, clock.instant());
+            set.withVersion(0),
+            baseVersion,
+            lease,
+            authorization,
+            1,
+            error,
+            null,
+            clock.instant(),
+            false);
     pending.put(conn, p);
     log.warn(
         "connection {}: could not save the new token set; keeping it in memory with the renewal"
@@ -193,6 +225,16 @@ final class DurableSaver {
     }
     schedule(conn, next, 0);
     return true;
+  }
+
+  /**
+   * Records that a refresh from {@code p}'s set lost its answer, if it is still the pending one.
+   */
+  void mayBeSpent(Connection conn, Pending p) {
+    Pending next = p.spent();
+    if (pending.replace(conn, p, next)) {
+      schedule(conn, next, delay(next.attempts)); // the retry scheduled for p stops at the swap
+    }
   }
 
   /** Forgets {@code conn}'s unsaved set: a new authorization or a revoke replaced it. */
@@ -312,7 +354,7 @@ final class DurableSaver {
         "token set saved after " + p.attempts + " attempt(s)",
         null);
     if (onSaved != null) {
-      onSaved.saved(conn, saved);
+      onSaved.saved(conn, saved, p.mayBeSpent);
     }
     return true;
   }
@@ -355,7 +397,7 @@ final class DurableSaver {
               "token set written back after its lease was lost",
               null);
           if (onSaved != null) {
-            onSaved.saved(conn, now.tokens());
+            onSaved.saved(conn, now.tokens(), p.mayBeSpent);
           }
           return true;
         }

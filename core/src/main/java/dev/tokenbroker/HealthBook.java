@@ -117,7 +117,8 @@ final class HealthBook {
     return unsettled(h) ? 2 : 1;
   }
 
-  private static boolean unsettled(@Nullable HealthRecord h) {
+  /** Whether {@code h} is an unknown rotation outcome not yet settled by an answer. */
+  static boolean unsettled(@Nullable HealthRecord h) {
     return h != null
         && h.state() == Health.State.DEGRADED
         && "rotation-outcome-unknown".equals(h.reason());

@@ -427,6 +427,12 @@ final class StoreRenewal {
       issued = calls.call(conn, set, current.baseVersion);
     } catch (ProviderCall.Superseded newer) {
       return servedInstead(conn, newer); // the saver finds the newer set and drops its own
+    } catch (TokenUnavailableException e) {
+      if (HealthBook.unsettled(conn.health)) {
+        // The answer was lost: when the saver stores this set, it must say so, not "renewed".
+        saver.mayBeSpent(conn, current);
+      }
+      throw e;
     }
     if (!saver.replace(conn, current, issued)) {
       return renew(conn, flight); // saved or superseded meanwhile

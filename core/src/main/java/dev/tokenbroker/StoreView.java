@@ -45,6 +45,26 @@ final class StoreView {
     return stored.version() < mine.version() && stored.issuedAt().isAfter(mine.issuedAt());
   }
 
+  /**
+   * A set the durable saver stored at last becomes this instance's current one. If a refresh from
+   * it lost its answer meanwhile, its refresh token may be spent: that is recorded against the
+   * saved version (so the next renewal anywhere is the one deliberate retry), not cleared.
+   */
+  void savedLater(Connection conn, TokenSet saved, boolean mayBeSpent) {
+    if (!mayBeSpent) {
+      published(conn, saved, TokenEvent.Type.REFRESHED);
+      return;
+    }
+    conn.sawTokens(saved);
+    hot.offer(conn, saved);
+    String message =
+        "saved a token set whose refresh lost its answer while it was unsaved: the refresh token"
+            + " may already be rotated; one deliberate try follows";
+    events.emit(TokenEvent.Type.ROTATION_OUTCOME_UNKNOWN, conn.id, message, null);
+    health.failed(
+        conn, Failure.degraded("rotation-outcome-unknown", message, null), saved.version());
+  }
+
   /** A saved set becomes this instance's current one. */
   CachedToken published(Connection conn, TokenSet saved, TokenEvent.Type type) {
     conn.sawTokens(saved);

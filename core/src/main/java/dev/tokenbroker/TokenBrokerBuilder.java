@@ -502,7 +502,7 @@ public final class TokenBrokerBuilder {
               b.leasePause,
               view,
               new ProviderCall(clock, store, health, events, outcomeUnknownPause));
-      saver.onSaved((conn, saved) -> view.published(conn, saved, TokenEvent.Type.REFRESHED));
+      saver.onSaved(view::savedLater);
       flights =
           new SingleFlight(
               executor,

@@ -111,6 +111,7 @@ class CrossInstanceEdgesTest {
     final AtomicInteger authorizes = new AtomicInteger();
     final AtomicInteger seizes = new AtomicInteger();
     final AtomicInteger tombstones = new AtomicInteger();
+    final AtomicInteger saves = new AtomicInteger();
 
     Faults(TokenStore delegate) {
       super(delegate);
@@ -126,6 +127,13 @@ class CrossInstanceEdgesTest {
     public StoredConnection read(ConnectionId id) {
       failIf(reads, id, "read");
       return super.read(id);
+    }
+
+    @Override
+    public TokenSet compareAndSet(
+        ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+      failIf(saves, id, "compareAndSet");
+      return super.compareAndSet(id, expectedVersion, tokens, lease);
     }
 
     @Override
@@ -264,6 +272,33 @@ class CrossInstanceEdgesTest {
     assertThat(after.reason()).isEqualTo(verdict.reason());
     assertThat(a.health(id).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
     assertThat(provider.calls).as("A's 503, A's renewal, B's rejected one; none after").hasValue(3);
+  }
+
+  @Test
+  void aRefreshFromAnUnsavedSetLosesItsAnswer_itsLaterSaveReportsTheUnknownOutcome_notActive() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, losing, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
+    assertThat(a.health(id).unsaved()).isTrue();
+
+    aView.saves.set(
+        1); // the save tried first fails again: the refresh goes on from the unsaved set
+    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
+
+    aRetries.runAll(); // the store is back: refresh-2 is saved, but it may be spent
+    StoredConnection now = store.read(id);
+    assertThat(now.tokens().accessToken()).isEqualTo("access-2");
+    assertThat(now.health()).as("not cleared as if the set had been renewed").isNotNull();
+    assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
+    assertThat(now.health().tokenVersion()).isEqualTo(now.version());
+    assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
   }
 
   @Test
