@@ -54,6 +54,12 @@ final class DurableSaver {
      */
     final boolean mayBeSpent;
 
+    /**
+     * When the request that produced {@link #set} was sent (for an authorization, the set's issue
+     * time). A set issued after it by someone else, found when the lease was lost, won.
+     */
+    final Instant requestedAt;
+
     private Pending(
         TokenSet set,
         long baseVersion,
@@ -63,7 +69,8 @@ final class DurableSaver {
         @Nullable Throwable lastError,
         @Nullable TokenSet renewedFrom,
         Instant heldAt,
-        boolean mayBeSpent) {
+        boolean mayBeSpent,
+        Instant requestedAt) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
@@ -73,12 +80,22 @@ final class DurableSaver {
       this.renewedFrom = renewedFrom;
       this.heldAt = heldAt;
       this.mayBeSpent = mayBeSpent;
+      this.requestedAt = requestedAt;
     }
 
     /** This set, to be saved over {@code baseVersion} under {@code lease}. */
     Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
       return new Pending(
-          set, baseVersion, lease, authorization, attempts, error, renewedFrom, heldAt, mayBeSpent);
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          error,
+          renewedFrom,
+          heldAt,
+          mayBeSpent,
+          requestedAt);
     }
 
     /** This set after one more failed attempt under {@code lease}. */
@@ -92,17 +109,29 @@ final class DurableSaver {
           error,
           renewedFrom,
           heldAt,
-          mayBeSpent);
+          mayBeSpent,
+          requestedAt);
     }
 
     /** This set, after a refresh from it lost its answer. */
     Pending spent() {
       return new Pending(
-          set, baseVersion, lease, authorization, attempts, lastError, renewedFrom, heldAt, true);
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          lastError,
+          renewedFrom,
+          heldAt,
+          true,
+          requestedAt);
     }
 
-    /** {@code newer}, renewed from this set under the same lease, in its place. */
-    Pending renewedTo(TokenSet newer) {
+    /**
+     * {@code newer}, renewed from this set under the same lease by a request sent at {@code at}.
+     */
+    Pending renewedTo(TokenSet newer, Instant at) {
       return new Pending(
           newer.withVersion(0),
           baseVersion,
@@ -112,7 +141,8 @@ final class DurableSaver {
           lastError,
           set,
           heldAt,
-          false);
+          false,
+          at);
     }
   }
 
@@ -188,7 +218,8 @@ final class DurableSaver {
       long baseVersion,
       @Nullable Lease lease,
       boolean authorization,
-      Throwable error) {
+      Throwable error,
+      Instant requestedAt) {
     Pending p =
         new Pending(
             set.withVersion(0),
@@ -199,7 +230,8 @@ final class DurableSaver {
             error,
             null,
             clock.instant(),
-            false);
+            false,
+            requestedAt);
     pending.put(conn, p);
     log.warn(
         "connection {}: could not save the new token set; keeping it in memory with the renewal"
@@ -218,8 +250,8 @@ final class DurableSaver {
    * Replaces {@code old}'s set with {@code newer}, renewed from it under the same lease while the
    * store was still refusing saves. False if {@code old} is no longer the pending set.
    */
-  boolean replace(Connection conn, Pending old, TokenSet newer) {
-    Pending next = old.renewedTo(newer);
+  boolean replace(Connection conn, Pending old, TokenSet newer, Instant requestedAt) {
+    Pending next = old.renewedTo(newer, requestedAt);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
@@ -385,8 +417,9 @@ final class DurableSaver {
         p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
     if (now.tombstone() == null
         && (now.version() <= p.baseVersion || predecessor)
-        // (an unsaved set has no version: only the issue times say which is newer)
-        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.set.issuedAt()))) {
+        // (an unsaved set has no version: only the times say which is newer; a set issued after
+        // our request was sent is another writer's, who took the lease: a new authorization)
+        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.requestedAt))) {
       try {
         now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {

@@ -11,6 +11,7 @@ import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -209,6 +210,7 @@ final class Revoker {
       Connection conn, TokenSet current, StoredConnection stored, Lease lease) {
     store.markRenewing(lease);
     TokenSet issued;
+    Instant sentAt = clock.instant();
     try {
       issued = ProviderCall.keepRefreshToken(current, conn.provider.refresh(current));
     } catch (TokenEndpointException e) {
@@ -240,7 +242,7 @@ final class Revoker {
       // and saves it (or, if the lease was seized, writes it back unless a newer write or a
       // tombstone won); the revocation fails (nothing is deleted).
       // Based on the set it was renewed from (this instance's, when the store had lost it).
-      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e);
+      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e, sentAt);
       throw new LeaseKept(e);
     }
     conn.sawTokens(saved);

@@ -10,6 +10,7 @@ import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -189,12 +190,13 @@ final class StoreRenewal {
       throw view.storeFailure(conn, "could not start the renewal in the store", e, base);
     }
     TokenSet issued;
+    Instant sentAt = clock.instant();
     try {
       issued = calls.call(conn, base);
     } catch (ProviderCall.Superseded newer) {
       return new Result(servedInstead(conn, newer), false);
     }
-    Result r = save(conn, base, issued, lease);
+    Result r = save(conn, base, issued, lease, sentAt);
     if (r.token.tokenSet().sameTokensAs(issued)) {
       flight.renewed = true; // saved, or kept unsaved: not superseded by another writer's set
     }
@@ -216,13 +218,19 @@ final class StoreRenewal {
   }
 
   /** The fenced save; a set the store would not take goes to the durable saver with the lease. */
-  private Result save(Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease) {
-    return save(conn, base, issued, lease, base == null ? 0 : base.version());
+  private Result save(
+      Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease, Instant sentAt) {
+    return save(conn, base, issued, lease, base == null ? 0 : base.version(), sentAt);
   }
 
   /** {@code renewedFrom}: the version {@code issued} was renewed from, whatever base now says. */
   private Result save(
-      Connection conn, @Nullable TokenSet base, TokenSet issued, Lease lease, long renewedFrom) {
+      Connection conn,
+      @Nullable TokenSet base,
+      TokenSet issued,
+      Lease lease,
+      long renewedFrom,
+      Instant sentAt) {
     long baseVersion = base == null ? 0 : base.version();
     TokenSet saved;
     try {
@@ -233,16 +241,16 @@ final class StoreRenewal {
     } catch (TombstonedException e) {
       return new Result(superseded(conn, e), false);
     } catch (StaleLeaseException e) {
-      return refused(conn, issued, renewedFrom, lease, e);
+      return refused(conn, issued, renewedFrom, lease, e, sentAt);
     } catch (VersionConflictException e) {
       if (e.actualVersion() < baseVersion) {
         // The store went back in time under our lease; ours is the live chain.
-        return save(conn, base.withVersion(e.actualVersion()), issued, lease, renewedFrom);
+        return save(conn, base.withVersion(e.actualVersion()), issued, lease, renewedFrom, sentAt);
       }
-      return refused(conn, issued, renewedFrom, lease, e);
+      return refused(conn, issued, renewedFrom, lease, e, sentAt);
     } catch (RuntimeException e) {
       // Any failure means "not saved": keep the set and the lease until it is saved.
-      saver.hold(conn, issued, baseVersion, lease, base == null, e);
+      saver.hold(conn, issued, baseVersion, lease, base == null, e, sentAt);
       CachedToken c = hot.offer(conn, issued);
       view.renewedHere(conn);
       return new Result(c, true);
@@ -259,18 +267,24 @@ final class StoreRenewal {
    * the durable saver does when its lease is lost.
    */
   private Result refused(
-      Connection conn, TokenSet issued, long renewedFrom, Lease lease, RuntimeException why) {
+      Connection conn,
+      TokenSet issued,
+      long renewedFrom,
+      Lease lease,
+      RuntimeException why,
+      Instant sentAt) {
     StoredConnection after = null;
     try {
       StoredConnection now = store.read(conn.id);
       if (now.tombstone() == null
           && now.version() <= renewedFrom
-          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(issued.issuedAt()))) {
+          // a set issued after our request was sent is another writer's: a new authorization
+          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(sentAt))) {
         after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
       }
     } catch (RuntimeException e) {
       // Not saved: the saver keeps it and decides again when it can read the store.
-      saver.hold(conn, issued, renewedFrom, lease, false, e);
+      saver.hold(conn, issued, renewedFrom, lease, false, e, sentAt);
       view.renewedHere(conn);
       if (why instanceof StaleLeaseException) {
         // Whoever took the lease may have revoked the connection: nothing is handed out from this
@@ -423,6 +437,7 @@ final class StoreRenewal {
       log.debug("connection {}: renewal marker not written: {}", conn.id, e.getMessage());
     }
     TokenSet issued;
+    Instant sentAt = clock.instant();
     try {
       issued = calls.call(conn, set, current.baseVersion);
     } catch (ProviderCall.Superseded newer) {
@@ -434,7 +449,7 @@ final class StoreRenewal {
       }
       throw e;
     }
-    if (!saver.replace(conn, current, issued)) {
+    if (!saver.replace(conn, current, issued, sentAt)) {
       return renew(conn, flight); // saved or superseded meanwhile
     }
     flight.renewed = true;

@@ -302,6 +302,38 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void storeForgetsDuringARenewal_andANewAuthorizationIsSaved_theOldChainsLaterAnswerLoses() {
+    store.put(id, provider.seed()); // v1
+    TokenBroker b = instance("b", store, provider, null);
+    TokenProvider oldChainAnswersLate =
+        new ForwardingProvider(provider) {
+          @Override
+          public TokenSet refresh(TokenSet current) {
+            clock.advance(Duration.ofMillis(1));
+            store.forget(id); // Redis restarted empty, versions and all
+            connect(b, id); // a person reconnects: a new chain, saved as v1 again
+            clock.advance(Duration.ofMillis(1));
+            return TokenSet.builder() // then the old chain's answer arrives, issued last
+                .accessToken("old-chain-access")
+                .refreshToken("old-chain-refresh")
+                .expiresAt(clock.instant().plus(Duration.ofHours(2)))
+                .issuedAt(clock.instant())
+                .build();
+          }
+        };
+    TokenBroker a = instance("a", store, oldChainAnswersLate, null);
+    clock.advance(Duration.ofHours(3));
+    String served = a.accessToken(id);
+
+    TokenSet stored = store.read(id).tokens();
+    assertThat(stored.accessToken())
+        .as("the new authorization, not the old chain written back over it")
+        .isNotEqualTo("old-chain-access");
+    assertThat(served).isEqualTo(stored.accessToken());
+    assertThat(b.accessToken(id)).isEqualTo(stored.accessToken());
+  }
+
+  @Test
   void revokeWhoseTombstoneTheStoreRefuses_saysThePlatformRevoked_andKeepsTheLease() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
