@@ -434,7 +434,10 @@ final class StoreRenewal {
           health.snapshot(conn, set, true),
           e);
     } catch (RuntimeException e) {
-      log.debug("connection {}: renewal marker not written: {}", conn.id, e.getMessage());
+      // Nothing is sent unless the store knows a request is on its way: if this instance then
+      // closed or crashed with the answer unsaved, the marker is the only report that the stored
+      // refresh token may be spent. The unsaved set is still served while it is valid.
+      throw view.storeFailure(conn, "could not start the renewal in the store", e, set);
     }
     TokenSet issued;
     Instant sentAt = clock.instant();

@@ -112,6 +112,7 @@ class CrossInstanceEdgesTest {
     final AtomicInteger seizes = new AtomicInteger();
     final AtomicInteger tombstones = new AtomicInteger();
     final AtomicInteger saves = new AtomicInteger();
+    final AtomicInteger marks = new AtomicInteger();
 
     Faults(TokenStore delegate) {
       super(delegate);
@@ -127,6 +128,12 @@ class CrossInstanceEdgesTest {
     public StoredConnection read(ConnectionId id) {
       failIf(reads, id, "read");
       return super.read(id);
+    }
+
+    @Override
+    public void markRenewing(Lease lease) {
+      failIf(marks, lease.connection(), "markRenewing");
+      super.markRenewing(lease);
     }
 
     @Override
@@ -331,6 +338,28 @@ class CrossInstanceEdgesTest {
         .isNotEqualTo("old-chain-access");
     assertThat(served).isEqualTo(stored.accessToken());
     assertThat(b.accessToken(id)).isEqualTo(stored.accessToken());
+  }
+
+  @Test
+  void anUnsavedSetIsRenewedOnlyAfterTheStoreTookTheRenewalMarker() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    TokenBroker a = instance("a", aView, provider, new HeldRetries());
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved
+    assertThat(provider.calls).hasValue(1);
+
+    clock.advance(Duration.ofHours(3)); // access-2 expired, still unsaved
+    aView.saves.set(1);
+    aView.marks.set(1);
+    assertThatThrownBy(() -> a.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(provider.calls)
+        .as("no request the store was not told of: a crash now would leave no trace")
+        .hasValue(1);
+
+    assertThat(a.accessToken(id)).isEqualTo("access-3"); // the store is back: saved, then renewed
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-3");
   }
 
   @Test
