@@ -170,7 +170,7 @@ final class AuthorizationFlow {
    * longer applies here.
    */
   private void held(Connection conn, TokenSet issued, @Nullable Lease lease, RuntimeException e) {
-    saver.hold(conn, issued, 0, lease, true, e, issued.issuedAt());
+    saver.hold(conn, issued, 0, lease, true, e, issued.issuedAt(), null);
     health.clearedInStore(conn);
   }
 

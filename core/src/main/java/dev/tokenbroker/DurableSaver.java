@@ -39,7 +39,10 @@ final class DurableSaver {
     final int attempts;
     final @Nullable Throwable lastError;
 
-    /** The unsaved set this one was renewed from, if it was (see {@link #replace}). */
+    /**
+     * The set this one was renewed from, if known: a stored or unsaved set (see {@link #replace}),
+     * or this instance's own when the store had lost the record.
+     */
     final @Nullable TokenSet renewedFrom;
 
     /**
@@ -210,7 +213,9 @@ final class DurableSaver {
   /**
    * Takes over {@code set}, which the store refused with {@code error}, with the lease it was made
    * under (null for a new authorization made while the store was unreachable: a lease is seized at
-   * the first retry). Retries start at once in the background.
+   * the first retry). Retries start at once in the background. {@code baseVersion}: the stored
+   * version the set replaces (0: the store held nothing); {@code renewedFrom}: the set it was
+   * renewed from, which a store that took it back after all may hold (ours replaces it).
    */
   void hold(
       Connection conn,
@@ -219,7 +224,8 @@ final class DurableSaver {
       @Nullable Lease lease,
       boolean authorization,
       Throwable error,
-      Instant requestedAt) {
+      Instant requestedAt,
+      @Nullable TokenSet renewedFrom) {
     Pending p =
         new Pending(
             set.withVersion(0),
@@ -228,7 +234,7 @@ final class DurableSaver {
             authorization,
             1,
             error,
-            null,
+            renewedFrom,
             clock.instant(),
             false,
             requestedAt);

@@ -250,7 +250,7 @@ final class StoreRenewal {
       return refused(conn, issued, renewedFrom, lease, e, sentAt);
     } catch (RuntimeException e) {
       // Any failure means "not saved": keep the set and the lease until it is saved.
-      saver.hold(conn, issued, baseVersion, lease, base == null, e, sentAt);
+      saver.hold(conn, issued, baseVersion, lease, base == null, e, sentAt, base);
       CachedToken c = hot.offer(conn, issued);
       view.renewedHere(conn);
       return new Result(c, true);
@@ -284,7 +284,7 @@ final class StoreRenewal {
       }
     } catch (RuntimeException e) {
       // Not saved: the saver keeps it and decides again when it can read the store.
-      saver.hold(conn, issued, renewedFrom, lease, false, e, sentAt);
+      saver.hold(conn, issued, renewedFrom, lease, false, e, sentAt, null);
       view.renewedHere(conn);
       if (why instanceof StaleLeaseException) {
         // Whoever took the lease may have revoked the connection: nothing is handed out from this

@@ -363,6 +363,65 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void revokeRenewingFromMemoryAfterTheStoreLostTheRecord_neverOverwritesANewerAuthorization() {
+    store.put(id, provider.seed()); // v1
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a =
+        instance(
+            "a",
+            aView,
+            new ForwardingProvider(provider) {
+              @Override
+              public void revoke(TokenSet current, Revocation revocation) {
+                throw TokenEndpointException.builder("fake") // the access token expired there
+                    .httpStatus(401)
+                    .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
+                    .reason("access token rejected")
+                    .build();
+              }
+            },
+            aRetries);
+    clock.advance(Duration.ofHours(3));
+    assertThat(a.accessToken(id)).isEqualTo("access-2");
+    clock.advance(Duration.ofHours(3));
+    assertThat(a.accessToken(id)).isEqualTo("access-3"); // A remembers version 3
+    store.forget(id); // the store restarted empty
+
+    Faults bView = new Faults(store);
+    HeldRetries bRetries = new HeldRetries();
+    TokenBroker b =
+        instance(
+            "b",
+            bView,
+            new ForwardingProvider(provider) {
+              @Override
+              public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
+                return TokenSet.builder()
+                    .accessToken("new-chain-access")
+                    .refreshToken("new-chain-refresh")
+                    .expiresAt(clock.instant().plus(Duration.ofHours(2)))
+                    .issuedAt(clock.instant())
+                    .build();
+              }
+            },
+            bRetries);
+    bView.seizes.set(1);
+    connect(b, id); // a person reconnects on B; the store cannot take it yet
+    clock.advance(Duration.ofSeconds(1));
+
+    aView.saves.set(1); // A's revoke renews the old chain from memory; that save fails
+    assertThatThrownBy(() -> a.revoke(id)).isInstanceOf(TokenBrokerException.class);
+    bRetries.runAll(); // B's authorization is saved (v1 of a store that forgot v3)
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("new-chain-access");
+
+    aRetries.runAll(); // A's old-chain set finds its lease seized
+    assertThat(store.read(id).tokens().accessToken())
+        .as("the old chain, renewed from A's memory, is not written over the new authorization")
+        .isEqualTo("new-chain-access");
+  }
+
+  @Test
   void revokeWhoseTombstoneTheStoreRefuses_saysThePlatformRevoked_andKeepsTheLease() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
