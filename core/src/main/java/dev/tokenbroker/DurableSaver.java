@@ -86,6 +86,11 @@ final class DurableSaver {
       this.requestedAt = requestedAt;
     }
 
+    /** A stored set issued after this instant is newer than this one's lineage. */
+    Instant newerThan() {
+      return renewedFrom != null ? renewedFrom.issuedAt() : requestedAt;
+    }
+
     /** This set, to be saved over {@code baseVersion} under {@code lease}. */
     Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
       return new Pending(
@@ -423,9 +428,11 @@ final class DurableSaver {
         p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
     if (now.tombstone() == null
         && (now.version() <= p.baseVersion || predecessor)
-        // (an unsaved set has no version: only the times say which is newer; a set issued after
-        // our request was sent is another writer's, who took the lease: a new authorization)
-        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.requestedAt))) {
+        // (an unsaved set has no version: only the times say which is newer. A set issued after
+        // the one ours was renewed from is another writer's, who took the lease — a new
+        // authorization, perhaps at a lower version after the store lost the record — while an
+        // older one is a write-back our set outranks.)
+        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.newerThan()))) {
       try {
         now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {

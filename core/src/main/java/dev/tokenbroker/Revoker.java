@@ -241,10 +241,9 @@ final class Revoker {
       // Not saved: the rotated set must not live only in memory. The saver keeps it with the lease
       // and saves it (or, if the lease was seized, writes it back unless a newer write or a
       // tombstone won); the revocation fails (nothing is deleted).
-      // Over what the store held (nothing, when it had lost the record and the refresh was made
-      // from this instance's set: that set's remembered version says nothing about the store's
-      // now, where a new authorization may be saved at a lower one).
-      saver.hold(conn, issued, base, lease, false, e, sentAt, current);
+      // Based on the set it was renewed from (this instance's, when the store had lost it): it
+      // outranks older sets written back by other instances, never one issued after it.
+      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e, sentAt, current);
       throw new LeaseKept(e);
     }
     conn.sawTokens(saved);

@@ -241,13 +241,13 @@ final class StoreRenewal {
     } catch (TombstonedException e) {
       return new Result(superseded(conn, e), false);
     } catch (StaleLeaseException e) {
-      return refused(conn, issued, renewedFrom, lease, e, sentAt);
+      return refused(conn, issued, base, renewedFrom, lease, e, sentAt);
     } catch (VersionConflictException e) {
       if (e.actualVersion() < baseVersion) {
         // The store went back in time under our lease; ours is the live chain.
         return save(conn, base.withVersion(e.actualVersion()), issued, lease, renewedFrom, sentAt);
       }
-      return refused(conn, issued, renewedFrom, lease, e, sentAt);
+      return refused(conn, issued, base, renewedFrom, lease, e, sentAt);
     } catch (RuntimeException e) {
       // Any failure means "not saved": keep the set and the lease until it is saved.
       saver.hold(conn, issued, baseVersion, lease, base == null, e, sentAt, base);
@@ -269,22 +269,25 @@ final class StoreRenewal {
   private Result refused(
       Connection conn,
       TokenSet issued,
+      @Nullable TokenSet base,
       long renewedFrom,
       Lease lease,
       RuntimeException why,
       Instant sentAt) {
+    Instant newerThan = base != null ? base.issuedAt() : sentAt;
     StoredConnection after = null;
     try {
       StoredConnection now = store.read(conn.id);
       if (now.tombstone() == null
           && now.version() <= renewedFrom
-          // a set issued after our request was sent is another writer's: a new authorization
-          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(sentAt))) {
+          // a set issued after the one ours was renewed from is another writer's (a new
+          // authorization, perhaps at a lower version after the store lost the record)
+          && (now.tokens() == null || !now.tokens().issuedAt().isAfter(newerThan))) {
         after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
       }
     } catch (RuntimeException e) {
       // Not saved: the saver keeps it and decides again when it can read the store.
-      saver.hold(conn, issued, renewedFrom, lease, false, e, sentAt, null);
+      saver.hold(conn, issued, renewedFrom, lease, false, e, sentAt, base);
       view.renewedHere(conn);
       if (why instanceof StaleLeaseException) {
         // Whoever took the lease may have revoked the connection: nothing is handed out from this

@@ -387,6 +387,7 @@ class CrossInstanceEdgesTest {
     clock.advance(Duration.ofHours(3));
     assertThat(a.accessToken(id)).isEqualTo("access-3"); // A remembers version 3
     store.forget(id); // the store restarted empty
+    clock.advance(Duration.ofSeconds(1));
 
     Faults bView = new Faults(store);
     HeldRetries bRetries = new HeldRetries();
