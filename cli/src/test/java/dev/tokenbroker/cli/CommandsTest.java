@@ -13,6 +13,7 @@ import dev.tokenbroker.testkit.kakao.KakaoEmulator;
 import java.io.ByteArrayInputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +68,50 @@ class CommandsTest {
     assertThat(r.out + r.err)
         .doesNotContain(stored.accessToken())
         .doesNotContain(stored.refreshToken());
+  }
+
+  @Test
+  void connect_forgedCallbackWithoutTheState_isIgnored_andTheRealRedirectStillConnects()
+      throws Exception {
+    CliFixture.Running connect =
+        cli.start(new ByteArrayInputStream(new byte[0]), "connect", "cafe24:mymall");
+    URI authorize = connect.authorizationUrl(); // printed once the listener is up
+
+    // Any local page can fire these at the listener before the person has even logged in.
+    Map.Entry<Integer, String> deniedForged =
+        CliFixture.browse(URI.create(cli.cafe24Redirect + "?error=access_denied&state=forged"));
+    Map.Entry<Integer, String> codeWithoutState =
+        CliFixture.browse(URI.create(cli.cafe24Redirect + "?code=forged-code"));
+    Map.Entry<Integer, String> real = CliFixture.browse(authorize);
+    CliFixture.Result r = connect.await();
+
+    assertThat(deniedForged.getKey()).isEqualTo(400);
+    assertThat(deniedForged.getValue()).contains("Not this authorization");
+    assertThat(codeWithoutState.getKey()).isEqualTo(400);
+    assertThat(real.getKey()).isEqualTo(200);
+    assertThat(real.getValue()).contains("Connected");
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.err).contains("ignored a redirect on the loopback listener whose state is not");
+    assertThat(r.err).doesNotContain("forged-code");
+    assertThat(cli.cafe24.codeExchanges()).isEqualTo(1);
+  }
+
+  @Test
+  void connect_pastedRedirectWithAnotherState_isIgnored_andTheRightOneConnects() throws Exception {
+    PipedOutputStream typing = new PipedOutputStream();
+    PipedInputStream stdin = new PipedInputStream(typing);
+    CliFixture.Running connect = cli.start(stdin, "connect", "kakao:shop-bot");
+    String redirected = cli.kakao.followAuthorization(connect.authorizationUrl());
+    typing.write(
+        (CliFixture.KAKAO_REDIRECT + "?error=access_denied&state=stale-tab\n" + redirected + "\n")
+            .getBytes(StandardCharsets.UTF_8));
+    typing.flush();
+    CliFixture.Result r = connect.await();
+    typing.close();
+
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.err).contains("ignored a redirect pasted on standard input");
+    assertThat(cli.kakao.codeExchanges()).isEqualTo(1);
   }
 
   @Test
