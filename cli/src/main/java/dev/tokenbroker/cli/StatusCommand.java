@@ -24,6 +24,13 @@ final class StatusCommand implements Callable<Integer> {
     Console console = root.console;
     try (TokenBroker broker = root.broker(null)) {
       StatusTable table = StatusTable.of(broker, console.clock.instant());
+      if (table.isEmpty()) {
+        // Nothing configured is not healthy: a truncated file must not pass a health check.
+        throw new UsageException(
+            "no connections configured in "
+                + root.configFile()
+                + " — add a connections: section (see cli/README.md)");
+      }
       if (json) {
         table.printJson(console.out);
       } else {

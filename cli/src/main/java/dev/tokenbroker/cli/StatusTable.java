@@ -48,6 +48,10 @@ final class StatusTable {
     return new StatusTable(rows, now);
   }
 
+  boolean isEmpty() {
+    return rows.isEmpty();
+  }
+
   /** The worst state in the table as an exit code: 0 all ACTIVE, 4 any DEGRADED, 3 any re-auth. */
   int exitCode() {
     int code = ExitCode.OK;

@@ -1,10 +1,18 @@
 package dev.tokenbroker.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.TokenListener;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -93,10 +101,62 @@ final class TokenbrokerCommand implements Callable<Integer> {
   }
 
   TokenBroker broker(@Nullable TokenListener listener, TokenBrokerBuilder builder) {
-    builder.configFile(configFile()).environment(console.environment).clock(console.clock);
+    Path file = configFile();
+    builder.configFile(file).environment(console.environment).clock(console.clock);
     if (listener != null) {
       builder.listener(listener);
     }
-    return console.brokerSetup.apply(builder).build();
+    TokenBroker broker = console.brokerSetup.apply(builder).build(); // a bad setting first
+    try {
+      refuseMemoryStore(file);
+    } catch (UsageException e) {
+      broker.close();
+      throw e;
+    }
+    return broker;
+  }
+
+  /**
+   * Every command is a separate process: with the in-memory store (the library's default when there
+   * is no {@code store:} section) nothing would survive from one command to the next — {@code
+   * connect} would succeed and {@code token} would not find the connection, and a Cafe24 refresh
+   * would spend the only refresh token. Refused with the fix.
+   */
+  static void refuseMemoryStore(Path file) {
+    String type = storeType(file);
+    if (type != null && type.equals("memory")) {
+      throw new UsageException(
+          file
+              + " keeps tokens in memory (store: type memory, the default without a store: section),"
+              + " so nothing would survive this command — add a durable store, e.g. `store: {"
+              + " type: file, path: tokens, key-file: store.key }`");
+    }
+  }
+
+  /** The file's {@code store.type} ("memory" when absent); null when it cannot be told. */
+  static @Nullable String storeType(Path file) {
+    try {
+      String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+      if (name.endsWith(".properties")) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          p.load(r);
+        }
+        return p.getProperty("store.type", "memory").trim();
+      }
+      JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+      if (root == null || !root.isObject()) {
+        return null;
+      }
+      JsonNode store = root.path("store");
+      JsonNode type = store.path("type");
+      if (type.isMissingNode() || type.isNull()) {
+        return store.isObject() || store.isMissingNode() || store.isNull() ? "memory" : null;
+      }
+      String value = type.asText().trim();
+      return value.contains("${") ? null : value;
+    } catch (IOException | RuntimeException e) {
+      return null; // the library reads the file for real and reports what is wrong with it
+    }
   }
 }

@@ -153,7 +153,16 @@ final class CliFixture implements AutoCloseable {
     return run(in, new Buffer(), args);
   }
 
+  /** Runs one command line in {@code workingDirectory}, with no standard input. */
+  Result runIn(Path workingDirectory, String... args) {
+    return run(new ByteArrayInputStream(new byte[0]), new Buffer(), workingDirectory, args);
+  }
+
   Result run(InputStream in, Buffer out, String... args) {
+    return run(in, out, dir, args);
+  }
+
+  private Result run(InputStream in, Buffer out, Path workingDirectory, String... args) {
     Buffer err = new Buffer();
     Console console =
         new Console(
@@ -162,7 +171,7 @@ final class CliFixture implements AutoCloseable {
             in,
             env,
             clock,
-            dir,
+            workingDirectory,
             shutdownHooks::add,
             UnaryOperator.identity());
     int code = Cli.execute(console, args);

@@ -1,0 +1,165 @@
+package dev.tokenbroker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.TokenUnavailableException;
+import dev.tokenbroker.store.TokenStoreException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command's rough edges: usage, configuration and store problems, each one line. */
+class EdgesTest {
+  @TempDir Path dir;
+  CliFixture cli;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    cli = new CliFixture(dir);
+  }
+
+  @AfterEach
+  void tearDown() {
+    cli.close();
+  }
+
+  @Test
+  void unknownCommand_saysSo_andListsTheCommands() {
+    CliFixture.Result r = cli.run("frobnicate");
+
+    assertThat(r.code).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err.strip())
+        .startsWith("unknown command 'frobnicate'; commands: connect, token, status")
+        .contains("demo")
+        .doesNotContain("Unmatched argument");
+  }
+
+  @Test
+  void demoHelp_doesNotOfferTheConfigOption_itIgnores() {
+    CliFixture.Result r = cli.run("demo", "--help");
+
+    assertThat(r.code).isZero();
+    assertThat(r.out).doesNotContain("--config").doesNotContain("-c=");
+    assertThat(cli.run("status", "--help").out).contains("--config");
+  }
+
+  @Test
+  void inMemoryStore_isRefused_withTheFix_explicitOrByDefault() throws IOException {
+    cli.writeConfig("store: { type: memory }");
+    CliFixture.Result explicit = cli.run("token", "naver:self");
+    cli.writeConfig("# no store section");
+    CliFixture.Result byDefault = cli.run("status");
+
+    for (CliFixture.Result r : new CliFixture.Result[] {explicit, byDefault}) {
+      assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.USAGE);
+      assertThat(r.err.strip())
+          .contains("keeps tokens in memory")
+          .contains("store: { type: file, path: tokens, key-file: store.key }")
+          .doesNotContain("\n");
+    }
+    assertThat(cli.naver.tokenRequests()).isZero();
+  }
+
+  @Test
+  void status_withNoConnections_isNotHealthy() throws IOException {
+    Files.writeString(
+        cli.config, "store: { type: file, path: tokens, key-file: store.key }\nconnections: {}\n");
+    CliFixture.Result r = cli.run("status");
+
+    assertThat(r.code).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err).contains("no connections configured in");
+  }
+
+  @Test
+  void status_withAnEmptyFile_isAConfigurationError() throws IOException {
+    Files.writeString(cli.config, "");
+    CliFixture.Result r = cli.run("status");
+
+    assertThat(r.code).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err).contains("is empty");
+  }
+
+  @Test
+  void relativeStorePath_isTheConfigurationFilesDirectory_fromAnyWorkingDirectory()
+      throws Exception {
+    cli.writeConfig("store: { type: file, path: tokens, key-file: store.key }");
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    Path sub = Files.createDirectories(dir.resolve("sub"));
+    CliFixture.Result fromSub = cli.runIn(sub, "-c", "../tokenbroker.yaml", "token", "naver:self");
+
+    assertThat(fromSub.code).as(fromSub.toString()).isZero();
+    assertThat(cli.naver.tokenRequests()).isEqualTo(1); // the second found the first's token
+    assertThat(sub.resolve("tokens")).doesNotExist();
+  }
+
+  @Test
+  void aRecordEncryptedWithAnotherKey_isAStoreError_notTryAgainLater() throws Exception {
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    Files.writeString(
+        dir.resolve("other.key"), Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+    cli.writeConfig("store: { type: file, path: tokens, key-file: other.key }");
+    CliFixture.Result r = cli.run("token", "naver:self");
+
+    assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.FAILURE);
+    assertThat(r.err.strip())
+        .startsWith("token store error: ")
+        .contains("not among the configured keys")
+        .contains("no retry can fix this")
+        .doesNotContain("try again later");
+  }
+
+  @Test
+  void aCorruptRecord_isAStoreError_notTryAgainLater() throws Exception {
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    try (Stream<Path> files = Files.list(dir.resolve("tokens"))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.toString().endsWith(".tokens")) {
+          Files.writeString(f, "{truncat");
+        }
+      }
+    }
+    CliFixture.Result r = cli.run("token", "naver:self");
+
+    assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.FAILURE);
+    assertThat(r.err).contains("stored record is corrupt").contains("no retry can fix this");
+  }
+
+  @Test
+  void permissionDeniedInTheStore_isAConfigurationError_namingThePath() {
+    dev.tokenbroker.Health health;
+    try (dev.tokenbroker.TokenBroker broker =
+        dev.tokenbroker.TokenBroker.builder()
+            .configFile(cli.config)
+            .environment(cli.env)
+            .withoutKeepAlive()
+            .build()) {
+      health = broker.health(CliFixture.NAVER);
+    }
+    // Tests may run as root, where chmod denies nothing: the failure as the engine hands it over.
+    ConnectionId id = ConnectionId.parse("naver:self");
+    TokenStoreException store =
+        new TokenStoreException(
+            id,
+            "connection naver:self: cannot write /srv/tokens/naver%3Aself.tokens",
+            new AccessDeniedException("/srv/tokens/naver%3Aself.tokens"));
+    TokenUnavailableException failure =
+        new TokenUnavailableException(
+            id, "connection naver:self has no valid token: token store unavailable", health, store);
+
+    Failures.Report r = Failures.describe(failure, null);
+
+    assertThat(r.exitCode).isEqualTo(ExitCode.USAGE);
+    assertThat(r.line)
+        .startsWith("token store: permission denied on /srv/tokens/naver%3Aself.tokens")
+        .contains("readable and writable by the user running tokenbroker")
+        .doesNotContain("try again later");
+  }
+}
