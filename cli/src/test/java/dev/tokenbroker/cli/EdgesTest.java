@@ -88,6 +88,22 @@ class EdgesTest {
   }
 
   @Test
+  void cafe24SecretRejected_advisesFixingTheSecretThenRefresh_notConnect() throws Exception {
+    cli.connectCafe24();
+    cli.cafe24.registerApp("cafe24-client", "a-reissued-secret", cli.cafe24Redirect);
+    cli.clock.advance(java.time.Duration.ofHours(3));
+    CliFixture.Result r = cli.run("token", "cafe24:mymall");
+
+    assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.REAUTHORIZATION_REQUIRED);
+    assertThat(r.err.strip())
+        .contains("client secret rejected")
+        .endsWith(
+            "fix the client id or secret in the configuration, then run `tokenbroker refresh"
+                + " cafe24:mymall`")
+        .doesNotContain("tokenbroker connect");
+  }
+
+  @Test
   void relativeStorePath_isTheConfigurationFilesDirectory_fromAnyWorkingDirectory()
       throws Exception {
     cli.writeConfig("store: { type: file, path: tokens, key-file: store.key }");
