@@ -79,7 +79,7 @@ final class StatusTable {
             h.state().toString(),
             Text.left(h.accessTokenExpiresAt(), now),
             Text.left(h.refreshTokenExpiresAt(), now),
-            h.lastRenewalAt() == null ? Text.NONE : Text.relative(h.lastRenewalAt(), now),
+            lastRenewal(h) == null ? Text.NONE : Text.relative(lastRenewal(h), now),
             reason(h)
           });
     }
@@ -99,6 +99,15 @@ final class StatusTable {
     if (rows.isEmpty()) {
       out.println("(no connections configured)");
     }
+  }
+
+  /** Tokens that were revoked or unlinked have no "last renewal": nothing of them is left. */
+  private static @Nullable Instant lastRenewal(Health h) {
+    String code = h.reasonCode();
+    boolean gone =
+        h.state() == Health.State.REAUTHORIZATION_REQUIRED
+            && ("revoked".equals(code) || "unlinked".equals(code) || "uninstalled".equals(code));
+    return gone ? null : h.lastRenewalAt();
   }
 
   private String reason(Health h) {
@@ -135,7 +144,7 @@ final class StatusTable {
       putSeconds(o, "accessTokenExpiresInSeconds", h.accessTokenExpiresAt());
       putInstant(o, "refreshTokenExpiresAt", h.refreshTokenExpiresAt());
       putSeconds(o, "refreshTokenExpiresInSeconds", h.refreshTokenExpiresAt());
-      putInstant(o, "lastRenewalAt", h.lastRenewalAt());
+      putInstant(o, "lastRenewalAt", lastRenewal(h));
       o.put("unsaved", h.unsaved());
     }
     try {

@@ -360,7 +360,7 @@ class CommandsTest {
 
     assertThat(r.code).as(r.toString()).isZero();
     assertThat(r.out)
-        .contains("✓ cafe24:mymall: revoked at the platform and deleted from the store")
+        .contains("✓ cafe24:mymall: revoked at the platform (or already dead there) and deleted")
         .contains("run `tokenbroker connect cafe24:mymall`");
     assertThat(cli.cafe24.isAccessTokenValid(before.accessToken())).isFalse();
     assertThat(cli.cafe24.isRefreshTokenValid(before.refreshToken())).isFalse();
@@ -369,6 +369,18 @@ class CommandsTest {
     assertThat(token.err).contains("run `tokenbroker connect cafe24:mymall`");
     CliFixture.Result again = cli.run("revoke", "cafe24:mymall");
     assertThat(again.out.strip()).isEqualTo("cafe24:mymall holds no tokens: nothing to revoke");
+  }
+
+  @Test
+  void revoke_naver_saysTheTokenWasOnlyForgottenLocally() {
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    CliFixture.Result r = cli.run("revoke", "naver:self");
+
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.out)
+        .contains("✓ naver:self: forgotten locally only — naver has no revocation endpoint")
+        .contains("stays valid there until it expires")
+        .doesNotContain("revoked at the platform");
   }
 
   @Test
