@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Locking</h2>
  *
  * Every write and every {@link #read} runs under an operating-system lock on the connection's
- * {@code .lock} file (a {@link FileLock}, exclusive for writes and shared for reads), which
+ * {@code .lock} file (a {@link java.nio.channels.FileLock}, exclusive for writes and shared for reads), which
  * excludes other processes, taken while holding one JVM-wide in-process lock, which excludes the
  * other threads of this JVM: a {@code FileLock} belongs to the process, not to a thread. That one
  * lock is shared by every file store of the JVM, whatever its directory: a process holds at most
