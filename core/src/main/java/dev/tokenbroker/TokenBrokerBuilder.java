@@ -52,6 +52,7 @@ public final class TokenBrokerBuilder {
   private @Nullable Executor executor;
   private @Nullable Map<String, String> environment;
   private @Nullable Path configFile;
+  private long maxReadTimeoutMillis; // of the connections' own clients, set while building
   private @Nullable String instanceId;
   private Duration leaseTtl = Duration.ofSeconds(90);
   private Duration leaseWait = Duration.ofSeconds(60);
@@ -334,10 +335,12 @@ public final class TokenBrokerBuilder {
           new Connection(
               e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random), now));
     }
+    // Twice the longest read timeout of any connection (a read-timeout setting may raise it).
     Duration pause =
         outcomeUnknownPause != null
             ? outcomeUnknownPause
-            : Duration.ofMillis(Math.max(10_000, 2L * http.readTimeoutMillis()));
+            : Duration.ofMillis(
+                Math.max(10_000, 2L * Math.max(http.readTimeoutMillis(), maxReadTimeoutMillis)));
     return new TokenBroker(new Parts(this, built.toArray(new Connection[0]), pause, random));
   }
 
@@ -354,7 +357,12 @@ public final class TokenBrokerBuilder {
       // Settings given in code were made before the environment was known.
       Map<String, String> env = environment != null ? environment : System.getenv();
       Settings given = (Settings) providerOrSettings;
-      Settings settings = new Settings(given.connection(), given.asMap(), env::get);
+      // proxy, connect-timeout, read-timeout: the broker's, not the provider's (NetworkSettings)
+      OkHttpClient connectionHttp =
+          NetworkSettings.client(http, new Settings(given.connection(), given.asMap(), env::get));
+      maxReadTimeoutMillis = Math.max(maxReadTimeoutMillis, connectionHttp.readTimeoutMillis());
+      Settings settings =
+          new Settings(given.connection(), NetworkSettings.withoutNetwork(given.asMap()), env::get);
       String name = settings.optional("provider", id.provider());
       if (!name.equals(id.provider())) {
         throw settings.invalid(
@@ -373,7 +381,7 @@ public final class TokenBrokerBuilder {
                 + name
                 + " on the classpath?)");
       }
-      provider = factory.create(settings, new ProviderContext(id, clock, http, random));
+      provider = factory.create(settings, new ProviderContext(id, clock, connectionHttp, random));
     }
     if (!provider.name().equals(id.provider())) {
       throw new ConfigurationException(
