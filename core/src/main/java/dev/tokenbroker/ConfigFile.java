@@ -65,6 +65,12 @@ final class ConfigFile {
   }
 
   static ConfigFile load(Path file, Map<String, String> env) {
+    return load(file, env, id -> true);
+  }
+
+  /** Only the connections {@code accepted} takes are resolved (their ${VAR}s expanded) and kept. */
+  static ConfigFile load(
+      Path file, Map<String, String> env, java.util.function.Predicate<ConnectionId> accepted) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Map<String, Object> tree;
     try {
@@ -103,6 +109,9 @@ final class ConfigFile {
         id = ConnectionId.parse(e.getKey());
       } catch (IllegalArgumentException ex) {
         throw new ConfigurationException(null, "connections", ex.getMessage(), ex);
+      }
+      if (!accepted.test(id)) {
+        continue;
       }
       Map<String, Object> settings = new LinkedHashMap<>();
       Object appName = e.getValue().get("app");

@@ -32,6 +32,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongUnaryOperator;
+import java.util.function.Predicate;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
@@ -52,6 +53,7 @@ public final class TokenBrokerBuilder {
   private @Nullable Executor executor;
   private @Nullable Map<String, String> environment;
   private @Nullable Path configFile;
+  private Predicate<ConnectionId> configFileFilter = id -> true;
   private long maxReadTimeoutMillis; // of the connections' own clients, set while building
   private @Nullable String instanceId;
   private Duration leaseTtl = Duration.ofSeconds(90);
@@ -173,6 +175,18 @@ public final class TokenBrokerBuilder {
   public TokenBrokerBuilder configFile(Path configFile) {
     once("configFile");
     this.configFile = Objects.requireNonNull(configFile, "configFile");
+    return this;
+  }
+
+  /**
+   * Takes from the configuration file only the connections {@code filter} accepts; the others are
+   * not read at all — their {@code ${VAR}}s are not resolved, so a variable that only another
+   * connection needs cannot stop this broker. Default: every connection in the file. For a process
+   * that serves some connections of a shared file (the command line's {@code token ID}).
+   */
+  public TokenBrokerBuilder configFileConnections(Predicate<ConnectionId> filter) {
+    once("configFileConnections");
+    this.configFileFilter = Objects.requireNonNull(filter, "filter");
     return this;
   }
 
@@ -306,7 +320,7 @@ public final class TokenBrokerBuilder {
     Map<String, String> env = environment != null ? environment : System.getenv();
     Map<ConnectionId, Object> all = new LinkedHashMap<>();
     if (configFile != null) {
-      ConfigFile config = ConfigFile.load(configFile, env);
+      ConfigFile config = ConfigFile.load(configFile, env, configFileFilter);
       for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
         all.put(e.getKey(), new Settings(e.getKey(), e.getValue(), env::get));
       }

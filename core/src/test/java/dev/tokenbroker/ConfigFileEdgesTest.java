@@ -89,6 +89,38 @@ class ConfigFileEdgesTest {
             });
   }
 
+  @Test
+  void configFileConnections_readsOnlyTheAcceptedOnes_soAnotherOnesUnsetVariableCannotStopIt()
+      throws Exception {
+    Path config =
+        Files.writeString(
+            dir.resolve("c.yaml"),
+            "connections:\n"
+                + "  fake:a: { provider: fake, client-secret: \"${A_SECRET}\" }\n"
+                + "  fake:b: { provider: fake, client-secret: \"${B_SECRET_NOT_SET}\" }\n");
+    TokenBrokerBuilder only =
+        TokenBroker.builder()
+            .clock(clock)
+            .providerFactory(factory())
+            .configFile(config)
+            .environment(Map.of("A_SECRET", "x"))
+            .withoutKeepAlive();
+    try (TokenBroker broker =
+        only.configFileConnections(ConnectionId.parse("fake:a")::equals).build()) {
+      assertThat(broker.connections()).containsExactly(ConnectionId.parse("fake:a"));
+    }
+    assertThatThrownBy(
+            () ->
+                TokenBroker.builder()
+                    .providerFactory(factory())
+                    .configFile(config)
+                    .environment(Map.of("A_SECRET", "x"))
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("fake:b")
+        .hasMessageContaining("B_SECRET_NOT_SET");
+  }
+
   private TokenProviderFactory factory() {
     return new TokenProviderFactory() {
       @Override

@@ -1,6 +1,12 @@
 package dev.tokenbroker.cli;
 
+import dev.tokenbroker.ConfigurationException;
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.spi.Secrets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,11 +25,29 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON instead of a table")
   boolean json;
 
+  private TokenBroker brokerWithout(Map<ConnectionId, String> misconfigured) {
+    while (true) {
+      try {
+        return root.broker(null, id -> !misconfigured.containsKey(id));
+      } catch (ConfigurationException e) {
+        ConnectionId id = e.connection();
+        if (id == null || misconfigured.containsKey(id)) {
+          throw e;
+        }
+        misconfigured.put(id, e.getMessage());
+      }
+    }
+  }
+
   @Override
   public Integer call() {
     Console console = root.console;
-    try (TokenBroker broker = root.broker(null)) {
-      StatusTable table = StatusTable.of(broker, console.clock.instant());
+    // A connection whose settings cannot be resolved (an unset ${VAR}, a bad value) is reported in
+    // its own row; the others are still shown.
+    Map<ConnectionId, String> misconfigured = new LinkedHashMap<>();
+    try (TokenBroker broker = brokerWithout(misconfigured)) {
+      StatusTable table =
+          StatusTable.of(broker, console.clock.instant()).withMisconfigured(misconfigured);
       if (table.isEmpty()) {
         // Nothing configured is not healthy: a truncated file must not pass a health check.
         throw new UsageException(
@@ -35,6 +59,10 @@ final class StatusCommand implements Callable<Integer> {
         table.printJson(console.out);
       } else {
         table.printTable(console.out);
+      }
+      for (String error : misconfigured.values()) {
+        console.err.println(
+            Secrets.scrub(error + " — fix the configuration file and try again", List.of(), 600));
       }
       return table.exitCode();
     } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.tokenbroker.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.TokenListener;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,6 +100,14 @@ final class TokenbrokerCommand implements Callable<Integer> {
   TokenBroker broker(@Nullable TokenListener listener) {
     return broker(
         listener, TokenBroker.builder().withoutKeepAlive()); // one-shot: no background passes
+  }
+
+  /**
+   * A one-shot broker with only the configuration file's connections {@code filter} accepts: the
+   * others' settings (an unset {@code ${VAR}} among them) are not read, so they cannot stop it.
+   */
+  TokenBroker broker(@Nullable TokenListener listener, Predicate<ConnectionId> filter) {
+    return broker(listener, TokenBroker.builder().withoutKeepAlive().configFileConnections(filter));
   }
 
   TokenBroker broker(@Nullable TokenListener listener, TokenBrokerBuilder builder) {

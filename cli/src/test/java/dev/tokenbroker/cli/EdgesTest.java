@@ -104,6 +104,26 @@ class EdgesTest {
   }
 
   @Test
+  void anUnsetVariableOfOneConnection_failsOnlyWhatNeedsIt() throws Exception {
+    Files.writeString(
+        cli.config,
+        Files.readString(cli.config).replace("${CAFE24_SECRET}", "${CAFE24_SECRET_NOT_SET}"));
+
+    CliFixture.Result naver = cli.run("token", "naver:self");
+    CliFixture.Result cafe24 = cli.run("token", "cafe24:mymall");
+    CliFixture.Result status = cli.run("status");
+
+    assertThat(naver.code).as(naver.toString()).isZero();
+    assertThat(cafe24.code).isEqualTo(ExitCode.USAGE);
+    assertThat(cafe24.err).contains("cafe24:mymall").contains("CAFE24_SECRET_NOT_SET");
+    assertThat(status.code).as(status.toString()).isEqualTo(ExitCode.USAGE);
+    assertThat(status.out)
+        .containsPattern("(?m)^naver:self +naver +ACTIVE")
+        .containsPattern("(?m)^kakao:shop-bot +kakao +REAUTHORIZATION_REQUIRED")
+        .containsPattern("(?m)^cafe24:mymall +cafe24 +CONFIGURATION_ERROR .*CAFE24_SECRET_NOT_SET");
+  }
+
+  @Test
   void relativeStorePath_isTheConfigurationFilesDirectory_fromAnyWorkingDirectory()
       throws Exception {
     cli.writeConfig("store: { type: file, path: tokens, key-file: store.key }");

@@ -55,18 +55,18 @@ import org.slf4j.LoggerFactory;
  * <h2>Locking</h2>
  *
  * Every write and every {@link #read} runs under an operating-system lock on the connection's
- * {@code .lock} file (a {@link java.nio.channels.FileLock}, exclusive for writes and shared for reads), which
- * excludes other processes, taken while holding one JVM-wide in-process lock, which excludes the
- * other threads of this JVM: a {@code FileLock} belongs to the process, not to a thread. That one
- * lock is shared by every file store of the JVM, whatever its directory: a process holds at most
- * one store file lock at a time and waits for one only while it holds none. Otherwise the kernel,
- * which detects lock deadlocks between processes and not between threads, would take two threads of
- * one process that each hold one connection's lock as a process waiting for itself, and fail the
- * lock with "Resource deadlock avoided" (EDEADLK). The price is that a JVM's store operations run
- * one at a time, so each is kept short: records are encoded and encrypted before the lock is taken,
- * and the longest critical section is a save's two forced writes (the record and the directory).
- * The lock is a static field: load the store's classes once per JVM (not once per class loader of
- * an application server), or two copies will fail each other's file locks.
+ * {@code .lock} file (a {@link java.nio.channels.FileLock}, exclusive for writes and shared for
+ * reads), which excludes other processes, taken while holding one JVM-wide in-process lock, which
+ * excludes the other threads of this JVM: a {@code FileLock} belongs to the process, not to a
+ * thread. That one lock is shared by every file store of the JVM, whatever its directory: a process
+ * holds at most one store file lock at a time and waits for one only while it holds none. Otherwise
+ * the kernel, which detects lock deadlocks between processes and not between threads, would take
+ * two threads of one process that each hold one connection's lock as a process waiting for itself,
+ * and fail the lock with "Resource deadlock avoided" (EDEADLK). The price is that a JVM's store
+ * operations run one at a time, so each is kept short: records are encoded and encrypted before the
+ * lock is taken, and the longest critical section is a save's two forced writes (the record and the
+ * directory). The lock is a static field: load the store's classes once per JVM (not once per class
+ * loader of an application server), or two copies will fail each other's file locks.
  *
  * <p>{@link #load} takes no lock: every file is replaced by an atomic rename, so it reads whole
  * records, and it reads the token set before the tombstone, which a revocation writes before it
