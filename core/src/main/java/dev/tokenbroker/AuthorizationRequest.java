@@ -17,6 +17,13 @@ public final class AuthorizationRequest {
   private final @Nullable String codeVerifier;
   private final Instant createdAt;
 
+  /**
+   * @param connection the connection being authorized
+   * @param url where to send the person's browser
+   * @param state the anti-forgery value the redirect must carry back
+   * @param codeVerifier the PKCE verifier, or null when the platform uses none
+   * @param createdAt when the flow started
+   */
   public AuthorizationRequest(
       ConnectionId connection,
       URI url,
@@ -30,6 +37,11 @@ public final class AuthorizationRequest {
     this.createdAt = Objects.requireNonNull(createdAt);
   }
 
+  /**
+   * The connection being authorized.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
@@ -49,6 +61,11 @@ public final class AuthorizationRequest {
     return codeVerifier;
   }
 
+  /**
+   * When the flow started, by the broker's clock.
+   *
+   * @return the start instant
+   */
   public Instant createdAt() {
     return createdAt;
   }

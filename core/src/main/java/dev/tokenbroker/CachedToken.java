@@ -30,10 +30,20 @@ public final class CachedToken {
     this.expiredAtMillis = policy.expiredAtMillis(tokenSet);
   }
 
+  /**
+   * The cached token set.
+   *
+   * @return the token set
+   */
   public TokenSet tokenSet() {
     return tokenSet;
   }
 
+  /**
+   * The token set's access token (a field read, no allocation).
+   *
+   * @return the access token
+   */
   public String accessToken() {
     return accessToken;
   }

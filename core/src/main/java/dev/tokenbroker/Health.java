@@ -63,6 +63,11 @@ public final class Health {
     this.unsaved = unsaved;
   }
 
+  /**
+   * The connection's state: ACTIVE, DEGRADED or REAUTHORIZATION_REQUIRED.
+   *
+   * @return the state, never null
+   */
   public State state() {
     return state;
   }
@@ -127,6 +132,11 @@ public final class Health {
     return unsaved;
   }
 
+  /**
+   * Whether the connection is {@link State#ACTIVE}.
+   *
+   * @return true when ACTIVE
+   */
   public boolean isActive() {
     return state == State.ACTIVE;
   }

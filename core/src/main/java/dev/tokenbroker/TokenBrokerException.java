@@ -13,10 +13,19 @@ public class TokenBrokerException extends RuntimeException {
 
   private final transient @Nullable ConnectionId connection;
 
+  /**
+   * @param connection the connection concerned, or null
+   * @param message what happened, for a person; never a token or secret
+   */
   public TokenBrokerException(@Nullable ConnectionId connection, String message) {
     this(connection, message, null);
   }
 
+  /**
+   * @param connection the connection concerned, or null
+   * @param message what happened, for a person; never a token or secret
+   * @param cause the underlying failure, or null
+   */
   public TokenBrokerException(
       @Nullable ConnectionId connection, String message, @Nullable Throwable cause) {
     super(message, cause);

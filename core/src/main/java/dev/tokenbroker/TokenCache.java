@@ -19,8 +19,22 @@ public interface TokenCache {
   /** The cached token for {@code id}, or null. */
   @Nullable CachedToken get(ConnectionId id);
 
+  /**
+   * Stores {@code token} as the connection's current token, replacing any. Called by the broker
+   * whenever it holds a newer token set (saved after a renewal, or read from the store), from any
+   * thread.
+   *
+   * @param id the connection
+   * @param token the token to serve until it is no longer fresh
+   */
   void put(ConnectionId id, CachedToken token);
 
+  /**
+   * Forgets the connection's token: the next call reads the store. Called after a revoke, a
+   * rejected token or a new authorization, from any thread.
+   *
+   * @param id the connection
+   */
   void invalidate(ConnectionId id);
 
   /**

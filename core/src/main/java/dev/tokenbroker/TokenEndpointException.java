@@ -39,14 +39,30 @@ public final class TokenEndpointException extends TokenBrokerException {
     TOKEN_REJECTED
   }
 
+  /** The provider's name. */
   private final String provider;
+
+  /** The HTTP status, 0 when no response arrived. */
   private final int httpStatus;
+
+  /** The RFC 6749 error, or null. */
   private final @Nullable String error;
+
+  /** The error description, or null. */
   private final @Nullable String errorDescription;
+
+  /** The platform's own error code, or null. */
   private final @Nullable String platformCode;
+
+  /** The scrubbed, truncated response body, or null. */
   private final @Nullable String body;
+
+  /** One line for a person. */
   private final String reason;
+
+  /** Whether a retry can help. */
   private final Kind kind;
+
   private final transient @Nullable Duration retryAfter;
 
   private TokenEndpointException(Builder b) {
@@ -86,6 +102,11 @@ public final class TokenEndpointException extends TokenBrokerException {
     return b;
   }
 
+  /**
+   * The provider whose token endpoint failed ({@code cafe24}, {@code naver}, {@code kakao}).
+   *
+   * @return the provider name
+   */
   public String provider() {
     return provider;
   }
@@ -120,6 +141,11 @@ public final class TokenEndpointException extends TokenBrokerException {
     return reason;
   }
 
+  /**
+   * Whether a retry can help, and what the failure means for the connection.
+   *
+   * @return the kind
+   */
   public Kind kind() {
     return kind;
   }
@@ -171,51 +197,92 @@ public final class TokenEndpointException extends TokenBrokerException {
       this.provider = Objects.requireNonNull(provider, "provider");
     }
 
+    /**
+     * @param httpStatus the HTTP status, 0 when no response arrived
+     * @return this builder
+     */
     public Builder httpStatus(int httpStatus) {
       this.httpStatus = httpStatus;
       return this;
     }
 
+    /**
+     * @param error the RFC 6749 {@code error} (e.g. {@code invalid_grant}), or null
+     * @return this builder
+     */
     public Builder error(@Nullable String error) {
       this.error = error;
       return this;
     }
 
+    /**
+     * @param errorDescription the {@code error_description}, or null
+     * @return this builder
+     */
     public Builder errorDescription(@Nullable String errorDescription) {
       this.errorDescription = errorDescription;
       return this;
     }
 
+    /**
+     * @param platformCode the platform's own code ({@code KOE322}, {@code GW.AUTHN}), or null
+     * @return this builder
+     */
     public Builder platformCode(@Nullable String platformCode) {
       this.platformCode = platformCode;
       return this;
     }
 
+    /**
+     * @param scrubbedBody the response body, truncated and with every token and secret removed
+     * @return this builder
+     */
     public Builder body(@Nullable String scrubbedBody) {
       this.body = scrubbedBody;
       return this;
     }
 
+    /**
+     * @param reason one line for a person: what the platform said and what it means
+     * @return this builder
+     */
     public Builder reason(String reason) {
       this.reason = Objects.requireNonNull(reason, "reason");
       return this;
     }
 
+    /**
+     * @param kind whether a retry can help
+     * @return this builder
+     */
     public Builder kind(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
       return this;
     }
 
+    /**
+     * @param retryAfter the platform's Retry-After, or null
+     * @return this builder
+     */
     public Builder retryAfter(@Nullable Duration retryAfter) {
       this.retryAfter = retryAfter;
       return this;
     }
 
+    /**
+     * @param cause the I/O or parsing failure behind this, or null
+     * @return this builder
+     */
     public Builder cause(@Nullable Throwable cause) {
       this.cause = cause;
       return this;
     }
 
+    /**
+     * The exception.
+     *
+     * @return a new exception with these fields
+     */
     public TokenEndpointException build() {
       return new TokenEndpointException(this);
     }

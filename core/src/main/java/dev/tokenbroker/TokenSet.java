@@ -234,6 +234,10 @@ public final class TokenSet {
       version = t.version;
     }
 
+    /**
+     * @param accessToken the access token; required
+     * @return this builder
+     */
     public Builder accessToken(String accessToken) {
       this.accessToken = Objects.requireNonNull(accessToken, "accessToken");
       return this;
@@ -246,26 +250,46 @@ public final class TokenSet {
       return this;
     }
 
+    /**
+     * @param expiresAt when the access token expires; required
+     * @return this builder
+     */
     public Builder expiresAt(Instant expiresAt) {
       this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");
       return this;
     }
 
+    /**
+     * @param refreshToken the refresh token, or null (client credentials)
+     * @return this builder
+     */
     public Builder refreshToken(@Nullable String refreshToken) {
       this.refreshToken = refreshToken;
       return this;
     }
 
+    /**
+     * @param refreshExpiresAt when the refresh token expires, or null when unknown or none
+     * @return this builder
+     */
     public Builder refreshExpiresAt(@Nullable Instant refreshExpiresAt) {
       this.refreshExpiresAt = refreshExpiresAt;
       return this;
     }
 
+    /**
+     * @param scopes the granted scopes
+     * @return this builder
+     */
     public Builder scopes(Collection<String> scopes) {
       this.scopes = List.copyOf(scopes);
       return this;
     }
 
+    /**
+     * @param issuedAt when the platform issued the set; required
+     * @return this builder
+     */
     public Builder issuedAt(Instant issuedAt) {
       this.issuedAt = Objects.requireNonNull(issuedAt, "issuedAt");
       return this;
@@ -282,11 +306,19 @@ public final class TokenSet {
       return this;
     }
 
+    /**
+     * @param extras provider extras (mall id, shop number, user id, app id); never a secret
+     * @return this builder
+     */
     public Builder extras(Map<String, String> extras) {
       this.extras.putAll(extras);
       return this;
     }
 
+    /**
+     * @param version the store version (0 for a set never saved)
+     * @return this builder
+     */
     public Builder version(long version) {
       this.version = version;
       return this;

@@ -17,6 +17,12 @@ public class TokenUnavailableException extends TokenBrokerException {
 
   private final transient Health health;
 
+  /**
+   * @param connection the connection
+   * @param message what happened, for a person; never a token or secret
+   * @param health the connection's health when this was thrown
+   * @param cause the failure behind it (often a {@link TokenEndpointException}), or null
+   */
   public TokenUnavailableException(
       ConnectionId connection, String message, Health health, @Nullable Throwable cause) {
     super(connection, message, cause);

@@ -18,6 +18,11 @@ import java.util.Map;
 public final class Main {
   private Main() {}
 
+  /**
+   * Runs one command line and exits with its code.
+   *
+   * @param args the command line
+   */
   public static void main(String[] args) {
     boolean verbose =
         Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");

@@ -169,6 +169,20 @@ class EdgesTest {
   }
 
   @Test
+  void aBareFileSystemException_namesThePath_insteadOfAnUnexpectedError() {
+    Failures.Report r =
+        Failures.describe(
+            new java.io.UncheckedIOException(
+                new java.nio.file.NoSuchFileException("/nonexistent/parent/tokens")),
+            null);
+
+    assertThat(r.exitCode).isEqualTo(ExitCode.USAGE);
+    assertThat(r.line)
+        .startsWith("/nonexistent/parent/tokens does not exist and cannot be created")
+        .doesNotContain("unexpected error");
+  }
+
+  @Test
   void permissionDeniedInTheStore_isAConfigurationError_namingThePath() {
     dev.tokenbroker.Health health;
     try (dev.tokenbroker.TokenBroker broker =

@@ -72,6 +72,11 @@ public final class EncryptionKeys {
     return b.build();
   }
 
+  /**
+   * A builder for the current key and any previous (decrypt-only) keys.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }

@@ -16,6 +16,12 @@ public final class ProviderContext {
   private final OkHttpClient httpClient;
   private final SecureRandom random;
 
+  /**
+   * @param connection the connection the provider serves
+   * @param clock the broker's clock
+   * @param httpClient the broker's HTTP client; made safe (no automatic retries, no redirects)
+   * @param random the broker's source of randomness (state, PKCE)
+   */
   public ProviderContext(
       ConnectionId connection, Clock clock, OkHttpClient httpClient, SecureRandom random) {
     this.connection = Objects.requireNonNull(connection);
@@ -24,6 +30,11 @@ public final class ProviderContext {
     this.random = Objects.requireNonNull(random);
   }
 
+  /**
+   * The connection the provider serves.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
@@ -38,6 +49,11 @@ public final class ProviderContext {
     return httpClient;
   }
 
+  /**
+   * The broker's source of randomness, for state and PKCE verifiers.
+   *
+   * @return a shared, thread-safe SecureRandom
+   */
   public SecureRandom random() {
     return random;
   }

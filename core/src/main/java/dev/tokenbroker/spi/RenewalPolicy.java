@@ -63,14 +63,30 @@ public final class RenewalPolicy {
     return new RenewalPolicy(renewBefore, expirySkew, keepAliveBefore);
   }
 
+  /**
+   * How long before expiry a token stops being fresh (clamped to half its lifetime).
+   *
+   * @return the margin
+   */
   public Duration renewBefore() {
     return renewBefore;
   }
 
+  /**
+   * How long before expiry a token is treated as expired (clamped to a quarter of its lifetime).
+   *
+   * @return the margin
+   */
   public Duration expirySkew() {
     return expirySkew;
   }
 
+  /**
+   * How long before the refresh token expires keep-alive renews an idle connection, or null for
+   * none.
+   *
+   * @return the margin, or null
+   */
   public @Nullable Duration keepAliveBefore() {
     return keepAliveBefore;
   }

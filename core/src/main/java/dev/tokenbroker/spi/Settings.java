@@ -79,6 +79,12 @@ public final class Settings {
     return values;
   }
 
+  /**
+   * Whether the setting is present.
+   *
+   * @param key the setting
+   * @return true if it has a value
+   */
   public boolean has(String key) {
     Object v = values.get(key);
     return v != null && !(v instanceof String && ((String) v).isBlank());
@@ -106,6 +112,13 @@ public final class Settings {
     return s.isEmpty() ? null : s;
   }
 
+  /**
+   * The setting as text, or {@code defaultValue} when it is absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   */
   public String optional(String key, String defaultValue) {
     String v = optional(key);
     return v == null ? defaultValue : v;
@@ -200,6 +213,14 @@ public final class Settings {
     return d;
   }
 
+  /**
+   * The setting as a boolean ({@code true} or {@code false}), or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not a boolean
+   */
   public boolean bool(String key, boolean defaultValue) {
     String v = optional(key);
     if (v == null) {
@@ -219,6 +240,14 @@ public final class Settings {
     }
   }
 
+  /**
+   * The setting as an integer, or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not an integer
+   */
   public int integer(String key, int defaultValue) {
     String v = optional(key);
     if (v == null) {

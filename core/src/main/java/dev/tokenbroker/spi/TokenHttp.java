@@ -46,6 +46,11 @@ public final class TokenHttp {
   private final Clock clock;
   private final String provider;
 
+  /**
+   * @param client the HTTP client; made safe (no automatic retries, no redirects)
+   * @param clock stamps responses with their arrival time
+   * @param provider the provider's name, for exceptions
+   */
   public TokenHttp(OkHttpClient client, Clock clock, String provider) {
     this.client = safeClient(client);
     this.clock = Objects.requireNonNull(clock);
@@ -80,10 +85,20 @@ public final class TokenHttp {
             .build());
   }
 
+  /**
+   * The provider's name.
+   *
+   * @return the name
+   */
   public String provider() {
     return provider;
   }
 
+  /**
+   * The clock responses are stamped with.
+   *
+   * @return the clock
+   */
   public Clock clock() {
     return clock;
   }

@@ -51,14 +51,29 @@ public final class TokenResponse {
     this.secrets = secrets;
   }
 
+  /**
+   * The HTTP status.
+   *
+   * @return the status code
+   */
   public int status() {
     return status;
   }
 
+  /**
+   * Whether the status is 2xx.
+   *
+   * @return true for 2xx
+   */
   public boolean isSuccessful() {
     return status >= 200 && status < 300;
   }
 
+  /**
+   * The response headers.
+   *
+   * @return the headers
+   */
   public Headers headers() {
     return headers;
   }

@@ -16,6 +16,9 @@ import org.jspecify.annotations.Nullable;
 public abstract class ForwardingTokenStore implements TokenStore {
   private final TokenStore delegate;
 
+  /**
+   * @param delegate the store every call is forwarded to
+   */
   protected ForwardingTokenStore(TokenStore delegate) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }

@@ -41,6 +41,7 @@ public record HealthRecord(
   /** The record format this version of Tokenbroker writes for health records. */
   public static final int FORMAT = 2;
 
+  /** Checks the fields. */
   public HealthRecord {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(reason, "reason");

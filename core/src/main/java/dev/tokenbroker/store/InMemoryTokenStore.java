@@ -59,6 +59,7 @@ public final class InMemoryTokenStore implements TokenStore {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
+  /** A store on the system clock (UTC). */
   public InMemoryTokenStore() {
     this(Clock.systemUTC());
   }

@@ -19,6 +19,13 @@ public final class Lease {
   private final Instant expiresAt;
   private final @Nullable Instant renewalCutShortAt;
 
+  /**
+   * @param connection the leased connection
+   * @param owner the holding instance
+   * @param fencingToken the fence every write under this lease carries; grows with every grant
+   * @param expiresAt when the lease lapses unless renewed
+   * @param renewalCutShortAt when a previous holder's renewal was found cut short, or null
+   */
   public Lease(
       ConnectionId connection,
       String owner,
@@ -32,10 +39,23 @@ public final class Lease {
     this.renewalCutShortAt = renewalCutShortAt;
   }
 
+  /**
+   * A lease with no renewal cut short.
+   *
+   * @param connection the leased connection
+   * @param owner the holding instance
+   * @param fencingToken the fence every write under this lease carries
+   * @param expiresAt when the lease lapses unless renewed
+   */
   public Lease(ConnectionId connection, String owner, long fencingToken, Instant expiresAt) {
     this(connection, owner, fencingToken, expiresAt, null);
   }
 
+  /**
+   * The leased connection.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
@@ -45,6 +65,11 @@ public final class Lease {
     return owner;
   }
 
+  /**
+   * The fence every write under this lease carries; a store rejects a write with an older one.
+   *
+   * @return the fencing token
+   */
   public long fencingToken() {
     return fencingToken;
   }

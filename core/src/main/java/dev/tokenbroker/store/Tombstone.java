@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param version the token set version the connection had: versions continue from it
  */
 public record Tombstone(String reason, Instant at, long version) {
+  /** Checks the fields. */
   public Tombstone {
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(at, "at");

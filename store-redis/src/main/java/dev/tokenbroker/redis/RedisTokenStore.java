@@ -376,6 +376,11 @@ public final class RedisTokenStore implements TokenStore {
       }
     }
 
+    /**
+     * The store; it uses the connection given to the builder and does not close it.
+     *
+     * @return a new store
+     */
     public RedisTokenStore build() {
       if (keys == null) {
         log.warn(

@@ -39,13 +39,18 @@ public abstract class EmulatorServer implements Closeable {
   /** For subclasses writing JSON answers. */
   protected static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The clock the emulator issues and checks tokens by. */
   protected final Clock clock;
+
   private final MockWebServer server = new MockWebServer();
   private final List<RecordedRequest> recorded = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
   private volatile boolean started;
 
+  /**
+   * @param clock the clock every token lifetime and code expiry is measured by
+   */
   protected EmulatorServer(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     server.setDispatcher(
@@ -75,11 +80,22 @@ public abstract class EmulatorServer implements Closeable {
     return "http://127.0.0.1:" + server.getPort();
   }
 
+  /**
+   * The emulator's URL for {@code path}.
+   *
+   * @param path an absolute path such as {@code /oauth/token}
+   * @return http://127.0.0.1:PORT followed by the path
+   */
   public HttpUrl url(String path) {
     checkStarted();
     return server.url(path);
   }
 
+  /**
+   * The loopback port the emulator listens on.
+   *
+   * @return the port
+   */
   public int port() {
     checkStarted();
     return server.getPort();
@@ -234,6 +250,12 @@ public abstract class EmulatorServer implements Closeable {
     return out;
   }
 
+  /**
+   * Parses {@code application/x-www-form-urlencoded} text (a form body or a query).
+   *
+   * @param text the encoded pairs
+   * @return name to decoded value, in order; a repeated name keeps its last value
+   */
   public static Map<String, String> parseUrlEncoded(String text) {
     Map<String, String> out = new LinkedHashMap<>();
     if (text.isEmpty()) {
@@ -312,6 +334,7 @@ public abstract class EmulatorServer implements Closeable {
       return waiting.get();
     }
 
+    /** Opens the gate: every held request, and every later one, goes on. */
     public void release() {
       open.countDown();
     }

@@ -94,15 +94,25 @@ import org.jspecify.annotations.Nullable;
  * a line.
  */
 public final class OAuth2Emulator extends EmulatorServer {
+  /** The token endpoint's path. */
   public static final String TOKEN_PATH = "/oauth/token";
+
+  /** The authorization endpoint's path. */
   public static final String AUTHORIZE_PATH = "/oauth/authorize";
+
+  /** The revocation endpoint's path (RFC 7009). */
   public static final String REVOKE_PATH = "/oauth/revoke";
+
+  /** A Bearer-protected resource: 200 with a valid access token, 401 otherwise. */
   public static final String API_PATH = "/api/resource";
 
   /** The grant types this emulator knows, as sent in {@code grant_type}. */
   public static final String REFRESH_TOKEN = "refresh_token";
 
+  /** The {@code grant_type} of client credentials. */
   public static final String CLIENT_CREDENTIALS = "client_credentials";
+
+  /** The {@code grant_type} of a code exchange. */
   public static final String AUTHORIZATION_CODE = "authorization_code";
 
   private static final String VERIFIER_CHARS =

@@ -58,6 +58,7 @@ public final class OAuth2TestProvider implements TokenProvider {
   /** Renew 60 s before expiry, treat the last 5 s as expired (clamped for short lifetimes). */
   public static final Duration DEFAULT_RENEW_BEFORE = Duration.ofSeconds(60);
 
+  /** Treat the last 5 s before expiry as expired (clamped for short lifetimes). */
   public static final Duration DEFAULT_EXPIRY_SKEW = Duration.ofSeconds(5);
 
   private static final Duration MAX_LIFETIME = Duration.ofDays(400);
@@ -361,6 +362,11 @@ public final class OAuth2TestProvider implements TokenProvider {
       return baseUrl(url);
     }
 
+    /**
+     * @param baseUrl where the token, authorize and revoke endpoints live; https, or http on
+     *     loopback
+     * @return this builder
+     */
     public Builder baseUrl(HttpUrl baseUrl) {
       Objects.requireNonNull(baseUrl, "baseUrl");
       if (!baseUrl.isHttps() && !Settings.isLoopback(baseUrl.host())) {

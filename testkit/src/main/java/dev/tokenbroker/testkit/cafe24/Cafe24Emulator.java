@@ -80,9 +80,16 @@ public final class Cafe24Emulator extends EmulatorServer {
   /** Where the mall id goes in {@link #baseUrlTemplate()}, as in the provider's base-url. */
   public static final String MALL_ID_PLACEHOLDER = "{mall_id}";
 
+  /** Cafe24's access token lifetime: 2 hours. */
   public static final Duration DEFAULT_ACCESS_TOKEN_LIFETIME = Duration.ofHours(2);
+
+  /** Cafe24's refresh token lifetime: 14 days. */
   public static final Duration DEFAULT_REFRESH_TOKEN_LIFETIME = Duration.ofDays(14);
+
+  /** How long an authorization code can be exchanged: about a minute. */
   public static final Duration DEFAULT_CODE_LIFETIME = Duration.ofSeconds(60);
+
+  /** The zone of Cafe24's offset-less timestamps. */
   public static final ZoneId SEOUL = ZoneId.of("Asia/Seoul");
 
   /** The scopes {@link #connect(String)} grants. */
@@ -254,18 +261,42 @@ public final class Cafe24Emulator extends EmulatorServer {
     return baseUrl() + "/" + mallId;
   }
 
+  /**
+   * The authorize endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String authorizePath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "authorize";
   }
 
+  /**
+   * The token endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String tokenPath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "token";
   }
 
+  /**
+   * The revoke endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String revokePath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "revoke";
   }
 
+  /**
+   * The Admin API products resource's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String productsPath(String mallId) {
     return "/" + mallId + "/" + ADMIN + "products";
   }
@@ -745,30 +776,51 @@ public final class Cafe24Emulator extends EmulatorServer {
       this.scopes = List.copyOf(scopes);
     }
 
+    /**
+     * @return the mall the tokens belong to
+     */
     public String mallId() {
       return mallId;
     }
 
+    /**
+     * @return the access token
+     */
     public String accessToken() {
       return accessToken;
     }
 
+    /**
+     * @return the refresh token
+     */
     public String refreshToken() {
       return refreshToken;
     }
 
+    /**
+     * @return when the tokens were issued
+     */
     public Instant issuedAt() {
       return issuedAt;
     }
 
+    /**
+     * @return when the access token expires
+     */
     public Instant expiresAt() {
       return expiresAt;
     }
 
+    /**
+     * @return when the refresh token expires
+     */
     public Instant refreshExpiresAt() {
       return refreshExpiresAt;
     }
 
+    /**
+     * @return the granted scopes
+     */
     public List<String> scopes() {
       return scopes;
     }

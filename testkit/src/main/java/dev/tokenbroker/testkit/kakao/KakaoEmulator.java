@@ -70,10 +70,19 @@ import org.jspecify.annotations.Nullable;
  * shaped like Kakao's errors.
  */
 public final class KakaoEmulator extends EmulatorServer {
+  /** kauth's authorization endpoint. */
   public static final String AUTHORIZE_PATH = "/oauth/authorize";
+
+  /** kauth's token endpoint. */
   public static final String TOKEN_PATH = "/oauth/token";
+
+  /** kapi's token info endpoint. */
   public static final String TOKEN_INFO_PATH = "/v1/user/access_token_info";
+
+  /** kapi's logout endpoint. */
   public static final String LOGOUT_PATH = "/v1/user/logout";
+
+  /** kapi's unlink endpoint. */
   public static final String UNLINK_PATH = "/v1/user/unlink";
 
   /** "Get user information": any valid token will do. */
@@ -82,7 +91,10 @@ public final class KakaoEmulator extends EmulatorServer {
   /** "Send to me" (Kakao Talk memo): needs the {@code talk_message} consent. */
   public static final String MEMO_PATH = "/v2/api/talk/memo/default/send";
 
+  /** Kakao's access token lifetime as {@code expires_in}: about 6 hours. */
   public static final long DEFAULT_ACCESS_TOKEN_SECONDS = 21_599;
+
+  /** Kakao's refresh token lifetime as {@code refresh_token_expires_in}: about 60 days. */
   public static final long DEFAULT_REFRESH_TOKEN_SECONDS = 5_183_999;
 
   /** The user authorize approves as until {@link #loginAs} says otherwise. */
@@ -120,6 +132,9 @@ public final class KakaoEmulator extends EmulatorServer {
   private final AtomicInteger logouts = new AtomicInteger();
   private final AtomicInteger unlinks = new AtomicInteger();
 
+  /**
+   * @param clock the clock every token lifetime and code expiry is measured by
+   */
   public KakaoEmulator(Clock clock) {
     super(clock);
   }
@@ -188,6 +203,10 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
+  /**
+   * @param lifetime the access token lifetime of tokens issued from now on
+   * @return this emulator
+   */
   public KakaoEmulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       accessLifetime = positive(lifetime);
@@ -195,6 +214,10 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
+  /**
+   * @param lifetime the refresh token lifetime of tokens issued from now on
+   * @return this emulator
+   */
   public KakaoEmulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       refreshLifetime = positive(lifetime);
@@ -296,6 +319,13 @@ public final class KakaoEmulator extends EmulatorServer {
     }
   }
 
+  /**
+   * Whether the user is still linked to the app (not unlinked).
+   *
+   * @param restApiKey the app
+   * @param userId the user
+   * @return true while linked
+   */
   public boolean isLinked(String restApiKey, long userId) {
     synchronized (lock) {
       return links.containsKey(linkKey(app(restApiKey), userId));
@@ -349,14 +379,23 @@ public final class KakaoEmulator extends EmulatorServer {
     return rotations.get();
   }
 
+  /**
+   * @return how many token info requests arrived
+   */
   public int tokenInfoRequests() {
     return tokenInfoRequests.get();
   }
 
+  /**
+   * @return how many logouts arrived
+   */
   public int logouts() {
     return logouts.get();
   }
 
+  /**
+   * @return how many unlinks arrived
+   */
   public int unlinks() {
     return unlinks.get();
   }

@@ -58,8 +58,13 @@ import org.mindrot.jbcrypt.BCrypt;
  * that reached the emulator's logic, not those answered by an injected {@link Fault}.
  */
 public final class NaverEmulator extends EmulatorServer {
+  /** The token endpoint's path. */
   public static final String TOKEN_PATH = "/external/v1/oauth2/token";
+
+  /** A Bearer-protected seller account resource. */
   public static final String ACCOUNT_PATH = "/external/v1/seller/account";
+
+  /** The header carrying the gateway's trace id on every answer. */
   public static final String TRACE_HEADER = "GNCP-GW-Trace-ID";
 
   /** How long a token lives. */
