@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
@@ -110,6 +111,16 @@ final class TokenbrokerCommand implements Callable<Integer> {
     return broker(listener, TokenBroker.builder().withoutKeepAlive().configFileConnections(filter));
   }
 
+  /** Like {@link #broker(TokenListener, Predicate)}, with {@code more} applied to the builder. */
+  TokenBroker broker(
+      @Nullable TokenListener listener,
+      Predicate<ConnectionId> filter,
+      java.util.function.UnaryOperator<TokenBrokerBuilder> more) {
+    return broker(
+        listener,
+        more.apply(TokenBroker.builder().withoutKeepAlive().configFileConnections(filter)));
+  }
+
   TokenBroker broker(@Nullable TokenListener listener, TokenBrokerBuilder builder) {
     Path file = configFile();
     builder.configFile(file).environment(console.environment).clock(console.clock);
@@ -145,28 +156,66 @@ final class TokenbrokerCommand implements Callable<Integer> {
 
   /** The file's {@code store.type} ("memory" when absent); null when it cannot be told. */
   static @Nullable String storeType(Path file) {
+    Map<String, String> store = storeSection(file);
+    if (store == null) {
+      return null;
+    }
+    String type = store.getOrDefault("type", "memory").trim();
+    return type.contains("${") ? null : type;
+  }
+
+  /**
+   * The directory of the file store the configuration names, resolved against the file's directory
+   * as the library does; null when the store is not a file store or its path uses a {@code ${VAR}}
+   * (then only the library can tell).
+   */
+  static @Nullable Path fileStoreDirectory(Path file) {
+    Map<String, String> store = storeSection(file);
+    String path = store == null ? null : store.get("path");
+    if (!"file".equals(storeType(file)) || path == null || path.contains("${")) {
+      return null;
+    }
     try {
+      Path dir = file.toAbsolutePath().getParent();
+      return dir == null ? Path.of(path) : dir.resolve(path).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A quick look at the file's {@code store:} section, as text values, without the library (which
+   * reads the file for real and reports what is wrong with it); null when it cannot be read.
+   */
+  private static @Nullable Map<String, String> storeSection(Path file) {
+    try {
+      Map<String, String> store = new java.util.LinkedHashMap<>();
       String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
       if (name.endsWith(".properties")) {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
           p.load(r);
         }
-        return p.getProperty("store.type", "memory").trim();
+        for (String key : p.stringPropertyNames()) {
+          if (key.startsWith("store.")) {
+            store.put(key.substring("store.".length()), p.getProperty(key));
+          }
+        }
+        return store;
       }
       JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
       if (root == null || !root.isObject()) {
         return null;
       }
-      JsonNode store = root.path("store");
-      JsonNode type = store.path("type");
-      if (type.isMissingNode() || type.isNull()) {
-        return store.isObject() || store.isMissingNode() || store.isNull() ? "memory" : null;
+      JsonNode section = root.path("store");
+      if (section.isObject()) {
+        section.fields().forEachRemaining(e -> store.put(e.getKey(), e.getValue().asText()));
+      } else if (!section.isMissingNode() && !section.isNull()) {
+        return null;
       }
-      String value = type.asText().trim();
-      return value.contains("${") ? null : value;
+      return store;
     } catch (IOException | RuntimeException e) {
-      return null; // the library reads the file for real and reports what is wrong with it
+      return null;
     }
   }
 }

@@ -66,6 +66,9 @@ final class CliFixture implements AutoCloseable {
           "NAVER_SECRET", NAVER_SECRET,
           "KAKAO_SECRET", KAKAO_SECRET);
 
+  /** Whether a directory is writable, as commands see it (tests run as root, where all are). */
+  volatile java.util.function.Predicate<Path> writable = Files::isWritable;
+
   /** Every shutdown hook a command registered ({@code run}). */
   final List<Runnable> shutdownHooks = new ArrayList<>();
 
@@ -173,7 +176,8 @@ final class CliFixture implements AutoCloseable {
             clock,
             workingDirectory,
             shutdownHooks::add,
-            UnaryOperator.identity());
+            UnaryOperator.identity(),
+            writable);
     int code = Cli.execute(console, args);
     Result r = new Result(code, out.toString(), err.toString());
     synchronized (transcript) {

@@ -124,6 +124,28 @@ class EdgesTest {
   }
 
   @Test
+  void status_readsOnly_aStoreDirectoryThatDoesNotExistIsNotCreated() {
+    CliFixture.Result r = cli.run("status");
+
+    assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.REAUTHORIZATION_REQUIRED);
+    assertThat(r.out).containsPattern("(?m)^cafe24:mymall +cafe24 +REAUTHORIZATION_REQUIRED");
+    assertThat(r.err).contains("store directory " + dir.resolve("tokens") + " does not exist yet");
+    assertThat(dir.resolve("tokens")).doesNotExist();
+  }
+
+  @Test
+  void status_aStoreDirectoryThisUserCannotWrite_isAConfigurationError() {
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    cli.writable = p -> !p.equals(dir.resolve("tokens"));
+    CliFixture.Result r = cli.run("status");
+
+    assertThat(r.code).as(r.toString()).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err)
+        .contains("token store: " + dir.resolve("tokens") + " is not writable by this user")
+        .contains("readable and writable by the user running tokenbroker");
+  }
+
+  @Test
   void relativeStorePath_isTheConfigurationFilesDirectory_fromAnyWorkingDirectory()
       throws Exception {
     cli.writeConfig("store: { type: file, path: tokens, key-file: store.key }");

@@ -37,6 +37,7 @@ class SecurityWarningsTest {
             "  naver:self: { client-id: naver-client, client-secret: \"$2a$04$abcdefghijklmnopqrstuv\" }",
             ""));
 
+    Files.createDirectories(dir.resolve("tokens")); // status opens only a store that exists
     Process process = command(dir, "status");
 
     String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
