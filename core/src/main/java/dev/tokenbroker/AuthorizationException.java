@@ -27,7 +27,11 @@ public final class AuthorizationException extends TokenBrokerException {
     this.error = error;
   }
 
-  /** The {@code error} parameter of the redirect (e.g. {@code access_denied}), if any. */
+  /**
+   * The {@code error} parameter of the redirect (e.g. {@code access_denied}), if any.
+   *
+   * @return the redirect's {@code error} parameter (such as {@code access_denied}), or null
+   */
   public @Nullable String error() {
     return error;
   }

@@ -46,17 +46,29 @@ public final class AuthorizationRequest {
     return connection;
   }
 
-  /** Open this in a browser. It contains the state, so treat it as sensitive. */
+  /**
+   * Open this in a browser. It contains the state, so treat it as sensitive.
+   *
+   * @return the URL to open in a browser
+   */
   public URI url() {
     return url;
   }
 
-  /** The unguessable {@code state} sent in the URL. */
+  /**
+   * The unguessable {@code state} sent in the URL.
+   *
+   * @return the unguessable {@code state} sent in the URL
+   */
   public String state() {
     return state;
   }
 
-  /** The PKCE code verifier, when the provider uses PKCE. */
+  /**
+   * The PKCE code verifier, when the provider uses PKCE.
+   *
+   * @return the PKCE code verifier, or null when the provider uses no PKCE
+   */
   public @Nullable String codeVerifier() {
     return codeVerifier;
   }

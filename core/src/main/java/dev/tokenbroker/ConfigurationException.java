@@ -38,7 +38,11 @@ public final class ConfigurationException extends TokenBrokerException {
     this.setting = setting;
   }
 
-  /** The offending setting (e.g. {@code mall-id}), or null when the problem is not one setting. */
+  /**
+   * The offending setting (e.g. {@code mall-id}), or null when the problem is not one setting.
+   *
+   * @return the offending setting (such as {@code mall-id}), or null
+   */
   public @Nullable String setting() {
     return setting;
   }

@@ -32,7 +32,11 @@ public class TokenBrokerException extends RuntimeException {
     this.connection = connection;
   }
 
-  /** The connection concerned, or null when the failure is not about one connection. */
+  /**
+   * The connection concerned, or null when the failure is not about one connection.
+   *
+   * @return the connection concerned, or null when the failure is not about one connection
+   */
   public @Nullable ConnectionId connection() {
     return connection;
   }

@@ -16,7 +16,12 @@ import org.jspecify.annotations.Nullable;
  */
 public interface TokenCache {
 
-  /** The cached token for {@code id}, or null. */
+  /**
+   * The cached token for {@code id}, or null.
+   *
+   * @param id the connection
+   * @return the cached token for {@code id}, or null
+   */
   @Nullable CachedToken get(ConnectionId id);
 
   /**
@@ -43,6 +48,8 @@ public interface TokenCache {
    * many connections of which few are in use. Backed by Caffeine, which stays an implementation
    * detail.
    *
+   * @param maximumSize the most connections kept
+   * @return a cache holding at most {@code maximumSize} connections' tokens
    * @throws IllegalArgumentException if {@code maximumSize} is negative
    */
   static TokenCache bounded(long maximumSize) {
@@ -52,7 +59,11 @@ public interface TokenCache {
     return new CaffeineTokenCache(maximumSize);
   }
 
-  /** An unbounded cache (the broker's own default, a slot per connection, is leaner). */
+  /**
+   * An unbounded cache (the broker's own default, a slot per connection, is leaner).
+   *
+   * @return an unbounded cache
+   */
   static TokenCache unbounded() {
     return new CaffeineTokenCache(-1);
   }

@@ -82,12 +82,19 @@ public final class TokenEndpointException extends TokenBrokerException {
    * Starts an exception for {@code provider} (e.g. {@code cafe24}). The caller must set at least
    * {@link Builder#kind} and {@link Builder#reason}; every string given must already be free of
    * secrets (use {@link dev.tokenbroker.spi.Secrets#scrub}).
+   *
+   * @param provider the provider's name
+   * @return a new builder
    */
   public static Builder builder(String provider) {
     return new Builder(provider);
   }
 
-  /** A builder holding every value of this exception, to refine a generic classification. */
+  /**
+   * A builder holding every value of this exception, to refine a generic classification.
+   *
+   * @return a builder holding every value of this exception
+   */
   public Builder toBuilder() {
     Builder b = new Builder(provider);
     b.httpStatus = httpStatus;
@@ -111,32 +118,56 @@ public final class TokenEndpointException extends TokenBrokerException {
     return provider;
   }
 
-  /** The HTTP status, or 0 when no response was received. */
+  /**
+   * The HTTP status, or 0 when no response was received.
+   *
+   * @return the HTTP status, or 0 when no response was received
+   */
   public int httpStatus() {
     return httpStatus;
   }
 
-  /** RFC 6749 {@code error}, e.g. {@code invalid_grant}. */
+  /**
+   * RFC 6749 {@code error}, e.g. {@code invalid_grant}.
+   *
+   * @return the RFC 6749 {@code error}, such as {@code invalid_grant}, or null
+   */
   public @Nullable String error() {
     return error;
   }
 
-  /** RFC 6749 {@code error_description}, scrubbed. */
+  /**
+   * RFC 6749 {@code error_description}, scrubbed.
+   *
+   * @return the RFC 6749 {@code error_description}, scrubbed, or null
+   */
   public @Nullable String errorDescription() {
     return errorDescription;
   }
 
-  /** The platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}… */
+  /**
+   * The platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}…
+   *
+   * @return the platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}…
+   */
   public @Nullable String platformCode() {
     return platformCode;
   }
 
-  /** The response body, scrubbed of secrets and truncated. */
+  /**
+   * The response body, scrubbed of secrets and truncated.
+   *
+   * @return the response body, scrubbed of secrets and truncated
+   */
   public @Nullable String body() {
     return body;
   }
 
-  /** What happened, for a person: "refresh token expired or already used". */
+  /**
+   * What happened, for a person: "refresh token expired or already used".
+   *
+   * @return what happened, for a person: "refresh token expired or already used"
+   */
   public String reason() {
     return reason;
   }
@@ -150,12 +181,20 @@ public final class TokenEndpointException extends TokenBrokerException {
     return kind;
   }
 
-  /** False only for {@link Kind#PERMANENT}. */
+  /**
+   * False only for {@link Kind#PERMANENT}.
+   *
+   * @return false only for a permanent failure
+   */
   public boolean retryable() {
     return kind != Kind.PERMANENT;
   }
 
-  /** The server's {@code Retry-After}, when it sent one. */
+  /**
+   * The server's {@code Retry-After}, when it sent one.
+   *
+   * @return the server's {@code Retry-After}, when it sent one
+   */
   public @Nullable Duration retryAfter() {
     return retryAfter;
   }

@@ -80,17 +80,29 @@ public final class TokenEvent {
     return connection;
   }
 
-  /** When it happened, by the broker's clock. */
+  /**
+   * When it happened, by the broker's clock.
+   *
+   * @return when it happened, by the broker's clock
+   */
   public Instant at() {
     return at;
   }
 
-  /** One line for a person; no secrets. */
+  /**
+   * One line for a person; no secrets.
+   *
+   * @return one line for a person; never a token or secret
+   */
   public String message() {
     return message;
   }
 
-  /** The failure, for failure events. */
+  /**
+   * The failure, for failure events.
+   *
+   * @return the failure, for failure events
+   */
   public @Nullable Throwable error() {
     return error;
   }

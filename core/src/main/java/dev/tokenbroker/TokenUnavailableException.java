@@ -29,12 +29,20 @@ public class TokenUnavailableException extends TokenBrokerException {
     this.health = health;
   }
 
-  /** The connection's health when this was thrown. */
+  /**
+   * The connection's health when this was thrown.
+   *
+   * @return the connection's health when this was thrown
+   */
   public Health health() {
     return health;
   }
 
-  /** The renewal failure behind this, when there was one. */
+  /**
+   * The renewal failure behind this, when there was one.
+   *
+   * @return the renewal failure behind this, when there was one
+   */
   public @Nullable TokenEndpointException endpointFailure() {
     return getCause() instanceof TokenEndpointException
         ? (TokenEndpointException) getCause()

@@ -17,7 +17,11 @@ public final class TokenUnavailableIOException extends IOException {
     super(cause.getMessage(), cause);
   }
 
-  /** The broker's exception. */
+  /**
+   * The broker's exception.
+   *
+   * @return the broker's exception
+   */
   public TokenBrokerException brokerException() {
     return (TokenBrokerException) getCause();
   }

@@ -52,7 +52,13 @@ public final class ApiVerdict {
     return REJECTED;
   }
 
-  /** The connection is dead for {@code reason}; {@code code} is the platform's error code. */
+  /**
+   * The connection is dead for {@code reason}; {@code code} is the platform's error code.
+   *
+   * @param reason why, one of the reason codes in {@link dev.tokenbroker.Health}
+   * @param code the platform's error code, or null
+   * @return the connection is dead for {@code reason}; {@code code} is the platform's error code
+   */
   public static ApiVerdict connectionDead(String reason, @Nullable String code) {
     return new ApiVerdict(Kind.CONNECTION_DEAD, Objects.requireNonNull(reason), code);
   }

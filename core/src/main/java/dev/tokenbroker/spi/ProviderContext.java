@@ -39,12 +39,20 @@ public final class ProviderContext {
     return connection;
   }
 
-  /** The broker's clock: use it for every timestamp, expiry and signature. */
+  /**
+   * The broker's clock: use it for every timestamp, expiry and signature.
+   *
+   * @return the broker's clock: use it for every timestamp, expiry and signature
+   */
   public Clock clock() {
     return clock;
   }
 
-  /** An HTTP client with {@code retryOnConnectionFailure(false)} and redirects off. */
+  /**
+   * An HTTP client with {@code retryOnConnectionFailure(false)} and redirects off.
+   *
+   * @return an HTTP client with {@code retryOnConnectionFailure(false)} and redirects off
+   */
   public OkHttpClient httpClient() {
     return httpClient;
   }
@@ -58,7 +66,12 @@ public final class ProviderContext {
     return random;
   }
 
-  /** A {@link TokenHttp} for {@code provider} using this context's client and clock. */
+  /**
+   * A {@link TokenHttp} for {@code provider} using this context's client and clock.
+   *
+   * @param provider the provider name, for exceptions
+   * @return a {@link TokenHttp} for {@code provider} using this context's client and clock
+   */
   public TokenHttp tokenHttp(String provider) {
     return new TokenHttp(httpClient, clock, provider);
   }

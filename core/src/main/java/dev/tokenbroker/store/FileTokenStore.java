@@ -148,22 +148,40 @@ public final class FileTokenStore implements TokenStore {
     this.codec = codec;
   }
 
-  /** A builder for a store in {@code directory}, which is created when missing. */
+  /**
+   * A builder for a store in {@code directory}, which is created when missing.
+   *
+   * @param directory the token directory
+   * @return a builder for a store in {@code directory}, which is created when missing
+   */
   public static Builder builder(Path directory) {
     return new Builder(directory);
   }
 
-  /** The directory holding the records. */
+  /**
+   * The directory holding the records.
+   *
+   * @return the directory holding the records
+   */
   public Path directory() {
     return names.directory();
   }
 
-  /** True when records are encrypted. */
+  /**
+   * True when records are encrypted.
+   *
+   * @return true when records are encrypted
+   */
   public boolean encrypts() {
     return codec.encrypts();
   }
 
-  /** The file name (without suffix) for {@code id}; see the class description. */
+  /**
+   * The file name (without suffix) for {@code id}; see the class description.
+   *
+   * @param id the connection
+   * @return the file name (without suffix) for {@code id}; see the class description
+   */
   public static String baseName(ConnectionId id) {
     return FileNames.baseName(id);
   }
@@ -453,7 +471,12 @@ public final class FileTokenStore implements TokenStore {
       this.directory = Objects.requireNonNull(directory, "directory");
     }
 
-    /** The clock leases expire by; default {@link Clock#systemUTC()}. */
+    /**
+     * The clock leases expire by; default {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock every expiry and lease is measured by
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       if (this.clock != null) {
         throw new IllegalStateException("clock was already set");
@@ -465,6 +488,9 @@ public final class FileTokenStore implements TokenStore {
     /**
      * Encrypts records with AES-256-GCM under these keys; null (the default) stores them in the
      * clear and says so once in the log.
+     *
+     * @param keys the encryption keys
+     * @return this builder
      */
     public Builder encryption(@Nullable EncryptionKeys keys) {
       if (keysSet) {
@@ -478,6 +504,7 @@ public final class FileTokenStore implements TokenStore {
     /**
      * Creates the directory (owner-only) when missing and returns the store.
      *
+     * @return the store
      * @throws TokenStoreException if the directory cannot be created or is not a directory
      */
     public FileTokenStore build() {

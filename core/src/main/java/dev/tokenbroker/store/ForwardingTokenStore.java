@@ -23,7 +23,12 @@ public abstract class ForwardingTokenStore implements TokenStore {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
-  /** The store calls are passed to; every method forwards through it, so it may be overridden. */
+  /**
+   * The store calls are passed to; every method forwards through it, so it may be overridden.
+   *
+   * @return the store calls are passed to; every method forwards through it, so it may be
+   *     overridden
+   */
   protected TokenStore delegate() {
     return delegate;
   }

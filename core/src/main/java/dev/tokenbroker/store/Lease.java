@@ -60,7 +60,11 @@ public final class Lease {
     return connection;
   }
 
-  /** Which broker instance holds it. */
+  /**
+   * Which broker instance holds it.
+   *
+   * @return which broker instance holds it
+   */
   public String owner() {
     return owner;
   }
@@ -74,7 +78,11 @@ public final class Lease {
     return fencingToken;
   }
 
-  /** When it expires, by the store's clock (a database's clock for JDBC). */
+  /**
+   * When it expires, by the store's clock (a database's clock for JDBC).
+   *
+   * @return when it expires, by the store's clock (a database's clock for JDBC)
+   */
   public Instant expiresAt() {
     return expiresAt;
   }
@@ -83,12 +91,21 @@ public final class Lease {
    * When this lease was granted over a previous one that had {@linkplain TokenStore#markRenewing
    * started a token request} and neither saved nor released (its holder crashed or hung): the
    * instant that request started. Null otherwise.
+   *
+   * @return when this lease was granted over a previous one that had {@linkplain
+   *     TokenStore#markRenewing started a token request} and neither saved nor released (its holder
+   *     crashed or hung): the instant that request started
    */
   public @Nullable Instant renewalCutShortAt() {
     return renewalCutShortAt;
   }
 
-  /** This lease with another expiry (same fence), as {@link TokenStore#extendLease} returns it. */
+  /**
+   * This lease with another expiry (same fence), as {@link TokenStore#extendLease} returns it.
+   *
+   * @param newExpiry when the lease should now lapse
+   * @return a copy with another expiry
+   */
   public Lease withExpiry(Instant newExpiry) {
     return new Lease(connection, owner, fencingToken, newExpiry, renewalCutShortAt);
   }

@@ -29,7 +29,11 @@ public final class StaleLeaseException extends TokenStoreException {
     this.fence = fence;
   }
 
-  /** The fence of the stale lease. */
+  /**
+   * The fence of the stale lease.
+   *
+   * @return the fence of the stale lease
+   */
   public long fence() {
     return fence;
   }

@@ -44,7 +44,11 @@ public final class VersionConflictException extends TokenStoreException {
     return expectedVersion;
   }
 
-  /** The version found in the store; 0 when nothing is stored. */
+  /**
+   * The version found in the store; 0 when nothing is stored.
+   *
+   * @return the version found in the store; 0 when nothing is stored
+   */
   public long actualVersion() {
     return actualVersion;
   }

@@ -128,14 +128,25 @@ public final class Cafe24Emulator extends EmulatorServer {
   private final AtomicInteger revocations = new AtomicInteger();
   private final AtomicInteger apiCalls = new AtomicInteger();
 
-  /** An emulator on {@code clock}, with no app and no mall yet. Call {@link #start()}. */
+  /**
+   * An emulator on {@code clock}, with no app and no mall yet. Call {@link #start()}.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   */
   public Cafe24Emulator(Clock clock) {
     super(clock);
   }
 
   // ---- set-up -----------------------------------------------------------------------------
 
-  /** Registers an app: its client id, secret and the one redirect URI it accepts. */
+  /**
+   * Registers an app: its client id, secret and the one redirect URI it accepts.
+   *
+   * @param clientId the app's client id
+   * @param clientSecret the app's client secret
+   * @param redirectUri the one redirect URI the app accepts
+   * @return this emulator
+   */
   public Cafe24Emulator registerApp(String clientId, String clientSecret, String redirectUri) {
     synchronized (lock) {
       apps.put(
@@ -145,7 +156,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Opens malls; requests for other mall ids answer 404. */
+  /**
+   * Opens malls; requests for other mall ids answer 404.
+   *
+   * @param mallIds the malls
+   * @return this emulator
+   */
   public Cafe24Emulator addMall(String... mallIds) {
     synchronized (lock) {
       for (String id : mallIds) {
@@ -155,7 +171,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Access-token lifetime for tokens issued from now on; default 2 hours. */
+  /**
+   * Access-token lifetime for tokens issued from now on; default 2 hours.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       accessLifetime = positive(lifetime);
@@ -163,7 +184,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Refresh-token lifetime for tokens issued from now on; default 14 days. */
+  /**
+   * Refresh-token lifetime for tokens issued from now on; default 14 days.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       refreshLifetime = positive(lifetime);
@@ -171,7 +197,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** How long an authorization code works; default 60 s. */
+  /**
+   * How long an authorization code works; default 60 s.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator codeLifetime(Duration lifetime) {
     synchronized (lock) {
       codeLifetime = positive(lifetime);
@@ -182,6 +213,9 @@ public final class Cafe24Emulator extends EmulatorServer {
   /**
    * The zone of the offset-less timestamps ([open] on the platform): {@link #SEOUL} by default,
    * {@link ZoneOffset#UTC} for the other reading.
+   *
+   * @param zone the zone
+   * @return this emulator
    */
   public Cafe24Emulator timestampZone(ZoneId zone) {
     synchronized (lock) {
@@ -190,7 +224,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** How many fraction digits timestamps carry, 0 to 9; default 3 ({@code …T14:00:00.000}). */
+  /**
+   * How many fraction digits timestamps carry, 0 to 9; default 3 ({@code …T14:00:00.000}).
+   *
+   * @param digits how many digits
+   * @return this emulator
+   */
   public Cafe24Emulator timestampFractionDigits(int digits) {
     if (digits < 0 || digits > 9) {
       throw new IllegalArgumentException("fraction digits must be 0 to 9, got " + digits);
@@ -205,6 +244,10 @@ public final class Cafe24Emulator extends EmulatorServer {
    * How a dead refresh token is answered ([open]): status 401 (some reports say 400) and the {@code
    * error} code, default {@code invalid_grant}; the description is always {@code Invalid
    * refresh_token}.
+   *
+   * @param status the HTTP status
+   * @param error the error code
+   * @return this emulator
    */
   public Cafe24Emulator invalidRefreshTokenAnswer(int status, String error) {
     synchronized (lock) {
@@ -217,6 +260,9 @@ public final class Cafe24Emulator extends EmulatorServer {
   /**
    * Whether the previous access token keeps working (until its expiry) after a refresh ([open]).
    * Default false: it dies with the rotation.
+   *
+   * @param keep whether to keep
+   * @return this emulator
    */
   public Cafe24Emulator keepOldAccessTokenOnRefresh(boolean keep) {
     synchronized (lock) {
@@ -225,7 +271,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** When true, the authorize endpoint redirects with {@code error=access_denied}. */
+  /**
+   * When true, the authorize endpoint redirects with {@code error=access_denied}.
+   *
+   * @param deny whether to deny
+   * @return this emulator
+   */
   public Cafe24Emulator denyAuthorizations(boolean deny) {
     synchronized (lock) {
       denyAuthorizations = deny;
@@ -233,7 +284,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** The operator removes the app from {@code mall}: Admin API calls answer 403 from now on. */
+  /**
+   * The operator removes the app from {@code mall}: Admin API calls answer 403 from now on.
+   *
+   * @param mallId the mall
+   * @return this emulator
+   */
   public Cafe24Emulator uninstall(String mallId) {
     synchronized (lock) {
       mall(mallId).uninstalled = true;
@@ -241,7 +297,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Undoes {@link #uninstall} (a new approval does so too). */
+  /**
+   * Undoes {@link #uninstall} (a new approval does so too).
+   *
+   * @param mallId the mall
+   * @return this emulator
+   */
   public Cafe24Emulator reinstall(String mallId) {
     synchronized (lock) {
       mall(mallId).uninstalled = false;
@@ -251,12 +312,22 @@ public final class Cafe24Emulator extends EmulatorServer {
 
   // ---- addresses --------------------------------------------------------------------------
 
-  /** {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this emulator. */
+  /**
+   * {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this emulator.
+   *
+   * @return {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this
+   *     emulator
+   */
   public String baseUrlTemplate() {
     return baseUrl() + "/" + MALL_ID_PLACEHOLDER;
   }
 
-  /** {@code http://127.0.0.1:PORT/{mallId}}. */
+  /**
+   * {@code http://127.0.0.1:PORT/{mallId}}.
+   *
+   * @param mallId the mall
+   * @return {@code http://127.0.0.1:PORT/{mallId}}
+   */
   public String mallBaseUrl(String mallId) {
     return baseUrl() + "/" + mallId;
   }
@@ -308,6 +379,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    * the redirect and returns the URL the browser would be sent to, carrying {@code code} and {@code
    * state} (or {@code error}).
    *
+   * @param authorizationUrl the URL the broker built
+   * @return the URL the browser was redirected to, with {@code code} and {@code state}
    * @throws IllegalStateException if the emulator does not redirect (an unknown client or a
    *     redirect URI that is not the registered one); the message holds the emulator's answer
    */
@@ -334,6 +407,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    * Connects {@code mallId} as if its operator had approved the only registered app and the code
    * had been exchanged; grants {@link #DEFAULT_SCOPES}.
    *
+   * @param mallId the mall
+   * @return the tokens issued
    * @throws IllegalStateException unless exactly one app is registered
    */
   public Issued connect(String mallId) {
@@ -348,7 +423,14 @@ public final class Cafe24Emulator extends EmulatorServer {
     return connect(mallId, clientId, DEFAULT_SCOPES);
   }
 
-  /** Connects {@code mallId} to app {@code clientId} with {@code scopes}, without HTTP. */
+  /**
+   * Connects {@code mallId} to app {@code clientId} with {@code scopes}, without HTTP.
+   *
+   * @param mallId the mall
+   * @param clientId the app's client id
+   * @param scopes the scopes
+   * @return the tokens issued
+   */
   public Issued connect(String mallId, String clientId, List<String> scopes) {
     synchronized (lock) {
       mall(mallId).uninstalled = false;
@@ -359,7 +441,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     }
   }
 
-  /** Whether {@code token} is a live access token (not expired, rotated away or revoked). */
+  /**
+   * Whether {@code token} is a live access token (not expired, rotated away or revoked).
+   *
+   * @param token the token
+   * @return whether {@code token} is a live access token (not expired, rotated away or revoked)
+   */
   public boolean isAccessTokenValid(String token) {
     synchronized (lock) {
       Access a = accessTokens.get(token);
@@ -367,7 +454,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     }
   }
 
-  /** Whether {@code token} is the live refresh token of some grant. */
+  /**
+   * Whether {@code token} is the live refresh token of some grant.
+   *
+   * @param token the token
+   * @return whether {@code token} is the live refresh token of some grant
+   */
   public boolean isRefreshTokenValid(String token) {
     synchronized (lock) {
       Grant g = refreshTokens.get(token);
@@ -377,37 +469,65 @@ public final class Cafe24Emulator extends EmulatorServer {
 
   // ---- counters ---------------------------------------------------------------------------
 
-  /** Authorize requests that redirected with a code. */
+  /**
+   * Authorize requests that redirected with a code.
+   *
+   * @return authorize requests that redirected with a code
+   */
   public int authorizations() {
     return authorizations.get();
   }
 
-  /** Every request that reached the token endpoint's logic (injected replies not counted). */
+  /**
+   * Every request that reached the token endpoint's logic (injected replies not counted).
+   *
+   * @return every request that reached the token endpoint's logic (injected replies not counted)
+   */
   public int tokenRequests() {
     return tokenRequests.get();
   }
 
-  /** Codes successfully exchanged. */
+  /**
+   * Codes successfully exchanged.
+   *
+   * @return how many codes were exchanged successfully
+   */
   public int codeExchanges() {
     return codeExchanges.get();
   }
 
-  /** Successful refreshes (each one a rotation). */
+  /**
+   * Successful refreshes (each one a rotation).
+   *
+   * @return successful refreshes (each one a rotation)
+   */
   public int refreshes() {
     return refreshes.get();
   }
 
-  /** Refresh requests answered "Invalid refresh_token". */
+  /**
+   * Refresh requests answered "Invalid refresh_token".
+   *
+   * @return refresh requests answered "Invalid refresh_token"
+   */
   public int invalidRefreshAnswers() {
     return invalidRefreshAnswers.get();
   }
 
-  /** Grants killed through the revoke endpoint. */
+  /**
+   * Grants killed through the revoke endpoint.
+   *
+   * @return how many grants the revoke endpoint killed
+   */
   public int revocations() {
     return revocations.get();
   }
 
-  /** Every request that reached the Admin API's logic, whatever the answer. */
+  /**
+   * Every request that reached the Admin API's logic, whatever the answer.
+   *
+   * @return every request that reached the Admin API's logic, whatever the answer
+   */
   public int apiCalls() {
     return apiCalls.get();
   }
