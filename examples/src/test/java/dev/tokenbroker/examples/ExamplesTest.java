@@ -54,6 +54,36 @@ class ExamplesTest {
     assertThat(dir.resolve("tokens")).as("the store, beside the file that names it").isDirectory();
   }
 
+  /** core/README.md's network settings example builds a broker whose connection uses the proxy. */
+  @Test
+  void coreReadmeNetworkSettings_buildABroker() throws IOException {
+    String readme = Files.readString(ROOT.resolve("core/README.md"), StandardCharsets.UTF_8);
+    Matcher yaml = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    String block = null;
+    while (yaml.find()) {
+      if (yaml.group(1).contains("proxy:")) {
+        block = yaml.group(1);
+      }
+    }
+    assertThat(block).as("a yaml block with proxy: in core/README.md").isNotNull();
+    Path config = dir.resolve("network.yaml");
+    Files.writeString(config, block);
+    java.util.Map<String, String> env =
+        java.util.Map.of(
+            "NAVER_CLIENT_ID",
+            "aaaabbbbcccc",
+            "NAVER_CLIENT_SECRET",
+            "$2a$10$abcdefghijklmnopqrstuv");
+    try (dev.tokenbroker.TokenBroker broker =
+        dev.tokenbroker.TokenBroker.builder()
+            .configFile(config)
+            .environment(env)
+            .withoutKeepAlive()
+            .build()) {
+      assertThat(broker.connections()).hasSize(1);
+    }
+  }
+
   /**
    * The root README's dependency snippet is, verbatim, the one the consumer project built by the
    * maven-invoker-plugin uses (examples/src/it/readme-consumer): so the front door always builds.
