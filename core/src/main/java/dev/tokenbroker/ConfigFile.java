@@ -38,6 +38,11 @@ import org.jspecify.annotations.Nullable;
  * colon must be escaped there), lists are comma-separated. Every text value may use {@code
  * ${ENV_VAR}} or {@code ${ENV_VAR:-default}}, so secrets stay out of files; {@code $$} is a literal
  * dollar. An unset variable without a default is an error naming the connection and setting.
+ *
+ * <p>Relative paths in the {@code store:} section ({@code path}, {@code key-file}) are resolved
+ * against the directory of the file that names them, not the working directory: the same file opens
+ * the same store from wherever it is read. An empty file (nothing but comments, or a truncated one)
+ * is an error rather than a broker with no connections.
  */
 final class ConfigFile {
   private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
@@ -60,6 +65,12 @@ final class ConfigFile {
   }
 
   static ConfigFile load(Path file, Map<String, String> env) {
+    return load(file, env, id -> true);
+  }
+
+  /** Only the connections {@code accepted} takes are resolved (their ${VAR}s expanded) and kept. */
+  static ConfigFile load(
+      Path file, Map<String, String> env, java.util.function.Predicate<ConnectionId> accepted) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Map<String, Object> tree;
     try {
@@ -74,6 +85,14 @@ final class ConfigFile {
     } catch (IOException e) {
       throw new ConfigurationException(
           null, null, "cannot read configuration file " + file + ": " + e.getMessage(), e);
+    }
+    if (tree.isEmpty()) {
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file "
+              + file
+              + " is empty — a truncated file? It needs a connections: section (and a store:)");
     }
     for (String key : tree.keySet()) {
       if (!TOP_LEVEL.contains(key)) {
@@ -90,6 +109,9 @@ final class ConfigFile {
         id = ConnectionId.parse(e.getKey());
       } catch (IllegalArgumentException ex) {
         throw new ConfigurationException(null, "connections", ex.getMessage(), ex);
+      }
+      if (!accepted.test(id)) {
+        continue;
       }
       Map<String, Object> settings = new LinkedHashMap<>();
       Object appName = e.getValue().get("app");
@@ -114,8 +136,29 @@ final class ConfigFile {
             null, "store", "must be a section with a type and its settings");
       }
       store = substitute(null, castMap(storeTree), env);
+      resolvePaths(store, file);
     }
     return new ConfigFile(connections, store);
+  }
+
+  /** Store settings that name files: relative ones are relative to the configuration file. */
+  private static final List<String> STORE_PATHS = List.of("path", "key-file");
+
+  private static void resolvePaths(Map<String, Object> store, Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    for (String setting : STORE_PATHS) {
+      Object value = store.get(setting);
+      if (value instanceof String && !((String) value).isBlank() && dir != null) {
+        try {
+          Path path = Path.of((String) value);
+          if (!path.isAbsolute()) {
+            store.put(setting, dir.resolve(path).normalize().toString());
+          }
+        } catch (java.nio.file.InvalidPathException e) {
+          throw new ConfigurationException(null, "store." + setting, "is not a valid path", e);
+        }
+      }
+    }
   }
 
   private static Map<String, Object> readYaml(Path file) throws IOException {
@@ -124,14 +167,28 @@ final class ConfigFile {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       root = yaml.readTree(r);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      String hint =
+      // Lead with the fix: the usual cause is ${VAR} unquoted inside { } (a YAML flow mapping).
+      String fix =
           Files.readString(file, StandardCharsets.UTF_8).contains("${")
-              ? " (inside { } flow mappings, quote values that use ${VAR}: key: \"${VAR}\")"
+              ? "quote values that use ${VAR} inside { } (key: \"${VAR}\") — "
               : "";
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      String detail = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().strip();
+      int newline = detail.indexOf('\n');
+      detail = newline < 0 ? detail : detail.substring(0, newline);
+      if (detail.length() > 120) {
+        detail = detail.substring(0, 117) + "...";
+      }
       throw new ConfigurationException(
           null,
           null,
-          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage() + hint,
+          fix + "configuration file " + file + " is not valid YAML" + where + ": " + detail,
           null);
     }
     if (root == null || root.isMissingNode() || root.isNull()) {

@@ -36,6 +36,9 @@ public final class ConnectionId implements Comparable<ConnectionId> {
   /**
    * Returns the id for {@code provider} and {@code account}.
    *
+   * @param provider the provider name, such as {@code cafe24}
+   * @param account the account key the application chose
+   * @return the id
    * @throws IllegalArgumentException if either part is malformed; the message says which
    */
   public static ConnectionId of(String provider, String account) {
@@ -70,6 +73,8 @@ public final class ConnectionId implements Comparable<ConnectionId> {
   /**
    * Parses {@code provider:account}. The first colon separates the parts.
    *
+   * @param text the id as written, {@code provider:account}
+   * @return the id
    * @throws IllegalArgumentException if the text has no colon or either part is malformed
    */
   public static ConnectionId parse(String text) {
@@ -84,12 +89,20 @@ public final class ConnectionId implements Comparable<ConnectionId> {
     return of(text.substring(0, colon), text.substring(colon + 1));
   }
 
-  /** The provider part, e.g. {@code cafe24}. */
+  /**
+   * The provider part, e.g. {@code cafe24}.
+   *
+   * @return the provider part, such as {@code cafe24}
+   */
   public String provider() {
     return provider;
   }
 
-  /** The account part, e.g. {@code mymall} or {@code seller:12345}. */
+  /**
+   * The account part, e.g. {@code mymall} or {@code seller:12345}.
+   *
+   * @return the account part, such as {@code mymall}
+   */
   public String account() {
     return account;
   }

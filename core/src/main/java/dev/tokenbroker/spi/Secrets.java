@@ -36,6 +36,10 @@ public final class Secrets {
   /**
    * A short, stable, non-reversible name for a secret: {@code sha256:} and the first 8 hex digits
    * of its SHA-256. Enough to tell two tokens apart in a log, useless to an attacker.
+   *
+   * @param secret the secret
+   * @return a short, stable, non-reversible name for a secret: {@code sha256:} and the first 8 hex
+   *     digits of its SHA-256
    */
   public static String fingerprint(@Nullable String secret) {
     if (secret == null) {
@@ -60,6 +64,13 @@ public final class Secrets {
    * JSON members and form fields whose names look secret ({@code access_token}, {@code
    * client_secret}, {@code code}, …) blanked, and {@code Bearer …} credentials removed. Control
    * characters become spaces so that one error stays one log line.
+   *
+   * @param text the id as written, {@code provider:account}
+   * @param known secrets to remove, besides anything that looks like a token
+   * @param maxLength the longest result, in characters
+   * @return {@code text} cut to {@code maxLength} characters, with every known secret replaced,
+   *     JSON members and form fields whose names look secret ({@code access_token}, {@code
+   *     client_secret}, {@code code}, …) blanked, and {@code Bearer …} credentials removed
    */
   public static String scrub(@Nullable String text, Collection<String> known, int maxLength) {
     if (text == null) {

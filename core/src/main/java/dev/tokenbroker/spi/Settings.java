@@ -64,27 +64,50 @@ public final class Settings {
   /**
    * The value of an environment variable named by a setting (such as {@code key-env}), from the
    * broker's environment, or null when it is not set.
+   *
+   * @param name the variable's name
+   * @return the value of an environment variable named by a setting (such as {@code key-env}), from
+   *     the broker's environment, or null when it is not set. /
    */
   public @Nullable String environmentVariable(String name) {
     return environment.apply(name);
   }
 
-  /** The connection, or null for store settings. */
+  /**
+   * The connection, or null for store settings.
+   *
+   * @return the connection, or null for store settings
+   */
   public @Nullable ConnectionId connection() {
     return connection;
   }
 
-  /** Every setting, unmodifiable. */
+  /**
+   * Every setting, unmodifiable.
+   *
+   * @return every setting, unmodifiable
+   */
   public Map<String, Object> asMap() {
     return values;
   }
 
+  /**
+   * Whether the setting is present.
+   *
+   * @param key the setting
+   * @return true if it has a value
+   */
   public boolean has(String key) {
     Object v = values.get(key);
     return v != null && !(v instanceof String && ((String) v).isBlank());
   }
 
-  /** A required text setting, trimmed. */
+  /**
+   * A required text setting, trimmed.
+   *
+   * @param key the extra's name
+   * @return a required text setting, trimmed
+   */
   public String require(String key) {
     String v = optional(key);
     if (v == null) {
@@ -93,7 +116,12 @@ public final class Settings {
     return v;
   }
 
-  /** A text setting, trimmed, or null when absent or blank. */
+  /**
+   * A text setting, trimmed, or null when absent or blank.
+   *
+   * @param key the extra's name
+   * @return a text setting, trimmed, or null when absent or blank
+   */
   public @Nullable String optional(String key) {
     Object v = values.get(key);
     if (v == null) {
@@ -106,6 +134,13 @@ public final class Settings {
     return s.isEmpty() ? null : s;
   }
 
+  /**
+   * The setting as text, or {@code defaultValue} when it is absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   */
   public String optional(String key, String defaultValue) {
     String v = optional(key);
     return v == null ? defaultValue : v;
@@ -114,6 +149,9 @@ public final class Settings {
   /**
    * A list setting: a YAML list, or one text of comma-separated items (properties files). Items are
    * trimmed, empty ones dropped. Empty when absent.
+   *
+   * @param key the extra's name
+   * @return a list setting: a YAML list, or one text of comma-separated items (properties files)
    */
   public List<String> list(String key) {
     Object v = values.get(key);
@@ -143,6 +181,11 @@ public final class Settings {
   /**
    * A duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s}, {@code m},
    * {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds.
+   *
+   * @param key the extra's name
+   * @param defaultValue what an absent setting means
+   * @return a duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s},
+   *     {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds. /
    */
   public Duration duration(String key, Duration defaultValue) {
     String v = optional(key);
@@ -161,6 +204,8 @@ public final class Settings {
    * a unit {@code ms}, {@code s}, {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare
    * number is seconds.
    *
+   * @param text the id as written, {@code provider:account}
+   * @return the duration
    * @throws IllegalArgumentException for anything else or a negative duration; the message does not
    *     repeat the text
    */
@@ -200,6 +245,14 @@ public final class Settings {
     return d;
   }
 
+  /**
+   * The setting as a boolean ({@code true} or {@code false}), or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not a boolean
+   */
   public boolean bool(String key, boolean defaultValue) {
     String v = optional(key);
     if (v == null) {
@@ -219,6 +272,14 @@ public final class Settings {
     }
   }
 
+  /**
+   * The setting as an integer, or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not an integer
+   */
   public int integer(String key, int defaultValue) {
     String v = optional(key);
     if (v == null) {
@@ -234,13 +295,23 @@ public final class Settings {
   /**
    * A base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators). The
    * root path prints as {@code /}; providers append their paths with {@link HttpUrl#newBuilder()}.
+   *
+   * @param key the extra's name
+   * @param defaultValue what an absent setting means
+   * @return a base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators)
    */
   public HttpUrl url(String key, String defaultValue) {
     String v = optional(key, defaultValue);
     return checkedUrl(key, v);
   }
 
-  /** Parses and checks a URL the same way as {@link #url}, for values built from templates. */
+  /**
+   * Parses and checks a URL the same way as {@link #url}, for values built from templates.
+   *
+   * @param key the extra's name
+   * @param value the value
+   * @return the URL
+   */
   public HttpUrl checkedUrl(String key, String value) {
     HttpUrl url = HttpUrl.parse(value);
     if (url == null) {
@@ -253,7 +324,12 @@ public final class Settings {
     return url;
   }
 
-  /** True for {@code localhost}, {@code 127.x.x.x} and {@code ::1}. */
+  /**
+   * True for {@code localhost}, {@code 127.x.x.x} and {@code ::1}.
+   *
+   * @param host a host name or address
+   * @return true for {@code localhost}, {@code 127.x.x.x} and {@code ::1}
+   */
   public static boolean isLoopback(String host) {
     String h = host.toLowerCase(Locale.ROOT);
     return h.equals("localhost")
@@ -267,6 +343,8 @@ public final class Settings {
   /**
    * Fails on settings that are neither in {@code known} nor {@link #CORE_KEYS}: a typo such as
    * {@code client_id} for {@code client-id} is reported at start-up instead of being ignored.
+   *
+   * @param known secrets to remove, besides anything that looks like a token
    */
   public void rejectUnknown(Collection<String> known) {
     Set<String> unknown = new TreeSet<>(values.keySet());
@@ -278,7 +356,13 @@ public final class Settings {
     }
   }
 
-  /** An exception naming the connection and {@code key}. */
+  /**
+   * An exception naming the connection and {@code key}.
+   *
+   * @param key the extra's name
+   * @param problem what is wrong, for a person
+   * @return an exception naming the connection and {@code key}
+   */
   public ConfigurationException invalid(String key, String problem) {
     return new ConfigurationException(connection, key, problem);
   }

@@ -70,34 +70,60 @@ public final class TokenCodec {
     this.random = new SecureRandom();
   }
 
-  /** Writes records in the clear; reads clear records only. */
+  /**
+   * Writes records in the clear; reads clear records only.
+   *
+   * @return a codec that writes in the clear
+   */
   public static TokenCodec plaintext() {
     return new TokenCodec(null);
   }
 
   /**
    * Encrypts with the ring's current key; reads records of any key in the ring, or in the clear.
+   *
+   * @param keys the encryption keys
+   * @return an encrypting codec
    */
   public static TokenCodec encrypted(EncryptionKeys keys) {
     return new TokenCodec(Objects.requireNonNull(keys, "keys"));
   }
 
-  /** {@link #encrypted} when {@code keys} is not null, else {@link #plaintext}. */
+  /**
+   * {@link #encrypted} when {@code keys} is not null, else {@link #plaintext}.
+   *
+   * @param keys the encryption keys
+   * @return the codec
+   */
   public static TokenCodec of(@Nullable EncryptionKeys keys) {
     return new TokenCodec(keys);
   }
 
-  /** True when new records are encrypted. */
+  /**
+   * True when new records are encrypted.
+   *
+   * @return true when new records are encrypted
+   */
   public boolean encrypts() {
     return keys != null;
   }
 
-  /** The id of the key new records are encrypted with, or null in the clear. */
+  /**
+   * The id of the key new records are encrypted with, or null in the clear.
+   *
+   * @return the id of the key new records are encrypted with, or null in the clear
+   */
   public @Nullable String currentKeyId() {
     return keys == null ? null : keys.currentId();
   }
 
-  /** The record for {@code tokens}, which keeps its {@link TokenSet#version() version}. */
+  /**
+   * The record for {@code tokens}, which keeps its {@link TokenSet#version() version}.
+   *
+   * @param id the connection
+   * @param tokens the token set
+   * @return the record for {@code tokens}, which keeps its {@link TokenSet#version() version}
+   */
   public byte[] encode(ConnectionId id, TokenSet tokens) {
     ObjectNode body = tokensToJson(tokens);
     ObjectNode record = JSON.createObjectNode();
@@ -130,7 +156,13 @@ public final class TokenCodec {
     return writeBytes(record);
   }
 
-  /** {@link #encode} as text, for stores that keep text columns or values. */
+  /**
+   * {@link #encode} as text, for stores that keep text columns or values.
+   *
+   * @param id the connection
+   * @param tokens the token set
+   * @return the record as text
+   */
   public String encodeToString(ConnectionId id, TokenSet tokens) {
     return new String(encode(id, tokens), StandardCharsets.UTF_8);
   }
@@ -138,6 +170,9 @@ public final class TokenCodec {
   /**
    * The set a record holds, with the version recorded in it.
    *
+   * @param id the connection
+   * @param record the stored record
+   * @return the token set the record holds, with the version recorded in it
    * @throws TokenStoreException naming the connection if the record is not valid JSON of a known
    *     format, belongs to another connection, is encrypted with a key that is not in the ring, or
    *     does not decrypt (wrong key or altered bytes)
@@ -182,7 +217,13 @@ public final class TokenCodec {
     return tokensFromJson(id, body);
   }
 
-  /** {@link #decode} of a text record. */
+  /**
+   * {@link #decode} of a text record.
+   *
+   * @param id the connection
+   * @param record the stored record
+   * @return the token set the record holds, with the version recorded in it
+   */
   public TokenSet decode(ConnectionId id, String record) {
     return decode(id, record.getBytes(StandardCharsets.UTF_8));
   }
@@ -190,6 +231,10 @@ public final class TokenCodec {
   /**
    * The connection a record names, read without decrypting, or null when the bytes are not a
    * record. For stores that list connections from their records.
+   *
+   * @param record the stored record
+   * @return the connection a record names, read without decrypting, or null when the bytes are not
+   *     a record
    */
   public static @Nullable String connectionOf(byte[] record) {
     try {

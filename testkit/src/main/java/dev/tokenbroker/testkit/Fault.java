@@ -39,13 +39,26 @@ public final class Fault {
     this.retryAfter = retryAfter;
   }
 
-  /** Answer {@code status} with a JSON {@code body} without processing the request. */
+  /**
+   * Answer {@code status} with a JSON {@code body} without processing the request.
+   *
+   * @param status the HTTP status
+   * @param body the response body
+   * @return a fault that answers {@code status} with a JSON {@code body} without processing the
+   *     request
+   */
   public static Fault json(int status, String body) {
     return new Fault(
         Type.RESPOND, status, body, "application/json;charset=UTF-8", Duration.ZERO, null);
   }
 
-  /** Answer {@code status} with an HTML error page, as a proxy or load balancer would. */
+  /**
+   * Answer {@code status} with an HTML error page, as a proxy or load balancer would.
+   *
+   * @param status the HTTP status
+   * @return a fault that answers {@code status} with an HTML error page, as a proxy or load
+   *     balancer would
+   */
   public static Fault html(int status) {
     return new Fault(
         Type.RESPOND,
@@ -58,13 +71,27 @@ public final class Fault {
         null);
   }
 
-  /** Answer {@code status} with {@code body} of {@code contentType} without processing. */
+  /**
+   * Answer {@code status} with {@code body} of {@code contentType} without processing.
+   *
+   * @param status the HTTP status
+   * @param body the response body
+   * @param contentType the {@code Content-Type}
+   * @return a fault that answers {@code status} with {@code body} of {@code contentType} without
+   *     processing
+   */
   public static Fault respond(int status, String body, String contentType) {
     return new Fault(
         Type.RESPOND, status, body, Objects.requireNonNull(contentType), Duration.ZERO, null);
   }
 
-  /** Answer 429 with a {@code Retry-After} of {@code seconds}, without processing. */
+  /**
+   * Answer 429 with a {@code Retry-After} of {@code seconds}, without processing.
+   *
+   * @param seconds the seconds
+   * @return a fault that answers 429 with a {@code Retry-After} of {@code seconds}, without
+   *     processing
+   */
   public static Fault rateLimited(long seconds) {
     return new Fault(
         Type.RESPOND,
@@ -75,12 +102,21 @@ public final class Fault {
         Long.toString(seconds));
   }
 
-  /** Process normally, but hold the answer back for {@code delay} of real time. */
+  /**
+   * Process normally, but hold the answer back for {@code delay} of real time.
+   *
+   * @param delay the delay
+   * @return the fault
+   */
   public static Fault delay(Duration delay) {
     return new Fault(Type.DELAY, 0, null, "", delay, null);
   }
 
-  /** Close the connection without processing or answering. */
+  /**
+   * Close the connection without processing or answering.
+   *
+   * @return a fault that closes the connection without processing or answering
+   */
   public static Fault dropBeforeProcessing() {
     return new Fault(Type.DROP_BEFORE, 0, null, "", Duration.ZERO, null);
   }
@@ -88,6 +124,8 @@ public final class Fault {
   /**
    * Process the request (rotate the refresh token, issue the code…) and then close the connection
    * without answering: the client cannot know what happened.
+   *
+   * @return the fault
    */
   public static Fault dropAfterProcessing() {
     return new Fault(Type.DROP_AFTER, 0, null, "", Duration.ZERO, null);
@@ -95,6 +133,11 @@ public final class Fault {
 
   /**
    * Process the request, then answer {@code status} with {@code body} instead of the real answer.
+   *
+   * @param status the HTTP status
+   * @param body the response body
+   * @param contentType the {@code Content-Type}
+   * @return the fault
    */
   public static Fault replaceAfterProcessing(int status, String body, String contentType) {
     return new Fault(Type.REPLACE_AFTER, status, body, contentType, Duration.ZERO, null);
