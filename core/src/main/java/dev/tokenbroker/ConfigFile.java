@@ -3,6 +3,7 @@ package dev.tokenbroker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tokenbroker.spi.Secrets;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +12,19 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a broker configuration file: YAML ({@code .yaml}/{@code .yml}) or Java properties.
@@ -40,6 +48,7 @@ import org.jspecify.annotations.Nullable;
  * dollar. An unset variable without a default is an error naming the connection and setting.
  */
 final class ConfigFile {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
   private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
 
   private final Map<ConnectionId, Map<String, Object>> connections;
@@ -60,6 +69,17 @@ final class ConfigFile {
   }
 
   static ConfigFile load(Path file, Map<String, String> env) {
+    try {
+      return read(file, env);
+    } catch (ConfigurationException e) {
+      // Whatever went wrong, a secret written literally in the file never appears in the message.
+      Set<String> secrets = literalSecrets(file);
+      String masked = mask(e.getMessage(), secrets);
+      throw masked.equals(e.getMessage()) ? e : ConfigurationException.withMessage(e, masked);
+    }
+  }
+
+  private static ConfigFile read(Path file, Map<String, String> env) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Map<String, Object> tree;
     try {
@@ -115,6 +135,7 @@ final class ConfigFile {
       }
       store = substitute(null, castMap(storeTree), env);
     }
+    warnAboutLiteralSecrets(file, tree);
     return new ConfigFile(connections, store);
   }
 
@@ -131,7 +152,19 @@ final class ConfigFile {
       throw new ConfigurationException(
           null,
           null,
-          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage() + hint,
+          "configuration file " + file + " is not valid YAML: " + yamlProblem(e) + hint,
+          null);
+    } catch (RuntimeException | StackOverflowError e) {
+      // SnakeYAML bounds nesting, aliases and code points itself; anything it still throws is a
+      // file it cannot read, reported as such.
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file "
+              + file
+              + " is not valid YAML ("
+              + e.getClass().getSimpleName()
+              + ")",
           null);
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
@@ -167,6 +200,12 @@ final class ConfigFile {
     Properties p = new Properties();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       p.load(r);
+    } catch (IllegalArgumentException e) {
+      // Properties.load's "Malformed \\uxxxx encoding."
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file " + file + " is not a valid properties file: a bad \\u escape");
     }
     Map<String, Object> tree = new LinkedHashMap<>();
     for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
@@ -269,7 +308,11 @@ final class ConfigFile {
         }
         if (!var.matches("[A-Za-z_][A-Za-z0-9_]*")) {
           throw new ConfigurationException(
-              id, setting, "'${" + var + "}' is not a valid environment variable name");
+              id,
+              setting,
+              Secrets.isSecretName(setting)
+                  ? "a ${…} reference does not name a valid environment variable"
+                  : "'${" + var + "}' is not a valid environment variable name");
         }
         String v = env.get(var);
         if (v == null || v.isEmpty()) {
@@ -289,6 +332,130 @@ final class ConfigFile {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * Where a YAML error is, and what SnakeYAML says is wrong — without the excerpt of the offending
+   * line that its message carries, which may be a literal secret.
+   */
+  private static String yamlProblem(com.fasterxml.jackson.core.JsonProcessingException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof MarkedYAMLException) {
+      MarkedYAMLException m = (MarkedYAMLException) cause;
+      Mark mark = m.getProblemMark();
+      String where =
+          mark == null
+              ? ""
+              : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ": ";
+      return where + m.getProblem();
+    }
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    String where =
+        at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
+    String message = e.getOriginalMessage();
+    int newline = message == null ? -1 : message.indexOf('\n');
+    return where + (newline < 0 ? message : message.substring(0, newline));
+  }
+
+  // A setting written as `name: value` or `name=value` (YAML block or flow style, properties).
+  private static final Pattern SETTING_LINE =
+      Pattern.compile(
+          "[\"']?([A-Za-z0-9_.:-]*?[A-Za-z0-9_-]+)[\"']?[ \t]*[:=][ \t]*(\"[^\"\\n]*\"|'[^'\\n]*'|[^\\s,}\\]#]+)");
+
+  /**
+   * The values of secret settings ({@link Secrets#isSecretName}) written literally in the file,
+   * read line by line so that it works on a file too broken to parse. Values using {@code ${VAR}}
+   * only are not secrets and are left out.
+   */
+  static Set<String> literalSecrets(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      return Set.of();
+    }
+    Set<String> out = new LinkedHashSet<>();
+    Matcher m = SETTING_LINE.matcher(text);
+    while (m.find()) {
+      String key = m.group(1);
+      int dot = Math.max(key.lastIndexOf('.'), key.lastIndexOf(':'));
+      String name = dot >= 0 ? key.substring(dot + 1) : key;
+      String value = m.group(2);
+      if (value.length() >= 2
+          && (value.startsWith("\"") && value.endsWith("\"")
+              || value.startsWith("'") && value.endsWith("'"))) {
+        value = value.substring(1, value.length() - 1);
+      }
+      if (Secrets.isSecretName(name) && !value.isBlank() && !isReferenceOnly(value)) {
+        out.add(value.trim());
+      }
+    }
+    return out;
+  }
+
+  private static boolean isReferenceOnly(String value) {
+    return value.trim().matches("\\$\\{[^}]*}");
+  }
+
+  /** {@code message} with every secret in {@code secrets} replaced. */
+  static String mask(String message, Set<String> secrets) {
+    String out = message;
+    for (String secret : secrets) {
+      if (!secret.isEmpty()) {
+        out = out.replace(secret, Secrets.REDACTED);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Logs one warning at start-up naming every secret setting whose value is written in the file
+   * instead of taken from the environment with {@code ${VAR}}. The values are never logged.
+   */
+  private static void warnAboutLiteralSecrets(Path file, Map<String, Object> tree) {
+    List<String> literal = literalSecretSettings(tree);
+    if (!literal.isEmpty()) {
+      LOG.warn(
+          "configuration file {} holds secrets written literally: {}; use ${ENV_VAR} so that"
+              + " secrets stay out of files",
+          file,
+          literal);
+    }
+  }
+
+  /** Where secret settings are written literally ({@code apps.my-app.client-secret}, …). */
+  static List<String> literalSecretSettings(Map<String, Object> tree) {
+    List<String> literal = new ArrayList<>();
+    for (String section : List.of("store", "apps", "connections")) {
+      Object value = tree.get(section);
+      if (!(value instanceof Map)) {
+        continue;
+      }
+      Map<String, Object> entries = castMap(value);
+      if (section.equals("store")) {
+        collectLiteral("store", entries, literal);
+      } else {
+        for (Map.Entry<String, Object> e : entries.entrySet()) {
+          if (e.getValue() instanceof Map) {
+            collectLiteral(section + "." + e.getKey(), castMap(e.getValue()), literal);
+          }
+        }
+      }
+    }
+    return literal;
+  }
+
+  private static void collectLiteral(String where, Map<String, Object> settings, List<String> out) {
+    for (Map.Entry<String, Object> e : settings.entrySet()) {
+      Object v = e.getValue();
+      if (Secrets.isSecretName(e.getKey())
+          && v != null
+          && !(v instanceof Map)
+          && !v.toString().isBlank()
+          && !v.toString().contains("${")) {
+        out.add(where + "." + e.getKey());
+      }
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -16,12 +16,13 @@ public final class Secrets {
   /** What stands in for a removed secret. */
   public static final String REDACTED = "<redacted>";
 
-  // JSON string members whose name says they hold something secret. Error and status codes
-  // (Kakao's "error_code": "KOE322") are diagnostics, not secrets, and are kept.
-  private static final Pattern JSON_SECRET_MEMBER =
+  // Names of JSON members, form fields and settings that hold something secret. Error and status
+  // codes (Kakao's "error_code": "KOE322") are diagnostics, not secrets, and are kept.
+  private static final Pattern SECRET_NAME =
       Pattern.compile(
-          "(\"(?!(?:error|result|status)_?code\")[A-Za-z_]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z_]*\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"",
+          "(?!(?:error|result|status)[_-]?code$)[A-Za-z0-9_.-]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z0-9_.-]*",
           Pattern.CASE_INSENSITIVE);
+  private static final int MAX_NAME_LENGTH = 64;
   // form or query members with such names (refresh_token=…, client_secret=…).
   private static final Pattern FORM_SECRET_MEMBER =
       Pattern.compile(
@@ -71,10 +72,11 @@ public final class Secrets {
         s = s.replace(secret, REDACTED);
       }
     }
-    s =
-        JSON_SECRET_MEMBER
-            .matcher(s)
-            .replaceAll("$1\"" + Matcher.quoteReplacement(REDACTED) + "\"");
+    try {
+      s = scrubJsonMembers(s);
+    } catch (RuntimeException | StackOverflowError e) {
+      return REDACTED; // cannot happen with the scanner; if it did, nothing unscrubbed leaves
+    }
     s = FORM_SECRET_MEMBER.matcher(s).replaceAll("$1" + Matcher.quoteReplacement(REDACTED));
     s = BEARER.matcher(s).replaceAll("$1" + Matcher.quoteReplacement(REDACTED));
     StringBuilder b = new StringBuilder(Math.min(s.length(), maxLength + 1));
@@ -86,5 +88,81 @@ public final class Secrets {
       b.append("…(").append(s.length() - maxLength).append(" more chars)");
     }
     return b.toString();
+  }
+
+  /**
+   * Blanks the string values of JSON members whose names look secret. A scanner, not a regular
+   * expression: Java's regex engine recurses once per character of a quoted string, so a long one
+   * overflowed the stack. Linear in the length of {@code s}; a value left unterminated (a body cut
+   * off) is blanked to the end.
+   */
+  private static String scrubJsonMembers(String s) {
+    StringBuilder out = null;
+    int copied = 0;
+    int i = s.indexOf('"');
+    while (i >= 0 && i < s.length()) {
+      int nameEnd = stringEnd(s, i);
+      if (nameEnd < 0) {
+        break; // an unterminated string that is no member name: nothing more to find
+      }
+      int j = skipSpace(s, nameEnd + 1);
+      if (j < s.length() && s.charAt(j) == ':' && isSecretName(s, i + 1, nameEnd)) {
+        int v = skipSpace(s, j + 1);
+        if (v < s.length() && s.charAt(v) == '"') {
+          int valueEnd = stringEnd(s, v);
+          if (out == null) {
+            out = new StringBuilder(s.length());
+          }
+          out.append(s, copied, v).append('"').append(REDACTED);
+          if (valueEnd < 0) {
+            copied = s.length();
+            break;
+          }
+          out.append('"');
+          copied = valueEnd + 1;
+          i = s.indexOf('"', valueEnd + 1);
+          continue;
+        }
+      }
+      i = s.indexOf('"', nameEnd + 1);
+    }
+    if (out == null) {
+      return s;
+    }
+    return out.append(s, copied, s.length()).toString();
+  }
+
+  /** The index of the quote closing the JSON string opened at {@code open}, or -1. */
+  private static int stringEnd(String s, int open) {
+    for (int k = open + 1; k < s.length(); k++) {
+      char c = s.charAt(k);
+      if (c == '\\') {
+        k++;
+      } else if (c == '"') {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  private static int skipSpace(String s, int from) {
+    int k = from;
+    while (k < s.length() && Character.isWhitespace(s.charAt(k))) {
+      k++;
+    }
+    return k;
+  }
+
+  private static boolean isSecretName(String s, int from, int to) {
+    return to - from <= MAX_NAME_LENGTH && isSecretName(s.substring(from, to));
+  }
+
+  /**
+   * Whether a member, field or setting name says its value is secret: it mentions a token, secret,
+   * code, password, signature, verifier or key ({@code refresh_token}, {@code client-secret},
+   * {@code code_verifier}); {@code error_code} and the like are diagnostics and do not count.
+   */
+  public static boolean isSecretName(String name) {
+    return SECRET_NAME.matcher(name).matches();
   }
 }
