@@ -18,8 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +47,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  */
 final class ConfigFile {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
+  // Thread-safe once configured; building one costs milliseconds.
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
 
   private final Map<ConnectionId, Map<String, Object>> connections;
@@ -140,7 +140,7 @@ final class ConfigFile {
   }
 
   private static Map<String, Object> readYaml(Path file) throws IOException {
-    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    ObjectMapper yaml = YAML;
     JsonNode root;
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       root = yaml.readTree(r);
@@ -357,15 +357,11 @@ final class ConfigFile {
     return where + (newline < 0 ? message : message.substring(0, newline));
   }
 
-  // A setting written as `name: value` or `name=value` (YAML block or flow style, properties).
-  private static final Pattern SETTING_LINE =
-      Pattern.compile(
-          "[\"']?([A-Za-z0-9_.:-]*?[A-Za-z0-9_-]+)[\"']?[ \t]*[:=][ \t]*(\"[^\"\\n]*\"|'[^'\\n]*'|[^\\s,}\\]#]+)");
-
   /**
    * The values of secret settings ({@link Secrets#isSecretName}) written literally in the file,
-   * read line by line so that it works on a file too broken to parse. Values using {@code ${VAR}}
-   * only are not secrets and are left out.
+   * read line by line so that it works on a file too broken to parse: each {@code name: value} or
+   * {@code name=value} (also inside YAML flow mappings), the value and its words. Values using
+   * {@code ${VAR}} only are not secrets and are left out. Linear in the file's length.
    */
   static Set<String> literalSecrets(Path file) {
     String text;
@@ -375,32 +371,63 @@ final class ConfigFile {
       return Set.of();
     }
     Set<String> out = new LinkedHashSet<>();
-    Matcher m = SETTING_LINE.matcher(text);
-    while (m.find()) {
-      String key = m.group(1);
-      int dot = Math.max(key.lastIndexOf('.'), key.lastIndexOf(':'));
-      String name = dot >= 0 ? key.substring(dot + 1) : key;
-      String value = m.group(2);
-      if (value.length() >= 2
-          && (value.startsWith("\"") && value.endsWith("\"")
-              || value.startsWith("'") && value.endsWith("'"))) {
-        value = value.substring(1, value.length() - 1);
-      }
-      if (Secrets.isSecretName(name) && !value.isBlank() && !isReferenceOnly(value)) {
-        out.add(value.trim());
+    for (String line : text.split("\r?\n|\r")) {
+      for (String piece : line.split("[{},\\[\\]]")) {
+        int sep = separator(piece);
+        if (sep < 0) {
+          continue;
+        }
+        String key = unquote(piece.substring(0, sep).trim());
+        int dot = Math.max(key.lastIndexOf('.'), key.lastIndexOf(':'));
+        String name = dot >= 0 ? key.substring(dot + 1) : key;
+        String value = piece.substring(sep + 1);
+        int comment = value.indexOf(" #");
+        value = unquote((comment >= 0 ? value.substring(0, comment) : value).trim());
+        if (!name.isEmpty() && Secrets.isSecretName(name) && !value.isBlank()) {
+          if (!isReferenceOnly(value)) {
+            out.add(value);
+          }
+          for (String word : value.split("[\\s:=,]+")) {
+            if (word.length() >= 4 && !isReferenceOnly(word)) {
+              out.add(word);
+            }
+          }
+        }
       }
     }
     return out;
   }
 
-  private static boolean isReferenceOnly(String value) {
-    return value.trim().matches("\\$\\{[^}]*}");
+  /** The first {@code :} or {@code =} not escaped with a backslash, or -1. */
+  private static int separator(String piece) {
+    for (int i = 0; i < piece.length(); i++) {
+      char c = piece.charAt(i);
+      if ((c == ':' || c == '=') && (i == 0 || piece.charAt(i - 1) != '\\')) {
+        return i;
+      }
+    }
+    return -1;
   }
 
-  /** {@code message} with every secret in {@code secrets} replaced. */
+  private static String unquote(String v) {
+    if (v.length() >= 2
+        && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
+      return v.substring(1, v.length() - 1);
+    }
+    return v;
+  }
+
+  private static boolean isReferenceOnly(String value) {
+    String v = value.trim();
+    return v.startsWith("${") && v.indexOf('}') == v.length() - 1;
+  }
+
+  /** {@code message} with every secret in {@code secrets} replaced, longest first. */
   static String mask(String message, Set<String> secrets) {
     String out = message;
-    for (String secret : secrets) {
+    List<String> longestFirst = new ArrayList<>(secrets);
+    longestFirst.sort((a, b) -> b.length() - a.length());
+    for (String secret : longestFirst) {
       if (!secret.isEmpty()) {
         out = out.replace(secret, Secrets.REDACTED);
       }

@@ -93,43 +93,71 @@ public final class Secrets {
   /**
    * Blanks the string values of JSON members whose names look secret. A scanner, not a regular
    * expression: Java's regex engine recurses once per character of a quoted string, so a long one
-   * overflowed the stack. Linear in the length of {@code s}; a value left unterminated (a body cut
-   * off) is blanked to the end.
+   * overflowed the stack. Like the expression it replaces, it tries every quote as the start of a
+   * member name (so a broken member before it cannot hide one), and names are short runs of {@code
+   * [A-Za-z0-9_.-]}. Linear in the length of {@code s}; a value left unterminated (a body cut off)
+   * is blanked to the end.
    */
   private static String scrubJsonMembers(String s) {
     StringBuilder out = null;
     int copied = 0;
-    int i = s.indexOf('"');
-    while (i >= 0 && i < s.length()) {
-      int nameEnd = stringEnd(s, i);
-      if (nameEnd < 0) {
-        break; // an unterminated string that is no member name: nothing more to find
+    for (int i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) {
+      int nameEnd = nameEnd(s, i);
+      if (nameEnd < 0 || !isSecretName(s.substring(i + 1, nameEnd))) {
+        continue;
       }
       int j = skipSpace(s, nameEnd + 1);
-      if (j < s.length() && s.charAt(j) == ':' && isSecretName(s, i + 1, nameEnd)) {
-        int v = skipSpace(s, j + 1);
-        if (v < s.length() && s.charAt(v) == '"') {
-          int valueEnd = stringEnd(s, v);
-          if (out == null) {
-            out = new StringBuilder(s.length());
-          }
-          out.append(s, copied, v).append('"').append(REDACTED);
-          if (valueEnd < 0) {
-            copied = s.length();
-            break;
-          }
-          out.append('"');
-          copied = valueEnd + 1;
-          i = s.indexOf('"', valueEnd + 1);
-          continue;
-        }
+      if (j >= s.length() || s.charAt(j) != ':') {
+        continue;
       }
-      i = s.indexOf('"', nameEnd + 1);
+      int v = skipSpace(s, j + 1);
+      if (v >= s.length() || s.charAt(v) != '"') {
+        continue;
+      }
+      // Every quote is tried, even inside a value already blanked (a member whose quote a broken
+      // answer lost must not hide the next one); overlapping values are blanked as one.
+      int valueEnd = stringEnd(s, v);
+      int end = valueEnd < 0 ? s.length() : valueEnd + 1;
+      if (out == null) {
+        out = new StringBuilder(s.length());
+      }
+      if (v >= copied) {
+        out.append(s, copied, v).append('"').append(REDACTED);
+        if (valueEnd >= 0) {
+          out.append('"');
+        }
+        copied = end;
+      } else if (end > copied) {
+        copied = end; // within a blanked value: blank on to the end of this one too
+      }
     }
     if (out == null) {
       return s;
     }
-    return out.append(s, copied, s.length()).toString();
+    return out.append(s, Math.min(copied, s.length()), s.length()).toString();
+  }
+
+  /**
+   * The index of the quote closing a member name opened at {@code open}: 1 to {@value
+   * #MAX_NAME_LENGTH} characters of {@code [A-Za-z0-9_.-]}; or -1.
+   */
+  private static int nameEnd(String s, int open) {
+    int end = Math.min(s.length(), open + 2 + MAX_NAME_LENGTH);
+    for (int k = open + 1; k < end; k++) {
+      char c = s.charAt(k);
+      if (c == '"') {
+        return k > open + 1 ? k : -1;
+      }
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '_'
+          || c == '.'
+          || c == '-')) {
+        return -1;
+      }
+    }
+    return -1;
   }
 
   /** The index of the quote closing the JSON string opened at {@code open}, or -1. */
@@ -151,10 +179,6 @@ public final class Secrets {
       k++;
     }
     return k;
-  }
-
-  private static boolean isSecretName(String s, int from, int to) {
-    return to - from <= MAX_NAME_LENGTH && isSecretName(s.substring(from, to));
   }
 
   /**
