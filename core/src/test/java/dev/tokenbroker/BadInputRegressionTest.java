@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.tokenbroker.TokenEndpointException.Kind;
+import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenResponse;
+import dev.tokenbroker.store.TokenStoreException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +79,58 @@ class BadInputRegressionTest {
     assertThat(Secrets.scrub("{\"refresh_token\":\"RT-cut-off-here", List.of(), 500))
         .doesNotContain("RT-cut-off-here")
         .contains(Secrets.REDACTED);
+  }
+
+  /** Found by TokenResponseFuzzTest: a member whose quote was lost hid the next one's value. */
+  @Test
+  void scrub_secretMemberAfterABrokenOne_isStillBlanked() {
+    String body =
+        "{\"access_token\":\"x,\"refresh_token\":\"RT-after-broken-1\",\"n\":1}"
+            + " {\"refresh_token\":\"refresh_token\":\"RT-after-broken-2\"}";
+
+    assertThat(Secrets.scrub(body, List.of(), 1000))
+        .doesNotContain("RT-after-broken-1")
+        .doesNotContain("RT-after-broken-2");
+  }
+
+  /** Found by StoreRecordsFuzzTest: a sealed record cut shorter than the GCM tag escaped. */
+  @Test
+  void encryptedRecord_withACiphertextShorterThanTheTag_isCorrupt() {
+    TokenCodec codec = TokenCodec.encrypted(EncryptionKeys.of(new byte[32]));
+    ConnectionId id = ConnectionId.parse("cafe24:m");
+    String record =
+        codec.encodeToString(
+            id,
+            TokenSet.builder()
+                .accessToken("AT")
+                .issuedAt(clock.instant())
+                .expiresAt(clock.instant().plusSeconds(60))
+                .build());
+    String cut = record.replaceFirst("\"data\":\"[^\"]*\"", "\"data\":\"AAAA\"");
+
+    assertThatThrownBy(() -> codec.decode(id, cut))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("cannot be decrypted");
+  }
+
+  @Test
+  void storedRecord_withATokenThatCannotGoInAHeader_isCorrupt() {
+    ConnectionId id = ConnectionId.parse("cafe24:m");
+    String record =
+        TokenCodec.plaintext()
+            .encodeToString(
+                id,
+                TokenSet.builder()
+                    .accessToken("AT-good")
+                    .issuedAt(clock.instant())
+                    .expiresAt(clock.instant().plusSeconds(60))
+                    .build())
+            .replace("AT-good", "AT\\r\\nX-Evil: 1");
+
+    assertThatThrownBy(() -> TokenCodec.plaintext().decode(id, record))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("'accessToken'")
+        .hasMessageNotContaining("Evil");
   }
 
   // ---- 2. tokens that cannot go in a header
