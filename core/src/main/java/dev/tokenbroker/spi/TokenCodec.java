@@ -307,20 +307,6 @@ public final class TokenCodec {
       String tokenType = required(id, o, "tokenType");
       String accessToken = required(id, o, "accessToken");
       String refreshToken = text(o, "refreshToken");
-      // A token that cannot go in a header is refused here, as a corrupt record, rather than by
-      // every later API call.
-      String problem = TokenSyntax.tokenTypeProblem(tokenType);
-      if (problem != null) {
-        throw corrupt(id, "has a 'tokenType' that " + problem, null);
-      }
-      problem = TokenSyntax.vscharProblem(accessToken);
-      if (problem != null) {
-        throw corrupt(id, "has an 'accessToken' that " + problem, null);
-      }
-      problem = refreshToken == null ? null : TokenSyntax.vscharProblem(refreshToken);
-      if (problem != null) {
-        throw corrupt(id, "has a 'refreshToken' that " + problem, null);
-      }
       TokenSet.Builder b =
           TokenSet.builder()
               .version(version.longValue())

@@ -11,7 +11,6 @@ import dev.tokenbroker.fuzz.Mutations;
 import dev.tokenbroker.spi.EncryptionKeys;
 import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
-import dev.tokenbroker.spi.TokenSyntax;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -151,13 +150,7 @@ class StoreRecordsFuzzTest {
       String mutated = mutate(record, r);
       Bounded.Outcome<TokenSet> o =
           Bounded.valueOrTyped(TokenStoreException.class, () -> codec.decode(ID, mutated));
-      if (o.value != null) {
-        assertThat(TokenSyntax.vscharProblem(o.value.accessToken())).isNull();
-        if (o.value.refreshToken() != null) {
-          assertThat(TokenSyntax.vscharProblem(o.value.refreshToken())).isNull();
-        }
-        assertThat(TokenSyntax.tokenTypeProblem(o.value.tokenType())).isNull();
-      } else {
+      if (o.thrown != null) {
         assertThat(o.thrown.getMessage()).startsWith("connection " + ID + ": ");
       }
       Bounded.valueOrTyped(
