@@ -81,7 +81,7 @@ class TokenResponseFuzzTest {
     return Arbitraries.of(200, 201, 204, 400, 401, 403, 408, 429, 500, 502, 503, 302, 0, 999);
   }
 
-  @Property(tries = 600)
+  @Property(tries = 400)
   void anyAnswer_givesValuesOrTypedFailures_neverLeaksAKnownSecret(
       @ForAll("answers") String body, @ForAll("statuses") int status, @ForAll boolean mayRotate) {
     // One bounded run per case: a hang anywhere in it fails the property with this input.
@@ -156,7 +156,7 @@ class TokenResponseFuzzTest {
     texts.add(String.valueOf(e.platformCode()));
   }
 
-  @Property(tries = 600)
+  @Property(tries = 400)
   void scrub_isLinearAndRemovesKnownSecrets(@ForAll("answers") String text) {
     String out =
         Bounded.run(() -> Secrets.scrub(text + text, List.of(OLD_REFRESH, CLIENT_SECRET), 400))

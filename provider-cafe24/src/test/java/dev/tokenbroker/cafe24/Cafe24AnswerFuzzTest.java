@@ -98,7 +98,7 @@ class Cafe24AnswerFuzzTest {
     return Arbitraries.of(200, 200, 200, 201, 400, 401, 403, 422, 429, 500, 503);
   }
 
-  @Property(tries = 150)
+  @Property(tries = 80)
   void anyAnswer_givesAUsableSetOrATypedFailure_sentOnce_withoutSecrets(
       @ForAll("answers") String body, @ForAll("statuses") int status) {
     Instant now = clock.instant();

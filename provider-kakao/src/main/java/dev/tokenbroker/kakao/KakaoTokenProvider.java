@@ -177,7 +177,7 @@ final class KakaoTokenProvider implements TokenProvider {
    */
   private TokenSet tokenSet(TokenResponse r, @Nullable TokenSet current) {
     if (r.json() == null) {
-      throw unusable(r, current, "the answer is not a JSON object");
+      throw r.malformed("the answer is not a JSON object");
     }
     String accessProblem = r.tokenProblem("access_token", true);
     if (accessProblem != null) {
@@ -186,20 +186,14 @@ final class KakaoTokenProvider implements TokenProvider {
           && r.tokenProblem("refresh_token", false) == null) {
         return keepNewRefreshToken(r, current, accessProblem);
       }
-      throw unusable(r, current, accessProblem);
+      throw r.malformed(accessProblem);
     }
     String accessToken = r.requireToken("access_token", true);
-    Duration lifetime;
-    String tokenType;
-    try {
-      lifetime = r.requireLifetime("expires_in", MAX_ACCESS_LIFETIME);
-      tokenType = r.tokenType("token_type");
-    } catch (TokenEndpointException e) {
-      throw unusable(r, current, e);
-    }
+    Duration lifetime = r.requireLifetime("expires_in", MAX_ACCESS_LIFETIME);
+    String tokenType = r.tokenType("token_type");
     // Kakao sends "bearer" in lower case; the TokenSet builder normalizes it.
     if (tokenType != null && !tokenType.equalsIgnoreCase("bearer")) {
-      throw unusable(r, current, "'token_type' is not bearer");
+      throw r.malformed("'token_type' is not bearer");
     }
     Instant issuedAt = r.receivedAt();
     TokenSet.Builder b =
@@ -230,24 +224,6 @@ final class KakaoTokenProvider implements TokenProvider {
     } catch (IllegalArgumentException e) {
       throw r.malformed(e.getMessage());
     }
-  }
-
-  /**
-   * A refresh answer that cannot be used. Kakao rotates only when it sends a new refresh token: an
-   * answer without one left the stored refresh token alive, so it is an ordinary transient failure;
-   * with one (even an unreadable one), the stored token may be dead, so the outcome is unknown.
-   */
-  private static TokenEndpointException unusable(
-      TokenResponse r, @Nullable TokenSet current, String detail) {
-    return unusable(r, current, r.malformed(detail));
-  }
-
-  private static TokenEndpointException unusable(
-      TokenResponse r, @Nullable TokenSet current, TokenEndpointException malformed) {
-    if (current != null && r.json() != null && !r.has("refresh_token")) {
-      return malformed.toBuilder().kind(Kind.TRANSIENT).build();
-    }
-    return malformed;
   }
 
   /**

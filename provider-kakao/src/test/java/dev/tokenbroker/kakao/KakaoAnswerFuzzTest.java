@@ -100,7 +100,7 @@ class KakaoAnswerFuzzTest {
     return Arbitraries.of(200, 200, 200, 400, 401, 403, 429, 500, 503);
   }
 
-  @Property(tries = 100)
+  @Property(tries = 50)
   void anyAnswer_givesAUsableSetOrATypedFailure_sentOnce_withoutSecrets(
       @ForAll("answers") String body, @ForAll("statuses") int status) {
     Instant now = clock.instant();

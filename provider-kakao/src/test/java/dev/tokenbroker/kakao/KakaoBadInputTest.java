@@ -114,7 +114,7 @@ class KakaoBadInputTest {
   }
 
   @Test
-  void refreshThatDoesNotRotate_withABadAccessToken_isTransient_theStoredTokenStillWorks() {
+  void refreshWithoutANewRefreshToken_andABadAccessToken_isOutcomeUnknown_theStoredTokenKept() {
     TokenProvider p = provider(Map.of());
     TokenSet first = connect(p);
     kakao.inject(KakaoEmulator.TOKEN_PATH, breaking("access_token", "\"bad token\""));
@@ -122,7 +122,9 @@ class KakaoBadInputTest {
     TokenEndpointException e =
         catchThrowableOfType(TokenEndpointException.class, () -> p.refresh(first));
 
-    assertThat(e.kind()).isEqualTo(Kind.TRANSIENT);
+    // Unusable as a whole: reported, never saved; the stored refresh token (not rotated here)
+    // still works for the deliberate retry.
+    assertThat(e.kind()).isEqualTo(Kind.OUTCOME_UNKNOWN);
     assertThat(e.body()).isNull();
     assertThat(kakao.isAccessTokenLive(p.refresh(first).accessToken())).isTrue();
   }

@@ -86,7 +86,7 @@ class NaverAnswerFuzzTest {
     return Arbitraries.of(200, 200, 200, 400, 401, 403, 429, 500, 503);
   }
 
-  @Property(tries = 150)
+  @Property(tries = 80)
   void anyAnswer_givesAUsableSetOrATypedFailure_withoutSecrets(
       @ForAll("answers") String body, @ForAll("statuses") int status, @ForAll boolean renewing) {
     Instant now = clock.instant();
