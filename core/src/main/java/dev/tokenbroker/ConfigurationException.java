@@ -38,6 +38,17 @@ public final class ConfigurationException extends TokenBrokerException {
     this.setting = setting;
   }
 
+  private ConfigurationException(ConfigurationException e, String message) {
+    super(e.connection(), message, e.getCause());
+    this.setting = e.setting;
+    setStackTrace(e.getStackTrace());
+  }
+
+  /** {@code e} with {@code message} instead of its own: for masking values in messages. */
+  static ConfigurationException withMessage(ConfigurationException e, String message) {
+    return new ConfigurationException(e, message);
+  }
+
   /**
    * The offending setting (e.g. {@code mall-id}), or null when the problem is not one setting.
    *

@@ -31,6 +31,12 @@ public final class Settings {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
+  /**
+   * The longest duration any setting takes: ten years. Longer ones are typos, and would overflow
+   * the millisecond arithmetic of the renewal rules.
+   */
+  public static final Duration MAX_DURATION = Duration.ofDays(3650);
+
   private final @Nullable ConnectionId connection;
   private final Map<String, Object> values;
   private final Function<String, @Nullable String> environment;
@@ -204,16 +210,23 @@ public final class Settings {
    * a unit {@code ms}, {@code s}, {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare
    * number is seconds.
    *
-   * @param text the id as written, {@code provider:account}
+   * @param text the duration as written
    * @return the duration
-   * @throws IllegalArgumentException for anything else or a negative duration; the message does not
-   *     repeat the text
+   * @throws IllegalArgumentException for anything else, a negative duration or one longer than
+   *     {@link #MAX_DURATION}; the message does not repeat the text
    */
   public static Duration parseDuration(String text) {
     String v = text.trim();
     Duration d;
+    if (v.length() > 64) {
+      throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
+    }
     Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
     if (m.matches()) {
+      if (m.group(1).length() > 12) {
+        // 13 digits of any unit exceed the bound; parsing them could overflow a long.
+        throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
+      }
       long n = Long.parseLong(m.group(1));
       String unit = m.group(2) == null ? "s" : m.group(2);
       switch (unit) {
@@ -235,12 +248,15 @@ public final class Settings {
     } else {
       try {
         d = Duration.parse(v.toUpperCase(Locale.ROOT));
-      } catch (DateTimeParseException e) {
+      } catch (DateTimeParseException | ArithmeticException e) {
         throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
       }
     }
     if (d.isNegative()) {
       throw new IllegalArgumentException("must not be negative");
+    }
+    if (d.compareTo(MAX_DURATION) > 0) {
+      throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
     }
     return d;
   }
@@ -285,10 +301,13 @@ public final class Settings {
     if (v == null) {
       return defaultValue;
     }
+    if (!v.matches("[+-]?\\d{1,64}")) {
+      throw invalid(key, "must be a whole number");
+    }
     try {
       return Integer.parseInt(v);
     } catch (NumberFormatException e) {
-      throw invalid(key, "must be a whole number");
+      throw invalid(key, "is out of range");
     }
   }
 
@@ -325,19 +344,71 @@ public final class Settings {
   }
 
   /**
-   * True for {@code localhost}, {@code 127.x.x.x} and {@code ::1}.
+   * True for {@code localhost} and for IP address literals in 127.0.0.0/8 or {@code ::1} (also
+   * IPv4-mapped). The host is parsed as an address, never matched by prefix: {@code
+   * 127.attacker.example} is a name, not a loopback address. No name is looked up.
    *
    * @param host a host name or address
-   * @return true for {@code localhost}, {@code 127.x.x.x} and {@code ::1}
+   * @return whether {@code host} is a loopback address or {@code localhost}
    */
   public static boolean isLoopback(String host) {
     String h = host.toLowerCase(Locale.ROOT);
-    return h.equals("localhost")
-        || h.endsWith(".localhost")
-        || h.startsWith("127.")
-        || h.equals("::1")
-        || h.equals("[::1]")
-        || h.equals("0:0:0:0:0:0:0:1");
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equals("localhost")) {
+      return true;
+    }
+    if (h.indexOf(':') >= 0) {
+      return isLoopbackIpv6(h);
+    }
+    String[] parts = h.split("\\.", -1);
+    if (parts.length != 4) {
+      return false;
+    }
+    for (String p : parts) {
+      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return false;
+      }
+      if (Integer.parseInt(p) > 255) {
+        return false;
+      }
+    }
+    return Integer.parseInt(parts[0]) == 127;
+  }
+
+  private static boolean isLoopbackIpv6(String h) {
+    if (!h.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+      return false; // not a literal (zone ids and names are not loopback here)
+    }
+    try {
+      // A literal of hex digits, colons and dots is parsed without any name lookup.
+      return java.net.InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Checks a URL a platform redirects a browser to (a registered redirect URI): absolute, {@code
+   * https}, or {@code http} on a loopback host only — as for base URLs. Returns the parsed URL; the
+   * text itself should be kept as written (platforms compare it character for character).
+   */
+  public HttpUrl redirectUri(String key, String value) {
+    HttpUrl url = HttpUrl.parse(value);
+    if (url == null) {
+      throw invalid(key, "must be an absolute http(s) URL, as registered with the app");
+    }
+    if (!url.isHttps() && !isLoopback(url.host())) {
+      throw invalid(
+          key,
+          "must use https (plain http is accepted only for a loopback host such as localhost or"
+              + " 127.0.0.1)");
+    }
+    if (url.fragment() != null) {
+      throw invalid(key, "must not contain a fragment (#…)");
+    }
+    return url;
   }
 
   /**

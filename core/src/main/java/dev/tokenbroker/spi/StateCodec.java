@@ -133,8 +133,8 @@ public final class StateCodec {
     JsonNode o;
     try {
       o = JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw corrupt(id, kind, "is not JSON", e);
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      throw corrupt(id, kind, "is not JSON", null);
     }
     if (o == null || !o.isObject()) {
       throw corrupt(id, kind, "is not a JSON object", null);

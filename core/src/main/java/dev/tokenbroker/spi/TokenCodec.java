@@ -181,7 +181,7 @@ public final class TokenCodec {
     JsonNode root;
     try {
       root = JSON.readTree(record);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       throw corrupt(id, "is not valid JSON", null);
     }
     if (root == null || !root.isObject()) {
@@ -206,7 +206,7 @@ public final class TokenCodec {
       throw corrupt(id, "names no connection", null);
     }
     if (!owner.equals(id.toString())) {
-      throw corrupt(id, "belongs to connection " + owner, null);
+      throw corrupt(id, "belongs to " + describeOwner(owner), null);
     }
     JsonNode body;
     if (root.has("tokens")) {
@@ -240,7 +240,7 @@ public final class TokenCodec {
     try {
       JsonNode root = JSON.readTree(record);
       return root == null ? null : text(root, "connection");
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       return null;
     }
   }
@@ -301,10 +301,14 @@ public final class TokenCodec {
           null);
     } catch (GeneralSecurityException e) {
       throw corrupt(id, "cannot be decrypted: " + e.getClass().getSimpleName(), e);
+    } catch (RuntimeException e) {
+      // The JDK's GCM throws ProviderException (ShortBufferException) for a ciphertext shorter
+      // than its tag: altered bytes all the same.
+      throw corrupt(id, "cannot be decrypted: " + e.getClass().getSimpleName(), null);
     }
     try {
       return JSON.readTree(plain);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       throw corrupt(id, "decrypts to something that is not JSON", null);
     } finally {
       Arrays.fill(plain, (byte) 0);
@@ -345,14 +349,17 @@ public final class TokenCodec {
       if (version == null || !version.canConvertToLong() || version.longValue() < 0) {
         throw corrupt(id, "has no valid 'version'", null);
       }
+      String tokenType = required(id, o, "tokenType");
+      String accessToken = required(id, o, "accessToken");
+      String refreshToken = text(o, "refreshToken");
       TokenSet.Builder b =
           TokenSet.builder()
               .version(version.longValue())
-              .tokenType(required(id, o, "tokenType"))
-              .accessToken(required(id, o, "accessToken"))
+              .tokenType(tokenType)
+              .accessToken(accessToken)
               .expiresAt(Instant.parse(required(id, o, "expiresAt")))
               .issuedAt(Instant.parse(required(id, o, "issuedAt")))
-              .refreshToken(text(o, "refreshToken"));
+              .refreshToken(refreshToken);
       String refreshExpiresAt = text(o, "refreshExpiresAt");
       if (refreshExpiresAt != null) {
         b.refreshExpiresAt(Instant.parse(refreshExpiresAt));
@@ -375,7 +382,7 @@ public final class TokenCodec {
       return b.build();
     } catch (DateTimeParseException e) {
       throw corrupt(id, "has a malformed time", null);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ArithmeticException e) {
       // TokenSet's own checks; their messages name fields, never values.
       throw corrupt(id, "holds an invalid token set: " + e.getMessage(), null);
     }
@@ -406,6 +413,15 @@ public final class TokenCodec {
       ConnectionId id, String problem, @Nullable Throwable cause) {
     return new TokenStoreException(
         id, "connection " + id + ": stored record is corrupt: it " + problem, cause);
+  }
+
+  /** The connection a record names, for a message: only a valid id is repeated. */
+  private static String describeOwner(String owner) {
+    try {
+      return "connection " + ConnectionId.parse(owner);
+    } catch (IllegalArgumentException e) {
+      return "something that is not a connection id";
+    }
   }
 
   private static String printable(String s) {

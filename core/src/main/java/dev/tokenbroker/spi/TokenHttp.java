@@ -180,7 +180,9 @@ public final class TokenHttp {
     try {
       JsonNode node = JSON.readTree(t);
       return node != null && node.isObject() ? node : null;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      // Jackson bounds nesting and number lengths itself; whatever still goes wrong while reading
+      // an answer makes it "not JSON", never an Error out of the provider.
       return null;
     }
   }

@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import okhttp3.Headers;
 import org.jspecify.annotations.Nullable;
@@ -163,6 +164,10 @@ public final class TokenResponse {
       return null;
     }
     if (n.isIntegralNumber()) {
+      if (!n.canConvertToLong()) {
+        // asLong() would wrap: 18446744073709555216 must not read as 3600.
+        throw malformed("'" + field + "' is out of range");
+      }
       return n.asLong();
     }
     if (n.isTextual()) {
@@ -173,6 +178,82 @@ public final class TokenResponse {
       }
     }
     throw malformed("'" + field + "' is not a whole number");
+  }
+
+  /**
+   * Whether the JSON body has {@code field} with a value other than JSON {@code null}.
+   *
+   * @param field the JSON member
+   * @return whether it is present and not null
+   */
+  public boolean has(String field) {
+    JsonNode n = json == null ? null : json.get(field);
+    return n != null && !n.isNull();
+  }
+
+  /**
+   * Why the member {@code field} cannot be kept as a token, or null when it can: it must be a JSON
+   * string (not a number or boolean) of RFC 6749 VSCHARs ({@link TokenSyntax#vscharProblem}); an
+   * access token must also fit the {@code Authorization} header it is sent in ({@link
+   * TokenSyntax#accessTokenProblem}). A missing member is a problem too. The description names the
+   * member and the rule, never the value.
+   *
+   * @param field the JSON member
+   * @param accessToken whether it is the access token (sent in an {@code Authorization} header)
+   * @return why it cannot be kept, or null
+   */
+  public @Nullable String tokenProblem(String field, boolean accessToken) {
+    JsonNode n = json == null ? null : json.get(field);
+    if (n == null || n.isNull()) {
+      return "no '" + field + "' in the response";
+    }
+    if (!n.isTextual()) {
+      return "'" + field + "' is not a JSON string";
+    }
+    String problem =
+        accessToken
+            ? TokenSyntax.accessTokenProblem(n.textValue())
+            : TokenSyntax.vscharProblem(n.textValue());
+    return problem == null ? null : "'" + field + "' " + problem;
+  }
+
+  /**
+   * A required token member that passed {@link #tokenProblem}; anything else is a {@linkplain
+   * #malformed malformed} response.
+   *
+   * @param field the JSON member
+   * @param accessToken whether it is the access token
+   * @return the token
+   */
+  public String requireToken(String field, boolean accessToken) {
+    String problem = tokenProblem(field, accessToken);
+    if (problem != null) {
+      throw malformed(problem);
+    }
+    return Objects.requireNonNull(json).get(field).textValue();
+  }
+
+  /**
+   * The {@code token_type} member (or another named {@code field}), or null when absent; one that
+   * is not a JSON string or not an HTTP auth scheme (white space, CR or LF…) is {@linkplain
+   * #malformed malformed}.
+   *
+   * @param field the JSON member, usually {@code token_type}
+   * @return the token type, or null
+   */
+  public @Nullable String tokenType(String field) {
+    if (!has(field)) {
+      return null;
+    }
+    JsonNode n = Objects.requireNonNull(json).get(field);
+    if (!n.isTextual()) {
+      throw malformed("'" + field + "' is not a JSON string");
+    }
+    String problem = TokenSyntax.tokenTypeProblem(n.textValue());
+    if (problem != null) {
+      throw malformed("'" + field + "' " + problem);
+    }
+    return n.textValue();
   }
 
   /**
@@ -256,9 +337,14 @@ public final class TokenResponse {
    * @return a success that cannot be used (missing or absurd fields, not JSON)
    */
   public TokenEndpointException malformed(String detail) {
-    return failure()
-        .kind(mayRotate ? Kind.OUTCOME_UNKNOWN : Kind.TRANSIENT)
-        .reason("malformed token response: " + detail)
+    TokenEndpointException.Builder b = failure();
+    if (isSuccessful()) {
+      // A success carries tokens, and a cut-off one defeats scrubbing (an unterminated string
+      // after "refresh_token"): none of its body is kept.
+      b.body(null).errorDescription(null);
+    }
+    return b.kind(mayRotate ? Kind.OUTCOME_UNKNOWN : Kind.TRANSIENT)
+        .reason("malformed token response: " + Secrets.scrub(detail, secrets, 300))
         .build();
   }
 

@@ -234,6 +234,11 @@ public abstract class EmulatorServer implements Closeable {
             .setResponseCode(fault.status)
             .setHeader("Content-Type", fault.contentType)
             .setBody(Objects.requireNonNull(fault.body));
+      case REWRITE_AFTER:
+        MockResponse real = handle(request);
+        okio.Buffer body = real.getBody();
+        String text = body == null ? "" : body.readUtf8();
+        return real.setBody(Objects.requireNonNull(fault.rewrite).apply(text));
       default:
         throw new AssertionError(fault);
     }

@@ -2,6 +2,7 @@ package dev.tokenbroker.testkit;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -14,7 +15,8 @@ public final class Fault {
     DELAY,
     DROP_BEFORE,
     DROP_AFTER,
-    REPLACE_AFTER
+    REPLACE_AFTER,
+    REWRITE_AFTER
   }
 
   final Type type;
@@ -23,6 +25,7 @@ public final class Fault {
   final String contentType;
   final Duration delay;
   final @Nullable String retryAfter;
+  final @Nullable UnaryOperator<String> rewrite;
 
   private Fault(
       Type type,
@@ -31,7 +34,19 @@ public final class Fault {
       String contentType,
       Duration delay,
       @Nullable String retryAfter) {
+    this(type, status, body, contentType, delay, retryAfter, null);
+  }
+
+  private Fault(
+      Type type,
+      int status,
+      @Nullable String body,
+      String contentType,
+      Duration delay,
+      @Nullable String retryAfter,
+      @Nullable UnaryOperator<String> rewrite) {
     this.type = type;
+    this.rewrite = rewrite;
     this.status = status;
     this.body = body;
     this.contentType = contentType;
@@ -141,6 +156,16 @@ public final class Fault {
    */
   public static Fault replaceAfterProcessing(int status, String body, String contentType) {
     return new Fault(Type.REPLACE_AFTER, status, body, contentType, Duration.ZERO, null);
+  }
+
+  /**
+   * Process the request, then answer with the real answer's body passed through {@code rewrite}
+   * (status and headers unchanged): a platform answer that is broken in one field, while the
+   * platform's own state (a rotated refresh token) is real.
+   */
+  public static Fault rewriteAfterProcessing(UnaryOperator<String> rewrite) {
+    return new Fault(
+        Type.REWRITE_AFTER, 0, null, "", Duration.ZERO, null, Objects.requireNonNull(rewrite));
   }
 
   @Override
