@@ -5,8 +5,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * What a token value must look like to be kept: the syntax RFC 6749 gives tokens, and the syntax of
  * the {@code Authorization} header an access token is sent in. Checked when a token answer is read
- * ({@link TokenResponse#accessToken}) and when a stored record is decoded, so that a token which
- * cannot go in a header is refused where it arrives instead of failing every later API call.
+ * ({@link TokenResponse#requireToken}, {@link TokenResponse#tokenProblem}), so that a token which
+ * cannot go in a header is refused where it arrives instead of failing every later API call. (Sets
+ * read back from a store are not checked again: they were checked when they arrived.)
  *
  * <p>Descriptions returned here name the rule and a position, never the value.
  */
