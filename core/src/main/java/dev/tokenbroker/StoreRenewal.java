@@ -278,12 +278,15 @@ final class StoreRenewal {
     StoredConnection after = null;
     try {
       StoredConnection now = store.read(conn.id);
+      // The set ours was renewed from, written back at another version, is not a newer write.
+      boolean predecessor = base != null && now.tokens() != null && now.tokens().sameTokensAs(base);
       if (now.tombstone() == null
-          && now.version() <= renewedFrom
+          && (now.version() <= renewedFrom || predecessor)
           // a set issued after the one ours was renewed from is another writer's (a new
           // authorization, perhaps at a lower version after the store lost the record)
           && (now.tokens() == null || !now.tokens().issuedAt().isAfter(newerThan))) {
-        after = store.restore(conn.id, issued.withVersion(renewedFrom + 1));
+        after =
+            store.restore(conn.id, issued.withVersion(Math.max(renewedFrom, now.version()) + 1));
       }
     } catch (RuntimeException e) {
       // Not saved: the saver keeps it and decides again when it can read the store.

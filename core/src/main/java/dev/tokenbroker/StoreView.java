@@ -135,6 +135,14 @@ final class StoreView {
       }
       return stored;
     }
+    if (mine != null && stored.tokens() != null && stored.tokens().sameTokensAs(mine)) {
+      // The same set, perhaps at another version (written back by another instance after the
+      // store lost the record): the store's numbering is the one to build on.
+      synchronized (conn) {
+        conn.newest = stored.tokens();
+      }
+      return stored;
+    }
     if (mine != null && mine.version() > stored.version()) {
       StoredConnection after;
       try {
