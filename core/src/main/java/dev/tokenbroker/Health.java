@@ -133,9 +133,11 @@ public final class Health {
   }
 
   /**
-   * When this broker last renewed or obtained a token for the connection.
+   * When the connection was last renewed: by this broker, or else when the current token set was
+   * issued (renewed or authorized by any instance or process), so a fresh process reports it too.
+   * Null when no token set is known (never authorized, or revoked).
    *
-   * @return when this broker last renewed or obtained a token for the connection
+   * @return when the connection was last renewed, or null
    */
   public @Nullable Instant lastRenewalAt() {
     return lastRenewalAt;

@@ -370,7 +370,10 @@ final class HealthBook {
       lastRenewal = conn.lastRenewalAtMillis;
       activeSince = conn.activeSince;
     }
-    Instant lastRenewalAt = lastRenewal < 0 ? null : Instant.ofEpochMilli(lastRenewal);
+    Instant lastRenewalAt =
+        lastRenewal >= 0
+            ? Instant.ofEpochMilli(lastRenewal)
+            : known == null ? null : known.issuedAt(); // by whoever saved the set
     Instant accessExpires = known == null ? null : known.expiresAt();
     Instant refreshExpires = known == null ? null : known.refreshExpiresAt();
     if (h == null) {

@@ -326,6 +326,7 @@ public final class TokenBroker implements AutoCloseable {
   public Health health(ConnectionId id) {
     Connection conn = registry.get(id);
     TokenSet known = null;
+    RuntimeException storeError = null;
     try {
       // What the store holds after a lost or older record was written back from here.
       StoredConnection stored = view.reconcile(conn, store.read(id));
@@ -354,6 +355,7 @@ public final class TokenBroker implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.warn("connection {}: store unavailable while reading health: {}", id, e.getMessage());
+      storeError = e;
     }
     DurableSaver.Pending pending = saver.pending(conn);
     if (pending != null) {
@@ -362,7 +364,24 @@ public final class TokenBroker implements AutoCloseable {
       CachedToken c = hot.get(conn);
       known = c != null ? c.tokenSet() : conn.newest();
     }
-    return health.snapshot(conn, known, pending != null);
+    Health h = health.snapshot(conn, known, pending != null);
+    if (storeError != null && h.state() == Health.State.ACTIVE) {
+      // Not ACTIVE on the strength of a store nobody could read (a fresh process knows nothing
+      // else): what this instance knows, said with the store's failure.
+      return new Health(
+          Health.State.DEGRADED,
+          "store-unavailable",
+          "token store unavailable: " + storeError.getMessage(),
+          null,
+          clock.instant(),
+          null,
+          h.consecutiveFailures(),
+          h.lastRenewalAt(),
+          h.accessTokenExpiresAt(),
+          h.refreshTokenExpiresAt(),
+          h.unsaved());
+    }
+    return h;
   }
 
   /**

@@ -458,4 +458,27 @@ class CrossInstanceEdgesTest {
     assertThat(store.read(id).tombstone()).isNotNull();
     assertThat(store.read(id).tokens()).isNull();
   }
+
+  @Test
+  void aFreshInstanceReportsTheStoredRenewal_andAStoreItCannotReadIsNotActive() {
+    TokenSet seeded = provider.seed();
+    store.put(id, seeded);
+    clock.advance(Duration.ofMinutes(30));
+    Faults view = new Faults(store);
+    TokenBroker fresh = instance("fresh", view, provider, null);
+
+    Health h = fresh.health(id);
+    assertThat(h.state()).isEqualTo(Health.State.ACTIVE);
+    assertThat(h.lastRenewalAt())
+        .as("renewed by another process: the set's issue time, not 'never'")
+        .isEqualTo(seeded.issuedAt());
+
+    view.reads.set(1);
+    Health unread = fresh.health(id);
+    assertThat(unread.state())
+        .as("a process that cannot read the store knows nothing to call ACTIVE")
+        .isEqualTo(Health.State.DEGRADED);
+    assertThat(unread.reasonCode()).isEqualTo("store-unavailable");
+    assertThat(unread.reason()).contains("simulated store failure");
+  }
 }

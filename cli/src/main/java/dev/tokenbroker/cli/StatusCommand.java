@@ -23,7 +23,7 @@ import picocli.CommandLine.ParentCommand;
     mixinStandardHelpOptions = true,
     header = "Show every connection: health, expiries, last renewal, reason.",
     description =
-        "Shows every configured connection: provider, health, when the access and refresh tokens expire, the last renewal by this process, and why a connection is unhealthy. Reads the store only: contacts no platform and renews nothing. Exits 0 when every connection is ACTIVE, 4 when one is DEGRADED, 3 when one needs re-authorization.")
+        "Shows every configured connection: provider, health, when the access and refresh tokens expire, the last renewal, and why a connection is unhealthy. Reads the store only: contacts no platform and renews nothing. Exits 0 when every connection is ACTIVE, 4 when one is DEGRADED, 3 when one needs re-authorization.")
 final class StatusCommand implements Callable<Integer> {
   @ParentCommand TokenbrokerCommand root;
 
