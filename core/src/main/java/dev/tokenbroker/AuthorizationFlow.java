@@ -28,7 +28,7 @@ final class AuthorizationFlow {
 
   private final Clock clock;
   private final TokenStore store;
-  private final StoreRenewal renewal;
+  private final StoreView view;
   private final DurableSaver saver;
   private final HealthBook health;
   private final String owner;
@@ -38,14 +38,14 @@ final class AuthorizationFlow {
   AuthorizationFlow(
       Clock clock,
       TokenStore store,
-      StoreRenewal renewal,
+      StoreView view,
       DurableSaver saver,
       HealthBook health,
       String owner,
       Duration leaseTtl) {
     this.clock = clock;
     this.store = store;
-    this.renewal = renewal;
+    this.view = view;
     this.saver = saver;
     this.health = health;
     this.owner = owner;
@@ -144,7 +144,7 @@ final class AuthorizationFlow {
     try {
       lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     } catch (RuntimeException e) {
-      saver.hold(conn, issued, 0, null, true, e);
+      held(conn, issued, null, e);
       return issued;
     }
     conn.sawFence(lease.fencingToken());
@@ -152,16 +152,26 @@ final class AuthorizationFlow {
     try {
       saved = store.authorize(conn.id, issued, lease);
     } catch (RuntimeException e) {
-      saver.hold(conn, issued, 0, lease, true, e);
+      held(conn, issued, lease, e);
       return issued;
     }
-    renewal.release(lease);
+    view.release(lease);
     health.clearedInStore(conn);
     synchronized (conn) {
       conn.newest = null; // the new chain starts here, whatever version the old one reached
     }
-    renewal.published(conn, saved, TokenEvent.Type.AUTHORIZED);
+    view.published(conn, saved, TokenEvent.Type.AUTHORIZED);
     return saved;
+  }
+
+  /**
+   * The store would not take the new chain: the saver keeps it (with the lease, if one was seized)
+   * and saves it. It is this instance's connection now: what was recorded about the old chain no
+   * longer applies here.
+   */
+  private void held(Connection conn, TokenSet issued, @Nullable Lease lease, RuntimeException e) {
+    saver.hold(conn, issued, 0, lease, true, e, issued.issuedAt(), null);
+    health.clearedInStore(conn);
   }
 
   private static @Nullable HttpUrl parseRedirect(String text) {

@@ -30,15 +30,29 @@ public final class CachedToken {
     this.expiredAtMillis = policy.expiredAtMillis(tokenSet);
   }
 
+  /**
+   * The cached token set.
+   *
+   * @return the token set
+   */
   public TokenSet tokenSet() {
     return tokenSet;
   }
 
+  /**
+   * The token set's access token (a field read, no allocation).
+   *
+   * @return the access token
+   */
   public String accessToken() {
     return accessToken;
   }
 
-  /** {@code Bearer <token>}: the {@code Authorization} header value. A secret. */
+  /**
+   * {@code Bearer <token>}: the {@code Authorization} header value. A secret.
+   *
+   * @return {@code Bearer <token>}: the {@code Authorization} header value
+   */
   public String authorization() {
     String a = authorization;
     if (a == null) {
@@ -48,12 +62,20 @@ public final class CachedToken {
     return a;
   }
 
-  /** From this epoch millis on the token is STALE: still served, renewed in the background. */
+  /**
+   * From this epoch millis on the token is STALE: still served, renewed in the background.
+   *
+   * @return the epoch millis from which the token is stale: still served, renewed in the background
+   */
   public long renewAtMillis() {
     return renewAtMillis;
   }
 
-  /** From this epoch millis on the token is EXPIRED: callers wait for a renewal. */
+  /**
+   * From this epoch millis on the token is EXPIRED: callers wait for a renewal.
+   *
+   * @return the epoch millis from which the token is expired: callers wait for a renewal
+   */
   public long expiredAtMillis() {
     return expiredAtMillis;
   }

@@ -3,6 +3,7 @@ package dev.tokenbroker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tokenbroker.spi.Secrets;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +12,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a broker configuration file: YAML ({@code .yaml}/{@code .yml}) or Java properties.
@@ -38,8 +44,16 @@ import org.jspecify.annotations.Nullable;
  * colon must be escaped there), lists are comma-separated. Every text value may use {@code
  * ${ENV_VAR}} or {@code ${ENV_VAR:-default}}, so secrets stay out of files; {@code $$} is a literal
  * dollar. An unset variable without a default is an error naming the connection and setting.
+ *
+ * <p>Relative paths in the {@code store:} section ({@code path}, {@code key-file}) are resolved
+ * against the directory of the file that names them, not the working directory: the same file opens
+ * the same store from wherever it is read. An empty file (nothing but comments, or a truncated one)
+ * is an error rather than a broker with no connections.
  */
 final class ConfigFile {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
+  // Thread-safe once configured; building one costs milliseconds.
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
 
   private final Map<ConnectionId, Map<String, Object>> connections;
@@ -60,6 +74,24 @@ final class ConfigFile {
   }
 
   static ConfigFile load(Path file, Map<String, String> env) {
+    return load(file, env, id -> true);
+  }
+
+  /** Only the connections {@code accepted} takes are resolved (their ${VAR}s expanded) and kept. */
+  static ConfigFile load(
+      Path file, Map<String, String> env, java.util.function.Predicate<ConnectionId> accepted) {
+    try {
+      return read(file, env, accepted);
+    } catch (ConfigurationException e) {
+      // Whatever went wrong, a secret written literally in the file never appears in the message.
+      Set<String> secrets = literalSecrets(file);
+      String masked = mask(e.getMessage(), secrets);
+      throw masked.equals(e.getMessage()) ? e : ConfigurationException.withMessage(e, masked);
+    }
+  }
+
+  private static ConfigFile read(
+      Path file, Map<String, String> env, java.util.function.Predicate<ConnectionId> accepted) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Map<String, Object> tree;
     try {
@@ -74,6 +106,14 @@ final class ConfigFile {
     } catch (IOException e) {
       throw new ConfigurationException(
           null, null, "cannot read configuration file " + file + ": " + e.getMessage(), e);
+    }
+    if (tree.isEmpty()) {
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file "
+              + file
+              + " is empty — a truncated file? It needs a connections: section (and a store:)");
     }
     for (String key : tree.keySet()) {
       if (!TOP_LEVEL.contains(key)) {
@@ -90,6 +130,9 @@ final class ConfigFile {
         id = ConnectionId.parse(e.getKey());
       } catch (IllegalArgumentException ex) {
         throw new ConfigurationException(null, "connections", ex.getMessage(), ex);
+      }
+      if (!accepted.test(id)) {
+        continue;
       }
       Map<String, Object> settings = new LinkedHashMap<>();
       Object appName = e.getValue().get("app");
@@ -114,24 +157,61 @@ final class ConfigFile {
             null, "store", "must be a section with a type and its settings");
       }
       store = substitute(null, castMap(storeTree), env);
+      resolvePaths(store, file);
     }
+    warnAboutLiteralSecrets(file, tree);
     return new ConfigFile(connections, store);
   }
 
+  /** Store settings that name files: relative ones are relative to the configuration file. */
+  private static final List<String> STORE_PATHS = List.of("path", "key-file");
+
+  private static void resolvePaths(Map<String, Object> store, Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    for (String setting : STORE_PATHS) {
+      Object value = store.get(setting);
+      if (value instanceof String && !((String) value).isBlank() && dir != null) {
+        try {
+          Path path = Path.of((String) value);
+          if (!path.isAbsolute()) {
+            store.put(setting, dir.resolve(path).normalize().toString());
+          }
+        } catch (java.nio.file.InvalidPathException e) {
+          throw new ConfigurationException(null, "store." + setting, "is not a valid path", e);
+        }
+      }
+    }
+  }
+
   private static Map<String, Object> readYaml(Path file) throws IOException {
-    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    ObjectMapper yaml = YAML;
     JsonNode root;
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       root = yaml.readTree(r);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      String hint =
+      // Lead with the fix: the usual cause is ${VAR} unquoted inside { } (a YAML flow mapping).
+      String fix =
           Files.readString(file, StandardCharsets.UTF_8).contains("${")
-              ? " (inside { } flow mappings, quote values that use ${VAR}: key: \"${VAR}\")"
+              ? "quote values that use ${VAR} inside { } (key: \"${VAR}\") — "
               : "";
+      // Where, and what SnakeYAML says is wrong, without the excerpt of the line (a secret?).
+      String problem = yamlProblem(e);
+      if (problem.length() > 120) {
+        problem = problem.substring(0, 117) + "...";
+      }
+      throw new ConfigurationException(
+          null, null, fix + "configuration file " + file + " is not valid YAML: " + problem, null);
+    } catch (RuntimeException | StackOverflowError e) {
+      // SnakeYAML bounds nesting, aliases and code points itself; anything it still throws is a
+      // file it cannot read, reported as such.
       throw new ConfigurationException(
           null,
           null,
-          "configuration file " + file + " is not valid YAML: " + e.getOriginalMessage() + hint,
+          "configuration file "
+              + file
+              + " is not valid YAML ("
+              + e.getClass().getSimpleName()
+              + ")",
           null);
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
@@ -167,6 +247,12 @@ final class ConfigFile {
     Properties p = new Properties();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       p.load(r);
+    } catch (IllegalArgumentException e) {
+      // Properties.load's "Malformed \\uxxxx encoding."
+      throw new ConfigurationException(
+          null,
+          null,
+          "configuration file " + file + " is not a valid properties file: a bad \\u escape");
     }
     Map<String, Object> tree = new LinkedHashMap<>();
     for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
@@ -269,7 +355,11 @@ final class ConfigFile {
         }
         if (!var.matches("[A-Za-z_][A-Za-z0-9_]*")) {
           throw new ConfigurationException(
-              id, setting, "'${" + var + "}' is not a valid environment variable name");
+              id,
+              setting,
+              Secrets.isSecretName(setting)
+                  ? "a ${…} reference does not name a valid environment variable"
+                  : "'${" + var + "}' is not a valid environment variable name");
         }
         String v = env.get(var);
         if (v == null || v.isEmpty()) {
@@ -289,6 +379,157 @@ final class ConfigFile {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * Where a YAML error is, and what SnakeYAML says is wrong — without the excerpt of the offending
+   * line that its message carries, which may be a literal secret.
+   */
+  private static String yamlProblem(com.fasterxml.jackson.core.JsonProcessingException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof MarkedYAMLException) {
+      MarkedYAMLException m = (MarkedYAMLException) cause;
+      Mark mark = m.getProblemMark();
+      String where =
+          mark == null
+              ? ""
+              : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ": ";
+      return where + m.getProblem();
+    }
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    String where =
+        at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
+    String message = e.getOriginalMessage();
+    int newline = message == null ? -1 : message.indexOf('\n');
+    return where + (newline < 0 ? message : message.substring(0, newline));
+  }
+
+  /**
+   * The values of secret settings ({@link Secrets#isSecretName}) written literally in the file,
+   * read line by line so that it works on a file too broken to parse: each {@code name: value} or
+   * {@code name=value} (also inside YAML flow mappings), the value and its words. Values using
+   * {@code ${VAR}} only are not secrets and are left out. Linear in the file's length.
+   */
+  static Set<String> literalSecrets(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      return Set.of();
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String line : text.split("\r?\n|\r")) {
+      for (String piece : line.split("[{},\\[\\]]")) {
+        int sep = separator(piece);
+        if (sep < 0) {
+          continue;
+        }
+        String key = unquote(piece.substring(0, sep).trim());
+        int dot = Math.max(key.lastIndexOf('.'), key.lastIndexOf(':'));
+        String name = dot >= 0 ? key.substring(dot + 1) : key;
+        String value = piece.substring(sep + 1);
+        int comment = value.indexOf(" #");
+        value = unquote((comment >= 0 ? value.substring(0, comment) : value).trim());
+        if (!name.isEmpty() && Secrets.isSecretName(name) && !value.isBlank()) {
+          if (!isReferenceOnly(value)) {
+            out.add(value);
+          }
+          for (String word : value.split("[\\s:=,]+")) {
+            if (word.length() >= 4 && !isReferenceOnly(word)) {
+              out.add(word);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The first {@code :} or {@code =} not escaped with a backslash, or -1. */
+  private static int separator(String piece) {
+    for (int i = 0; i < piece.length(); i++) {
+      char c = piece.charAt(i);
+      if ((c == ':' || c == '=') && (i == 0 || piece.charAt(i - 1) != '\\')) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String unquote(String v) {
+    if (v.length() >= 2
+        && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) {
+      return v.substring(1, v.length() - 1);
+    }
+    return v;
+  }
+
+  private static boolean isReferenceOnly(String value) {
+    String v = value.trim();
+    return v.startsWith("${") && v.indexOf('}') == v.length() - 1;
+  }
+
+  /** {@code message} with every secret in {@code secrets} replaced, longest first. */
+  static String mask(String message, Set<String> secrets) {
+    String out = message;
+    List<String> longestFirst = new ArrayList<>(secrets);
+    longestFirst.sort((a, b) -> b.length() - a.length());
+    for (String secret : longestFirst) {
+      if (!secret.isEmpty()) {
+        out = out.replace(secret, Secrets.REDACTED);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Logs one warning at start-up naming every secret setting whose value is written in the file
+   * instead of taken from the environment with {@code ${VAR}}. The values are never logged.
+   */
+  private static void warnAboutLiteralSecrets(Path file, Map<String, Object> tree) {
+    List<String> literal = literalSecretSettings(tree);
+    if (!literal.isEmpty()) {
+      LOG.warn(
+          "configuration file {} holds secrets written literally: {}; use ${ENV_VAR} so that"
+              + " secrets stay out of files",
+          file,
+          literal);
+    }
+  }
+
+  /** Where secret settings are written literally ({@code apps.my-app.client-secret}, …). */
+  static List<String> literalSecretSettings(Map<String, Object> tree) {
+    List<String> literal = new ArrayList<>();
+    for (String section : List.of("store", "apps", "connections")) {
+      Object value = tree.get(section);
+      if (!(value instanceof Map)) {
+        continue;
+      }
+      Map<String, Object> entries = castMap(value);
+      if (section.equals("store")) {
+        collectLiteral("store", entries, literal);
+      } else {
+        for (Map.Entry<String, Object> e : entries.entrySet()) {
+          if (e.getValue() instanceof Map) {
+            collectLiteral(section + "." + e.getKey(), castMap(e.getValue()), literal);
+          }
+        }
+      }
+    }
+    return literal;
+  }
+
+  private static void collectLiteral(String where, Map<String, Object> settings, List<String> out) {
+    for (Map.Entry<String, Object> e : settings.entrySet()) {
+      Object v = e.getValue();
+      if (Secrets.isSecretName(e.getKey())
+          && v != null
+          && !(v instanceof Map)
+          && !v.toString().isBlank()
+          && !v.toString().contains("${")) {
+        out.add(where + "." + e.getKey());
+      }
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -7,9 +7,11 @@ import java.util.regex.Pattern;
  * Which credential: a provider name plus an account key chosen by the application, written {@code
  * provider:account} ({@code cafe24:mymall}, {@code naver:self}, {@code naver:seller:12345}).
  *
- * <p>The provider part is lower-case letters, digits and dashes; the account part is any non-empty
- * text without white space or control characters (it may contain further colons). Instances are
- * immutable and cheap to use as map keys: the hash is computed once.
+ * <p>The provider part is lower-case letters, digits and dashes; the account part is 1 to 200
+ * printable characters (it may contain further colons): no white space, no control or format
+ * characters (bidirectional overrides, zero-width characters), no unpaired surrogates, no
+ * unassigned code points — nothing that displays deceptively or cannot be written as a file name.
+ * Instances are immutable and cheap to use as map keys: the hash is computed once.
  */
 public final class ConnectionId implements Comparable<ConnectionId> {
   private static final Pattern PROVIDER = Pattern.compile("[a-z][a-z0-9-]{0,31}");
@@ -36,6 +38,9 @@ public final class ConnectionId implements Comparable<ConnectionId> {
   /**
    * Returns the id for {@code provider} and {@code account}.
    *
+   * @param provider the provider name, such as {@code cafe24}
+   * @param account the account key the application chose
+   * @return the id
    * @throws IllegalArgumentException if either part is malformed; the message says which
    */
   public static ConnectionId of(String provider, String account) {
@@ -55,14 +60,21 @@ public final class ConnectionId implements Comparable<ConnectionId> {
               + provider
               + ":…'");
     }
-    for (int i = 0; i < account.length(); i++) {
-      char c = account.charAt(i);
-      if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+    for (int i = 0; i < account.length(); ) {
+      int c = account.codePointAt(i);
+      if (!isPrintable(c)) {
         throw new IllegalArgumentException(
-            "connection account key must not contain white space or control characters: '"
+            "connection account key must be printable: no white space, control or format"
+                + " characters (such as bidirectional overrides or zero-width spaces), unpaired"
+                + " surrogates or unassigned characters; found U+"
+                + String.format(java.util.Locale.ROOT, "%04X", c)
+                + " at position "
+                + (i + 1)
+                + " of '"
                 + printable(provider + ":" + account)
                 + "'");
       }
+      i += Character.charCount(c);
     }
     return new ConnectionId(provider, account);
   }
@@ -70,6 +82,8 @@ public final class ConnectionId implements Comparable<ConnectionId> {
   /**
    * Parses {@code provider:account}. The first colon separates the parts.
    *
+   * @param text the id as written, {@code provider:account}
+   * @return the id
    * @throws IllegalArgumentException if the text has no colon or either part is malformed
    */
   public static ConnectionId parse(String text) {
@@ -84,12 +98,20 @@ public final class ConnectionId implements Comparable<ConnectionId> {
     return of(text.substring(0, colon), text.substring(colon + 1));
   }
 
-  /** The provider part, e.g. {@code cafe24}. */
+  /**
+   * The provider part, e.g. {@code cafe24}.
+   *
+   * @return the provider part, such as {@code cafe24}
+   */
   public String provider() {
     return provider;
   }
 
-  /** The account part, e.g. {@code mymall} or {@code seller:12345}. */
+  /**
+   * The account part, e.g. {@code mymall} or {@code seller:12345}.
+   *
+   * @return the account part, such as {@code mymall}
+   */
   public String account() {
     return account;
   }
@@ -137,12 +159,38 @@ public final class ConnectionId implements Comparable<ConnectionId> {
     return provider + ':' + account;
   }
 
+  /** Whether a code point may appear in an account key: visible, and displayed as itself. */
+  static boolean isPrintable(int c) {
+    if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+      return false;
+    }
+    switch (Character.getType(c)) {
+      case Character.CONTROL:
+      case Character.FORMAT: // bidi overrides and isolates, zero-width (non-)joiners, BOM
+      case Character.SURROGATE: // only an unpaired one reaches here
+      case Character.UNASSIGNED:
+      case Character.PRIVATE_USE:
+      case Character.LINE_SEPARATOR:
+      case Character.PARAGRAPH_SEPARATOR:
+      case Character.SPACE_SEPARATOR:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  /** {@code s} cut to 60 characters, with every character that is not printable shown as '?'. */
   private static String printable(String s) {
     String cut = s.length() > 60 ? s.substring(0, 60) + "…" : s;
     StringBuilder b = new StringBuilder(cut.length());
-    for (int i = 0; i < cut.length(); i++) {
-      char c = cut.charAt(i);
-      b.append(Character.isISOControl(c) ? '?' : c);
+    for (int i = 0; i < cut.length(); ) {
+      int c = cut.codePointAt(i);
+      if (isPrintable(c) || c == '…') {
+        b.appendCodePoint(c);
+      } else {
+        b.append('?');
+      }
+      i += Character.charCount(c);
     }
     return b.toString();
   }

@@ -7,7 +7,9 @@ import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,27 +39,41 @@ final class DurableSaver {
     final int attempts;
     final @Nullable Throwable lastError;
 
-    /** The unsaved set this one was renewed from, if it was (see {@link #replace}). */
+    /**
+     * The set this one was renewed from, if known: a stored or unsaved set (see {@link #replace}),
+     * or this instance's own when the store had lost the record.
+     */
     final @Nullable TokenSet renewedFrom;
 
-    Pending(
-        TokenSet set,
-        long baseVersion,
-        @Nullable Lease lease,
-        boolean authorization,
-        int attempts,
-        @Nullable Throwable lastError) {
-      this(set, baseVersion, lease, authorization, attempts, lastError, null);
-    }
+    /**
+     * When the set was first held: for an authorization, when it completed. A revocation that wrote
+     * its tombstone before then is older than the authorization, which wins over it.
+     */
+    final Instant heldAt;
 
-    Pending(
+    /**
+     * A refresh from this set lost its answer: its refresh token may be spent. Saved all the same
+     * (it is the newest set known), but reported as an unknown outcome, not as a success.
+     */
+    final boolean mayBeSpent;
+
+    /**
+     * When the request that produced {@link #set} was sent (for an authorization, the set's issue
+     * time). A set issued after it by someone else, found when the lease was lost, won.
+     */
+    final Instant requestedAt;
+
+    private Pending(
         TokenSet set,
         long baseVersion,
         @Nullable Lease lease,
         boolean authorization,
         int attempts,
         @Nullable Throwable lastError,
-        @Nullable TokenSet renewedFrom) {
+        @Nullable TokenSet renewedFrom,
+        Instant heldAt,
+        boolean mayBeSpent,
+        Instant requestedAt) {
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
@@ -65,14 +81,86 @@ final class DurableSaver {
       this.attempts = attempts;
       this.lastError = lastError;
       this.renewedFrom = renewedFrom;
+      this.heldAt = heldAt;
+      this.mayBeSpent = mayBeSpent;
+      this.requestedAt = requestedAt;
+    }
+
+    /** A stored set issued after this instant is newer than this one's lineage. */
+    Instant newerThan() {
+      return renewedFrom != null ? renewedFrom.issuedAt() : requestedAt;
+    }
+
+    /** This set, to be saved over {@code baseVersion} under {@code lease}. */
+    Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
+      return new Pending(
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          error,
+          renewedFrom,
+          heldAt,
+          mayBeSpent,
+          requestedAt);
+    }
+
+    /** This set after one more failed attempt under {@code lease}. */
+    Pending failed(@Nullable Lease lease, Throwable error) {
+      return new Pending(
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts + 1,
+          error,
+          renewedFrom,
+          heldAt,
+          mayBeSpent,
+          requestedAt);
+    }
+
+    /** This set, after a refresh from it lost its answer. */
+    Pending spent() {
+      return new Pending(
+          set,
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          lastError,
+          renewedFrom,
+          heldAt,
+          true,
+          requestedAt);
+    }
+
+    /**
+     * {@code newer}, renewed from this set under the same lease by a request sent at {@code at}.
+     */
+    Pending renewedTo(TokenSet newer, Instant at) {
+      return new Pending(
+          newer.withVersion(0),
+          baseVersion,
+          lease,
+          authorization,
+          attempts,
+          lastError,
+          set,
+          heldAt,
+          false,
+          at);
     }
   }
 
   /** What the saver needs of the rest of the engine once a set is saved. */
   interface Saved {
-    void saved(Connection conn, TokenSet saved);
+    /** {@code mayBeSpent}: a refresh from {@code saved} lost its answer while it was unsaved. */
+    void saved(Connection conn, TokenSet saved, boolean mayBeSpent);
   }
 
+  private final Clock clock;
   private final TokenStore store;
   private final Events events;
   private final ScheduledExecutorService scheduler;
@@ -85,6 +173,7 @@ final class DurableSaver {
   private volatile boolean closed;
 
   DurableSaver(
+      Clock clock,
       TokenStore store,
       Events events,
       ScheduledExecutorService scheduler,
@@ -92,6 +181,7 @@ final class DurableSaver {
       Duration leaseTtl,
       Duration backoffInitial,
       Duration backoffMax) {
+    this.clock = clock;
     this.store = store;
     this.events = events;
     this.scheduler = scheduler;
@@ -111,6 +201,15 @@ final class DurableSaver {
     return pending.get(conn);
   }
 
+  /**
+   * Whether an authorization completed here after {@code revoked} waits to be saved: it wins over
+   * that revocation.
+   */
+  boolean authorizedAfter(Connection conn, Tombstone revoked) {
+    Pending p = pending.get(conn);
+    return p != null && p.authorization && revoked.at().isBefore(p.heldAt);
+  }
+
   /** Whether any set is unsaved. */
   boolean isEmpty() {
     return pending.isEmpty();
@@ -119,7 +218,9 @@ final class DurableSaver {
   /**
    * Takes over {@code set}, which the store refused with {@code error}, with the lease it was made
    * under (null for a new authorization made while the store was unreachable: a lease is seized at
-   * the first retry). Retries start at once in the background.
+   * the first retry). Retries start at once in the background. {@code baseVersion}: the stored
+   * version the set replaces (0: the store held nothing); {@code renewedFrom}: the set it was
+   * renewed from, which a store that took it back after all may hold (ours replaces it).
    */
   void hold(
       Connection conn,
@@ -127,8 +228,21 @@ final class DurableSaver {
       long baseVersion,
       @Nullable Lease lease,
       boolean authorization,
-      Throwable error) {
-    Pending p = new Pending(set.withVersion(0), baseVersion, lease, authorization, 1, error);
+      Throwable error,
+      Instant requestedAt,
+      @Nullable TokenSet renewedFrom) {
+    Pending p =
+        new Pending(
+            set.withVersion(0),
+            baseVersion,
+            lease,
+            authorization,
+            1,
+            error,
+            renewedFrom,
+            clock.instant(),
+            false,
+            requestedAt);
     pending.put(conn, p);
     log.warn(
         "connection {}: could not save the new token set; keeping it in memory with the renewal"
@@ -147,21 +261,23 @@ final class DurableSaver {
    * Replaces {@code old}'s set with {@code newer}, renewed from it under the same lease while the
    * store was still refusing saves. False if {@code old} is no longer the pending set.
    */
-  boolean replace(Connection conn, Pending old, TokenSet newer) {
-    Pending next =
-        new Pending(
-            newer.withVersion(0),
-            old.baseVersion,
-            old.lease,
-            old.authorization,
-            old.attempts,
-            old.lastError,
-            old.set);
+  boolean replace(Connection conn, Pending old, TokenSet newer, Instant requestedAt) {
+    Pending next = old.renewedTo(newer, requestedAt);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
     schedule(conn, next, 0);
     return true;
+  }
+
+  /**
+   * Records that a refresh from {@code p}'s set lost its answer, if it is still the pending one.
+   */
+  void mayBeSpent(Connection conn, Pending p) {
+    Pending next = p.spent();
+    if (pending.replace(conn, p, next)) {
+      schedule(conn, next, delay(next.attempts)); // the retry scheduled for p stops at the swap
+    }
   }
 
   /** Forgets {@code conn}'s unsaved set: a new authorization or a revoke replaced it. */
@@ -231,8 +347,8 @@ final class DurableSaver {
     try {
       if (lease == null) {
         Tombstone revoked = p.authorization ? store.read(conn.id).tombstone() : null;
-        if (revoked != null && revoked.at().isAfter(p.set.issuedAt())) {
-          // Revoked after this authorization was made: the revocation wins, as it would have over
+        if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
+          // Revoked after this authorization completed: the revocation wins, as it would have over
           // the authorization had it been saved at once. Seizing would write it over the tombstone.
           pending.remove(conn, p);
           log.warn(
@@ -258,18 +374,12 @@ final class DurableSaver {
     } catch (VersionConflictException e) {
       if (e.actualVersion() < p.baseVersion) {
         // The store went back in time: save over what it holds now.
-        pending.replace(
-            conn,
-            p,
-            new Pending(
-                p.set, e.actualVersion(), lease, p.authorization, p.attempts, e, p.renewedFrom));
+        pending.replace(conn, p, p.under(e.actualVersion(), lease, e));
         return false;
       }
       return lostLease(conn, p);
     } catch (RuntimeException e) {
-      Pending next =
-          new Pending(
-              p.set, p.baseVersion, lease, p.authorization, p.attempts + 1, e, p.renewedFrom);
+      Pending next = p.failed(lease, e);
       pending.replace(conn, p, next);
       log.warn(
           "connection {}: save attempt {} of the unsaved token set failed: {}",
@@ -287,7 +397,7 @@ final class DurableSaver {
         "token set saved after " + p.attempts + " attempt(s)",
         null);
     if (onSaved != null) {
-      onSaved.saved(conn, saved);
+      onSaved.saved(conn, saved, p.mayBeSpent);
     }
     return true;
   }
@@ -304,14 +414,25 @@ final class DurableSaver {
     } catch (RuntimeException e) {
       return false; // try again later
     }
+    Tombstone revoked = now.tombstone();
+    if (p.authorization && revoked != null && revoked.at().isBefore(p.heldAt)) {
+      // The tombstone predates this authorization: whoever seized the lease (a revoke that then
+      // failed, say) wrote nothing newer. The authorization still wins over the old revocation:
+      // the next attempt seizes the lease again, unless a newer tombstone is there by then.
+      pending.replace(conn, p, p.under(p.baseVersion, null, p.lastError));
+      return false;
+    }
     // The set ours was renewed from, saved after all (its save failed only in the reply), is not
     // a newer write: ours replaces it.
     boolean predecessor =
         p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
     if (now.tombstone() == null
         && (now.version() <= p.baseVersion || predecessor)
-        // (an unsaved set has no version: only the issue times say which is newer)
-        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.set.issuedAt()))) {
+        // (an unsaved set has no version: only the times say which is newer. A set issued after
+        // the one ours was renewed from is another writer's, who took the lease — a new
+        // authorization, perhaps at a lower version after the store lost the record — while an
+        // older one is a write-back our set outranks.)
+        && (now.tokens() == null || !now.tokens().issuedAt().isAfter(p.newerThan()))) {
       try {
         now = store.restore(conn.id, p.set.withVersion(Math.max(p.baseVersion, now.version()) + 1));
         if (now.tokens() != null && now.tokens().sameTokensAs(p.set)) {
@@ -322,7 +443,7 @@ final class DurableSaver {
               "token set written back after its lease was lost",
               null);
           if (onSaved != null) {
-            onSaved.saved(conn, now.tokens());
+            onSaved.saved(conn, now.tokens(), p.mayBeSpent);
           }
           return true;
         }

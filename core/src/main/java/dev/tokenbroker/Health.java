@@ -63,6 +63,11 @@ public final class Health {
     this.unsaved = unsaved;
   }
 
+  /**
+   * The connection's state: ACTIVE, DEGRADED or REAUTHORIZATION_REQUIRED.
+   *
+   * @return the state, never null
+   */
   public State state() {
     return state;
   }
@@ -74,47 +79,84 @@ public final class Health {
    * rotation-outcome-unknown}, {@code store-lost-record}; for DEGRADED {@code transient}, {@code
    * rate-limited}, {@code rotation-outcome-unknown}, {@code store-unavailable}. Null when ACTIVE.
    * The same codes appear in events, the CLI and metrics.
+   *
+   * @return why the connection is not ACTIVE, as a short code
    */
   public @Nullable String reasonCode() {
     return reasonCode;
   }
 
-  /** Why the connection is not ACTIVE (or a note while it is), for a person. */
+  /**
+   * Why the connection is not ACTIVE (or a note while it is), for a person.
+   *
+   * @return why the connection is not ACTIVE (or a note while it is), for a person; or null
+   */
   public @Nullable String reason() {
     return reason;
   }
 
-  /** The protocol error behind the state: {@code invalid_grant}, {@code KOE322}, {@code 503}… */
+  /**
+   * The protocol error behind the state: {@code invalid_grant}, {@code KOE322}, {@code 503}…
+   *
+   * @return the protocol error behind the state: {@code invalid_grant}, {@code KOE322}, {@code
+   *     503}…
+   */
   public @Nullable String errorCode() {
     return errorCode;
   }
 
-  /** When the connection entered this state. */
+  /**
+   * When the connection entered this state.
+   *
+   * @return when the connection entered this state
+   */
   public Instant since() {
     return since;
   }
 
-  /** When DEGRADED: the earliest time the broker will try again. */
+  /**
+   * When DEGRADED: the earliest time the broker will try again.
+   *
+   * @return when DEGRADED: the earliest time the broker will try again
+   */
   public @Nullable Instant nextAttemptAt() {
     return nextAttemptAt;
   }
 
-  /** Renewal failures in a row; 0 when ACTIVE. */
+  /**
+   * Renewal failures in a row; 0 when ACTIVE.
+   *
+   * @return renewal failures in a row; 0 when ACTIVE
+   */
   public int consecutiveFailures() {
     return consecutiveFailures;
   }
 
-  /** When this broker last renewed or obtained a token for the connection. */
+  /**
+   * When the connection was last renewed: by this broker, or else when the current token set was
+   * issued (renewed or authorized by any instance or process), so a fresh process reports it too.
+   * Null when no token set is known (never authorized, or revoked).
+   *
+   * @return when the connection was last renewed, or null
+   */
   public @Nullable Instant lastRenewalAt() {
     return lastRenewalAt;
   }
 
-  /** The current access token's expiry, when one is known. */
+  /**
+   * The current access token's expiry, when one is known.
+   *
+   * @return the current access token's expiry, when one is known
+   */
   public @Nullable Instant accessTokenExpiresAt() {
     return accessTokenExpiresAt;
   }
 
-  /** The current refresh token's expiry, when one is known. */
+  /**
+   * The current refresh token's expiry, when one is known.
+   *
+   * @return the current refresh token's expiry, when one is known
+   */
   public @Nullable Instant refreshTokenExpiresAt() {
     return refreshTokenExpiresAt;
   }
@@ -122,11 +164,19 @@ public final class Health {
   /**
    * True while the broker holds a token set it received but could not yet save to the store; it
    * keeps serving it and retrying the save.
+   *
+   * @return true while the broker holds a token set it received but could not yet save to the
+   *     store; it keeps serving it and retrying the save. /
    */
   public boolean unsaved() {
     return unsaved;
   }
 
+  /**
+   * Whether the connection is {@link State#ACTIVE}.
+   *
+   * @return true when ACTIVE
+   */
   public boolean isActive() {
     return state == State.ACTIVE;
   }

@@ -61,7 +61,7 @@ final class HealthBook {
     if (h != null && stored.tokens() != null && h.tokenVersion() < stored.version()) {
       try {
         if (store.compareAndSetHealth(conn.id, h.version(), null)) {
-          version = h.version() + 1;
+          version = 0; // none stored (a later record gets a version that never recurs)
         }
       } catch (RuntimeException e) {
         log.debug(
@@ -75,10 +75,13 @@ final class HealthBook {
           && conn.healthLocalOnly
           && weight(mine) > weight(h)
           && weight(mine) >= 2
-          && mine.tokenVersion() >= stored.version()) {
+          && mine.tokenVersion() >= stored.version()
+          // A revocation lives in the store as its tombstone: a stored set without one is a new
+          // authorization (versions restart after a store lost the record), not the revoked one.
+          && !(fromTombstone(mine) && stored.tombstone() == null && stored.tokens() != null)) {
         // A verdict or an unknown outcome recorded here that the store could not take: a record
-        // that
-        // says less about the same tokens does not settle it (only a newer set, an answer, or a
+        // that says less about the same tokens does not settle it (only a newer set, an answer, or
+        // a
         // verdict does). Dropping it would make the next try an ordinary one, or a second
         // deliberate retry of a refresh token the platform already refused.
         conn.healthVersion = version;
@@ -94,6 +97,15 @@ final class HealthBook {
     }
   }
 
+  /** Whether {@code h} says no instance holds any tokens (nothing stored, nothing held). */
+  private static boolean noneHeld(HealthRecord h) {
+    return "not-authorized".equals(h.reason()) || "store-lost-record".equals(h.reason());
+  }
+
+  private static boolean fromTombstone(HealthRecord h) {
+    return "revoked".equals(h.reason()) || "unlinked".equals(h.reason());
+  }
+
   /** How much a record says: none, DEGRADED, an unknown outcome, a person must act. */
   private static int weight(@Nullable HealthRecord h) {
     if (h == null) {
@@ -105,7 +117,8 @@ final class HealthBook {
     return unsettled(h) ? 2 : 1;
   }
 
-  private static boolean unsettled(@Nullable HealthRecord h) {
+  /** Whether {@code h} is an unknown rotation outcome not yet settled by an answer. */
+  static boolean unsettled(@Nullable HealthRecord h) {
     return h != null
         && h.state() == Health.State.DEGRADED
         && "rotation-outcome-unknown".equals(h.reason());
@@ -127,8 +140,10 @@ final class HealthBook {
     HealthRecord h = conn.health;
     // Also after the deliberate retry's own answer was lost (REAUTHORIZATION_REQUIRED): that
     // request may be in process too, and an explicit refresh would race it.
+    // A verdict's next attempt is set only while a lost request may be in process.
     return h != null
-        && "rotation-outcome-unknown".equals(h.reason())
+        && ("rotation-outcome-unknown".equals(h.reason())
+            || h.state() == Health.State.REAUTHORIZATION_REQUIRED)
         && h.nextAttemptAt() != null
         && nowMillis < h.nextAttemptAt().toEpochMilli();
   }
@@ -219,7 +234,9 @@ final class HealthBook {
     synchronized (conn) {
       conn.health = null;
       conn.healthLocalOnly = false;
-      conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
+      // Cleared: none stored, version 0. Never expected + 1: another writer's next record may
+      // get that version, and a write built on this view would overwrite it unseen.
+      conn.healthVersion = moved ? 0 : conn.healthVersion;
       conn.activeSince = clock.instant();
     }
     if (moved) {
@@ -242,21 +259,31 @@ final class HealthBook {
     if (f.state == Health.State.DEGRADED
         && previous != null
         && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
-        && previous.tokenVersion() >= tokenVersion
+        && (previous.tokenVersion() >= tokenVersion || aboutTheStore(f) && !noneHeld(previous))
         && (!"rotation-outcome-unknown".equals(f.reasonCode) || spent(previous))) {
       // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
       // not undo the verdict that a person must act: automatic renewals would resume and send a
       // refresh token the platform refused. Only a success or a new authorization clears it. An
       // unknown outcome does, unless the refresh token was known spent (nothing could rotate); so
       // does a failure seen on a newer token set than the verdict's (this instance holds a set
-      // another one, finding nothing in the store, gave up on).
+      // another one, finding nothing in the store, gave up on) — though a store failure only
+      // contradicts a verdict that nobody holds anything: the version it names is what this
+      // instance last knew, perhaps from before the store lost the record and a new authorization
+      // was saved, and says nothing about the set a verdict was about.
+      // An unknown outcome kept under the verdict still holds off every request until the lost
+      // one cannot be in process any more, even an explicit refresh (see awaitsOutcome).
+      Instant until = previous.nextAttemptAt();
+      if ("rotation-outcome-unknown".equals(f.reasonCode) && f.minimumPause != null) {
+        Instant pause = now.plus(f.minimumPause);
+        until = until == null || pause.isAfter(until) ? pause : until;
+      }
       return new HealthRecord(
           previous.state(),
           previous.reason(),
           previous.detail(),
           previous.errorCode(),
           previous.since(),
-          previous.nextAttemptAt(),
+          until,
           null,
           failures,
           previous.tokenVersion(),
@@ -307,6 +334,11 @@ final class HealthBook {
         0);
   }
 
+  /** Whether {@code f} is the store's failure, saying nothing about the tokens. */
+  private static boolean aboutTheStore(Failure f) {
+    return "store-unavailable".equals(f.reasonCode) || "lease-busy".equals(f.reasonCode);
+  }
+
   /** Whether {@code h} says the stored refresh token itself is dead. */
   private static boolean spent(HealthRecord h) {
     return "refresh-token-rejected".equals(h.reason())
@@ -338,7 +370,10 @@ final class HealthBook {
       lastRenewal = conn.lastRenewalAtMillis;
       activeSince = conn.activeSince;
     }
-    Instant lastRenewalAt = lastRenewal < 0 ? null : Instant.ofEpochMilli(lastRenewal);
+    Instant lastRenewalAt =
+        lastRenewal >= 0
+            ? Instant.ofEpochMilli(lastRenewal)
+            : known == null ? null : known.issuedAt(); // by whoever saved the set
     Instant accessExpires = known == null ? null : known.expiresAt();
     Instant refreshExpires = known == null ? null : known.refreshExpiresAt();
     if (h == null) {

@@ -43,7 +43,7 @@ final class HotTier {
       if (now != null
           && now.tokenSet().version() > tokens.version()
           && tokens.version() > 0
-          && !StoreRenewal.issuedLater(tokens, now.tokenSet())) {
+          && !StoreView.issuedLater(tokens, now.tokenSet())) {
         return now;
       }
       CachedToken fresh = new CachedToken(tokens, conn.policy);

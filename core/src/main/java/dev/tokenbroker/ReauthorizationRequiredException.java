@@ -11,6 +11,11 @@ import org.jspecify.annotations.Nullable;
 public final class ReauthorizationRequiredException extends TokenUnavailableException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * @param connection the connection that needs a person
+   * @param health its health, REAUTHORIZATION_REQUIRED with the reason
+   * @param cause the failure that decided it, or null
+   */
   public ReauthorizationRequiredException(
       ConnectionId connection, Health health, @Nullable Throwable cause) {
     super(connection, describe(connection, health), health, cause);

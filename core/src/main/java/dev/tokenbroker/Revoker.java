@@ -3,12 +3,15 @@ package dev.tokenbroker;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +29,8 @@ final class Revoker {
   private final Clock clock;
   private final TokenStore store;
   private final HotTier hot;
-  private final StoreRenewal renewal;
+  private final StoreView view;
+  private final HealthBook health;
   private final DurableSaver saver;
   private final Events events;
   private final String owner;
@@ -36,7 +40,8 @@ final class Revoker {
       Clock clock,
       TokenStore store,
       HotTier hot,
-      StoreRenewal renewal,
+      StoreView view,
+      HealthBook health,
       DurableSaver saver,
       Events events,
       String owner,
@@ -44,7 +49,8 @@ final class Revoker {
     this.clock = clock;
     this.store = store;
     this.hot = hot;
-    this.renewal = renewal;
+    this.view = view;
+    this.health = health;
     this.saver = saver;
     this.events = events;
     this.owner = owner;
@@ -66,34 +72,63 @@ final class Revoker {
       if (current == null && stored.tombstone() == null) {
         current = conn.newest(); // the store lost the record: revoke what this instance holds
       }
-      if (current != null) {
-        revokeAtPlatform(conn, current, revocation, stored, lease, pending != null);
-      }
+      boolean dead =
+          current != null
+              && revokeAtPlatform(conn, current, revocation, stored, lease, pending != null);
       saver.drop(conn);
       long version = Math.max(stored.version(), current == null ? 0 : current.version());
       String reason = revocation == Revocation.UNLINK ? "unlinked" : "revoked";
       // Written again over an older tombstone: its time orders this revocation after any
       // authorization made before it and still unsaved on another instance (the saver drops it).
-      store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
+      try {
+        store.tombstone(conn.id, new Tombstone(reason, clock.instant(), version), lease);
+      } catch (TombstonedException | StaleLeaseException e) {
+        throw e; // another revocation or a new authorization won: it decides
+      } catch (RuntimeException e) {
+        if (!dead) {
+          throw e;
+        }
+        throw notRecorded(conn, reason, version, e);
+      }
       release = true;
     } catch (LeaseKept kept) {
       release = false;
       throw kept.failure;
     } finally {
       if (release) {
-        renewal.release(lease);
+        view.release(lease);
       }
     }
     hot.invalidate(conn);
     conn.forgetTokens();
     if (conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-      renewal.tombstoned(conn, store.read(conn.id));
+      view.tombstoned(conn, store.read(conn.id));
     }
     events.emit(TokenEvent.Type.REVOKED, conn.id, "tokens revoked (" + revocation + ")", null);
     return null;
   }
 
-  private void revokeAtPlatform(
+  /**
+   * The platform revoked the tokens, but the store would not take the tombstone: the stored set is
+   * dead. Said as it is, and recorded as far as the store takes it; the lease is left to expire (no
+   * instance renews from the dead set meanwhile, and the next one that does is told {@code
+   * invalid_grant}). A second revoke records it.
+   */
+  private LeaseKept notRecorded(
+      Connection conn, String reason, long version, RuntimeException error) {
+    hot.invalidate(conn);
+    String message =
+        "tokens revoked at the platform, but the store could not record the revocation (its"
+            + " stored tokens are dead): run revoke again to record it, then `tokenbroker connect "
+            + conn.id
+            + "`";
+    log.error("connection {}: {}: {}", conn.id, message, error.getMessage());
+    health.failed(conn, HealthBook.Failure.needsPerson(reason, message, error), version);
+    return new LeaseKept(new TokenStoreException(conn.id, message, error));
+  }
+
+  /** Whether the tokens are dead at the platform now (revoked, or refused already). */
+  private boolean revokeAtPlatform(
       Connection conn,
       TokenSet current,
       Revocation revocation,
@@ -102,17 +137,19 @@ final class Revoker {
       boolean unsaved) {
     try {
       conn.provider.revoke(current, revocation);
+      return true;
     } catch (UnsupportedOperationException e) {
       log.info(
           "connection {}: {} has no revocation endpoint; forgetting the tokens locally",
           conn.id,
           conn.provider.name());
+      return false;
     } catch (TokenEndpointException e) {
       if (e.kind() != TokenEndpointException.Kind.TOKEN_REJECTED) {
         throw e; // the platform refused: nothing is deleted
       }
       if (current.refreshToken() == null) {
-        return; // the only token is dead already: nothing left to revoke
+        return true; // the only token is dead already: nothing left to revoke
       }
       if (unsaved || mayBeSpent(stored, lease)) {
         // (An unsaved set is not renewed here either: it is dropped below, and a lost answer would
@@ -122,14 +159,14 @@ final class Revoker {
         if (revocation == Revocation.UNLINK) {
           throw e;
         }
-        return;
+        return false;
       }
       TokenSet renewed = renewUnderLease(conn, current, stored, lease);
       if (renewed == null) {
         if (revocation == Revocation.UNLINK) {
           throw e; // an unlink needs a token the platform accepts: the link stays until then
         }
-        return; // the refresh token is dead as well: nothing left to log out
+        return true; // the refresh token is dead as well: nothing left to log out
       }
       try {
         conn.provider.revoke(renewed, revocation);
@@ -138,6 +175,7 @@ final class Revoker {
           throw again;
         }
       }
+      return true;
     }
   }
 
@@ -172,8 +210,9 @@ final class Revoker {
       Connection conn, TokenSet current, StoredConnection stored, Lease lease) {
     store.markRenewing(lease);
     TokenSet issued;
+    Instant sentAt = clock.instant();
     try {
-      issued = StoreRenewal.keepRefreshToken(current, conn.provider.refresh(current));
+      issued = ProviderCall.keepRefreshToken(current, conn.provider.refresh(current));
     } catch (TokenEndpointException e) {
       if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
         return null;
@@ -202,8 +241,9 @@ final class Revoker {
       // Not saved: the rotated set must not live only in memory. The saver keeps it with the lease
       // and saves it (or, if the lease was seized, writes it back unless a newer write or a
       // tombstone won); the revocation fails (nothing is deleted).
-      // Based on the set it was renewed from (this instance's, when the store had lost it).
-      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e);
+      // Based on the set it was renewed from (this instance's, when the store had lost it): it
+      // outranks older sets written back by other instances, never one issued after it.
+      saver.hold(conn, issued, Math.max(base, current.version()), lease, false, e, sentAt, current);
       throw new LeaseKept(e);
     }
     conn.sawTokens(saved);

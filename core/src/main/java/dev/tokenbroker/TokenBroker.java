@@ -61,7 +61,7 @@ public final class TokenBroker implements AutoCloseable {
   private final HotTier hot;
   private final @Nullable TokenCache cache;
   private final SingleFlight flights;
-  private final StoreRenewal renewal;
+  private final StoreView view;
   private final DurableSaver saver;
   private final HealthBook health;
   private final KeepAlive keepAlive;
@@ -81,7 +81,7 @@ public final class TokenBroker implements AutoCloseable {
     this.hot = p.hot;
     this.cache = p.cache;
     this.flights = p.flights;
-    this.renewal = p.renewal;
+    this.view = p.view;
     this.saver = p.saver;
     this.health = p.health;
     this.keepAlive = p.keepAlive;
@@ -91,7 +91,11 @@ public final class TokenBroker implements AutoCloseable {
     this.scheduler = p.scheduler;
   }
 
-  /** A new builder. */
+  /**
+   * A new builder.
+   *
+   * @return a new builder
+   */
   public static TokenBrokerBuilder builder() {
     return new TokenBrokerBuilder();
   }
@@ -99,6 +103,9 @@ public final class TokenBroker implements AutoCloseable {
   /**
    * A broker configured from a YAML ({@code .yaml}, {@code .yml}) or {@code .properties} file, with
    * {@code ${ENV_VAR}} replaced from the environment.
+   *
+   * @param configFile the YAML ({@code .yaml}, {@code .yml}) or {@code .properties} file
+   * @return a started broker; close it when done
    */
   public static TokenBroker fromConfig(Path configFile) {
     return builder().configFile(configFile).build();
@@ -114,6 +121,8 @@ public final class TokenBroker implements AutoCloseable {
    * one background renewal starts. EXPIRED or missing: waits for the connection's single renewal
    * (at most the renewal timeout); every caller waiting on it gets its result or its error.
    *
+   * @param id the connection
+   * @return a valid access token for {@code id}
    * @throws ReauthorizationRequiredException if a person must act first
    * @throws TokenUnavailableException if no valid token can be had now (see its health), or the
    *     calling thread was interrupted while waiting (its interrupt flag is set again)
@@ -123,7 +132,12 @@ public final class TokenBroker implements AutoCloseable {
     return current(id).accessToken();
   }
 
-  /** Like {@link #accessToken} but returns the whole valid {@link TokenSet}. */
+  /**
+   * Like {@link #accessToken} but returns the whole valid {@link TokenSet}.
+   *
+   * @param id the connection
+   * @return the whole valid token set
+   */
   public TokenSet tokenSet(ConnectionId id) {
     return current(id).tokenSet();
   }
@@ -185,6 +199,8 @@ public final class TokenBroker implements AutoCloseable {
    * sends nothing during the pause after a refresh whose answer was lost, while the platform may
    * still be processing it.
    *
+   * @param id the connection
+   * @return the new token set, already saved
    * @throws TokenUnavailableException if no renewal happened (say, another instance held the lease
    *     and did not renew within the lease wait)
    */
@@ -215,6 +231,8 @@ public final class TokenBroker implements AutoCloseable {
    * Starts an authorization-code flow: a fresh unguessable {@code state} (and a PKCE verifier when
    * the provider uses PKCE) and the URL a person opens. Replaces an earlier unfinished one.
    *
+   * @param id the connection
+   * @return the URL to open in a browser, with the state and PKCE verifier kept for the callback
    * @throws AuthorizationException if the connection's provider uses client credentials
    */
   public AuthorizationRequest startAuthorization(ConnectionId id) {
@@ -227,6 +245,10 @@ public final class TokenBroker implements AutoCloseable {
    * request — before any network call — then exchanges the code at once and saves the first token
    * set over whatever the store held, winning over any renewal still in flight anywhere.
    *
+   * @param id the connection
+   * @param redirectedUrl the URL the browser was redirected to, carrying {@code code} (or {@code
+   *     error}) and {@code state}
+   * @return the new token set, already saved
    * @throws AuthorizationException for a denied, foreign, stale or code-less redirect
    * @throws TokenEndpointException if the platform refused the code (reused, expired)
    */
@@ -236,7 +258,11 @@ public final class TokenBroker implements AutoCloseable {
     return authorization.complete(conn, redirectedUrl);
   }
 
-  /** Same as {@code revoke(id, Revocation.TOKENS)}. */
+  /**
+   * Same as {@code revoke(id, Revocation.TOKENS)}.
+   *
+   * @param id the connection
+   */
   public void revoke(ConnectionId id) {
     revoke(id, Revocation.TOKENS);
   }
@@ -246,6 +272,9 @@ public final class TokenBroker implements AutoCloseable {
    * instance serves or writes it back. Waits for a renewal in flight here and wins over one
    * anywhere else. An authorization-code connection then needs a new authorization; a
    * client-credentials one obtains a new token next time. If the platform refuses, nothing changes.
+   *
+   * @param id the connection
+   * @param revocation how far to go
    */
   public void revoke(ConnectionId id, Revocation revocation) {
     Connection conn = registry.get(id);
@@ -258,6 +287,8 @@ public final class TokenBroker implements AutoCloseable {
    * Checks the current token with the platform ({@link TokenProvider#validate}; Kakao token info)
    * and returns the set with what the platform reported (e.g. the user id) in its extras.
    *
+   * @param id the connection
+   * @return the current token set, with what the platform reported in its extras
    * @throws ReauthorizationRequiredException if the platform says the token must not be used
    */
   public TokenSet validate(ConnectionId id) {
@@ -288,16 +319,22 @@ public final class TokenBroker implements AutoCloseable {
    * The connection's health as every instance sees it: reads the connection's record in the store
    * (health record, tombstone, token expiries) once, and never contacts the platform. If the store
    * cannot be read, this instance's last view.
+   *
+   * @param id the connection
+   * @return the connection's health; never null
    */
   public Health health(ConnectionId id) {
     Connection conn = registry.get(id);
     TokenSet known = null;
+    RuntimeException storeError = null;
     try {
       // What the store holds after a lost or older record was written back from here.
-      StoredConnection stored = renewal.reconcile(conn, store.read(id));
+      StoredConnection stored = view.reconcile(conn, store.read(id));
       known = stored.tokens();
-      if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
-        return renewal.tombstoned(conn, stored).health();
+      if (stored.tombstone() != null
+          && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE
+          && !saver.authorizedAfter(conn, stored.tombstone())) {
+        return view.tombstoned(conn, stored).health();
       }
       if (known == null
           && conn.health == null
@@ -318,6 +355,7 @@ public final class TokenBroker implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.warn("connection {}: store unavailable while reading health: {}", id, e.getMessage());
+      storeError = e;
     }
     DurableSaver.Pending pending = saver.pending(conn);
     if (pending != null) {
@@ -326,15 +364,41 @@ public final class TokenBroker implements AutoCloseable {
       CachedToken c = hot.get(conn);
       known = c != null ? c.tokenSet() : conn.newest();
     }
-    return health.snapshot(conn, known, pending != null);
+    Health h = health.snapshot(conn, known, pending != null);
+    if (storeError != null && h.state() == Health.State.ACTIVE) {
+      // Not ACTIVE on the strength of a store nobody could read (a fresh process knows nothing
+      // else): what this instance knows, said with the store's failure.
+      return new Health(
+          Health.State.DEGRADED,
+          "store-unavailable",
+          "token store unavailable: " + storeError.getMessage(),
+          null,
+          clock.instant(),
+          null,
+          h.consecutiveFailures(),
+          h.lastRenewalAt(),
+          h.accessTokenExpiresAt(),
+          h.refreshTokenExpiresAt(),
+          h.unsaved());
+    }
+    return h;
   }
 
-  /** Every configured connection, sorted. */
+  /**
+   * Every configured connection, sorted.
+   *
+   * @return every configured connection, sorted
+   */
   public Set<ConnectionId> connections() {
     return registry.ids();
   }
 
-  /** The provider serving {@code id}. */
+  /**
+   * The provider serving {@code id}.
+   *
+   * @param id the connection
+   * @return the provider serving {@code id}
+   */
   public TokenProvider provider(ConnectionId id) {
     return registry.get(id).provider;
   }
@@ -344,6 +408,8 @@ public final class TokenBroker implements AutoCloseable {
    * resolved once. Without an application cache (the default) a FRESH token is then read from the
    * connection itself, with no lookup by id.
    *
+   * @param id the connection
+   * @return a token source bound to {@code id}
    * @throws ConfigurationException if {@code id} is not configured
    */
   public TokenSource tokenSource(ConnectionId id) {
@@ -354,6 +420,9 @@ public final class TokenBroker implements AutoCloseable {
    * An OkHttp interceptor for application clients calling {@code id}'s platform API: adds {@code
    * Authorization}, and when the provider says the token was rejected, renews once and replays the
    * request once. Failures to get a token surface as {@link TokenUnavailableIOException}.
+   *
+   * @param id the connection
+   * @return an interceptor to add to the application's OkHttp client
    */
   public Interceptor interceptor(ConnectionId id) {
     return new BrokerInterceptor(this, registry.get(id));

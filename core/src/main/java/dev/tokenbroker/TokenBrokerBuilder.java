@@ -32,6 +32,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongUnaryOperator;
+import java.util.function.Predicate;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
@@ -52,6 +53,8 @@ public final class TokenBrokerBuilder {
   private @Nullable Executor executor;
   private @Nullable Map<String, String> environment;
   private @Nullable Path configFile;
+  private Predicate<ConnectionId> configFileFilter = id -> true;
+  private long maxReadTimeoutMillis; // of the connections' own clients, set while building
   private @Nullable String instanceId;
   private Duration leaseTtl = Duration.ofSeconds(90);
   private Duration leaseWait = Duration.ofSeconds(60);
@@ -75,14 +78,24 @@ public final class TokenBrokerBuilder {
     }
   }
 
-  /** The one clock for every expiry, backoff and signature. Default: system UTC. */
+  /**
+   * The one clock for every expiry, backoff and signature. Default: system UTC.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   * @return this builder
+   */
   public TokenBrokerBuilder clock(Clock clock) {
     once("clock");
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
   }
 
-  /** The durable store. Default: the configuration file's {@code store:}, else in memory. */
+  /**
+   * The durable store. Default: the configuration file's {@code store:}, else in memory.
+   *
+   * @param store the store
+   * @return this builder
+   */
   public TokenBrokerBuilder store(TokenStore store) {
     once("store");
     this.store = Objects.requireNonNull(store, "store");
@@ -94,6 +107,9 @@ public final class TokenBrokerBuilder {
    * evicted token is read from the store again). Default: none — each connection keeps its cached
    * token in a slot of its own, the fastest and smallest choice when every configured connection is
    * in use.
+   *
+   * @param cache the cache
+   * @return this builder
    */
   public TokenBrokerBuilder cache(TokenCache cache) {
     once("cache");
@@ -104,6 +120,9 @@ public final class TokenBrokerBuilder {
   /**
    * The base HTTP client for token endpoints (timeouts, proxy, TLS). It is reconfigured never to
    * retry or follow redirects on its own. Default: {@link TokenHttp#defaultClient()}.
+   *
+   * @param httpClient the client every connection's client derives from
+   * @return this builder
    */
   public TokenBrokerBuilder httpClient(OkHttpClient httpClient) {
     once("httpClient");
@@ -114,13 +133,23 @@ public final class TokenBrokerBuilder {
   /**
    * Adds a connection whose provider is built from {@code settings} by the factory named in its
    * {@code provider} setting (default: the id's provider part).
+   *
+   * @param id the connection
+   * @param settings the connection's settings, as in a configuration file
+   * @return this builder
    */
   public TokenBrokerBuilder connection(ConnectionId id, Map<String, ?> settings) {
     addConnection(id, new Settings(id, settings));
     return this;
   }
 
-  /** Adds a connection served by {@code provider}. */
+  /**
+   * Adds a connection served by {@code provider}.
+   *
+   * @param id the connection
+   * @param provider the provider serving the connection
+   * @return this builder
+   */
   public TokenBrokerBuilder connection(ConnectionId id, TokenProvider provider) {
     addConnection(id, Objects.requireNonNull(provider, "provider"));
     return this;
@@ -133,13 +162,23 @@ public final class TokenBrokerBuilder {
     }
   }
 
-  /** A provider factory to use besides those found with {@link ServiceLoader}. */
+  /**
+   * A provider factory to use besides those found with {@link ServiceLoader}.
+   *
+   * @param factory a provider factory; wins over one of the same name found by the ServiceLoader
+   * @return this builder
+   */
   public TokenBrokerBuilder providerFactory(TokenProviderFactory factory) {
     factories.add(Objects.requireNonNull(factory, "factory"));
     return this;
   }
 
-  /** Receives every {@link TokenEvent}; called on broker threads, must not block long. */
+  /**
+   * Receives every {@link TokenEvent}; called on broker threads, must not block long.
+   *
+   * @param listener receives every event
+   * @return this builder
+   */
   public TokenBrokerBuilder listener(TokenListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
     return this;
@@ -150,6 +189,9 @@ public final class TokenBrokerBuilder {
    * on this executor, never on a caller's thread (so a caller's interrupt cannot cut a token
    * request short) — unless the executor itself runs tasks on the calling thread, as a test's
    * {@code Runnable::run} does.
+   *
+   * @param executor runs renewals
+   * @return this builder
    */
   public TokenBrokerBuilder executor(Executor executor) {
     once("executor");
@@ -159,6 +201,9 @@ public final class TokenBrokerBuilder {
 
   /**
    * Where {@code ${VAR}} in a configuration file is looked up. Default: {@link System#getenv()}.
+   *
+   * @param environment variable name to value
+   * @return this builder
    */
   public TokenBrokerBuilder environment(Map<String, String> environment) {
     once("environment");
@@ -168,6 +213,9 @@ public final class TokenBrokerBuilder {
 
   /**
    * Reads connections (and the store, unless {@link #store} is set) from a YAML or properties file.
+   *
+   * @param configFile the YAML ({@code .yaml}, {@code .yml}) or {@code .properties} file
+   * @return this builder
    */
   public TokenBrokerBuilder configFile(Path configFile) {
     once("configFile");
@@ -176,8 +224,26 @@ public final class TokenBrokerBuilder {
   }
 
   /**
+   * Takes from the configuration file only the connections {@code filter} accepts; the others are
+   * not read at all — their {@code ${VAR}}s are not resolved, so a variable that only another
+   * connection needs cannot stop this broker. Default: every connection in the file. For a process
+   * that serves some connections of a shared file (the command line's {@code token ID}).
+   *
+   * @param filter which connections of the file to take
+   * @return this builder
+   */
+  public TokenBrokerBuilder configFileConnections(Predicate<ConnectionId> filter) {
+    once("configFileConnections");
+    this.configFileFilter = Objects.requireNonNull(filter, "filter");
+    return this;
+  }
+
+  /**
    * Names this broker instance in lease records and logs (default {@code broker}). A random suffix
    * is always added, so two instances configured with one id still exclude each other.
+   *
+   * @param instanceId this instance's name
+   * @return this builder
    */
   public TokenBrokerBuilder instanceId(String instanceId) {
     once("instanceId");
@@ -188,6 +254,10 @@ public final class TokenBrokerBuilder {
   /**
    * How long a renewal lease lasts (default 90 s; longer than any token call can take) and how long
    * a renewal waits for another instance's lease (default 60 s).
+   *
+   * @param ttl how long a lease lasts
+   * @param wait how long a renewal waits for another instance's lease
+   * @return this builder
    */
   public TokenBrokerBuilder lease(Duration ttl, Duration wait) {
     once("lease");
@@ -196,7 +266,12 @@ public final class TokenBrokerBuilder {
     return this;
   }
 
-  /** How long a caller waits for a renewal before giving up (default 90 s). */
+  /**
+   * How long a caller waits for a renewal before giving up (default 90 s).
+   *
+   * @param timeout how long a caller waits
+   * @return this builder
+   */
   public TokenBrokerBuilder renewalTimeout(Duration timeout) {
     once("renewalTimeout");
     this.renewalTimeout = positive(timeout, "renewal timeout");
@@ -207,6 +282,10 @@ public final class TokenBrokerBuilder {
    * Backoff after transient failures: doubling from {@code initial} up to {@code max}, with equal
    * jitter (the delay after the n-th failure in a row lies between half and all of {@code initial ×
    * 2^(n-1)}, capped at {@code max}).
+   *
+   * @param initial the first pause after a transient failure
+   * @param max the longest pause
+   * @return this builder
    */
   public TokenBrokerBuilder backoff(Duration initial, Duration max) {
     once("backoff");
@@ -223,6 +302,9 @@ public final class TokenBrokerBuilder {
    * After a refresh whose answer was lost, how long to wait before the one deliberate retry: longer
    * than the platform can still be processing the first request. Default: twice the HTTP client's
    * read timeout, at least 10 s.
+   *
+   * @param pause the pause
+   * @return this builder
    */
   public TokenBrokerBuilder outcomeUnknownPause(Duration pause) {
     once("outcomeUnknownPause");
@@ -234,6 +316,10 @@ public final class TokenBrokerBuilder {
    * Runs a {@linkplain TokenBroker#keepAlive() keep-alive pass} every {@code interval} (real time)
    * on a background daemon thread, renewing at most {@code concurrency} connections at a time. On
    * by default (every 30 minutes, 4 at a time); every instance may run it.
+   *
+   * @param interval the time between keep-alive passes
+   * @param concurrency how many connections one pass renews at once
+   * @return this builder
    */
   public TokenBrokerBuilder keepAlive(Duration interval, int concurrency) {
     once("keepAlive");
@@ -250,6 +336,8 @@ public final class TokenBrokerBuilder {
    * No background keep-alive: {@link TokenBroker#keepAlive()} runs only when called. For one-shot
    * processes and tests; a long-running service that turns it off must call it itself, or idle
    * connections die when their refresh token expires.
+   *
+   * @return this builder
    */
   public TokenBrokerBuilder withoutKeepAlive() {
     once("keepAlive");
@@ -257,7 +345,12 @@ public final class TokenBrokerBuilder {
     return this;
   }
 
-  /** The class loader for {@link ServiceLoader} lookups. Default: this library's. */
+  /**
+   * The class loader for {@link ServiceLoader} lookups. Default: this library's.
+   *
+   * @param classLoader where providers and stores are looked up
+   * @return this builder
+   */
   public TokenBrokerBuilder classLoader(ClassLoader classLoader) {
     once("classLoader");
     this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
@@ -298,6 +391,7 @@ public final class TokenBrokerBuilder {
    * Builds the broker: loads the configuration file, builds and validates every provider, and
    * assembles the engine.
    *
+   * @return a started broker; close it when done
    * @throws ConfigurationException naming the connection and setting of the first problem
    */
   public TokenBroker build() {
@@ -305,7 +399,7 @@ public final class TokenBrokerBuilder {
     Map<String, String> env = environment != null ? environment : System.getenv();
     Map<ConnectionId, Object> all = new LinkedHashMap<>();
     if (configFile != null) {
-      ConfigFile config = ConfigFile.load(configFile, env);
+      ConfigFile config = ConfigFile.load(configFile, env, configFileFilter);
       for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
         all.put(e.getKey(), new Settings(e.getKey(), e.getValue(), env::get));
       }
@@ -334,10 +428,12 @@ public final class TokenBrokerBuilder {
           new Connection(
               e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random), now));
     }
+    // Twice the longest read timeout of any connection (a read-timeout setting may raise it).
     Duration pause =
         outcomeUnknownPause != null
             ? outcomeUnknownPause
-            : Duration.ofMillis(Math.max(10_000, 2L * http.readTimeoutMillis()));
+            : Duration.ofMillis(
+                Math.max(10_000, 2L * Math.max(http.readTimeoutMillis(), maxReadTimeoutMillis)));
     return new TokenBroker(new Parts(this, built.toArray(new Connection[0]), pause, random));
   }
 
@@ -354,7 +450,12 @@ public final class TokenBrokerBuilder {
       // Settings given in code were made before the environment was known.
       Map<String, String> env = environment != null ? environment : System.getenv();
       Settings given = (Settings) providerOrSettings;
-      Settings settings = new Settings(given.connection(), given.asMap(), env::get);
+      // proxy, connect-timeout, read-timeout: the broker's, not the provider's (NetworkSettings)
+      OkHttpClient connectionHttp =
+          NetworkSettings.client(http, new Settings(given.connection(), given.asMap(), env::get));
+      maxReadTimeoutMillis = Math.max(maxReadTimeoutMillis, connectionHttp.readTimeoutMillis());
+      Settings settings =
+          new Settings(given.connection(), NetworkSettings.withoutNetwork(given.asMap()), env::get);
       String name = settings.optional("provider", id.provider());
       if (!name.equals(id.provider())) {
         throw settings.invalid(
@@ -373,7 +474,7 @@ public final class TokenBrokerBuilder {
                 + name
                 + " on the classpath?)");
       }
-      provider = factory.create(settings, new ProviderContext(id, clock, http, random));
+      provider = factory.create(settings, new ProviderContext(id, clock, connectionHttp, random));
     }
     if (!provider.name().equals(id.provider())) {
       throw new ConfigurationException(
@@ -431,6 +532,7 @@ public final class TokenBrokerBuilder {
     final HotTier hot;
     final HealthBook health;
     final DurableSaver saver;
+    final StoreView view;
     final StoreRenewal renewal;
     final SingleFlight flights;
     final KeepAlive keepAlive;
@@ -485,7 +587,8 @@ public final class TokenBrokerBuilder {
           new HealthBook(clock, store, events, b.backoffInitial, b.backoffMax, b.backoffJitter);
       saver =
           new DurableSaver(
-              store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
+              clock, store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
+      view = new StoreView(clock, store, hot, health, events);
       renewal =
           new StoreRenewal(
               clock,
@@ -497,9 +600,10 @@ public final class TokenBrokerBuilder {
               owner,
               b.leaseTtl,
               b.leaseWait,
-              outcomeUnknownPause,
-              b.leasePause);
-      saver.onSaved((conn, saved) -> renewal.published(conn, saved, TokenEvent.Type.REFRESHED));
+              b.leasePause,
+              view,
+              new ProviderCall(clock, store, health, events, outcomeUnknownPause));
+      saver.onSaved(view::savedLater);
       flights =
           new SingleFlight(
               executor,
@@ -507,9 +611,8 @@ public final class TokenBrokerBuilder {
               renewal::renew,
               conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
       keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
-      authorization =
-          new AuthorizationFlow(clock, store, renewal, saver, health, owner, b.leaseTtl);
-      revoker = new Revoker(clock, store, hot, renewal, saver, events, owner, b.leaseTtl);
+      authorization = new AuthorizationFlow(clock, store, view, saver, health, owner, b.leaseTtl);
+      revoker = new Revoker(clock, store, hot, view, health, saver, events, owner, b.leaseTtl);
       if (b.keepAliveInterval != null) {
         KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
       }

@@ -16,11 +16,30 @@ import org.jspecify.annotations.Nullable;
  */
 public interface TokenCache {
 
-  /** The cached token for {@code id}, or null. */
+  /**
+   * The cached token for {@code id}, or null.
+   *
+   * @param id the connection
+   * @return the cached token for {@code id}, or null
+   */
   @Nullable CachedToken get(ConnectionId id);
 
+  /**
+   * Stores {@code token} as the connection's current token, replacing any. Called by the broker
+   * whenever it holds a newer token set (saved after a renewal, or read from the store), from any
+   * thread.
+   *
+   * @param id the connection
+   * @param token the token to serve until it is no longer fresh
+   */
   void put(ConnectionId id, CachedToken token);
 
+  /**
+   * Forgets the connection's token: the next call reads the store. Called after a revoke, a
+   * rejected token or a new authorization, from any thread.
+   *
+   * @param id the connection
+   */
   void invalidate(ConnectionId id);
 
   /**
@@ -29,6 +48,8 @@ public interface TokenCache {
    * many connections of which few are in use. Backed by Caffeine, which stays an implementation
    * detail.
    *
+   * @param maximumSize the most connections kept
+   * @return a cache holding at most {@code maximumSize} connections' tokens
    * @throws IllegalArgumentException if {@code maximumSize} is negative
    */
   static TokenCache bounded(long maximumSize) {
@@ -38,7 +59,11 @@ public interface TokenCache {
     return new CaffeineTokenCache(maximumSize);
   }
 
-  /** An unbounded cache (the broker's own default, a slot per connection, is leaner). */
+  /**
+   * An unbounded cache (the broker's own default, a slot per connection, is leaner).
+   *
+   * @return an unbounded cache
+   */
   static TokenCache unbounded() {
     return new CaffeineTokenCache(-1);
   }

@@ -39,14 +39,30 @@ public final class TokenEndpointException extends TokenBrokerException {
     TOKEN_REJECTED
   }
 
+  /** The provider's name. */
   private final String provider;
+
+  /** The HTTP status, 0 when no response arrived. */
   private final int httpStatus;
+
+  /** The RFC 6749 error, or null. */
   private final @Nullable String error;
+
+  /** The error description, or null. */
   private final @Nullable String errorDescription;
+
+  /** The platform's own error code, or null. */
   private final @Nullable String platformCode;
+
+  /** The scrubbed, truncated response body, or null. */
   private final @Nullable String body;
+
+  /** One line for a person. */
   private final String reason;
+
+  /** Whether a retry can help. */
   private final Kind kind;
+
   private final transient @Nullable Duration retryAfter;
 
   private TokenEndpointException(Builder b) {
@@ -66,12 +82,19 @@ public final class TokenEndpointException extends TokenBrokerException {
    * Starts an exception for {@code provider} (e.g. {@code cafe24}). The caller must set at least
    * {@link Builder#kind} and {@link Builder#reason}; every string given must already be free of
    * secrets (use {@link dev.tokenbroker.spi.Secrets#scrub}).
+   *
+   * @param provider the provider's name
+   * @return a new builder
    */
   public static Builder builder(String provider) {
     return new Builder(provider);
   }
 
-  /** A builder holding every value of this exception, to refine a generic classification. */
+  /**
+   * A builder holding every value of this exception, to refine a generic classification.
+   *
+   * @return a builder holding every value of this exception
+   */
   public Builder toBuilder() {
     Builder b = new Builder(provider);
     b.httpStatus = httpStatus;
@@ -86,50 +109,92 @@ public final class TokenEndpointException extends TokenBrokerException {
     return b;
   }
 
+  /**
+   * The provider whose token endpoint failed ({@code cafe24}, {@code naver}, {@code kakao}).
+   *
+   * @return the provider name
+   */
   public String provider() {
     return provider;
   }
 
-  /** The HTTP status, or 0 when no response was received. */
+  /**
+   * The HTTP status, or 0 when no response was received.
+   *
+   * @return the HTTP status, or 0 when no response was received
+   */
   public int httpStatus() {
     return httpStatus;
   }
 
-  /** RFC 6749 {@code error}, e.g. {@code invalid_grant}. */
+  /**
+   * RFC 6749 {@code error}, e.g. {@code invalid_grant}.
+   *
+   * @return the RFC 6749 {@code error}, such as {@code invalid_grant}, or null
+   */
   public @Nullable String error() {
     return error;
   }
 
-  /** RFC 6749 {@code error_description}, scrubbed. */
+  /**
+   * RFC 6749 {@code error_description}, scrubbed.
+   *
+   * @return the RFC 6749 {@code error_description}, scrubbed, or null
+   */
   public @Nullable String errorDescription() {
     return errorDescription;
   }
 
-  /** The platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}… */
+  /**
+   * The platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}…
+   *
+   * @return the platform's own code: {@code KOE322}, {@code GW.IP_NOT_ALLOWED}, {@code -401}…
+   */
   public @Nullable String platformCode() {
     return platformCode;
   }
 
-  /** The response body, scrubbed of secrets and truncated. */
+  /**
+   * The response body, scrubbed of secrets and truncated.
+   *
+   * @return the response body, scrubbed of secrets and truncated
+   */
   public @Nullable String body() {
     return body;
   }
 
-  /** What happened, for a person: "refresh token expired or already used". */
+  /**
+   * What happened, for a person: "refresh token expired or already used".
+   *
+   * @return what happened, for a person: "refresh token expired or already used"
+   */
   public String reason() {
     return reason;
   }
 
+  /**
+   * Whether a retry can help, and what the failure means for the connection.
+   *
+   * @return the kind
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** False only for {@link Kind#PERMANENT}. */
+  /**
+   * False only for {@link Kind#PERMANENT}.
+   *
+   * @return false only for a permanent failure
+   */
   public boolean retryable() {
     return kind != Kind.PERMANENT;
   }
 
-  /** The server's {@code Retry-After}, when it sent one. */
+  /**
+   * The server's {@code Retry-After}, when it sent one.
+   *
+   * @return the server's {@code Retry-After}, when it sent one
+   */
   public @Nullable Duration retryAfter() {
     return retryAfter;
   }
@@ -171,51 +236,92 @@ public final class TokenEndpointException extends TokenBrokerException {
       this.provider = Objects.requireNonNull(provider, "provider");
     }
 
+    /**
+     * @param httpStatus the HTTP status, 0 when no response arrived
+     * @return this builder
+     */
     public Builder httpStatus(int httpStatus) {
       this.httpStatus = httpStatus;
       return this;
     }
 
+    /**
+     * @param error the RFC 6749 {@code error} (e.g. {@code invalid_grant}), or null
+     * @return this builder
+     */
     public Builder error(@Nullable String error) {
       this.error = error;
       return this;
     }
 
+    /**
+     * @param errorDescription the {@code error_description}, or null
+     * @return this builder
+     */
     public Builder errorDescription(@Nullable String errorDescription) {
       this.errorDescription = errorDescription;
       return this;
     }
 
+    /**
+     * @param platformCode the platform's own code ({@code KOE322}, {@code GW.AUTHN}), or null
+     * @return this builder
+     */
     public Builder platformCode(@Nullable String platformCode) {
       this.platformCode = platformCode;
       return this;
     }
 
+    /**
+     * @param scrubbedBody the response body, truncated and with every token and secret removed
+     * @return this builder
+     */
     public Builder body(@Nullable String scrubbedBody) {
       this.body = scrubbedBody;
       return this;
     }
 
+    /**
+     * @param reason one line for a person: what the platform said and what it means
+     * @return this builder
+     */
     public Builder reason(String reason) {
       this.reason = Objects.requireNonNull(reason, "reason");
       return this;
     }
 
+    /**
+     * @param kind whether a retry can help
+     * @return this builder
+     */
     public Builder kind(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
       return this;
     }
 
+    /**
+     * @param retryAfter the platform's Retry-After, or null
+     * @return this builder
+     */
     public Builder retryAfter(@Nullable Duration retryAfter) {
       this.retryAfter = retryAfter;
       return this;
     }
 
+    /**
+     * @param cause the I/O or parsing failure behind this, or null
+     * @return this builder
+     */
     public Builder cause(@Nullable Throwable cause) {
       this.cause = cause;
       return this;
     }
 
+    /**
+     * The exception.
+     *
+     * @return a new exception with these fields
+     */
     public TokenEndpointException build() {
       return new TokenEndpointException(this);
     }

@@ -46,6 +46,13 @@ public final class TokenEvent {
   private final String message;
   private final @Nullable Throwable error;
 
+  /**
+   * @param type what happened
+   * @param connection the connection it happened to
+   * @param at when, by the broker's clock
+   * @param message one line for a person; never a token or secret
+   * @param error the failure behind it, or null
+   */
   public TokenEvent(
       Type type, ConnectionId connection, Instant at, String message, @Nullable Throwable error) {
     this.type = Objects.requireNonNull(type);
@@ -55,25 +62,47 @@ public final class TokenEvent {
     this.error = error;
   }
 
+  /**
+   * What happened.
+   *
+   * @return the event type
+   */
   public Type type() {
     return type;
   }
 
+  /**
+   * The connection it happened to.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
 
-  /** When it happened, by the broker's clock. */
+  /**
+   * When it happened, by the broker's clock.
+   *
+   * @return when it happened, by the broker's clock
+   */
   public Instant at() {
     return at;
   }
 
-  /** One line for a person; no secrets. */
+  /**
+   * One line for a person; no secrets.
+   *
+   * @return one line for a person; never a token or secret
+   */
   public String message() {
     return message;
   }
 
-  /** The failure, for failure events. */
+  /**
+   * The failure, for failure events.
+   *
+   * @return the failure, for failure events
+   */
   public @Nullable Throwable error() {
     return error;
   }

@@ -7,5 +7,12 @@ package dev.tokenbroker;
  */
 @FunctionalInterface
 public interface TokenListener {
+  /**
+   * Called once per event, on the thread that observed it (usually a broker thread); must return
+   * quickly, and should not throw: an exception is logged and ignored. Events never carry a token
+   * or secret.
+   *
+   * @param event what happened
+   */
   void onEvent(TokenEvent event);
 }

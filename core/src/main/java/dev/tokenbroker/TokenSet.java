@@ -76,77 +76,140 @@ public final class TokenSet {
     return token;
   }
 
-  /** A builder with token type {@code Bearer}, no refresh token, no scopes, no extras. */
+  /**
+   * A builder with token type {@code Bearer}, no refresh token, no scopes, no extras.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder holding every value of this set. */
+  /**
+   * A builder holding every value of this set.
+   *
+   * @return a builder holding every value of this set
+   */
   public Builder toBuilder() {
     return new Builder(this);
   }
 
-  /** The access token. Treat as a secret. */
+  /**
+   * The access token. Treat as a secret.
+   *
+   * @return the access token
+   */
   public String accessToken() {
     return accessToken;
   }
 
-  /** The token type, {@code Bearer} unless the provider said otherwise. */
+  /**
+   * The token type, {@code Bearer} unless the provider said otherwise.
+   *
+   * @return the token type, {@code Bearer} unless the provider said otherwise
+   */
   public String tokenType() {
     return tokenType;
   }
 
-  /** When the access token stops working. */
+  /**
+   * When the access token stops working.
+   *
+   * @return when the access token stops working
+   */
   public Instant expiresAt() {
     return Instant.ofEpochSecond(expiresAtSecond, expiresAtNano);
   }
 
-  /** The refresh token, or null when the grant has none (Naver client credentials). */
+  /**
+   * The refresh token, or null when the grant has none (Naver client credentials).
+   *
+   * @return the refresh token, or null when the grant has none (Naver client credentials)
+   */
   public @Nullable String refreshToken() {
     return refreshToken;
   }
 
-  /** When the refresh token stops working, or null when unknown or absent. */
+  /**
+   * When the refresh token stops working, or null when unknown or absent.
+   *
+   * @return when the refresh token stops working, or null when unknown or absent
+   */
   public @Nullable Instant refreshExpiresAt() {
     return refreshExpiresAt;
   }
 
-  /** The granted scopes, in the provider's order. */
+  /**
+   * The granted scopes, in the provider's order.
+   *
+   * @return the granted scopes, in the provider's order
+   */
   public List<String> scopes() {
     return scopes;
   }
 
-  /** When the provider issued this set, as anchored to this machine's clock. */
+  /**
+   * When the provider issued this set, as anchored to this machine's clock.
+   *
+   * @return when the provider issued this set, as anchored to this machine's clock
+   */
   public Instant issuedAt() {
     return Instant.ofEpochSecond(issuedAtSecond, issuedAtNano);
   }
 
-  /** The access token's lifetime: {@code expiresAt - issuedAt}, always positive. */
+  /**
+   * The access token's lifetime: {@code expiresAt - issuedAt}, always positive.
+   *
+   * @return the access token's lifetime: {@code expiresAt - issuedAt}, always positive
+   */
   public Duration lifetime() {
     return Duration.between(issuedAt(), expiresAt());
   }
 
-  /** Provider extras, sorted by key. Never secrets. */
+  /**
+   * Provider extras, sorted by key. Never secrets.
+   *
+   * @return provider extras, sorted by key
+   */
   public Map<String, String> extras() {
     return extras;
   }
 
-  /** One provider extra, or null. */
+  /**
+   * One provider extra, or null.
+   *
+   * @param key the extra's name
+   * @return the extra's value, or null
+   */
   public @Nullable String extra(String key) {
     return extras.get(key);
   }
 
-  /** The store version: 0 for a set that was never stored, then 1, 2, … on each save. */
+  /**
+   * The store version: 0 for a set that was never stored, then 1, 2, … on each save.
+   *
+   * @return the store version: 0 for a set that was never stored, then 1, 2, … on each save
+   */
   public long version() {
     return version;
   }
 
-  /** This set with another store version. */
+  /**
+   * This set with another store version.
+   *
+   * @param version the store version
+   * @return this set with another store version
+   */
   public TokenSet withVersion(long version) {
     return version == this.version ? this : toBuilder().version(version).build();
   }
 
-  /** True when both sets carry the same tokens, expiries, scopes and extras, whatever versions. */
+  /**
+   * True when both sets carry the same tokens, expiries, scopes and extras, whatever versions.
+   *
+   * @param other the set to compare with
+   * @return true when both carry the same tokens, expiries, scopes and extras
+   */
   public boolean sameTokensAs(TokenSet other) {
     return accessToken.equals(other.accessToken)
         && Objects.equals(refreshToken, other.refreshToken)
@@ -234,44 +297,79 @@ public final class TokenSet {
       version = t.version;
     }
 
+    /**
+     * @param accessToken the access token; required
+     * @return this builder
+     */
     public Builder accessToken(String accessToken) {
       this.accessToken = Objects.requireNonNull(accessToken, "accessToken");
       return this;
     }
 
-    /** {@code bearer} in any case is normalized to {@code Bearer}. */
+    /**
+     * {@code bearer} in any case is normalized to {@code Bearer}.
+     *
+     * @param tokenType the token type, usually {@code Bearer}
+     * @return this builder
+     */
     public Builder tokenType(String tokenType) {
       Objects.requireNonNull(tokenType, "tokenType");
       this.tokenType = tokenType.equalsIgnoreCase("bearer") ? "Bearer" : tokenType;
       return this;
     }
 
+    /**
+     * @param expiresAt when the access token expires; required
+     * @return this builder
+     */
     public Builder expiresAt(Instant expiresAt) {
       this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");
       return this;
     }
 
+    /**
+     * @param refreshToken the refresh token, or null (client credentials)
+     * @return this builder
+     */
     public Builder refreshToken(@Nullable String refreshToken) {
       this.refreshToken = refreshToken;
       return this;
     }
 
+    /**
+     * @param refreshExpiresAt when the refresh token expires, or null when unknown or none
+     * @return this builder
+     */
     public Builder refreshExpiresAt(@Nullable Instant refreshExpiresAt) {
       this.refreshExpiresAt = refreshExpiresAt;
       return this;
     }
 
+    /**
+     * @param scopes the granted scopes
+     * @return this builder
+     */
     public Builder scopes(Collection<String> scopes) {
       this.scopes = List.copyOf(scopes);
       return this;
     }
 
+    /**
+     * @param issuedAt when the platform issued the set; required
+     * @return this builder
+     */
     public Builder issuedAt(Instant issuedAt) {
       this.issuedAt = Objects.requireNonNull(issuedAt, "issuedAt");
       return this;
     }
 
-    /** Adds (or, with a null value, removes) one provider extra. */
+    /**
+     * Adds (or, with a null value, removes) one provider extra.
+     *
+     * @param key the extra's name
+     * @param value its value, or null to remove it
+     * @return the extra's value, or null
+     */
     public Builder extra(String key, @Nullable String value) {
       Objects.requireNonNull(key, "key");
       if (value == null) {
@@ -282,17 +380,26 @@ public final class TokenSet {
       return this;
     }
 
+    /**
+     * @param extras provider extras (mall id, shop number, user id, app id); never a secret
+     * @return this builder
+     */
     public Builder extras(Map<String, String> extras) {
       this.extras.putAll(extras);
       return this;
     }
 
+    /**
+     * @param version the store version (0 for a set never saved)
+     * @return this builder
+     */
     public Builder version(long version) {
       this.version = version;
       return this;
     }
 
     /**
+     * @return the token set
      * @throws NullPointerException if the access token, {@code expiresAt} or {@code issuedAt} is
      *     missing
      * @throws IllegalArgumentException if {@code expiresAt} is not after {@code issuedAt}, a token

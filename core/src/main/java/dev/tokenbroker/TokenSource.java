@@ -20,7 +20,11 @@ public final class TokenSource {
     this.conn = conn;
   }
 
-  /** The connection this source serves. */
+  /**
+   * The connection this source serves.
+   *
+   * @return the connection this source serves
+   */
   public ConnectionId id() {
     return conn.id;
   }
@@ -28,6 +32,7 @@ public final class TokenSource {
   /**
    * A valid access token, as {@link TokenBroker#accessToken}.
    *
+   * @return a valid access token
    * @throws ReauthorizationRequiredException if a person must act first
    * @throws TokenUnavailableException if no valid token can be had now (see its health)
    */
@@ -35,7 +40,11 @@ public final class TokenSource {
     return broker.current(conn).accessToken();
   }
 
-  /** The whole valid {@link TokenSet}, as {@link TokenBroker#tokenSet}. */
+  /**
+   * The whole valid {@link TokenSet}, as {@link TokenBroker#tokenSet}.
+   *
+   * @return the whole valid token set
+   */
   public TokenSet tokenSet() {
     return broker.current(conn).tokenSet();
   }

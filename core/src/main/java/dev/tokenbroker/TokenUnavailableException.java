@@ -17,18 +17,32 @@ public class TokenUnavailableException extends TokenBrokerException {
 
   private final transient Health health;
 
+  /**
+   * @param connection the connection
+   * @param message what happened, for a person; never a token or secret
+   * @param health the connection's health when this was thrown
+   * @param cause the failure behind it (often a {@link TokenEndpointException}), or null
+   */
   public TokenUnavailableException(
       ConnectionId connection, String message, Health health, @Nullable Throwable cause) {
     super(connection, message, cause);
     this.health = health;
   }
 
-  /** The connection's health when this was thrown. */
+  /**
+   * The connection's health when this was thrown.
+   *
+   * @return the connection's health when this was thrown
+   */
   public Health health() {
     return health;
   }
 
-  /** The renewal failure behind this, when there was one. */
+  /**
+   * The renewal failure behind this, when there was one.
+   *
+   * @return the renewal failure behind this, when there was one
+   */
   public @Nullable TokenEndpointException endpointFailure() {
     return getCause() instanceof TokenEndpointException
         ? (TokenEndpointException) getCause()

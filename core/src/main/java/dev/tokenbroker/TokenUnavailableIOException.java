@@ -10,11 +10,18 @@ import java.io.IOException;
 public final class TokenUnavailableIOException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * @param cause the broker's exception, kept as the cause; its message is this one's
+   */
   public TokenUnavailableIOException(TokenBrokerException cause) {
     super(cause.getMessage(), cause);
   }
 
-  /** The broker's exception. */
+  /**
+   * The broker's exception.
+   *
+   * @return the broker's exception
+   */
   public TokenBrokerException brokerException() {
     return (TokenBrokerException) getCause();
   }

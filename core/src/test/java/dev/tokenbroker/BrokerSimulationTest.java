@@ -3,6 +3,8 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A deterministic, seeded simulation of several broker instances sharing one store and one
@@ -163,6 +165,24 @@ class BrokerSimulationTest {
             + (System.nanoTime() - started) / 1_000_000
             + " ms: "
             + total);
+  }
+
+  /**
+   * Seeds beyond the default range that once broke an invariant in a soak, each fixed since (most
+   * also have a forced test in {@link CrossInstanceEdgesTest} or {@link OutcomeUnknownTest}): they
+   * run in every build.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(
+      longs = {
+        5689, 8446, 10180, 11563, 14200, 16271, 16954, 19466, 24713, 25546, 29465, 50462, 54106,
+        69353, 115250
+      })
+  void seedsThatOnceFailed_keepEveryInvariant(long seed) {
+    try (SimQuietLogs quiet = new SimQuietLogs()) {
+      SimWorld w = new SimWorld(seed, false);
+      assertThat(w.run(DEFAULT_STEPS)).as("simulation seed " + seed).isNull();
+    }
   }
 
   @Test

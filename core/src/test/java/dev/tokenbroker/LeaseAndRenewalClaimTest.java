@@ -120,7 +120,9 @@ class LeaseAndRenewalClaimTest {
         .hasMessageContaining("another instance holds the renewal lease");
     assertThat(provider.calls).as("no token request without the lease").hasValue(0);
     assertThat(store.load(id).version()).isEqualTo(seeded.version());
-    assertThat(broker.health(id).lastRenewalAt()).as("no renewal recorded").isNull();
+    assertThat(broker.health(id).lastRenewalAt())
+        .as("no renewal recorded: still the seeded set's issue time")
+        .isEqualTo(seeded.issuedAt());
     assertThat(broker.health(id).state()).isEqualTo(Health.State.ACTIVE);
     // the current token is still served as it is
     assertThat(broker.accessToken(id)).isEqualTo(seeded.accessToken());

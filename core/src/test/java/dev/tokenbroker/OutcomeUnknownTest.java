@@ -209,6 +209,39 @@ class OutcomeUnknownTest {
   }
 
   @Test
+  void explicitRefreshOfARejectedConnectionLosesItsAnswer_noOtherExplicitRefreshRacesIt() {
+    seed();
+    TokenBroker a = broker();
+    TokenBroker b = broker();
+    clock.advance(Duration.ofHours(3));
+    platform.failNext( // the platform refused refresh-1 (spuriously, as it turns out)
+        TokenEndpointException.builder("fake")
+            .httpStatus(400)
+            .error("invalid_grant")
+            .kind(TokenEndpointException.Kind.PERMANENT)
+            .reason("refresh token expired or already used")
+            .build());
+    assertThatThrownBy(() -> a.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class);
+    assertThat(a.health(id).reasonCode()).isEqualTo("refresh-token-rejected");
+
+    provider.loseBeforeProcessing = true; // an operator retries; the request may still arrive
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(provider.requests).hasValue(2);
+
+    clock.advance(PAUSE.minusSeconds(1));
+    assertThatThrownBy(() -> b.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(provider.requests)
+        .as("nothing sent while the lost one may be in process")
+        .hasValue(2);
+
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(b.refresh(id).accessToken()).isEqualTo("access-2"); // the operator fixed it
+    assertThat(provider.requests).hasValue(3);
+  }
+
+  @Test
   void theDeliberateRetryLostToo_isFinal() {
     seed();
     TokenBroker a = broker();

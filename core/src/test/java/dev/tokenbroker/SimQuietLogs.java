@@ -15,6 +15,8 @@ final class SimQuietLogs implements AutoCloseable {
   private static final Class<?>[] ENGINE = {
     TokenBroker.class,
     StoreRenewal.class,
+    StoreView.class,
+    ProviderCall.class,
     DurableSaver.class,
     HealthBook.class,
     KeepAlive.class,

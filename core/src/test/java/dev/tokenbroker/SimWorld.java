@@ -1177,7 +1177,10 @@ final class SimWorld {
                 || next.delivery == SimPlatform.Delivery.CRASHED
                 || !next.issuedTo.alive()
                 || c.lastDataLossSeq > next.issuedSeq
-                || knownDead(s.health());
+                || knownDead(s.health())
+                // Revoked at the platform by a revoke whose tombstone the store refused: its
+                // caller was told (the stored set is dead, run revoke again).
+                || (r.chain.revoked && c.revokeAttempted);
         if (!explained) {
           violation(
               "the store holds "

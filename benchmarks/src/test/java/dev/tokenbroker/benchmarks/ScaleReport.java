@@ -26,6 +26,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.openjdk.jol.info.GraphLayout;
 import org.openjdk.jol.util.Multiset;
@@ -212,6 +215,28 @@ public final class ScaleReport {
     }
   }
 
+  /**
+   * The renewal threads every tokenbroker contender shares, started before anything is measured: a
+   * broker's own pool starts its threads at the first renewal, so JOL's walk would count every
+   * thread (and what a thread references) as the held broker's and not the empty one's.
+   */
+  private static final ThreadPoolExecutor RENEWALS =
+      new ThreadPoolExecutor(
+          2,
+          2,
+          0,
+          TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "scale-report-renewals");
+            t.setDaemon(true);
+            return t;
+          });
+
+  static {
+    RENEWALS.prestartAllCoreThreads();
+  }
+
   private static Built tokenbroker(int n, boolean refreshTokens, boolean inMemoryStore) {
     Clock clock = Clock.systemUTC();
     LocalRefreshProvider refreshing = new LocalRefreshProvider(clock);
@@ -224,7 +249,8 @@ public final class ScaleReport {
     } else {
       store = new DiscardingTokenStore(() -> null);
     }
-    TokenBrokerBuilder builder = TokenBroker.builder().withoutKeepAlive().clock(clock).store(store);
+    TokenBrokerBuilder builder =
+        TokenBroker.builder().withoutKeepAlive().executor(RENEWALS).clock(clock).store(store);
     ConnectionId[] ids = new ConnectionId[n];
     for (int i = 0; i < n; i++) {
       ids[i] = ConnectionId.of(LocalTokenProvider.NAME, "account-" + i);

@@ -1,6 +1,8 @@
 package dev.tokenbroker.cli;
 
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Builds the picocli command tree on a {@link Console} and runs one command line. */
 final class Cli {
@@ -20,9 +22,25 @@ final class Cli {
     cli.setOut(console.out);
     cli.setErr(console.err);
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    // `demo` reads no configuration: do not offer the inherited --config there.
+    CommandSpec demo = cli.getSubcommands().get("demo").getCommandSpec();
+    demo.remove(demo.findOption("--config"));
     cli.setParameterExceptionHandler(
         (e, args) -> {
           CommandLine c = e.getCommandLine();
+          if (e instanceof UnmatchedArgumentException
+              && c.getParent() == null
+              && !((UnmatchedArgumentException) e).getUnmatched().isEmpty()
+              && !((UnmatchedArgumentException) e).getUnmatched().get(0).startsWith("-")) {
+            c.getErr()
+                .println(
+                    "unknown command '"
+                        + ((UnmatchedArgumentException) e).getUnmatched().get(0)
+                        + "'; commands: "
+                        + String.join(", ", c.getSubcommands().keySet())
+                        + " (`tokenbroker COMMAND --help` for one)");
+            return ExitCode.USAGE;
+          }
           c.getErr().println(e.getMessage());
           c.getErr()
               .println("Run `" + c.getCommandSpec().qualifiedName() + " --help` for the options.");

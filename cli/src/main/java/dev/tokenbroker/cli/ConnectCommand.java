@@ -61,7 +61,14 @@ final class ConnectCommand extends ConnectionCommand {
     AuthorizationRequest request = broker.startAuthorization(id);
     String redirectUri = LoopbackListener.redirectUriOf(request.url());
     HttpUrl loopback = noListen ? null : LoopbackListener.loopbackRedirect(redirectUri);
-    RedirectCapture capture = new RedirectCapture(url -> broker.completeAuthorization(id, url));
+    RedirectCapture capture =
+        new RedirectCapture(
+            request::state,
+            url -> broker.completeAuthorization(id, url),
+            notice -> {
+              console.err.println(notice);
+              console.err.flush();
+            });
 
     // Listen before the URL is shown: a quick browser must find the listener there.
     LoopbackListener listener = null;
@@ -136,8 +143,10 @@ final class ConnectCommand extends ConnectionCommand {
                     continue;
                   }
                   if (RedirectCapture.isRedirect(line)) {
-                    capture.offer(line);
-                    return;
+                    if (capture.offer(line, "pasted on standard input")) {
+                      return;
+                    }
+                    continue; // wrong state: reported; the right URL may still be pasted
                   }
                   console.err.println(
                       "That is not the redirected URL (it has no code= or error=); paste the whole"

@@ -27,7 +27,9 @@ abstract class ConnectionCommand implements Callable<Integer> {
   public final Integer call() {
     Console console = root.console;
     GrantType grantType = null;
-    try (TokenBroker broker = root.broker(listener())) {
+    // Only this connection is read from the file: another connection's unset ${VAR} or bad
+    // setting cannot stop a command about this one.
+    try (TokenBroker broker = brokerFor(id)) {
       grantType = broker.provider(id).grantType(); // also: an unknown connection fails here
       return run(broker, console);
     } catch (RuntimeException e) {
@@ -35,6 +37,16 @@ abstract class ConnectionCommand implements Callable<Integer> {
     } finally {
       console.out.flush();
     }
+  }
+
+  private TokenBroker brokerFor(ConnectionId id) {
+    TokenBroker only = root.broker(listener(), id::equals);
+    if (only.connections().contains(id)) {
+      return only;
+    }
+    // Not in the file: the whole file, so that the error lists the connections it has.
+    only.close();
+    return root.broker(listener());
   }
 
   /** A listener for the broker, or null. */

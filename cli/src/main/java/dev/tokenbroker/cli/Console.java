@@ -3,11 +3,13 @@ package dev.tokenbroker.cli;
 import dev.tokenbroker.TokenBrokerBuilder;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,6 +28,12 @@ final class Console {
   final Consumer<Runnable> onShutdown;
   final UnaryOperator<TokenBrokerBuilder> brokerSetup;
 
+  /**
+   * Whether this user may write a directory: {@code Files::isWritable}; tests running as root fake
+   * it.
+   */
+  final Predicate<Path> writable;
+
   Console(
       PrintWriter out,
       PrintWriter err,
@@ -35,6 +43,28 @@ final class Console {
       Path workingDirectory,
       Consumer<Runnable> onShutdown,
       UnaryOperator<TokenBrokerBuilder> brokerSetup) {
+    this(
+        out,
+        err,
+        in,
+        environment,
+        clock,
+        workingDirectory,
+        onShutdown,
+        brokerSetup,
+        Files::isWritable);
+  }
+
+  Console(
+      PrintWriter out,
+      PrintWriter err,
+      InputStream in,
+      Map<String, String> environment,
+      Clock clock,
+      Path workingDirectory,
+      Consumer<Runnable> onShutdown,
+      UnaryOperator<TokenBrokerBuilder> brokerSetup,
+      Predicate<Path> writable) {
     this.out = Objects.requireNonNull(out);
     this.err = Objects.requireNonNull(err);
     this.in = Objects.requireNonNull(in);
@@ -43,6 +73,7 @@ final class Console {
     this.workingDirectory = Objects.requireNonNull(workingDirectory);
     this.onShutdown = Objects.requireNonNull(onShutdown);
     this.brokerSetup = Objects.requireNonNull(brokerSetup);
+    this.writable = Objects.requireNonNull(writable);
   }
 
   /** The real world: standard streams, the process environment, the system clock. */

@@ -81,6 +81,7 @@ final class Demo {
   private final Set<String> secrets = ConcurrentHashMap.newKeySet();
   private int passed;
   private int failed;
+  private volatile @Nullable String cafe24State;
 
   private @Nullable Cafe24Emulator cafe24;
   private @Nullable NaverEmulator naver;
@@ -113,7 +114,9 @@ final class Demo {
       AtomicReference<@Nullable TokenBroker> late = new AtomicReference<>();
       RedirectCapture capture =
           new RedirectCapture(
-              url -> Objects.requireNonNull(late.get()).completeAuthorization(CAFE24, url));
+              () -> cafe24State,
+              url -> Objects.requireNonNull(late.get()).completeAuthorization(CAFE24, url),
+              out::println);
       try (LoopbackListener listener =
           LoopbackListener.startOnFreePort("/cafe24/callback", capture, CAFE24.toString())) {
         setUp(dir, listener.redirect().toString());
@@ -274,6 +277,7 @@ final class Demo {
   private void cafe24Connect(RedirectCapture capture, HttpUrl redirect) throws IOException {
     AuthorizationRequest request = broker().startAuthorization(CAFE24);
     secrets.add(request.state());
+    cafe24State = request.state();
     HttpUrl authorize = Objects.requireNonNull(HttpUrl.parse(request.url().toString()));
     out.println(
         "  browser → "

@@ -158,6 +158,19 @@ final class LoopbackListener implements AutoCloseable {
                 + ". Open the authorization URL shown in the terminal.");
         return;
       }
+      if (!capture.hasExpectedState(url)) {
+        // Checked before the single slot is claimed: a forged callback from any local page must
+        // not end the flow. Turned away (and reported in the terminal); the real redirect wins.
+        capture.ignoredWrongState("on the loopback listener");
+        respond(
+            exchange,
+            400,
+            "Not this authorization",
+            "This redirect does not belong to the authorization in progress for "
+                + connection
+                + " and was ignored. Open the authorization URL shown in the terminal.");
+        return;
+      }
       CompletableFuture<TokenSet> result = capture.exchange(url);
       if (result == null) {
         respond(

@@ -6,7 +6,9 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code tokenbroker} command's entry point: {@code java -jar tokenbroker-cli-all.jar …} or the
@@ -16,21 +18,15 @@ import java.util.List;
 public final class Main {
   private Main() {}
 
+  /**
+   * Runs one command line and exits with its code.
+   *
+   * @param args the command line
+   */
   public static void main(String[] args) {
     boolean verbose =
         Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
-    // The engine logs through SLF4J. A one-shot command reports a failure itself, in one line, so
-    // the engine's own warnings about it stay quiet unless asked for; the stores' warnings (tokens
-    // stored in the clear, a directory other users can read) are for the operator and stay on.
-    // Set before the first logger is created.
-    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "error");
-    for (String store : List.of("FileTokenStore", "jdbc", "redis")) {
-      setIfAbsent(
-          "org.slf4j.simpleLogger.log.dev.tokenbroker." + store, verbose ? "debug" : "warn");
-    }
-    setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
-    setIfAbsent("org.slf4j.simpleLogger.showThreadName", verbose ? "true" : "false");
-    setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+    logSettings(verbose).forEach(Main::setIfAbsent); // before the first logger is created
     Console system = Console.system();
     // UTF-8 on purpose (✓, ✗, box characters): every current terminal speaks it, whereas Java 17
     // takes the locale's charset, which in minimal containers is ASCII.
@@ -49,6 +45,33 @@ public final class Main {
     console.err.flush();
     System.exit(code);
   }
+
+  /**
+   * The slf4j-simple settings the command runs with. A one-shot command reports a failure itself,
+   * in one line, so the engine's own warnings about it stay quiet unless asked for. Warnings for
+   * the operator stay on whatever the level: the stores' ("tokens are stored in the clear", "the
+   * token directory is readable by other users") and every security warning (a key file other users
+   * can read). {@code --verbose} shows everything at debug level.
+   */
+  static Map<String, String> logSettings(boolean verbose) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "error");
+    for (String logger : OPERATOR_LOGGERS) {
+      settings.put("org.slf4j.simpleLogger.log." + logger, verbose ? "debug" : "warn");
+    }
+    settings.put("org.slf4j.simpleLogger.logFile", "System.err");
+    settings.put("org.slf4j.simpleLogger.showThreadName", verbose ? "true" : "false");
+    settings.put("org.slf4j.simpleLogger.showShortLogName", "true");
+    return settings;
+  }
+
+  /** Loggers whose warnings an operator must see even when the command is quiet. */
+  static final List<String> OPERATOR_LOGGERS =
+      List.of(
+          "dev.tokenbroker.store.FileTokenStore",
+          "dev.tokenbroker.spi.EncryptionKeys",
+          "dev.tokenbroker.jdbc",
+          "dev.tokenbroker.redis");
 
   private static PrintWriter utf8(FileDescriptor fd) {
     return new PrintWriter(

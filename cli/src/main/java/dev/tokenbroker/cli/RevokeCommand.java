@@ -3,7 +3,9 @@ package dev.tokenbroker.cli;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenBroker;
+import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.TokenProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,6 +17,19 @@ import picocli.CommandLine.Option;
     description =
         "Revokes the connection's tokens at the platform and deletes them from the store. An authorization-code connection (Cafe24, Kakao) then needs `tokenbroker connect` again.")
 final class RevokeCommand extends ConnectionCommand {
+  /** Whether {@code provider} implements revocation (the SPI's default refuses: Naver). */
+  static boolean revokesAtPlatform(TokenProvider provider) {
+    try {
+      return provider
+              .getClass()
+              .getMethod("revoke", TokenSet.class, Revocation.class)
+              .getDeclaringClass()
+          != TokenProvider.class;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
+
   @Option(
       names = "--unlink",
       description =
@@ -29,21 +44,32 @@ final class RevokeCommand extends ConnectionCommand {
       console.out.println(id + " holds no tokens: nothing to revoke");
       return ExitCode.OK;
     }
+    TokenProvider provider = broker.provider(id);
     broker.revoke(id, unlink ? Revocation.UNLINK : Revocation.TOKENS);
-    if (broker.provider(id).grantType() == GrantType.CLIENT_CREDENTIALS) {
+    String again =
+        provider.grantType() == GrantType.CLIENT_CREDENTIALS
+            ? "a new token is obtained on next use"
+            : "run `tokenbroker connect " + id + "` to connect it again";
+    if (!revokesAtPlatform(provider)) {
+      // Say plainly that the platform was not told: its token stays usable there until it expires.
       console.out.println(
           "✓ "
               + id
-              + ": token forgotten (a new one is obtained on next use; one the platform cannot"
-              + " revoke stays valid there until it expires)");
+              + ": forgotten locally only — "
+              + provider.name()
+              + " has no revocation endpoint, so the token stays valid there until it expires"
+              + (before.accessTokenExpiresAt() == null
+                  ? ""
+                  : " (" + before.accessTokenExpiresAt() + ")")
+              + "; "
+              + again);
     } else {
       console.out.println(
           "✓ "
               + id
               + (unlink ? ": unlinked and revoked" : ": revoked")
-              + " at the platform and deleted from the store — run `tokenbroker connect "
-              + id
-              + "` to connect it again");
+              + " at the platform (or already dead there) and deleted from the store — "
+              + again);
     }
     return ExitCode.OK;
   }

@@ -31,12 +31,25 @@ final class StatusTable {
     "REASON"
   };
 
+  /** The HEALTH of a connection whose settings could not be read; `status` then exits 2. */
+  static final String CONFIGURATION_ERROR = "CONFIGURATION_ERROR";
+
   private final List<Map.Entry<ConnectionId, Health>> rows;
   private final Instant now;
+  private final Map<ConnectionId, String> misconfigured;
 
-  private StatusTable(List<Map.Entry<ConnectionId, Health>> rows, Instant now) {
+  private StatusTable(
+      List<Map.Entry<ConnectionId, Health>> rows,
+      Instant now,
+      Map<ConnectionId, String> misconfigured) {
     this.rows = rows;
     this.now = now;
+    this.misconfigured = misconfigured;
+  }
+
+  /** This table plus connections whose configuration could not be read (their one-line error). */
+  StatusTable withMisconfigured(Map<ConnectionId, String> errors) {
+    return new StatusTable(rows, now, new java.util.TreeMap<>(errors));
   }
 
   /** A snapshot of every connection of {@code broker}. */
@@ -45,11 +58,18 @@ final class StatusTable {
     for (ConnectionId id : broker.connections()) {
       rows.add(Map.entry(id, broker.health(id)));
     }
-    return new StatusTable(rows, now);
+    return new StatusTable(rows, now, Map.of());
+  }
+
+  boolean isEmpty() {
+    return rows.isEmpty() && misconfigured.isEmpty();
   }
 
   /** The worst state in the table as an exit code: 0 all ACTIVE, 4 any DEGRADED, 3 any re-auth. */
   int exitCode() {
+    if (!misconfigured.isEmpty()) {
+      return ExitCode.USAGE;
+    }
     int code = ExitCode.OK;
     for (Map.Entry<ConnectionId, Health> row : rows) {
       Health.State state = row.getValue().state();
@@ -75,8 +95,20 @@ final class StatusTable {
             h.state().toString(),
             Text.left(h.accessTokenExpiresAt(), now),
             Text.left(h.refreshTokenExpiresAt(), now),
-            h.lastRenewalAt() == null ? Text.NONE : Text.relative(h.lastRenewalAt(), now),
+            lastRenewal(h) == null ? Text.NONE : Text.relative(lastRenewal(h), now),
             reason(h)
+          });
+    }
+    for (Map.Entry<ConnectionId, String> bad : misconfigured.entrySet()) {
+      lines.add(
+          new String[] {
+            bad.getKey().toString(),
+            bad.getKey().provider(),
+            CONFIGURATION_ERROR,
+            Text.NONE,
+            Text.NONE,
+            Text.NONE,
+            bad.getValue() + " — fix the configuration file"
           });
     }
     int[] widths = new int[HEADERS.length];
@@ -95,6 +127,15 @@ final class StatusTable {
     if (rows.isEmpty()) {
       out.println("(no connections configured)");
     }
+  }
+
+  /** Tokens that were revoked or unlinked have no "last renewal": nothing of them is left. */
+  private static @Nullable Instant lastRenewal(Health h) {
+    String code = h.reasonCode();
+    boolean gone =
+        h.state() == Health.State.REAUTHORIZATION_REQUIRED
+            && ("revoked".equals(code) || "unlinked".equals(code) || "uninstalled".equals(code));
+    return gone ? null : h.lastRenewalAt();
   }
 
   private String reason(Health h) {
@@ -131,8 +172,15 @@ final class StatusTable {
       putSeconds(o, "accessTokenExpiresInSeconds", h.accessTokenExpiresAt());
       putInstant(o, "refreshTokenExpiresAt", h.refreshTokenExpiresAt());
       putSeconds(o, "refreshTokenExpiresInSeconds", h.refreshTokenExpiresAt());
-      putInstant(o, "lastRenewalAt", h.lastRenewalAt());
+      putInstant(o, "lastRenewalAt", lastRenewal(h));
       o.put("unsaved", h.unsaved());
+    }
+    for (Map.Entry<ConnectionId, String> bad : misconfigured.entrySet()) {
+      ObjectNode o = list.addObject();
+      o.put("connection", bad.getKey().toString());
+      o.put("provider", bad.getKey().provider());
+      o.put("health", CONFIGURATION_ERROR);
+      o.put("reason", bad.getValue());
     }
     try {
       out.println(mapper.writeValueAsString(root));

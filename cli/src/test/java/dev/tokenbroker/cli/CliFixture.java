@@ -66,6 +66,9 @@ final class CliFixture implements AutoCloseable {
           "NAVER_SECRET", NAVER_SECRET,
           "KAKAO_SECRET", KAKAO_SECRET);
 
+  /** Whether a directory is writable, as commands see it (tests run as root, where all are). */
+  volatile java.util.function.Predicate<Path> writable = Files::isWritable;
+
   /** Every shutdown hook a command registered ({@code run}). */
   final List<Runnable> shutdownHooks = new ArrayList<>();
 
@@ -153,7 +156,16 @@ final class CliFixture implements AutoCloseable {
     return run(in, new Buffer(), args);
   }
 
+  /** Runs one command line in {@code workingDirectory}, with no standard input. */
+  Result runIn(Path workingDirectory, String... args) {
+    return run(new ByteArrayInputStream(new byte[0]), new Buffer(), workingDirectory, args);
+  }
+
   Result run(InputStream in, Buffer out, String... args) {
+    return run(in, out, dir, args);
+  }
+
+  private Result run(InputStream in, Buffer out, Path workingDirectory, String... args) {
     Buffer err = new Buffer();
     Console console =
         new Console(
@@ -162,9 +174,10 @@ final class CliFixture implements AutoCloseable {
             in,
             env,
             clock,
-            dir,
+            workingDirectory,
             shutdownHooks::add,
-            UnaryOperator.identity());
+            UnaryOperator.identity(),
+            writable);
     int code = Cli.execute(console, args);
     Result r = new Result(code, out.toString(), err.toString());
     synchronized (transcript) {

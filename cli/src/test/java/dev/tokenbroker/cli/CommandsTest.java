@@ -13,6 +13,7 @@ import dev.tokenbroker.testkit.kakao.KakaoEmulator;
 import java.io.ByteArrayInputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +68,50 @@ class CommandsTest {
     assertThat(r.out + r.err)
         .doesNotContain(stored.accessToken())
         .doesNotContain(stored.refreshToken());
+  }
+
+  @Test
+  void connect_forgedCallbackWithoutTheState_isIgnored_andTheRealRedirectStillConnects()
+      throws Exception {
+    CliFixture.Running connect =
+        cli.start(new ByteArrayInputStream(new byte[0]), "connect", "cafe24:mymall");
+    URI authorize = connect.authorizationUrl(); // printed once the listener is up
+
+    // Any local page can fire these at the listener before the person has even logged in.
+    Map.Entry<Integer, String> deniedForged =
+        CliFixture.browse(URI.create(cli.cafe24Redirect + "?error=access_denied&state=forged"));
+    Map.Entry<Integer, String> codeWithoutState =
+        CliFixture.browse(URI.create(cli.cafe24Redirect + "?code=forged-code"));
+    Map.Entry<Integer, String> real = CliFixture.browse(authorize);
+    CliFixture.Result r = connect.await();
+
+    assertThat(deniedForged.getKey()).isEqualTo(400);
+    assertThat(deniedForged.getValue()).contains("Not this authorization");
+    assertThat(codeWithoutState.getKey()).isEqualTo(400);
+    assertThat(real.getKey()).isEqualTo(200);
+    assertThat(real.getValue()).contains("Connected");
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.err).contains("ignored a redirect on the loopback listener whose state is not");
+    assertThat(r.err).doesNotContain("forged-code");
+    assertThat(cli.cafe24.codeExchanges()).isEqualTo(1);
+  }
+
+  @Test
+  void connect_pastedRedirectWithAnotherState_isIgnored_andTheRightOneConnects() throws Exception {
+    PipedOutputStream typing = new PipedOutputStream();
+    PipedInputStream stdin = new PipedInputStream(typing);
+    CliFixture.Running connect = cli.start(stdin, "connect", "kakao:shop-bot");
+    String redirected = cli.kakao.followAuthorization(connect.authorizationUrl());
+    typing.write(
+        (CliFixture.KAKAO_REDIRECT + "?error=access_denied&state=stale-tab\n" + redirected + "\n")
+            .getBytes(StandardCharsets.UTF_8));
+    typing.flush();
+    CliFixture.Result r = connect.await();
+    typing.close();
+
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.err).contains("ignored a redirect pasted on standard input");
+    assertThat(cli.kakao.codeExchanges()).isEqualTo(1);
   }
 
   @Test
@@ -209,8 +254,10 @@ class CommandsTest {
 
     assertThat(r.code).isEqualTo(ExitCode.UNAVAILABLE);
     assertThat(r.err.strip())
-        .startsWith("connection cafe24:mymall has no valid token: ")
-        .contains("next attempt at")
+        .startsWith("connection cafe24:mymall: could not get a token now: ")
+        .contains("HTTP 503") // an HTML error page's status, without --verbose
+        .doesNotContain("next attempt at") // means nothing to a one-shot command
+        .doesNotContain("has no valid token")
         .endsWith("— try again later; `tokenbroker status` shows cafe24:mymall's health")
         .doesNotContain("\n");
     assertThat(cli.stored(CAFE24).refreshToken()).isNotNull(); // nothing lost
@@ -254,12 +301,14 @@ class CommandsTest {
         .startsWith("CONNECTION")
         .contains("PROVIDER", "HEALTH", "ACCESS EXPIRES IN", "REFRESH EXPIRES IN", "LAST RENEWAL")
         .endsWith("REASON");
-    assertThat(lines.get(1)).matches("cafe24:mymall +cafe24 +ACTIVE +1h 30m +13d 23h +— *");
+    // a fresh process: the last renewal is when the stored set was issued, by whichever process
+    assertThat(lines.get(1))
+        .matches("cafe24:mymall +cafe24 +ACTIVE +1h 30m +13d 23h +30m 0s ago *");
     assertThat(lines.get(2))
         .matches(
             "kakao:shop-bot +kakao +REAUTHORIZATION_REQUIRED +— +— +— +\\[not-authorized\\] not"
                 + " authorized yet: run `tokenbroker connect kakao:shop-bot`");
-    assertThat(lines.get(3)).matches("naver:self +naver +ACTIVE +2h 30m +— +— *");
+    assertThat(lines.get(3)).matches("naver:self +naver +ACTIVE +2h 30m +— +30m 0s ago *");
   }
 
   @Test
@@ -313,7 +362,7 @@ class CommandsTest {
 
     assertThat(r.code).as(r.toString()).isZero();
     assertThat(r.out)
-        .contains("✓ cafe24:mymall: revoked at the platform and deleted from the store")
+        .contains("✓ cafe24:mymall: revoked at the platform (or already dead there) and deleted")
         .contains("run `tokenbroker connect cafe24:mymall`");
     assertThat(cli.cafe24.isAccessTokenValid(before.accessToken())).isFalse();
     assertThat(cli.cafe24.isRefreshTokenValid(before.refreshToken())).isFalse();
@@ -322,6 +371,18 @@ class CommandsTest {
     assertThat(token.err).contains("run `tokenbroker connect cafe24:mymall`");
     CliFixture.Result again = cli.run("revoke", "cafe24:mymall");
     assertThat(again.out.strip()).isEqualTo("cafe24:mymall holds no tokens: nothing to revoke");
+  }
+
+  @Test
+  void revoke_naver_saysTheTokenWasOnlyForgottenLocally() {
+    assertThat(cli.run("token", "naver:self").code).isZero();
+    CliFixture.Result r = cli.run("revoke", "naver:self");
+
+    assertThat(r.code).as(r.toString()).isZero();
+    assertThat(r.out)
+        .contains("✓ naver:self: forgotten locally only — naver has no revocation endpoint")
+        .contains("stays valid there until it expires")
+        .doesNotContain("revoked at the platform");
   }
 
   @Test

@@ -71,7 +71,10 @@ class RunAndDemoTest {
         .contains("Status (`tokenbroker status`)")
         .contains("✓ no token or secret appeared in this output")
         .containsPattern("✓ all \\d+ checks passed")
-        .doesNotContain("✗");
+        .doesNotContain("✗")
+        // the revoked mall's row: no "last renewal" of tokens that no longer exist
+        .containsPattern(
+            "(?m)^cafe24:demo-mall +cafe24 +REAUTHORIZATION_REQUIRED +— +— +— +\\[revoked\\]");
     assertThat(r.err).isEmpty();
   }
 }

@@ -34,27 +34,59 @@ public final class ApiVerdict {
     this.code = code;
   }
 
+  /**
+   * The call succeeded: the token is fine.
+   *
+   * @return the shared OK verdict
+   */
   public static ApiVerdict ok() {
     return OK;
   }
 
+  /**
+   * The API rejected this access token: renew once and retry the call.
+   *
+   * @return the shared token-rejected verdict
+   */
   public static ApiVerdict tokenRejected() {
     return REJECTED;
   }
 
-  /** The connection is dead for {@code reason}; {@code code} is the platform's error code. */
+  /**
+   * The connection is dead for {@code reason}; {@code code} is the platform's error code.
+   *
+   * @param reason why, one of the reason codes in {@link dev.tokenbroker.Health}
+   * @param code the platform's error code, or null
+   * @return the connection is dead for {@code reason}; {@code code} is the platform's error code
+   */
   public static ApiVerdict connectionDead(String reason, @Nullable String code) {
     return new ApiVerdict(Kind.CONNECTION_DEAD, Objects.requireNonNull(reason), code);
   }
 
+  /**
+   * What the verdict means for the connection.
+   *
+   * @return the kind
+   */
   public Kind kind() {
     return kind;
   }
 
+  /**
+   * For a dead connection, why (one of the reasons in {@link dev.tokenbroker.Health}); otherwise
+   * null.
+   *
+   * @return the reason, or null
+   */
   public @Nullable String reason() {
     return reason;
   }
 
+  /**
+   * The platform's error code, or null.
+   *
+   * @return the code, or null
+   */
   public @Nullable String code() {
     return code;
   }

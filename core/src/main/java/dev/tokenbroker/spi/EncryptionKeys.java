@@ -54,7 +54,12 @@ public final class EncryptionKeys {
     this.keys = Collections.unmodifiableMap(keys);
   }
 
-  /** A ring holding only {@code key} (32 bytes), with its id derived from it. */
+  /**
+   * A ring holding only {@code key} (32 bytes), with its id derived from it.
+   *
+   * @param key the extra's name
+   * @return a ring holding only {@code key} (32 bytes), with its id derived from it
+   */
   public static EncryptionKeys of(byte[] key) {
     return builder().current(key).build();
   }
@@ -63,6 +68,8 @@ public final class EncryptionKeys {
    * Parses one key written as {@code [id:]base64} (see the class description) into a ring holding
    * only it.
    *
+   * @param text the id as written, {@code provider:account}
+   * @return a ring holding only that key
    * @throws IllegalArgumentException if the text is not 32 bytes of base64 or the id is malformed;
    *     the message never contains the text
    */
@@ -72,6 +79,11 @@ public final class EncryptionKeys {
     return b.build();
   }
 
+  /**
+   * A builder for the current key and any previous (decrypt-only) keys.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -89,6 +101,9 @@ public final class EncryptionKeys {
    *
    * The key itself never appears in the configuration file.
    *
+   * @param settings the connection's settings, as in a configuration file
+   * @return the key ring a store's settings describe, or null when they name no key (then tokens
+   *     are stored in the clear)
    * @param environment looks up environment variables, normally {@code System::getenv}
    * @throws dev.tokenbroker.ConfigurationException naming the setting when a variable is unset, a
    *     file unreadable, a key malformed, or both {@code key-env} and {@code key-file} are given
@@ -173,12 +188,20 @@ public final class EncryptionKeys {
     }
   }
 
-  /** The id of the key that encrypts new saves. */
+  /**
+   * The id of the key that encrypts new saves.
+   *
+   * @return the id of the key that encrypts new saves
+   */
   public String currentId() {
     return currentId;
   }
 
-  /** Every key id in the ring, the current one first. */
+  /**
+   * Every key id in the ring, the current one first.
+   *
+   * @return every key id in the ring, the current one first
+   */
   public Set<String> ids() {
     return keys.keySet();
   }
@@ -194,6 +217,10 @@ public final class EncryptionKeys {
   /**
    * The id derived from a key: the first 8 hex digits of SHA-256 over {@code "tokenbroker-key-id"}
    * and the key.
+   *
+   * @param key the extra's name
+   * @return the id derived from a key: the first 8 hex digits of SHA-256 over {@code
+   *     "tokenbroker-key-id"} and the key. /
    */
   public static String deriveId(byte[] key) {
     try {
@@ -224,12 +251,23 @@ public final class EncryptionKeys {
 
     private Builder() {}
 
-    /** The key that encrypts, with its id derived from it. */
+    /**
+     * The key that encrypts, with its id derived from it.
+     *
+     * @param key the extra's name
+     * @return this builder
+     */
     public Builder current(byte[] key) {
       return current(deriveId(key), key);
     }
 
-    /** The key that encrypts, with an id of letters, digits, dots, dashes and underscores. */
+    /**
+     * The key that encrypts, with an id of letters, digits, dots, dashes and underscores.
+     *
+     * @param id the connection
+     * @param key the extra's name
+     * @return this builder
+     */
     public Builder current(String id, byte[] key) {
       if (currentId != null) {
         throw new IllegalStateException("current key was already set (id " + currentId + ")");
@@ -240,7 +278,12 @@ public final class EncryptionKeys {
       return this;
     }
 
-    /** The key that encrypts, as text {@code [id:]base64}. */
+    /**
+     * The key that encrypts, as text {@code [id:]base64}.
+     *
+     * @param text the id as written, {@code provider:account}
+     * @return this builder
+     */
     public Builder current(String text) {
       Map.Entry<String, byte[]> e = parseText(text);
       try {
@@ -250,12 +293,23 @@ public final class EncryptionKeys {
       }
     }
 
-    /** A key that only decrypts, with its id derived from it. */
+    /**
+     * A key that only decrypts, with its id derived from it.
+     *
+     * @param key the extra's name
+     * @return this builder
+     */
     public Builder previous(byte[] key) {
       return previous(deriveId(key), key);
     }
 
-    /** A key that only decrypts. */
+    /**
+     * A key that only decrypts.
+     *
+     * @param id the connection
+     * @param key the extra's name
+     * @return this builder
+     */
     public Builder previous(String id, byte[] key) {
       SecretKey k = checked(id, key);
       if (previous.containsKey(id)) {
@@ -265,7 +319,12 @@ public final class EncryptionKeys {
       return this;
     }
 
-    /** A key that only decrypts, as text {@code [id:]base64}. */
+    /**
+     * A key that only decrypts, as text {@code [id:]base64}.
+     *
+     * @param text the id as written, {@code provider:account}
+     * @return this builder
+     */
     public Builder previous(String text) {
       Map.Entry<String, byte[]> e = parseText(text);
       try {
@@ -276,6 +335,7 @@ public final class EncryptionKeys {
     }
 
     /**
+     * @return the key ring
      * @throws IllegalStateException if no current key was given
      * @throws IllegalArgumentException if two different keys share an id
      */

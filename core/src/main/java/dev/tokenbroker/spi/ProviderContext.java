@@ -16,6 +16,12 @@ public final class ProviderContext {
   private final OkHttpClient httpClient;
   private final SecureRandom random;
 
+  /**
+   * @param connection the connection the provider serves
+   * @param clock the broker's clock
+   * @param httpClient the broker's HTTP client; made safe (no automatic retries, no redirects)
+   * @param random the broker's source of randomness (state, PKCE)
+   */
   public ProviderContext(
       ConnectionId connection, Clock clock, OkHttpClient httpClient, SecureRandom random) {
     this.connection = Objects.requireNonNull(connection);
@@ -24,25 +30,48 @@ public final class ProviderContext {
     this.random = Objects.requireNonNull(random);
   }
 
+  /**
+   * The connection the provider serves.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
 
-  /** The broker's clock: use it for every timestamp, expiry and signature. */
+  /**
+   * The broker's clock: use it for every timestamp, expiry and signature.
+   *
+   * @return the broker's clock: use it for every timestamp, expiry and signature
+   */
   public Clock clock() {
     return clock;
   }
 
-  /** An HTTP client with {@code retryOnConnectionFailure(false)} and redirects off. */
+  /**
+   * An HTTP client with {@code retryOnConnectionFailure(false)} and redirects off.
+   *
+   * @return an HTTP client with {@code retryOnConnectionFailure(false)} and redirects off
+   */
   public OkHttpClient httpClient() {
     return httpClient;
   }
 
+  /**
+   * The broker's source of randomness, for state and PKCE verifiers.
+   *
+   * @return a shared, thread-safe SecureRandom
+   */
   public SecureRandom random() {
     return random;
   }
 
-  /** A {@link TokenHttp} for {@code provider} using this context's client and clock. */
+  /**
+   * A {@link TokenHttp} for {@code provider} using this context's client and clock.
+   *
+   * @param provider the provider name, for exceptions
+   * @return a {@link TokenHttp} for {@code provider} using this context's client and clock
+   */
   public TokenHttp tokenHttp(String provider) {
     return new TokenHttp(httpClient, clock, provider);
   }

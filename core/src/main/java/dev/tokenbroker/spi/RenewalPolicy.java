@@ -36,6 +36,10 @@ public final class RenewalPolicy {
    * A policy renewing {@code renewBefore} ahead of expiry, treating the last {@code expirySkew} as
    * expired, with no keep-alive.
    *
+   * @param renewBefore how long before expiry a token stops being fresh
+   * @param expirySkew how long before expiry a token is treated as expired
+   * @return a policy renewing {@code renewBefore} ahead of expiry, treating the last {@code
+   *     expirySkew} as expired, with no keep-alive
    * @throws IllegalArgumentException if a duration is negative or {@code expirySkew > renewBefore}
    */
   public static RenewalPolicy of(Duration renewBefore, Duration expirySkew) {
@@ -54,6 +58,10 @@ public final class RenewalPolicy {
   /**
    * This policy, also renewing when the refresh token has less than {@code keepAliveBefore} left
    * (Cafe24: its 14-day window; Kakao: the last month, when a new refresh token is handed out).
+   *
+   * @param keepAliveBefore how long before the refresh token expires keep-alive renews an idle
+   *     connection
+   * @return a policy that also keeps idle connections alive
    */
   public RenewalPolicy withKeepAliveBefore(Duration keepAliveBefore) {
     Objects.requireNonNull(keepAliveBefore, "keepAliveBefore");
@@ -63,26 +71,52 @@ public final class RenewalPolicy {
     return new RenewalPolicy(renewBefore, expirySkew, keepAliveBefore);
   }
 
+  /**
+   * How long before expiry a token stops being fresh (clamped to half its lifetime).
+   *
+   * @return the margin
+   */
   public Duration renewBefore() {
     return renewBefore;
   }
 
+  /**
+   * How long before expiry a token is treated as expired (clamped to a quarter of its lifetime).
+   *
+   * @return the margin
+   */
   public Duration expirySkew() {
     return expirySkew;
   }
 
+  /**
+   * How long before the refresh token expires keep-alive renews an idle connection, or null for
+   * none.
+   *
+   * @return the margin, or null
+   */
   public @Nullable Duration keepAliveBefore() {
     return keepAliveBefore;
   }
 
-  /** Epoch millis from which {@code tokens} is no longer FRESH. */
+  /**
+   * Epoch millis from which {@code tokens} is no longer FRESH.
+   *
+   * @param tokens the token set
+   * @return epoch millis from which {@code tokens} is no longer FRESH
+   */
   public long renewAtMillis(TokenSet tokens) {
     long expires = tokens.expiresAt().toEpochMilli();
     long lifetime = expires - tokens.issuedAt().toEpochMilli();
     return expires - Math.min(renewBefore.toMillis(), lifetime / 2);
   }
 
-  /** Epoch millis from which {@code tokens} counts as EXPIRED. */
+  /**
+   * Epoch millis from which {@code tokens} counts as EXPIRED.
+   *
+   * @param tokens the token set
+   * @return epoch millis from which {@code tokens} counts as EXPIRED
+   */
   public long expiredAtMillis(TokenSet tokens) {
     long expires = tokens.expiresAt().toEpochMilli();
     long lifetime = expires - tokens.issuedAt().toEpochMilli();
@@ -93,6 +127,10 @@ public final class RenewalPolicy {
    * When {@code tokens}' refresh token needs a keep-alive renewal, or null when there is no refresh
    * token, no known refresh expiry, or no keep-alive in this policy. Clamped to half the refresh
    * token's remaining life at issue, so a short-lived refresh token is not renewed continuously.
+   *
+   * @param tokens the token set
+   * @return when {@code tokens}' refresh token needs a keep-alive renewal, or null when there is no
+   *     refresh token, no known refresh expiry, or no keep-alive in this policy
    */
   public @Nullable Instant keepAliveAt(TokenSet tokens) {
     Instant refreshExpires = tokens.refreshExpiresAt();

@@ -31,6 +31,12 @@ public final class Settings {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
+  /**
+   * The longest duration any setting takes: ten years. Longer ones are typos, and would overflow
+   * the millisecond arithmetic of the renewal rules.
+   */
+  public static final Duration MAX_DURATION = Duration.ofDays(3650);
+
   private final @Nullable ConnectionId connection;
   private final Map<String, Object> values;
   private final Function<String, @Nullable String> environment;
@@ -64,27 +70,50 @@ public final class Settings {
   /**
    * The value of an environment variable named by a setting (such as {@code key-env}), from the
    * broker's environment, or null when it is not set.
+   *
+   * @param name the variable's name
+   * @return the value of an environment variable named by a setting (such as {@code key-env}), from
+   *     the broker's environment, or null when it is not set. /
    */
   public @Nullable String environmentVariable(String name) {
     return environment.apply(name);
   }
 
-  /** The connection, or null for store settings. */
+  /**
+   * The connection, or null for store settings.
+   *
+   * @return the connection, or null for store settings
+   */
   public @Nullable ConnectionId connection() {
     return connection;
   }
 
-  /** Every setting, unmodifiable. */
+  /**
+   * Every setting, unmodifiable.
+   *
+   * @return every setting, unmodifiable
+   */
   public Map<String, Object> asMap() {
     return values;
   }
 
+  /**
+   * Whether the setting is present.
+   *
+   * @param key the setting
+   * @return true if it has a value
+   */
   public boolean has(String key) {
     Object v = values.get(key);
     return v != null && !(v instanceof String && ((String) v).isBlank());
   }
 
-  /** A required text setting, trimmed. */
+  /**
+   * A required text setting, trimmed.
+   *
+   * @param key the extra's name
+   * @return a required text setting, trimmed
+   */
   public String require(String key) {
     String v = optional(key);
     if (v == null) {
@@ -93,7 +122,12 @@ public final class Settings {
     return v;
   }
 
-  /** A text setting, trimmed, or null when absent or blank. */
+  /**
+   * A text setting, trimmed, or null when absent or blank.
+   *
+   * @param key the extra's name
+   * @return a text setting, trimmed, or null when absent or blank
+   */
   public @Nullable String optional(String key) {
     Object v = values.get(key);
     if (v == null) {
@@ -106,6 +140,13 @@ public final class Settings {
     return s.isEmpty() ? null : s;
   }
 
+  /**
+   * The setting as text, or {@code defaultValue} when it is absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   */
   public String optional(String key, String defaultValue) {
     String v = optional(key);
     return v == null ? defaultValue : v;
@@ -114,6 +155,9 @@ public final class Settings {
   /**
    * A list setting: a YAML list, or one text of comma-separated items (properties files). Items are
    * trimmed, empty ones dropped. Empty when absent.
+   *
+   * @param key the extra's name
+   * @return a list setting: a YAML list, or one text of comma-separated items (properties files)
    */
   public List<String> list(String key) {
     Object v = values.get(key);
@@ -143,6 +187,11 @@ public final class Settings {
   /**
    * A duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s}, {@code m},
    * {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds.
+   *
+   * @param key the extra's name
+   * @param defaultValue what an absent setting means
+   * @return a duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s},
+   *     {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds. /
    */
   public Duration duration(String key, Duration defaultValue) {
     String v = optional(key);
@@ -161,14 +210,23 @@ public final class Settings {
    * a unit {@code ms}, {@code s}, {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare
    * number is seconds.
    *
-   * @throws IllegalArgumentException for anything else or a negative duration; the message does not
-   *     repeat the text
+   * @param text the duration as written
+   * @return the duration
+   * @throws IllegalArgumentException for anything else, a negative duration or one longer than
+   *     {@link #MAX_DURATION}; the message does not repeat the text
    */
   public static Duration parseDuration(String text) {
     String v = text.trim();
     Duration d;
+    if (v.length() > 64) {
+      throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
+    }
     Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
     if (m.matches()) {
+      if (m.group(1).length() > 12) {
+        // 13 digits of any unit exceed the bound; parsing them could overflow a long.
+        throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
+      }
       long n = Long.parseLong(m.group(1));
       String unit = m.group(2) == null ? "s" : m.group(2);
       switch (unit) {
@@ -190,16 +248,27 @@ public final class Settings {
     } else {
       try {
         d = Duration.parse(v.toUpperCase(Locale.ROOT));
-      } catch (DateTimeParseException e) {
+      } catch (DateTimeParseException | ArithmeticException e) {
         throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
       }
     }
     if (d.isNegative()) {
       throw new IllegalArgumentException("must not be negative");
     }
+    if (d.compareTo(MAX_DURATION) > 0) {
+      throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
+    }
     return d;
   }
 
+  /**
+   * The setting as a boolean ({@code true} or {@code false}), or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not a boolean
+   */
   public boolean bool(String key, boolean defaultValue) {
     String v = optional(key);
     if (v == null) {
@@ -219,28 +288,49 @@ public final class Settings {
     }
   }
 
+  /**
+   * The setting as an integer, or {@code defaultValue} when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @return the value
+   * @throws dev.tokenbroker.ConfigurationException if the value is not an integer
+   */
   public int integer(String key, int defaultValue) {
     String v = optional(key);
     if (v == null) {
       return defaultValue;
     }
+    if (!v.matches("[+-]?\\d{1,64}")) {
+      throw invalid(key, "must be a whole number");
+    }
     try {
       return Integer.parseInt(v);
     } catch (NumberFormatException e) {
-      throw invalid(key, "must be a whole number");
+      throw invalid(key, "is out of range");
     }
   }
 
   /**
    * A base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators). The
    * root path prints as {@code /}; providers append their paths with {@link HttpUrl#newBuilder()}.
+   *
+   * @param key the extra's name
+   * @param defaultValue what an absent setting means
+   * @return a base URL: {@code https}, or {@code http} only for a loopback host (tests, emulators)
    */
   public HttpUrl url(String key, String defaultValue) {
     String v = optional(key, defaultValue);
     return checkedUrl(key, v);
   }
 
-  /** Parses and checks a URL the same way as {@link #url}, for values built from templates. */
+  /**
+   * Parses and checks a URL the same way as {@link #url}, for values built from templates.
+   *
+   * @param key the extra's name
+   * @param value the value
+   * @return the URL
+   */
   public HttpUrl checkedUrl(String key, String value) {
     HttpUrl url = HttpUrl.parse(value);
     if (url == null) {
@@ -253,20 +343,79 @@ public final class Settings {
     return url;
   }
 
-  /** True for {@code localhost}, {@code 127.x.x.x} and {@code ::1}. */
+  /**
+   * True for {@code localhost} and for IP address literals in 127.0.0.0/8 or {@code ::1} (also
+   * IPv4-mapped). The host is parsed as an address, never matched by prefix: {@code
+   * 127.attacker.example} is a name, not a loopback address. No name is looked up.
+   *
+   * @param host a host name or address
+   * @return whether {@code host} is a loopback address or {@code localhost}
+   */
   public static boolean isLoopback(String host) {
     String h = host.toLowerCase(Locale.ROOT);
-    return h.equals("localhost")
-        || h.endsWith(".localhost")
-        || h.startsWith("127.")
-        || h.equals("::1")
-        || h.equals("[::1]")
-        || h.equals("0:0:0:0:0:0:0:1");
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equals("localhost")) {
+      return true;
+    }
+    if (h.indexOf(':') >= 0) {
+      return isLoopbackIpv6(h);
+    }
+    String[] parts = h.split("\\.", -1);
+    if (parts.length != 4) {
+      return false;
+    }
+    for (String p : parts) {
+      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return false;
+      }
+      if (Integer.parseInt(p) > 255) {
+        return false;
+      }
+    }
+    return Integer.parseInt(parts[0]) == 127;
+  }
+
+  private static boolean isLoopbackIpv6(String h) {
+    if (!h.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+      return false; // not a literal (zone ids and names are not loopback here)
+    }
+    try {
+      // A literal of hex digits, colons and dots is parsed without any name lookup.
+      return java.net.InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Checks a URL a platform redirects a browser to (a registered redirect URI): absolute, {@code
+   * https}, or {@code http} on a loopback host only — as for base URLs. Returns the parsed URL; the
+   * text itself should be kept as written (platforms compare it character for character).
+   */
+  public HttpUrl redirectUri(String key, String value) {
+    HttpUrl url = HttpUrl.parse(value);
+    if (url == null) {
+      throw invalid(key, "must be an absolute http(s) URL, as registered with the app");
+    }
+    if (!url.isHttps() && !isLoopback(url.host())) {
+      throw invalid(
+          key,
+          "must use https (plain http is accepted only for a loopback host such as localhost or"
+              + " 127.0.0.1)");
+    }
+    if (url.fragment() != null) {
+      throw invalid(key, "must not contain a fragment (#…)");
+    }
+    return url;
   }
 
   /**
    * Fails on settings that are neither in {@code known} nor {@link #CORE_KEYS}: a typo such as
    * {@code client_id} for {@code client-id} is reported at start-up instead of being ignored.
+   *
+   * @param known secrets to remove, besides anything that looks like a token
    */
   public void rejectUnknown(Collection<String> known) {
     Set<String> unknown = new TreeSet<>(values.keySet());
@@ -278,7 +427,13 @@ public final class Settings {
     }
   }
 
-  /** An exception naming the connection and {@code key}. */
+  /**
+   * An exception naming the connection and {@code key}.
+   *
+   * @param key the extra's name
+   * @param problem what is wrong, for a person
+   * @return an exception naming the connection and {@code key}
+   */
   public ConfigurationException invalid(String key, String problem) {
     return new ConfigurationException(connection, key, problem);
   }

@@ -41,7 +41,13 @@ public final class StateCodec {
 
   private StateCodec() {}
 
-  /** The stored form of {@code health} (with its version). */
+  /**
+   * The stored form of {@code health} (with its version).
+   *
+   * @param id the connection
+   * @param health the health record
+   * @return the stored form of {@code health} (with its version)
+   */
   public static byte[] encodeHealth(ConnectionId id, HealthRecord health) {
     ObjectNode o = header(id, "health");
     o.put("state", health.state().name());
@@ -57,7 +63,13 @@ public final class StateCodec {
     return bytes(o);
   }
 
-  /** The health record stored as {@code bytes}. */
+  /**
+   * The health record stored as {@code bytes}.
+   *
+   * @param id the connection
+   * @param bytes the stored bytes
+   * @return the health record stored as {@code bytes}
+   */
   public static HealthRecord decodeHealth(ConnectionId id, byte[] bytes) {
     JsonNode o = parse(id, bytes, "health");
     try {
@@ -77,7 +89,13 @@ public final class StateCodec {
     }
   }
 
-  /** The stored form of {@code tombstone}. */
+  /**
+   * The stored form of {@code tombstone}.
+   *
+   * @param id the connection
+   * @param tombstone the tombstone to leave
+   * @return the stored form of {@code tombstone}
+   */
   public static byte[] encodeTombstone(ConnectionId id, Tombstone tombstone) {
     ObjectNode o = header(id, "tombstone");
     o.put("reason", tombstone.reason());
@@ -86,7 +104,13 @@ public final class StateCodec {
     return bytes(o);
   }
 
-  /** The tombstone stored as {@code bytes}. */
+  /**
+   * The tombstone stored as {@code bytes}.
+   *
+   * @param id the connection
+   * @param bytes the stored bytes
+   * @return the tombstone stored as {@code bytes}
+   */
   public static Tombstone decodeTombstone(ConnectionId id, byte[] bytes) {
     JsonNode o = parse(id, bytes, "tombstone");
     try {
@@ -109,8 +133,8 @@ public final class StateCodec {
     JsonNode o;
     try {
       o = JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw corrupt(id, kind, "is not JSON", e);
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      throw corrupt(id, kind, "is not JSON", null);
     }
     if (o == null || !o.isObject()) {
       throw corrupt(id, kind, "is not a JSON object", null);

@@ -70,34 +70,60 @@ public final class TokenCodec {
     this.random = new SecureRandom();
   }
 
-  /** Writes records in the clear; reads clear records only. */
+  /**
+   * Writes records in the clear; reads clear records only.
+   *
+   * @return a codec that writes in the clear
+   */
   public static TokenCodec plaintext() {
     return new TokenCodec(null);
   }
 
   /**
    * Encrypts with the ring's current key; reads records of any key in the ring, or in the clear.
+   *
+   * @param keys the encryption keys
+   * @return an encrypting codec
    */
   public static TokenCodec encrypted(EncryptionKeys keys) {
     return new TokenCodec(Objects.requireNonNull(keys, "keys"));
   }
 
-  /** {@link #encrypted} when {@code keys} is not null, else {@link #plaintext}. */
+  /**
+   * {@link #encrypted} when {@code keys} is not null, else {@link #plaintext}.
+   *
+   * @param keys the encryption keys
+   * @return the codec
+   */
   public static TokenCodec of(@Nullable EncryptionKeys keys) {
     return new TokenCodec(keys);
   }
 
-  /** True when new records are encrypted. */
+  /**
+   * True when new records are encrypted.
+   *
+   * @return true when new records are encrypted
+   */
   public boolean encrypts() {
     return keys != null;
   }
 
-  /** The id of the key new records are encrypted with, or null in the clear. */
+  /**
+   * The id of the key new records are encrypted with, or null in the clear.
+   *
+   * @return the id of the key new records are encrypted with, or null in the clear
+   */
   public @Nullable String currentKeyId() {
     return keys == null ? null : keys.currentId();
   }
 
-  /** The record for {@code tokens}, which keeps its {@link TokenSet#version() version}. */
+  /**
+   * The record for {@code tokens}, which keeps its {@link TokenSet#version() version}.
+   *
+   * @param id the connection
+   * @param tokens the token set
+   * @return the record for {@code tokens}, which keeps its {@link TokenSet#version() version}
+   */
   public byte[] encode(ConnectionId id, TokenSet tokens) {
     ObjectNode body = tokensToJson(tokens);
     ObjectNode record = JSON.createObjectNode();
@@ -130,7 +156,13 @@ public final class TokenCodec {
     return writeBytes(record);
   }
 
-  /** {@link #encode} as text, for stores that keep text columns or values. */
+  /**
+   * {@link #encode} as text, for stores that keep text columns or values.
+   *
+   * @param id the connection
+   * @param tokens the token set
+   * @return the record as text
+   */
   public String encodeToString(ConnectionId id, TokenSet tokens) {
     return new String(encode(id, tokens), StandardCharsets.UTF_8);
   }
@@ -138,6 +170,9 @@ public final class TokenCodec {
   /**
    * The set a record holds, with the version recorded in it.
    *
+   * @param id the connection
+   * @param record the stored record
+   * @return the token set the record holds, with the version recorded in it
    * @throws TokenStoreException naming the connection if the record is not valid JSON of a known
    *     format, belongs to another connection, is encrypted with a key that is not in the ring, or
    *     does not decrypt (wrong key or altered bytes)
@@ -146,7 +181,7 @@ public final class TokenCodec {
     JsonNode root;
     try {
       root = JSON.readTree(record);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       throw corrupt(id, "is not valid JSON", null);
     }
     if (root == null || !root.isObject()) {
@@ -171,7 +206,7 @@ public final class TokenCodec {
       throw corrupt(id, "names no connection", null);
     }
     if (!owner.equals(id.toString())) {
-      throw corrupt(id, "belongs to connection " + owner, null);
+      throw corrupt(id, "belongs to " + describeOwner(owner), null);
     }
     JsonNode body;
     if (root.has("tokens")) {
@@ -182,7 +217,13 @@ public final class TokenCodec {
     return tokensFromJson(id, body);
   }
 
-  /** {@link #decode} of a text record. */
+  /**
+   * {@link #decode} of a text record.
+   *
+   * @param id the connection
+   * @param record the stored record
+   * @return the token set the record holds, with the version recorded in it
+   */
   public TokenSet decode(ConnectionId id, String record) {
     return decode(id, record.getBytes(StandardCharsets.UTF_8));
   }
@@ -190,12 +231,16 @@ public final class TokenCodec {
   /**
    * The connection a record names, read without decrypting, or null when the bytes are not a
    * record. For stores that list connections from their records.
+   *
+   * @param record the stored record
+   * @return the connection a record names, read without decrypting, or null when the bytes are not
+   *     a record
    */
   public static @Nullable String connectionOf(byte[] record) {
     try {
       JsonNode root = JSON.readTree(record);
       return root == null ? null : text(root, "connection");
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       return null;
     }
   }
@@ -256,10 +301,14 @@ public final class TokenCodec {
           null);
     } catch (GeneralSecurityException e) {
       throw corrupt(id, "cannot be decrypted: " + e.getClass().getSimpleName(), e);
+    } catch (RuntimeException e) {
+      // The JDK's GCM throws ProviderException (ShortBufferException) for a ciphertext shorter
+      // than its tag: altered bytes all the same.
+      throw corrupt(id, "cannot be decrypted: " + e.getClass().getSimpleName(), null);
     }
     try {
       return JSON.readTree(plain);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
       throw corrupt(id, "decrypts to something that is not JSON", null);
     } finally {
       Arrays.fill(plain, (byte) 0);
@@ -300,14 +349,17 @@ public final class TokenCodec {
       if (version == null || !version.canConvertToLong() || version.longValue() < 0) {
         throw corrupt(id, "has no valid 'version'", null);
       }
+      String tokenType = required(id, o, "tokenType");
+      String accessToken = required(id, o, "accessToken");
+      String refreshToken = text(o, "refreshToken");
       TokenSet.Builder b =
           TokenSet.builder()
               .version(version.longValue())
-              .tokenType(required(id, o, "tokenType"))
-              .accessToken(required(id, o, "accessToken"))
+              .tokenType(tokenType)
+              .accessToken(accessToken)
               .expiresAt(Instant.parse(required(id, o, "expiresAt")))
               .issuedAt(Instant.parse(required(id, o, "issuedAt")))
-              .refreshToken(text(o, "refreshToken"));
+              .refreshToken(refreshToken);
       String refreshExpiresAt = text(o, "refreshExpiresAt");
       if (refreshExpiresAt != null) {
         b.refreshExpiresAt(Instant.parse(refreshExpiresAt));
@@ -330,7 +382,7 @@ public final class TokenCodec {
       return b.build();
     } catch (DateTimeParseException e) {
       throw corrupt(id, "has a malformed time", null);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ArithmeticException e) {
       // TokenSet's own checks; their messages name fields, never values.
       throw corrupt(id, "holds an invalid token set: " + e.getMessage(), null);
     }
@@ -361,6 +413,15 @@ public final class TokenCodec {
       ConnectionId id, String problem, @Nullable Throwable cause) {
     return new TokenStoreException(
         id, "connection " + id + ": stored record is corrupt: it " + problem, cause);
+  }
+
+  /** The connection a record names, for a message: only a valid id is repeated. */
+  private static String describeOwner(String owner) {
+    try {
+      return "connection " + ConnectionId.parse(owner);
+    } catch (IllegalArgumentException e) {
+      return "something that is not a connection id";
+    }
   }
 
   private static String printable(String s) {

@@ -46,6 +46,11 @@ public final class TokenHttp {
   private final Clock clock;
   private final String provider;
 
+  /**
+   * @param client the HTTP client; made safe (no automatic retries, no redirects)
+   * @param clock stamps responses with their arrival time
+   * @param provider the provider's name, for exceptions
+   */
   public TokenHttp(OkHttpClient client, Clock clock, String provider) {
     this.client = safeClient(client);
     this.clock = Objects.requireNonNull(clock);
@@ -55,6 +60,11 @@ public final class TokenHttp {
   /**
    * {@code client} reconfigured for token endpoints: no automatic retry, no redirects, and pooled
    * connections dropped after 30 s idle so that a refresh rarely lands on a half-closed one.
+   *
+   * @param client the client to make safe
+   * @return {@code client} reconfigured for token endpoints: no automatic retry, no redirects, and
+   *     pooled connections dropped after 30 s idle so that a refresh rarely lands on a half-closed
+   *     one. /
    */
   public static OkHttpClient safeClient(OkHttpClient client) {
     if (!client.retryOnConnectionFailure() && !client.followRedirects()) {
@@ -69,7 +79,11 @@ public final class TokenHttp {
         .build();
   }
 
-  /** A client with sensible timeouts for token endpoints (10 s connect, 30 s read and call). */
+  /**
+   * A client with sensible timeouts for token endpoints (10 s connect, 30 s read and call).
+   *
+   * @return a client with sensible timeouts for token endpoints (10 s connect, 30 s read and call)
+   */
   public static OkHttpClient defaultClient() {
     return safeClient(
         new OkHttpClient.Builder()
@@ -80,10 +94,20 @@ public final class TokenHttp {
             .build());
   }
 
+  /**
+   * The provider's name.
+   *
+   * @return the name
+   */
   public String provider() {
     return provider;
   }
 
+  /**
+   * The clock responses are stamped with.
+   *
+   * @return the clock
+   */
   public Clock clock() {
     return clock;
   }
@@ -91,6 +115,8 @@ public final class TokenHttp {
   /**
    * Sends {@code request} once and returns the response, whatever its status.
    *
+   * @param request the request to send
+   * @return the response, whatever its status
    * @param mayRotate true when the platform may have spent a refresh token by processing this
    *     request (a refresh on Cafe24 or Kakao): a lost answer is then {@link Kind#OUTCOME_UNKNOWN}
    * @param secrets values to scrub from anything kept of the response (the refresh token, client
@@ -154,7 +180,9 @@ public final class TokenHttp {
     try {
       JsonNode node = JSON.readTree(t);
       return node != null && node.isObject() ? node : null;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      // Jackson bounds nesting and number lengths itself; whatever still goes wrong while reading
+      // an answer makes it "not JSON", never an Error out of the provider.
       return null;
     }
   }

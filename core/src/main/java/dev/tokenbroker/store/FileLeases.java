@@ -79,7 +79,16 @@ final class FileLeases {
         id,
         fence,
         deadHolders,
-        holderLocked -> new LeaseState(fence, owner, expires, -1, holderLocked).write(lock));
+        // The marker stays until the new holder marks, saves or releases: a grant whose reply
+        // was lost must not erase the only report of a renewal cut short.
+        holderLocked ->
+            new LeaseState(
+                    fence,
+                    owner,
+                    expires,
+                    cutShort == null ? -1 : held.renewingSinceMillis,
+                    holderLocked)
+                .write(lock));
     return new Lease(id, owner, fence, Instant.ofEpochMilli(expires), cutShort);
   }
 

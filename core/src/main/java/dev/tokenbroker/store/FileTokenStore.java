@@ -55,18 +55,18 @@ import org.slf4j.LoggerFactory;
  * <h2>Locking</h2>
  *
  * Every write and every {@link #read} runs under an operating-system lock on the connection's
- * {@code .lock} file (a {@link FileLock}, exclusive for writes and shared for reads), which
- * excludes other processes, taken while holding one JVM-wide in-process lock, which excludes the
- * other threads of this JVM: a {@code FileLock} belongs to the process, not to a thread. That one
- * lock is shared by every file store of the JVM, whatever its directory: a process holds at most
- * one store file lock at a time and waits for one only while it holds none. Otherwise the kernel,
- * which detects lock deadlocks between processes and not between threads, would take two threads of
- * one process that each hold one connection's lock as a process waiting for itself, and fail the
- * lock with "Resource deadlock avoided" (EDEADLK). The price is that a JVM's store operations run
- * one at a time, so each is kept short: records are encoded and encrypted before the lock is taken,
- * and the longest critical section is a save's two forced writes (the record and the directory).
- * The lock is a static field: load the store's classes once per JVM (not once per class loader of
- * an application server), or two copies will fail each other's file locks.
+ * {@code .lock} file (a {@link java.nio.channels.FileLock}, exclusive for writes and shared for
+ * reads), which excludes other processes, taken while holding one JVM-wide in-process lock, which
+ * excludes the other threads of this JVM: a {@code FileLock} belongs to the process, not to a
+ * thread. That one lock is shared by every file store of the JVM, whatever its directory: a process
+ * holds at most one store file lock at a time and waits for one only while it holds none. Otherwise
+ * the kernel, which detects lock deadlocks between processes and not between threads, would take
+ * two threads of one process that each hold one connection's lock as a process waiting for itself,
+ * and fail the lock with "Resource deadlock avoided" (EDEADLK). The price is that a JVM's store
+ * operations run one at a time, so each is kept short: records are encoded and encrypted before the
+ * lock is taken, and the longest critical section is a save's two forced writes (the record and the
+ * directory). The lock is a static field: load the store's classes once per JVM (not once per class
+ * loader of an application server), or two copies will fail each other's file locks.
  *
  * <p>{@link #load} takes no lock: every file is replaced by an atomic rename, so it reads whole
  * records, and it reads the token set before the tombstone, which a revocation writes before it
@@ -148,22 +148,40 @@ public final class FileTokenStore implements TokenStore {
     this.codec = codec;
   }
 
-  /** A builder for a store in {@code directory}, which is created when missing. */
+  /**
+   * A builder for a store in {@code directory}, which is created when missing.
+   *
+   * @param directory the token directory
+   * @return a builder for a store in {@code directory}, which is created when missing
+   */
   public static Builder builder(Path directory) {
     return new Builder(directory);
   }
 
-  /** The directory holding the records. */
+  /**
+   * The directory holding the records.
+   *
+   * @return the directory holding the records
+   */
   public Path directory() {
     return names.directory();
   }
 
-  /** True when records are encrypted. */
+  /**
+   * True when records are encrypted.
+   *
+   * @return true when records are encrypted
+   */
   public boolean encrypts() {
     return codec.encrypts();
   }
 
-  /** The file name (without suffix) for {@code id}; see the class description. */
+  /**
+   * The file name (without suffix) for {@code id}; see the class description.
+   *
+   * @param id the connection
+   * @return the file name (without suffix) for {@code id}; see the class description
+   */
   public static String baseName(ConnectionId id) {
     return FileNames.baseName(id);
   }
@@ -239,13 +257,11 @@ public final class FileTokenStore implements TokenStore {
     }
     TokenSet saved = tokens.withVersion(expectedVersion + 1);
     byte[] record = codec.encode(id, saved); // before the lock: see the class description
-    return locking.locked(
+    return fenced(
         id,
+        lease,
         "save tokens",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           // Read under the lock: a corrupt record fails the save here instead of being replaced.
           Records r = reader.records(id);
           if (r.tombstone != null) {
@@ -256,7 +272,6 @@ public final class FileTokenStore implements TokenStore {
             throw new VersionConflictException(id, expectedVersion, actual);
           }
           files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
-          FileLeases.clearMarker(id, lock, held);
           return saved;
         });
   }
@@ -266,13 +281,11 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(lease, "lease");
-    return locking.locked(
+    return fenced(
         id,
+        lease,
         "save tokens",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           Records r = reader.records(id);
           TokenSet saved = tokens.withVersion(r.highestVersion() + 1);
           byte[] record = codec.encode(id, saved);
@@ -282,7 +295,6 @@ public final class FileTokenStore implements TokenStore {
           files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
           // The new set outranks the tombstone already (a higher version); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.TOMBSTONE_SUFFIX));
-          FileLeases.clearMarker(id, lock, held);
           return saved;
         });
   }
@@ -311,21 +323,42 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tombstone, "tombstone");
     Objects.requireNonNull(lease, "lease");
-    locking.locked(
+    fenced(
         id,
+        lease,
         "write the tombstone",
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
+        () -> {
           long version = reader.versionForTombstone(id, tombstone.version());
           Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
           files.writeAtomically(
               names.file(id, FileNames.TOMBSTONE_SUFFIX), StateCodec.encodeTombstone(id, stored));
           // The tombstone outranks the set already (its version is not lower); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.DATA_SUFFIX));
-          FileLeases.clearMarker(id, lock, held);
           return null;
+        });
+  }
+
+  /** A write under the connection's lock that only {@code lease}, while current, may make. */
+  private interface FencedWrite<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code write} under the connection's file lock if {@code lease} is still current
+   * (otherwise {@link StaleLeaseException}), then clears the lease's renewal marker: the write is
+   * the renewal's outcome, saved.
+   */
+  private <T> T fenced(ConnectionId id, Lease lease, String action, FencedWrite<T> write) {
+    return locking.locked(
+        id,
+        action,
+        Mode.WRITE,
+        lock -> {
+          LeaseState held = LeaseState.read(lock);
+          FileLeases.requireCurrent(id, held, lease);
+          T result = write.run();
+          FileLeases.clearMarker(id, lock, held);
+          return result;
         });
   }
 
@@ -453,7 +486,12 @@ public final class FileTokenStore implements TokenStore {
       this.directory = Objects.requireNonNull(directory, "directory");
     }
 
-    /** The clock leases expire by; default {@link Clock#systemUTC()}. */
+    /**
+     * The clock leases expire by; default {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock every expiry and lease is measured by
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       if (this.clock != null) {
         throw new IllegalStateException("clock was already set");
@@ -465,6 +503,9 @@ public final class FileTokenStore implements TokenStore {
     /**
      * Encrypts records with AES-256-GCM under these keys; null (the default) stores them in the
      * clear and says so once in the log.
+     *
+     * @param keys the encryption keys
+     * @return this builder
      */
     public Builder encryption(@Nullable EncryptionKeys keys) {
       if (keysSet) {
@@ -478,6 +519,7 @@ public final class FileTokenStore implements TokenStore {
     /**
      * Creates the directory (owner-only) when missing and returns the store.
      *
+     * @return the store
      * @throws TokenStoreException if the directory cannot be created or is not a directory
      */
     public FileTokenStore build() {

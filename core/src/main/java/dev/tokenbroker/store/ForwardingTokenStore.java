@@ -16,11 +16,19 @@ import org.jspecify.annotations.Nullable;
 public abstract class ForwardingTokenStore implements TokenStore {
   private final TokenStore delegate;
 
+  /**
+   * @param delegate the store every call is forwarded to
+   */
   protected ForwardingTokenStore(TokenStore delegate) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
-  /** The store calls are passed to; every method forwards through it, so it may be overridden. */
+  /**
+   * The store calls are passed to; every method forwards through it, so it may be overridden.
+   *
+   * @return the store calls are passed to; every method forwards through it, so it may be
+   *     overridden
+   */
   protected TokenStore delegate() {
     return delegate;
   }

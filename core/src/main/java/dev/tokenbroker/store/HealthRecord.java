@@ -41,6 +41,20 @@ public record HealthRecord(
   /** The record format this version of Tokenbroker writes for health records. */
   public static final int FORMAT = 2;
 
+  /**
+   * Checks the fields.
+   *
+   * @param detail one line for a person; never a token
+   * @param errorCode the platform's error, or null
+   * @param failures renewal failures in a row
+   * @param nextAttemptAt when the broker will try again, or null
+   * @param reason why, one of the reason codes in {@link dev.tokenbroker.Health}
+   * @param retryAfter the platform's Retry-After as an instant, or null
+   * @param since when the connection entered this state
+   * @param state DEGRADED or REAUTHORIZATION_REQUIRED
+   * @param tokenVersion the token set version the record belongs to
+   * @param version the store version
+   */
   public HealthRecord {
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(reason, "reason");
@@ -51,7 +65,12 @@ public record HealthRecord(
     }
   }
 
-  /** This record as stored with {@code newVersion}. */
+  /**
+   * This record as stored with {@code newVersion}.
+   *
+   * @param newVersion the version to write
+   * @return a copy with {@code newVersion}
+   */
   public HealthRecord withVersion(long newVersion) {
     return new HealthRecord(
         state,

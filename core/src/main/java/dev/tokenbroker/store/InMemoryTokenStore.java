@@ -54,11 +54,16 @@ public final class InMemoryTokenStore implements TokenStore {
     }
   }
 
-  /** A store whose leases expire by {@code clock}. */
+  /**
+   * A store whose leases expire by {@code clock}.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   */
   public InMemoryTokenStore(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
+  /** A store on the system clock (UTC). */
   public InMemoryTokenStore() {
     this(Clock.systemUTC());
   }
@@ -252,6 +257,8 @@ public final class InMemoryTokenStore implements TokenStore {
    * Test support: forgets everything about {@code id}, as a store restarted empty would (fences
    * keep growing: a restarted store that also forgot its fences is covered by the callers' {@code
    * minFence}).
+   *
+   * @param id the connection
    */
   public synchronized void forget(ConnectionId id) {
     sets.remove(id);

@@ -19,6 +19,13 @@ public final class Lease {
   private final Instant expiresAt;
   private final @Nullable Instant renewalCutShortAt;
 
+  /**
+   * @param connection the leased connection
+   * @param owner the holding instance
+   * @param fencingToken the fence every write under this lease carries; grows with every grant
+   * @param expiresAt when the lease lapses unless renewed
+   * @param renewalCutShortAt when a previous holder's renewal was found cut short, or null
+   */
   public Lease(
       ConnectionId connection,
       String owner,
@@ -32,24 +39,50 @@ public final class Lease {
     this.renewalCutShortAt = renewalCutShortAt;
   }
 
+  /**
+   * A lease with no renewal cut short.
+   *
+   * @param connection the leased connection
+   * @param owner the holding instance
+   * @param fencingToken the fence every write under this lease carries
+   * @param expiresAt when the lease lapses unless renewed
+   */
   public Lease(ConnectionId connection, String owner, long fencingToken, Instant expiresAt) {
     this(connection, owner, fencingToken, expiresAt, null);
   }
 
+  /**
+   * The leased connection.
+   *
+   * @return the connection id
+   */
   public ConnectionId connection() {
     return connection;
   }
 
-  /** Which broker instance holds it. */
+  /**
+   * Which broker instance holds it.
+   *
+   * @return which broker instance holds it
+   */
   public String owner() {
     return owner;
   }
 
+  /**
+   * The fence every write under this lease carries; a store rejects a write with an older one.
+   *
+   * @return the fencing token
+   */
   public long fencingToken() {
     return fencingToken;
   }
 
-  /** When it expires, by the store's clock (a database's clock for JDBC). */
+  /**
+   * When it expires, by the store's clock (a database's clock for JDBC).
+   *
+   * @return when it expires, by the store's clock (a database's clock for JDBC)
+   */
   public Instant expiresAt() {
     return expiresAt;
   }
@@ -58,12 +91,21 @@ public final class Lease {
    * When this lease was granted over a previous one that had {@linkplain TokenStore#markRenewing
    * started a token request} and neither saved nor released (its holder crashed or hung): the
    * instant that request started. Null otherwise.
+   *
+   * @return when this lease was granted over a previous one that had {@linkplain
+   *     TokenStore#markRenewing started a token request} and neither saved nor released (its holder
+   *     crashed or hung): the instant that request started
    */
   public @Nullable Instant renewalCutShortAt() {
     return renewalCutShortAt;
   }
 
-  /** This lease with another expiry (same fence), as {@link TokenStore#extendLease} returns it. */
+  /**
+   * This lease with another expiry (same fence), as {@link TokenStore#extendLease} returns it.
+   *
+   * @param newExpiry when the lease should now lapse
+   * @return a copy with another expiry
+   */
   public Lease withExpiry(Instant newExpiry) {
     return new Lease(connection, owner, fencingToken, newExpiry, renewalCutShortAt);
   }

@@ -10,8 +10,13 @@ import dev.tokenbroker.ConnectionId;
 public final class StaleLeaseException extends TokenStoreException {
   private static final long serialVersionUID = 1L;
 
+  /** The fence of the rejected write. */
   private final long fence;
 
+  /**
+   * @param connection the connection
+   * @param fence the fence of the write the store rejected
+   */
   public StaleLeaseException(ConnectionId connection, long fence) {
     super(
         connection,
@@ -24,7 +29,11 @@ public final class StaleLeaseException extends TokenStoreException {
     this.fence = fence;
   }
 
-  /** The fence of the stale lease. */
+  /**
+   * The fence of the stale lease.
+   *
+   * @return the fence of the stale lease
+   */
   public long fence() {
     return fence;
   }

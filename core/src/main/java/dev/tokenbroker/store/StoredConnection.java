@@ -16,12 +16,20 @@ public record StoredConnection(
   /** Nothing stored. */
   public static final StoredConnection EMPTY = new StoredConnection(null, null, null);
 
-  /** The stored token set's version; 0 when none. */
+  /**
+   * The stored token set's version; 0 when none.
+   *
+   * @return the stored token set's version; 0 when none
+   */
   public long version() {
     return tokens == null ? 0 : tokens.version();
   }
 
-  /** The stored health record's version; 0 when none. */
+  /**
+   * The stored health record's version; 0 when none.
+   *
+   * @return the stored health record's version; 0 when none
+   */
   public long healthVersion() {
     return health == null ? 0 : health.version();
   }

@@ -56,11 +56,19 @@ public interface TokenStore extends AutoCloseable {
    * Everything stored for {@code id} in one consistent read: token set (with its version), health
    * record and tombstone, each possibly absent.
    *
+   * @param id the connection
+   * @return everything stored for {@code id} in one consistent read: token set (with its version),
+   *     health record and tombstone, each possibly absent
    * @throws TokenStoreException if the store cannot be read or a record is corrupt
    */
   StoredConnection read(ConnectionId id);
 
-  /** The stored token set for {@code id}, or null (nothing stored, or a tombstone). */
+  /**
+   * The stored token set for {@code id}, or null (nothing stored, or a tombstone).
+   *
+   * @param id the connection
+   * @return the stored token set for {@code id}, or null (nothing stored, or a tombstone)
+   */
   default @Nullable TokenSet load(ConnectionId id) {
     return read(id).tokens();
   }
@@ -68,6 +76,10 @@ public interface TokenStore extends AutoCloseable {
   /**
    * The stored state of each of {@code ids}, in their order, for passes over many connections
    * (keep-alive). Stores that can read in batches override this.
+   *
+   * @param ids the connections to read
+   * @return the stored state of each of {@code ids}, in their order, for passes over many
+   *     connections (keep-alive)
    */
   default Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
     Map<ConnectionId, StoredConnection> out = new LinkedHashMap<>();
@@ -77,7 +89,11 @@ public interface TokenStore extends AutoCloseable {
     return out;
   }
 
-  /** Every connection with a stored token set (tombstoned ones excluded), sorted. */
+  /**
+   * Every connection with a stored token set (tombstoned ones excluded), sorted.
+   *
+   * @return every connection with a stored token set (tombstoned ones excluded), sorted
+   */
   List<ConnectionId> connections();
 
   // ------------------------------------------------------------------------------------------
@@ -87,6 +103,11 @@ public interface TokenStore extends AutoCloseable {
    * Saves {@code tokens} if the stored version is {@code expectedVersion} (0: nothing stored) and
    * {@code lease} is still current, and returns it with the new version. Durable when it returns.
    *
+   * @param id the connection
+   * @param expectedVersion the version the caller read
+   * @param tokens the token set
+   * @param lease the lease the write is made under
+   * @return the set as saved, with its new version
    * @throws VersionConflictException if another version is stored
    * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
    * @throws TombstonedException if the connection was revoked or uninstalled
@@ -99,6 +120,10 @@ public interface TokenStore extends AutoCloseable {
    * nothing), if {@code lease} is still current; the new version is one above the highest the
    * connection had. Clears the tombstone and the health record.
    *
+   * @param id the connection
+   * @param tokens the token set
+   * @param lease the lease the write is made under
+   * @return the set as saved, with its new version
    * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
    */
   TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease);
@@ -108,6 +133,8 @@ public interface TokenStore extends AutoCloseable {
    * own version if nothing is stored (and no tombstone) or the stored version is lower. Not fenced:
    * newest version wins, and a tombstone always wins.
    *
+   * @param id the connection
+   * @param tokens the token set
    * @return what the store holds afterwards
    */
   StoredConnection restore(ConnectionId id, TokenSet tokens);
@@ -116,6 +143,9 @@ public interface TokenStore extends AutoCloseable {
    * Replaces the token set with {@code tombstone} (revoked, uninstalled), keeping the version
    * counter, if {@code lease} is still current. The connection leaves {@link #connections()}.
    *
+   * @param tombstone the tombstone to leave
+   * @param id the connection
+   * @param lease the lease the write is made under
    * @throws StaleLeaseException if {@code lease} is no longer the connection's current lease
    */
   void tombstone(ConnectionId id, Tombstone tombstone, Lease lease);
@@ -127,29 +157,50 @@ public interface TokenStore extends AutoCloseable {
    * Takes the renewal lease of {@code id} for {@code ttl}, or returns null at once when another
    * owner holds an unexpired one. The fence is above the store's last one and above {@code
    * minFence}. Taking a lease one already holds grants a new one (a new fence).
+   *
+   * @param id the connection
+   * @param owner the instance asking
+   * @param ttl how long a lease lasts
+   * @param minFence the lowest fence to grant: a fence never goes backwards, even after a restore
+   * @return the lease, or null when another owner holds it
    */
   @Nullable Lease tryAcquireLease(ConnectionId id, String owner, Duration ttl, long minFence);
 
   /**
    * Takes the lease whoever holds it (revoke and a new authorization win over a renewal in flight:
    * the holder's later writes are rejected as stale).
+   *
+   * @param id the connection
+   * @param owner the instance asking
+   * @param ttl how long a lease lasts
+   * @param minFence the lowest fence to grant: a fence never goes backwards, even after a restore
+   * @return the new lease, with a higher fence than any before
    */
   Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence);
 
   /**
    * Extends {@code lease} to now plus {@code ttl}, keeping its fence; null if it is no longer
    * current (another owner took it over).
+   *
+   * @param lease the lease the write is made under
+   * @param ttl how long a lease lasts
+   * @return the extended lease, or null if it is no longer current
    */
   @Nullable Lease extendLease(Lease lease, Duration ttl);
 
   /**
    * Records on {@code lease} that a token request is about to be sent; see the class description.
    *
+   * @param lease the lease the write is made under
    * @throws StaleLeaseException if {@code lease} is no longer current
    */
   void markRenewing(Lease lease);
 
-  /** Gives the lease back (clearing its marker), if it is still current; otherwise does nothing. */
+  /**
+   * Gives the lease back (clearing its marker), if it is still current; otherwise does nothing.
+   *
+   * @param lease the lease the write is made under
+   */
   void releaseLease(Lease lease);
 
   // ------------------------------------------------------------------------------------------
@@ -161,6 +212,9 @@ public interface TokenStore extends AutoCloseable {
    * one and never recurs for the connection (not even after a clear), so a writer holding an old
    * version can never overwrite a newer record. Never touches the token set.
    *
+   * @param id the connection
+   * @param expectedVersion the version the caller read
+   * @param next the new health record, or null for ACTIVE
    * @return true if this call moved the record; false if another writer moved it first
    */
   boolean compareAndSetHealth(ConnectionId id, long expectedVersion, @Nullable HealthRecord next);
@@ -169,6 +223,10 @@ public interface TokenStore extends AutoCloseable {
    * Saves {@code tokens} the way a new authorization does, outside any renewal: seizes the lease,
    * {@linkplain #authorize authorizes}, releases. For tokens obtained elsewhere (an import) and for
    * tests that seed a store.
+   *
+   * @param id the connection
+   * @param tokens the token set
+   * @return the set as saved, with its new version
    */
   default TokenSet put(ConnectionId id, TokenSet tokens) {
     Lease lease = seizeLease(id, "put", Duration.ofMinutes(1), NO_FENCE);

@@ -11,6 +11,11 @@ import org.jspecify.annotations.Nullable;
 public class TokenStoreException extends TokenBrokerException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * @param connection the connection, or null when the store as a whole failed
+   * @param message what failed, naming the connection; never a token
+   * @param cause the underlying failure, or null
+   */
   public TokenStoreException(
       @Nullable ConnectionId connection, String message, @Nullable Throwable cause) {
     super(connection, message, cause);

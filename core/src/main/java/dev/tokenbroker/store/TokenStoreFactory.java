@@ -10,9 +10,19 @@ import java.time.Clock;
  * java.util.ServiceLoader}.
  */
 public interface TokenStoreFactory {
-  /** The {@code type:} this factory serves. */
+  /**
+   * The {@code type:} this factory serves.
+   *
+   * @return the {@code type:} this factory serves
+   */
   String type();
 
-  /** Builds the store; throws {@link ConfigurationException} naming a bad setting. */
+  /**
+   * Builds the store; throws {@link ConfigurationException} naming a bad setting.
+   *
+   * @param settings the connection's settings, as in a configuration file
+   * @param clock the clock every expiry and lease is measured by
+   * @return the store; the broker closes it
+   */
   TokenStore create(Settings settings, Clock clock);
 }

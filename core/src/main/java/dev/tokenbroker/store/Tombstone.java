@@ -13,6 +13,13 @@ import java.util.Objects;
  * @param version the token set version the connection had: versions continue from it
  */
 public record Tombstone(String reason, Instant at, long version) {
+  /**
+   * Checks the fields.
+   *
+   * @param at when, by the clock of the instance that wrote it
+   * @param reason why, one of the reason codes in {@link dev.tokenbroker.Health}
+   * @param version the store version
+   */
   public Tombstone {
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(at, "at");

@@ -6,8 +6,13 @@ import dev.tokenbroker.ConnectionId;
 public final class TombstonedException extends TokenStoreException {
   private static final long serialVersionUID = 1L;
 
+  /** The tombstone that refused the write. */
   private final Tombstone tombstone;
 
+  /**
+   * @param connection the connection
+   * @param tombstone the tombstone that refused the write
+   */
   public TombstonedException(ConnectionId connection, Tombstone tombstone) {
     super(
         connection,
@@ -22,6 +27,11 @@ public final class TombstonedException extends TokenStoreException {
     this.tombstone = tombstone;
   }
 
+  /**
+   * The tombstone that refused the write.
+   *
+   * @return the tombstone
+   */
   public Tombstone tombstone() {
     return tombstone;
   }

@@ -9,9 +9,17 @@ import dev.tokenbroker.ConnectionId;
 public final class VersionConflictException extends TokenStoreException {
   private static final long serialVersionUID = 1L;
 
+  /** The version the write expected. */
   private final long expectedVersion;
+
+  /** The version the store holds. */
   private final long actualVersion;
 
+  /**
+   * @param connection the connection
+   * @param expectedVersion the version the write expected
+   * @param actualVersion the version the store holds
+   */
   public VersionConflictException(
       ConnectionId connection, long expectedVersion, long actualVersion) {
     super(
@@ -27,11 +35,20 @@ public final class VersionConflictException extends TokenStoreException {
     this.actualVersion = actualVersion;
   }
 
+  /**
+   * The version the write expected.
+   *
+   * @return the expected version
+   */
   public long expectedVersion() {
     return expectedVersion;
   }
 
-  /** The version found in the store; 0 when nothing is stored. */
+  /**
+   * The version found in the store; 0 when nothing is stored.
+   *
+   * @return the version found in the store; 0 when nothing is stored
+   */
   public long actualVersion() {
     return actualVersion;
   }

@@ -471,6 +471,25 @@ public abstract class TokenStoreContractTest {
   }
 
   @Test
+  void markRenewing_theNextGrantsReplyLost_theOwnerAfterItStillSeesTheRenewalCutShort()
+      throws Exception {
+    cas(MALL, 0, tokens("a"));
+    Lease a = lease(MALL, "instance-a");
+    store.markRenewing(a);
+    expire(a); // instance-a crashed mid-renewal
+    Lease b = lease(MALL, "instance-b");
+    assertThat(b.renewalCutShortAt()).isNotNull();
+    expire(b); // the grant's reply never reached instance-b: it neither marked nor released
+
+    Lease c = store.seizeLease(MALL, "instance-c", Duration.ofSeconds(90), TokenStore.NO_FENCE);
+
+    assertThat(c.renewalCutShortAt()).isEqualTo(b.renewalCutShortAt());
+    store.compareAndSet(MALL, 1, tokens("c"), c); // a save under the lease clears it
+    store.releaseLease(c);
+    assertThat(lease(MALL, "instance-d").renewalCutShortAt()).isNull();
+  }
+
+  @Test
   void markRenewing_thenSaved_nextOwnerSeesNothingCutShort() throws Exception {
     cas(MALL, 0, tokens("a"));
     Lease a = lease(MALL, "instance-a");

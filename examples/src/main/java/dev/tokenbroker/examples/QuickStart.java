@@ -52,34 +52,42 @@ public final class QuickStart {
     }
   }
 
+  // snippet:quickstart:start
+  /**
+   * @param config tokenbroker.yaml as above: apps, connections, store
+   * @param env where ${VARS} come from: System.getenv() in production, so secrets stay out of files
+   * @param cafe24 the embedded emulator (tokenbroker-testkit), playing the browser here
+   */
   static int run(Path config, Map<String, String> env, Cafe24Emulator cafe24) throws IOException {
-    // snippet:quickstart:start
-    TokenBroker broker =
+    try (TokenBroker broker =
         TokenBroker.builder()
-            .configFile(config) // tokenbroker.yaml: apps, connections, store
-            .environment(env) // default System.getenv(): secrets stay out of the file
+            .configFile(config)
+            .environment(env)
             .listener(event -> System.out.println(event)) // events never carry tokens
-            .build();
-    ConnectionId mall = ConnectionId.parse("cafe24:mymall");
+            .build()) {
+      ConnectionId mall = ConnectionId.parse("cafe24:mymall");
 
-    // Once per mall, a person approves in a browser (here the emulator plays the browser).
-    AuthorizationRequest request = broker.startAuthorization(mall);
-    String redirectedUrl = cafe24.approve(request.url());
-    broker.completeAuthorization(mall, redirectedUrl);
+      // Once per mall, a person approves in a browser (here the emulator plays the browser).
+      AuthorizationRequest request = broker.startAuthorization(mall);
+      String redirectedUrl = cafe24.approve(request.url());
+      broker.completeAuthorization(mall, redirectedUrl);
 
-    // From then on: a valid access token, renewed and saved behind the scenes...
-    String token = broker.accessToken(mall);
-    System.out.println("token " + token.length() + " chars; health " + broker.health(mall));
+      // From then on: a valid access token, renewed and saved behind the scenes...
+      String token = broker.accessToken(mall);
+      System.out.println("token " + token.length() + " chars; health " + broker.health(mall));
 
-    // ...or an OkHttp client that always carries one, renewing once on a rejected token.
-    OkHttpClient api = new OkHttpClient.Builder().addInterceptor(broker.interceptor(mall)).build();
-    Request products =
-        new Request.Builder().url(cafe24.mallBaseUrl("mymall") + "/api/v2/admin/products").build();
-    try (Response response = api.newCall(products).execute()) {
-      System.out.println("GET /api/v2/admin/products -> " + response.code());
-      broker.close();
-      return response.code();
+      // ...or an OkHttp client that always carries one, renewing once on a rejected token.
+      OkHttpClient api =
+          new OkHttpClient.Builder().addInterceptor(broker.interceptor(mall)).build();
+      Request products =
+          new Request.Builder()
+              .url(cafe24.mallBaseUrl("mymall") + "/api/v2/admin/products")
+              .build();
+      try (Response response = api.newCall(products).execute()) {
+        System.out.println("GET /api/v2/admin/products -> " + response.code());
+        return response.code();
+      }
     }
-    // snippet:quickstart:end
   }
+  // snippet:quickstart:end
 }

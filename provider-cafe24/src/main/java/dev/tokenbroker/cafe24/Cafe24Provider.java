@@ -2,6 +2,7 @@ package dev.tokenbroker.cafe24;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
@@ -31,6 +32,8 @@ import okhttp3.HttpUrl;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cafe24's token protocol for one mall: authorization code with the client credentials in a Basic
@@ -51,6 +54,8 @@ final class Cafe24Provider implements TokenProvider {
   static final Duration MAX_ACCESS_LIFETIME = Duration.ofDays(1);
   static final Duration MAX_REFRESH_LIFETIME = Duration.ofDays(90);
 
+  private static final Logger LOG = LoggerFactory.getLogger(Cafe24Provider.class);
+
   /**
    * Keep-alive: Cafe24's refresh token dies after 14 days unused, and each refresh restarts the
    * window. Refreshing once 7 days are left keeps an idle mall connected with a week to spare for
@@ -65,6 +70,7 @@ final class Cafe24Provider implements TokenProvider {
 
   private final Cafe24Config config;
   private final TokenHttp http;
+  private final ConnectionId connection;
   private final Clock clock;
   private final RenewalPolicy policy;
   private final String basicAuthorization;
@@ -75,6 +81,7 @@ final class Cafe24Provider implements TokenProvider {
   Cafe24Provider(Cafe24Config config, ProviderContext context) {
     this.config = Objects.requireNonNull(config);
     this.http = context.tokenHttp(Cafe24ProviderFactory.NAME);
+    this.connection = context.connection();
     this.clock = context.clock();
     this.policy =
         RenewalPolicy.of(config.renewBefore(), Cafe24ProviderFactory.EXPIRY_SKEW)
@@ -269,11 +276,37 @@ final class Cafe24Provider implements TokenProvider {
     if (response.json() == null) {
       throw response.malformed("the answer is not a JSON object");
     }
-    String accessToken = response.requireText("access_token");
+    String mallId = response.text("mall_id");
+    if (mallId != null && !mallId.equalsIgnoreCase(config.mallId())) {
+      // A token for another mall (the operator logged in to the wrong one, or a copied chain):
+      // never kept under this mall's connection.
+      throw response
+          .failure()
+          .body(null)
+          .kind(Kind.PERMANENT)
+          .reason(
+              "the token was issued for mall '"
+                  + Secrets.scrub(mallId, List.of(), 64)
+                  + "', but this connection is for mall '"
+                  + config.mallId()
+                  + "': authorize again, logged in to the right mall")
+          .build();
+    }
+    String accessProblem = response.tokenProblem("access_token", true);
+    if (accessProblem != null) {
+      if (current != null
+          && response.has("refresh_token")
+          && response.tokenProblem("refresh_token", false) == null) {
+        return keepNewRefreshToken(response, current, accessProblem);
+      }
+      throw response.malformed(accessProblem);
+    }
+    String accessToken = response.requireToken("access_token", true);
     String issuedRaw = response.requireText("issued_at");
     String expiresRaw = response.requireText("expires_at");
     Temporal issued = timestamp(response, "issued_at", issuedRaw);
     Duration accessLife = lifetime(response, "expires_at", expiresRaw, issued, MAX_ACCESS_LIFETIME);
+    String tokenType = response.tokenType("token_type");
     Instant receivedAt = response.receivedAt();
 
     TokenSet.Builder b = TokenSet.builder();
@@ -287,8 +320,10 @@ final class Cafe24Provider implements TokenProvider {
         .extra("issued_at_raw", issuedRaw)
         .extra("expires_at_raw", expiresRaw);
 
-    String refreshToken = response.text("refresh_token");
-    if (refreshToken != null) {
+    if (response.has("refresh_token")) {
+      // A bad one on a refresh: Cafe24 rotated and the stored one is dead, so the outcome is
+      // unknown (malformed says so); the access token alone cannot keep the mall connected.
+      String refreshToken = response.requireToken("refresh_token", false);
       String refreshRaw = response.requireText("refresh_token_expires_at");
       Duration refreshLife =
           lifetime(response, "refresh_token_expires_at", refreshRaw, issued, MAX_REFRESH_LIFETIME);
@@ -303,7 +338,6 @@ final class Cafe24Provider implements TokenProvider {
       throw response.malformed("no 'refresh_token' in the response");
     }
 
-    String tokenType = response.text("token_type");
     if (tokenType != null) {
       b.tokenType(tokenType); // Cafe24 sometimes omits it; Bearer is the default
     }
@@ -311,8 +345,7 @@ final class Cafe24Provider implements TokenProvider {
     if (scopes != null) {
       b.scopes(scopes);
     }
-    String mallId = response.text("mall_id");
-    b.extra("mall_id", mallId != null ? mallId : config.mallId());
+    b.extra("mall_id", config.mallId());
     String userId = response.text("user_id");
     if (userId != null) {
       b.extra("user_id", userId);
@@ -324,7 +357,52 @@ final class Cafe24Provider implements TokenProvider {
     } else if (config.shopNo() != null && current == null) {
       b.extra("shop_no", config.shopNo());
     }
-    return b.build();
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      // TokenSet's own checks; their messages name fields, never values.
+      throw response.malformed(e.getMessage());
+    }
+  }
+
+  /**
+   * A refresh answer with a good refresh token and an unusable access token. Cafe24 has already
+   * rotated: the old refresh token is dead, so throwing the answer away would strand the mall. The
+   * new refresh token is kept (and saved by the broker) beside the access token renewed from, whose
+   * expiry is unchanged, so the broker renews again — with the new refresh token — when it is due;
+   * the bad access token is reported in the log.
+   */
+  private TokenSet keepNewRefreshToken(
+      TokenResponse response, TokenSet current, String accessProblem) {
+    String refreshToken = response.requireToken("refresh_token", false);
+    // Its expiry must be readable as usual: an answer broken beyond the access token is unusable
+    // as a whole (malformed: the outcome is unknown), not half kept.
+    String refreshRaw = response.requireText("refresh_token_expires_at");
+    Temporal issued = timestamp(response, "issued_at", response.requireText("issued_at"));
+    Instant refreshExpiresAt =
+        response
+            .receivedAt()
+            .plus(
+                lifetime(
+                    response,
+                    "refresh_token_expires_at",
+                    refreshRaw,
+                    issued,
+                    MAX_REFRESH_LIFETIME));
+    LOG.warn(
+        "connection {}: Cafe24 answered the refresh with an unusable access token ({}); kept the"
+            + " new refresh token so the mall stays connected; the next renewal asks again",
+        connection,
+        accessProblem);
+    try {
+      return current.toBuilder()
+          .refreshToken(refreshToken)
+          .refreshExpiresAt(refreshExpiresAt)
+          .extra("refresh_token_expires_at_raw", refreshRaw)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw response.malformed(accessProblem);
+    }
   }
 
   private static Temporal timestamp(TokenResponse response, String field, String raw) {

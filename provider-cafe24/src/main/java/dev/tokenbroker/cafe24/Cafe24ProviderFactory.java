@@ -123,14 +123,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     // Kept exactly as written: Cafe24 compares it with the registered value character for
     // character, so it must not be normalized (HttpUrl would add a trailing slash to a bare host).
     String uri = settings.require("redirect-uri");
-    HttpUrl parsed = HttpUrl.parse(uri);
-    if (parsed == null) {
-      throw settings.invalid(
-          "redirect-uri", "must be an absolute http(s) URL, as registered with the Cafe24 app");
-    }
-    if (parsed.fragment() != null) {
-      throw settings.invalid("redirect-uri", "must not contain a fragment (#…)");
-    }
+    settings.redirectUri("redirect-uri", uri);
     return uri;
   }
 
@@ -198,6 +191,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
   }
 
   private static Duration renewBefore(Settings settings) {
+    // Settings bound every duration; this one is also bounded by the 2-hour token lifetime.
     Duration renewBefore = settings.duration("renew-before", DEFAULT_RENEW_BEFORE);
     if (renewBefore.compareTo(EXPIRY_SKEW) < 0 || renewBefore.compareTo(ACCESS_LIFETIME) >= 0) {
       throw settings.invalid(

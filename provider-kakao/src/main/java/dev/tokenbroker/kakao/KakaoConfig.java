@@ -39,6 +39,9 @@ final class KakaoConfig {
   static final String DEFAULT_API_BASE_URL = "https://kapi.kakao.com";
   static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(5);
 
+  /** Kakao access tokens live 6 hours (REST) or 12 (native): an hour's margin is plenty. */
+  static final Duration MAX_RENEW_BEFORE = Duration.ofHours(1);
+
   /**
    * Three weeks before the refresh token expires: well inside Kakao's "less than about one month
    * left" rotation window whichever month is meant, so the keep-alive refresh always rotates, and
@@ -69,10 +72,7 @@ final class KakaoConfig {
     }
     clientSecret = s.optional(CLIENT_SECRET);
     redirectUri = s.require(REDIRECT_URI);
-    HttpUrl redirect = HttpUrl.parse(redirectUri);
-    if (redirect == null) {
-      throw s.invalid(REDIRECT_URI, "must be an absolute http(s) URL registered for the app");
-    }
+    s.redirectUri(REDIRECT_URI, redirectUri);
     scopes = s.list(SCOPES);
     for (String scope : scopes) {
       if (scope.chars().anyMatch(Character::isWhitespace)) {
@@ -102,8 +102,11 @@ final class KakaoConfig {
           "is required when validate-on-load is true: it is what a loaded token is checked against");
     }
     renewBefore = s.duration(RENEW_BEFORE, DEFAULT_RENEW_BEFORE);
-    if (renewBefore.isZero()) {
-      throw s.invalid(RENEW_BEFORE, "must be positive");
+    if (renewBefore.isZero() || renewBefore.compareTo(MAX_RENEW_BEFORE) > 0) {
+      throw s.invalid(
+          RENEW_BEFORE,
+          "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
+              + " renews earlier than half the lifetime anyway)");
     }
     keepAliveBefore = s.duration(KEEP_ALIVE_BEFORE, DEFAULT_KEEP_ALIVE_BEFORE);
     if (keepAliveBefore.isZero() || keepAliveBefore.compareTo(MAX_KEEP_ALIVE_BEFORE) > 0) {

@@ -26,7 +26,7 @@ import dev.tokenbroker.spi.TokenProviderFactory;
  *   <tr><td>{@code validate-on-load}</td><td>no, default false</td><td>check a token set read
  *       from the store with token info once before it is used</td></tr>
  *   <tr><td>{@code pkce}</td><td>no, default true</td><td>send a PKCE S256 challenge</td></tr>
- *   <tr><td>{@code renew-before}</td><td>no, default 5m</td><td>renew this long before the
+ *   <tr><td>{@code renew-before}</td><td>no, default 5m, at most 1h</td><td>renew this long before the
  *       access token expires</td></tr>
  *   <tr><td>{@code keep-alive-before}</td><td>no, default 21d, at most 28d</td><td>refresh an
  *       idle connection this long before its refresh token expires, so Kakao issues a new

@@ -2,6 +2,7 @@ package dev.tokenbroker.kakao;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
@@ -29,6 +30,8 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Kakao Login for one connection. Stateless apart from its configuration; thread-safe.
@@ -46,6 +49,8 @@ final class KakaoTokenProvider implements TokenProvider {
 
   static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
 
+  private static final Logger LOG = LoggerFactory.getLogger(KakaoTokenProvider.class);
+
   /** Token info may shorten a stored expiry, but not over clock noise. */
   private static final Duration EXPIRY_TOLERANCE = Duration.ofMinutes(1);
 
@@ -55,12 +60,14 @@ final class KakaoTokenProvider implements TokenProvider {
   private static final int MAX_PEEK_BYTES = 16 * 1024;
 
   private final KakaoConfig config;
+  private final ConnectionId connection;
   private final TokenHttp http;
   private final RenewalPolicy renewalPolicy;
   private final HttpUrl tokenUrl;
 
   KakaoTokenProvider(KakaoConfig config, ProviderContext context) {
     this.config = config;
+    this.connection = context.connection();
     this.http = context.tokenHttp(KakaoProviderFactory.NAME);
     Duration skew =
         EXPIRY_SKEW.compareTo(config.renewBefore) > 0 ? config.renewBefore : EXPIRY_SKEW;
@@ -169,12 +176,24 @@ final class KakaoTokenProvider implements TokenProvider {
    * exchange; what the answer leaves out is taken from it.
    */
   private TokenSet tokenSet(TokenResponse r, @Nullable TokenSet current) {
-    String accessToken = r.requireText("access_token");
+    if (r.json() == null) {
+      throw r.malformed("the answer is not a JSON object");
+    }
+    String accessProblem = r.tokenProblem("access_token", true);
+    if (accessProblem != null) {
+      if (current != null
+          && r.has("refresh_token")
+          && r.tokenProblem("refresh_token", false) == null) {
+        return keepNewRefreshToken(r, current, accessProblem);
+      }
+      throw r.malformed(accessProblem);
+    }
+    String accessToken = r.requireToken("access_token", true);
     Duration lifetime = r.requireLifetime("expires_in", MAX_ACCESS_LIFETIME);
-    String tokenType = r.text("token_type");
+    String tokenType = r.tokenType("token_type");
     // Kakao sends "bearer" in lower case; the TokenSet builder normalizes it.
     if (tokenType != null && !tokenType.equalsIgnoreCase("bearer")) {
-      throw r.malformed("token_type '" + tokenType + "' is not bearer");
+      throw r.malformed("'token_type' is not bearer");
     }
     Instant issuedAt = r.receivedAt();
     TokenSet.Builder b =
@@ -183,9 +202,11 @@ final class KakaoTokenProvider implements TokenProvider {
             .tokenType("Bearer")
             .issuedAt(issuedAt)
             .expiresAt(issuedAt.plus(lifetime));
-    String refreshToken = r.text("refresh_token");
-    if (refreshToken != null) {
+    if (r.has("refresh_token")) {
       // A new refresh token: the old one is dead at Kakao from now on.
+      // A bad one: the stored one may be dead already, so the outcome is unknown (malformed says
+      // so).
+      String refreshToken = r.requireToken("refresh_token", false);
       Duration refreshLife = r.requireLifetime("refresh_token_expires_in", MAX_REFRESH_LIFETIME);
       b.refreshToken(refreshToken).refreshExpiresAt(issuedAt.plus(refreshLife));
     } else if (current == null) {
@@ -205,6 +226,32 @@ final class KakaoTokenProvider implements TokenProvider {
     }
   }
 
+  /**
+   * A refresh answer with a new, good refresh token and an unusable access token: the old refresh
+   * token is dead, so the new one is kept (with the access token renewed from and its unchanged
+   * expiry, so the broker renews again when it is due) and the bad access token is reported in the
+   * log.
+   */
+  private TokenSet keepNewRefreshToken(TokenResponse r, TokenSet current, String accessProblem) {
+    String refreshToken = r.requireToken("refresh_token", false);
+    // Its lifetime must be readable as usual: an answer broken beyond the access token is unusable
+    // as a whole (malformed: the outcome is unknown), not half kept.
+    Duration refreshLife = r.requireLifetime("refresh_token_expires_in", MAX_REFRESH_LIFETIME);
+    LOG.warn(
+        "connection {}: Kakao answered the refresh with an unusable access token ({}); kept the"
+            + " new refresh token; the next renewal asks again",
+        connection,
+        accessProblem);
+    try {
+      return current.toBuilder()
+          .refreshToken(refreshToken)
+          .refreshExpiresAt(r.receivedAt().plus(refreshLife))
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw r.malformed(accessProblem);
+    }
+  }
+
   @Override
   public TokenSet validate(TokenSet current) {
     HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/access_token_info").build();
@@ -220,7 +267,9 @@ final class KakaoTokenProvider implements TokenProvider {
       throw KakaoErrors.api(r, "token info");
     }
     long userId = r.requireNumber("id");
-    long appId = r.requireNumber("app_id");
+    // The legacy token-info shape (older SDKs document it) names them appId and expiresInMillis.
+    long appId =
+        r.has("app_id") || !r.has("appId") ? r.requireNumber("app_id") : r.requireNumber("appId");
     if (config.appId != null && appId != config.appId) {
       throw r.failure()
           .kind(Kind.PERMANENT)
@@ -237,6 +286,10 @@ final class KakaoTokenProvider implements TokenProvider {
             .extra(KakaoProviderFactory.USER_ID, Long.toString(userId))
             .extra(KakaoProviderFactory.APP_ID, Long.toString(appId));
     Long remaining = r.number("expires_in");
+    if (remaining == null) {
+      Long millis = r.number("expiresInMillis");
+      remaining = millis == null ? null : millis / 1000;
+    }
     if (remaining != null && remaining > 0) {
       // Trust Kakao over a stored expiry that is later than what Kakao says (a copied token set).
       Instant reported = r.receivedAt().plusSeconds(remaining);

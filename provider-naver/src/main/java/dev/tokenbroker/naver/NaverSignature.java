@@ -20,7 +20,9 @@ final class NaverSignature {
 
   private static final int LENGTH = 29;
   private static final int MIN_COST = 4;
-  private static final int MAX_COST = 30; // jBCrypt's limit: "Bad number of rounds" above it
+  // jBCrypt takes up to 31, but each step doubles the work: cost 12 is ~250 ms a signature, cost
+  // 30 hours. Naver issues low costs; a higher one is a mistake that would stall every renewal.
+  static final int MAX_COST = 12;
 
   private NaverSignature() {}
 
@@ -73,7 +75,9 @@ final class NaverSignature {
     if (cost < MIN_COST || cost > MAX_COST) {
       return "has bcrypt cost "
           + secret.substring(4, 6)
-          + ", outside the supported 04 to 30; "
+          + ", outside the supported 04 to "
+          + MAX_COST
+          + " (every step doubles the time a signature takes); "
           + EXPECTED_SHAPE;
     }
     return null;

@@ -232,7 +232,10 @@ final class NaverTokenProvider implements TokenProvider {
   }
 
   private TokenSet parse(TokenResponse r, @Nullable TokenSet current) {
-    String token = r.requireText("access_token");
+    if (r.json() == null) {
+      throw r.malformed("the answer is not a JSON object");
+    }
+    String token = r.requireToken("access_token", true);
     Duration lifetime = r.requireLifetime("expires_in", MAX_LIFETIME);
     Instant received = r.receivedAt();
     Instant issued = received;
@@ -248,7 +251,7 @@ final class NaverTokenProvider implements TokenProvider {
       expires = max(earlier, floor);
       issued = min(current.issuedAt(), received);
     }
-    String tokenType = r.text("token_type");
+    String tokenType = r.tokenType("token_type");
     TokenSet.Builder set =
         TokenSet.builder()
             .accessToken(token)

@@ -34,7 +34,17 @@ class NaverSignatureTest {
   void secretProblem_acceptsTheDocumentedShape() {
     assertThat(NaverSignature.secretProblem(VECTOR_SECRET)).isNull();
     assertThat(NaverSignature.secretProblem("$2a$04$./AZaz09abcdefghijklmn")).isNull();
-    assertThat(NaverSignature.secretProblem("$2a$30$abcdefghijklmnopqrstuv")).isNull();
+    assertThat(NaverSignature.secretProblem("$2a$12$abcdefghijklmnopqrstuv")).isNull();
+  }
+
+  /** Issue 13: cost 30 was accepted, and each signature would then take hours. */
+  @ParameterizedTest
+  @ValueSource(strings = {"$2a$13$abcdefghijklmnopqrstuv", "$2a$30$abcdefghijklmnopqrstuv"})
+  void secretProblem_costAbove12_isRefusedBeforeAnySignatureIsAttempted(String secret) {
+    assertThat(NaverSignature.secretProblem(secret))
+        .startsWith(
+            "has bcrypt cost " + secret.substring(4, 6) + ", outside the supported 04 to 12")
+        .doesNotContain(secret.substring(7));
   }
 
   @ParameterizedTest

@@ -65,7 +65,13 @@ final class JdbcLeases {
     row.leaseFence = Math.max(row.leaseFence, minFence) + 1;
     row.leaseOwner = owner;
     row.leaseExpiresAtMs = now + ttl.toMillis();
-    row.clearMarker();
+    if (cutShort == null) {
+      row.clearMarker();
+    } else {
+      // The marker stays, now on this lease, until its holder marks, saves or releases: a grant
+      // whose reply was lost must not erase the only report of a renewal cut short.
+      row.renewingFence = row.leaseFence;
+    }
     row.dirty = true;
     return new Lease(
         id,

@@ -113,7 +113,12 @@ public final class JdbcTokenStore implements TokenStore {
     this.leases = new JdbcLeases(tx);
   }
 
-  /** A builder for a store on {@code dataSource}. */
+  /**
+   * A builder for a store on {@code dataSource}.
+   *
+   * @param dataSource the database; the caller closes it
+   * @return a new builder
+   */
   public static Builder builder(DataSource dataSource) {
     return new Builder(Objects.requireNonNull(dataSource, "dataSource"), null);
   }
@@ -123,12 +128,20 @@ public final class JdbcTokenStore implements TokenStore {
     return new Builder(dataSource, owned);
   }
 
-  /** The table this store uses. */
+  /**
+   * The table this store uses.
+   *
+   * @return the table this store uses
+   */
   public String table() {
     return table;
   }
 
-  /** True when token data is encrypted. */
+  /**
+   * True when token data is encrypted.
+   *
+   * @return true when token data is encrypted
+   */
   public boolean encrypts() {
     return rows.encrypts();
   }
@@ -417,6 +430,9 @@ public final class JdbcTokenStore implements TokenStore {
     /**
      * The table, optionally schema-qualified ({@code tokens.broker_tokens}); letters, digits and
      * underscores. Default {@value #DEFAULT_TABLE}.
+     *
+     * @param table the table name
+     * @return this builder
      */
     public Builder table(String table) {
       once(tableSet, "table");
@@ -436,6 +452,9 @@ public final class JdbcTokenStore implements TokenStore {
      * Whether {@link #build()} brings the table to the newest schema version itself: creates it
      * when missing and applies the scripts a table made by an earlier release lacks. Default true.
      * Turn it off when Flyway or Liquibase runs the scripts (see the module README).
+     *
+     * @param createSchema whether to create the table when missing
+     * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
       once(createSchemaSet, "createSchema");
@@ -447,6 +466,9 @@ public final class JdbcTokenStore implements TokenStore {
     /**
      * The clock that stamps the informational {@code updated_at_ms} column; default {@link
      * Clock#systemUTC()}. Leases do not follow it: they are judged by the database's clock.
+     *
+     * @param clock the clock every expiry and lease is measured by
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       once(this.clock != null, "clock");
@@ -457,6 +479,9 @@ public final class JdbcTokenStore implements TokenStore {
     /**
      * Encrypts token data with AES-256-GCM under these keys; null (the default) stores it in the
      * clear and says so once in the log.
+     *
+     * @param keys the encryption keys
+     * @return this builder
      */
     public Builder encryption(@Nullable EncryptionKeys keys) {
       once(keysSet, "encryption");
@@ -475,6 +500,7 @@ public final class JdbcTokenStore implements TokenStore {
      * Connects once to learn the database product, brings the table to the newest schema version
      * when asked, and checks that the table has every column the store uses.
      *
+     * @return the store
      * @throws TokenStoreException if the database cannot be reached, the schema cannot be created
      *     or upgraded, or the table lacks a column
      */

@@ -110,12 +110,22 @@ public final class RedisTokenStore implements TokenStore {
     this.leases = new RedisLeases(calls, layout, b.clock == null ? Clock.systemUTC() : b.clock);
   }
 
-  /** A builder for a store on a standalone or Sentinel connection, which the caller closes. */
+  /**
+   * A builder for a store on a standalone or Sentinel connection, which the caller closes.
+   *
+   * @param connection the connection
+   * @return a builder for a store on a standalone or Sentinel connection, which the caller closes
+   */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
     return builder(connection, null);
   }
 
-  /** A builder for a store on a Redis Cluster connection, which the caller closes. */
+  /**
+   * A builder for a store on a Redis Cluster connection, which the caller closes.
+   *
+   * @param connection the connection
+   * @return a builder for a store on a Redis Cluster connection, which the caller closes
+   */
   public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
     return builder(connection, null);
   }
@@ -134,12 +144,20 @@ public final class RedisTokenStore implements TokenStore {
     return new Builder(connection, connection::sync, connection::async, owned);
   }
 
-  /** The key prefix. */
+  /**
+   * The key prefix.
+   *
+   * @return the key prefix
+   */
   public String keyPrefix() {
     return layout.prefix();
   }
 
-  /** True when token data is encrypted. */
+  /**
+   * True when token data is encrypted.
+   *
+   * @return true when token data is encrypted
+   */
   public boolean encrypts() {
     return records.encrypts();
   }
@@ -336,6 +354,9 @@ public final class RedisTokenStore implements TokenStore {
     /**
      * The prefix of every key: letters, digits and {@code : . _ -}, at most 64 characters. Default
      * {@value #DEFAULT_PREFIX}. Brokers that share tokens use the same prefix.
+     *
+     * @param prefix the prefix
+     * @return this builder
      */
     public Builder keyPrefix(String prefix) {
       once(prefixSet, "keyPrefix");
@@ -352,6 +373,9 @@ public final class RedisTokenStore implements TokenStore {
     /**
      * The clock of {@link Lease#expiresAt()} and of the renewal marker; default {@link
      * Clock#systemUTC()}. Leases expire by Redis's clock.
+     *
+     * @param clock the clock every expiry and lease is measured by
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       once(this.clock != null, "clock");
@@ -362,6 +386,9 @@ public final class RedisTokenStore implements TokenStore {
     /**
      * Encrypts token data with AES-256-GCM under these keys; null (the default) stores it in the
      * clear and says so once in the log.
+     *
+     * @param keys the encryption keys
+     * @return this builder
      */
     public Builder encryption(@Nullable EncryptionKeys keys) {
       once(keysSet, "encryption");
@@ -376,6 +403,11 @@ public final class RedisTokenStore implements TokenStore {
       }
     }
 
+    /**
+     * The store; it uses the connection given to the builder and does not close it.
+     *
+     * @return a new store
+     */
     public RedisTokenStore build() {
       if (keys == null) {
         log.warn(

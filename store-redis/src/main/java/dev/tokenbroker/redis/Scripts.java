@@ -161,6 +161,9 @@ final class Scripts {
               redis.call('SET', KEYS[3], f .. ' ' .. ARGV[1], 'PX', ARGV[2])
               local cut = -1
               if live and h[4] then cut = tonumber(h[4]) or -1 end
+              -- The marker stays until the new holder marks, saves or releases: a grant whose
+              -- reply was lost must not erase the only report of a renewal cut short.
+              if cut >= 0 then redis.call('HSET', KEYS[1], 'mark', h[4]) end
               return {fence, cut}
               """);
 

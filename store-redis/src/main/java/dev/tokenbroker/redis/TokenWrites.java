@@ -22,6 +22,7 @@ import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongFunction;
 
 /**
  * The writes of a {@link RedisTokenStore}'s token set and tombstone, each one Lua script. A script
@@ -104,31 +105,22 @@ final class TokenWrites {
         id,
         "save a new authorization",
         () -> {
-          long next = 1; // right for a connection never seen; the script says otherwise
-          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
-            TokenSet saved = tokens.withVersion(next);
-            List<Object> r =
-                calls.eval(
-                    Scripts.AUTHORIZE,
-                    ScriptOutputType.MULTI,
-                    keys.writeKeys(id),
-                    fence(lease),
-                    lease.owner(),
-                    Long.toString(next),
-                    records.encode(id, saved));
-            switch (outcome(r)) {
-              case "saved":
-                return saved;
-              case "retry":
-                next = integer(r, 1);
-                continue;
-              case "stale":
-                throw new StaleLeaseException(id, lease.fencingToken());
-              default:
-                throw unexpected(id, r);
-            }
-          }
-          throw versionKeptMoving(id);
+          // 1 is right for a connection never seen; the script says otherwise
+          long version =
+              atFreeVersion(
+                  id,
+                  lease,
+                  1,
+                  next ->
+                      calls.eval(
+                          Scripts.AUTHORIZE,
+                          ScriptOutputType.MULTI,
+                          keys.writeKeys(id),
+                          fence(lease),
+                          lease.owner(),
+                          Long.toString(next),
+                          records.encode(id, tokens.withVersion(next))));
+          return tokens.withVersion(version);
         });
   }
 
@@ -154,34 +146,50 @@ final class TokenWrites {
     calls.call(
         id,
         "write the tombstone",
-        () -> {
-          long version = tombstone.version();
-          for (int attempt = 0; attempt < VERSION_ATTEMPTS; attempt++) {
-            Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
-            List<Object> r =
-                calls.eval(
-                    Scripts.TOMBSTONE,
-                    ScriptOutputType.MULTI,
-                    keys.writeKeys(id),
-                    fence(lease),
-                    lease.owner(),
-                    Long.toString(version),
-                    new String(StateCodec.encodeTombstone(id, stored), StandardCharsets.UTF_8),
-                    Long.toString(tombstone.version()));
-            switch (outcome(r)) {
-              case "saved":
-                return null;
-              case "retry":
-                version = integer(r, 1);
-                continue;
-              case "stale":
-                throw new StaleLeaseException(id, lease.fencingToken());
-              default:
-                throw unexpected(id, r);
-            }
-          }
-          throw versionKeptMoving(id);
-        });
+        () ->
+            atFreeVersion(
+                id,
+                lease,
+                tombstone.version(),
+                version ->
+                    calls.eval(
+                        Scripts.TOMBSTONE,
+                        ScriptOutputType.MULTI,
+                        keys.writeKeys(id),
+                        fence(lease),
+                        lease.owner(),
+                        Long.toString(version),
+                        new String(
+                            StateCodec.encodeTombstone(
+                                id, new Tombstone(tombstone.reason(), tombstone.at(), version)),
+                            StandardCharsets.UTF_8),
+                        Long.toString(tombstone.version()))));
+  }
+
+  /**
+   * Runs a fenced write script at version {@code first}, and again at the version it names while it
+   * answers "retry" (the stored version moved past it); returns the version it saved at.
+   *
+   * @throws StaleLeaseException if {@code lease} is no longer current
+   */
+  private long atFreeVersion(
+      ConnectionId id, Lease lease, long first, LongFunction<List<Object>> attempt) {
+    long version = first;
+    for (int i = 0; i < VERSION_ATTEMPTS; i++) {
+      List<Object> r = attempt.apply(version);
+      switch (outcome(r)) {
+        case "saved":
+          return version;
+        case "retry":
+          version = integer(r, 1);
+          continue;
+        case "stale":
+          throw new StaleLeaseException(id, lease.fencingToken());
+        default:
+          throw unexpected(id, r);
+      }
+    }
+    throw versionKeptMoving(id);
   }
 
   private static TokenStoreException versionKeptMoving(ConnectionId id) {

@@ -39,13 +39,18 @@ public abstract class EmulatorServer implements Closeable {
   /** For subclasses writing JSON answers. */
   protected static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The clock the emulator issues and checks tokens by. */
   protected final Clock clock;
+
   private final MockWebServer server = new MockWebServer();
   private final List<RecordedRequest> recorded = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
   private volatile boolean started;
 
+  /**
+   * @param clock the clock every token lifetime and code expiry is measured by
+   */
   protected EmulatorServer(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     server.setDispatcher(
@@ -57,7 +62,12 @@ public abstract class EmulatorServer implements Closeable {
         });
   }
 
-  /** Starts listening on a free loopback port. Returns this, for chaining. */
+  /**
+   * Starts listening on a free loopback port. Returns this, for chaining.
+   *
+   * @param <T> this emulator's own type, so that chaining keeps it
+   * @return this emulator, listening
+   */
   @SuppressWarnings("unchecked")
   public <T extends EmulatorServer> T start() {
     try {
@@ -69,30 +79,54 @@ public abstract class EmulatorServer implements Closeable {
     }
   }
 
-  /** {@code http://127.0.0.1:PORT}, without a trailing slash. */
+  /**
+   * {@code http://127.0.0.1:PORT}, without a trailing slash.
+   *
+   * @return {@code http://127.0.0.1:PORT}, without a trailing slash
+   */
   public String baseUrl() {
     checkStarted();
     return "http://127.0.0.1:" + server.getPort();
   }
 
+  /**
+   * The emulator's URL for {@code path}.
+   *
+   * @param path an absolute path such as {@code /oauth/token}
+   * @return http://127.0.0.1:PORT followed by the path
+   */
   public HttpUrl url(String path) {
     checkStarted();
     return server.url(path);
   }
 
+  /**
+   * The loopback port the emulator listens on.
+   *
+   * @return the port
+   */
   public int port() {
     checkStarted();
     return server.getPort();
   }
 
-  /** Every request received so far, in order of arrival. */
+  /**
+   * Every request received so far, in order of arrival.
+   *
+   * @return the requests received on {@code path}, oldest first
+   */
   public List<RecordedRequest> requests() {
     synchronized (recorded) {
       return List.copyOf(recorded);
     }
   }
 
-  /** Requests received whose path (without query) equals {@code path}. */
+  /**
+   * Requests received whose path (without query) equals {@code path}.
+   *
+   * @param path the request path
+   * @return the requests received on {@code path}, oldest first
+   */
   public List<RecordedRequest> requests(String path) {
     List<RecordedRequest> out = new ArrayList<>();
     synchronized (recorded) {
@@ -105,13 +139,23 @@ public abstract class EmulatorServer implements Closeable {
     return out;
   }
 
-  /** The last request to {@code path}, or null. */
+  /**
+   * The last request to {@code path}, or null.
+   *
+   * @param path the request path
+   * @return the last request to {@code path}, or null
+   */
   public @Nullable RecordedRequest lastRequest(String path) {
     List<RecordedRequest> r = requests(path);
     return r.isEmpty() ? null : r.get(r.size() - 1);
   }
 
-  /** Applies {@code fault} to the next request to {@code path}; faults queue up in order. */
+  /**
+   * Applies {@code fault} to the next request to {@code path}; faults queue up in order.
+   *
+   * @param path the request path
+   * @param fault the fault
+   */
   public void inject(String path, Fault fault) {
     faults.computeIfAbsent(path, p -> new ConcurrentLinkedDeque<>()).add(fault);
   }
@@ -124,6 +168,9 @@ public abstract class EmulatorServer implements Closeable {
   /**
    * Holds every following request to {@code path} (after it is recorded, before it is processed)
    * until the gate is released.
+   *
+   * @param path the request path
+   * @return the gate; {@link Gate#release() release} it to let them go on
    */
   public Gate hold(String path) {
     Gate gate = new Gate();
@@ -143,7 +190,12 @@ public abstract class EmulatorServer implements Closeable {
     }
   }
 
-  /** The platform's behaviour for a request no fault replaced. */
+  /**
+   * The platform's behaviour for a request no fault replaced.
+   *
+   * @param request the request to send
+   * @return the platform's behaviour for a request no fault replaced
+   */
   protected abstract MockResponse handle(RecordedRequest request);
 
   private MockResponse dispatch(RecordedRequest request) throws InterruptedException {
@@ -182,6 +234,11 @@ public abstract class EmulatorServer implements Closeable {
             .setResponseCode(fault.status)
             .setHeader("Content-Type", fault.contentType)
             .setBody(Objects.requireNonNull(fault.body));
+      case REWRITE_AFTER:
+        MockResponse real = handle(request);
+        okio.Buffer body = real.getBody();
+        String text = body == null ? "" : body.readUtf8();
+        return real.setBody(Objects.requireNonNull(fault.rewrite).apply(text));
       default:
         throw new AssertionError(fault);
     }
@@ -195,7 +252,12 @@ public abstract class EmulatorServer implements Closeable {
 
   // ---- helpers for subclasses ------------------------------------------------------------
 
-  /** The request path without the query. */
+  /**
+   * The request path without the query.
+   *
+   * @param request the request to send
+   * @return the request path without the query
+   */
   protected static String pathOf(RecordedRequest request) {
     HttpUrl url = request.getRequestUrl();
     return url == null ? String.valueOf(request.getPath()) : url.encodedPath();
@@ -204,12 +266,21 @@ public abstract class EmulatorServer implements Closeable {
   /**
    * The form fields of an {@code application/x-www-form-urlencoded} body. A repeated field keeps
    * its first value; {@link #formFieldCount} tells duplicates apart.
+   *
+   * @param request the request to send
+   * @return the form fields of an {@code application/x-www-form-urlencoded} body
    */
   public static Map<String, String> form(RecordedRequest request) {
     return parseUrlEncoded(request.getBody().clone().readUtf8());
   }
 
-  /** How many times {@code field} appears in the form body. */
+  /**
+   * How many times {@code field} appears in the form body.
+   *
+   * @param request the request to send
+   * @param field the JSON field
+   * @return how many times {@code field} appears in the form body
+   */
   public static int formFieldCount(RecordedRequest request, String field) {
     int n = 0;
     for (String pair : request.getBody().clone().readUtf8().split("&")) {
@@ -221,7 +292,12 @@ public abstract class EmulatorServer implements Closeable {
     return n;
   }
 
-  /** The query parameters of the request URL. */
+  /**
+   * The query parameters of the request URL.
+   *
+   * @param request the request to send
+   * @return the query parameters of the request URL
+   */
   public static Map<String, String> query(RecordedRequest request) {
     HttpUrl url = request.getRequestUrl();
     Map<String, String> out = new LinkedHashMap<>();
@@ -234,6 +310,12 @@ public abstract class EmulatorServer implements Closeable {
     return out;
   }
 
+  /**
+   * Parses {@code application/x-www-form-urlencoded} text (a form body or a query).
+   *
+   * @param text the encoded pairs
+   * @return name to decoded value, in order; a repeated name keeps its last value
+   */
   public static Map<String, String> parseUrlEncoded(String text) {
     Map<String, String> out = new LinkedHashMap<>();
     if (text.isEmpty()) {
@@ -250,7 +332,13 @@ public abstract class EmulatorServer implements Closeable {
     return out;
   }
 
-  /** A JSON answer. */
+  /**
+   * A JSON answer.
+   *
+   * @param status the HTTP status
+   * @param body the response body
+   * @return a JSON answer
+   */
   protected static MockResponse json(int status, Object body) {
     try {
       return new MockResponse()
@@ -262,7 +350,12 @@ public abstract class EmulatorServer implements Closeable {
     }
   }
 
-  /** A new map for JSON bodies, keeping insertion order. */
+  /**
+   * A new map for JSON bodies, keeping insertion order.
+   *
+   * @param keyValues name, value, name, value, …
+   * @return a new map for JSON bodies, keeping insertion order
+   */
   protected static Map<String, Object> obj(Object... keyValues) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < keyValues.length; i += 2) {
@@ -292,7 +385,15 @@ public abstract class EmulatorServer implements Closeable {
       }
     }
 
-    /** Waits (up to {@code timeout}) until {@code n} requests have reached the gate. */
+    /**
+     * Waits (up to {@code timeout}) until {@code n} requests have reached the gate.
+     *
+     * @param n how many
+     * @param timeout how long to wait
+     * @param unit the unit of {@code timeout}
+     * @return true if they arrived in time
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
     public boolean awaitArrivals(int n, long timeout, TimeUnit unit) throws InterruptedException {
       long deadline = System.nanoTime() + unit.toNanos(timeout);
       synchronized (lock) {
@@ -307,11 +408,16 @@ public abstract class EmulatorServer implements Closeable {
       }
     }
 
-    /** How many requests have reached the gate. */
+    /**
+     * How many requests have reached the gate.
+     *
+     * @return how many requests have reached the gate
+     */
     public int arrivals() {
       return waiting.get();
     }
 
+    /** Opens the gate: every held request, and every later one, goes on. */
     public void release() {
       open.countDown();
     }

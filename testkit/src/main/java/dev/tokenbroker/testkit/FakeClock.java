@@ -21,23 +21,42 @@ public final class FakeClock extends Clock {
     this.zone = zone;
   }
 
-  /** A clock at {@code start}, in UTC. */
+  /**
+   * A clock at {@code start}, in UTC.
+   *
+   * @param start the first instant
+   * @return a clock at {@code start}, in UTC
+   */
   public static FakeClock at(Instant start) {
     return new FakeClock(new AtomicLong(start.toEpochMilli()), ZoneOffset.UTC);
   }
 
-  /** A clock at 2026-01-01T00:00:00Z. */
+  /**
+   * A clock at 2026-01-01T00:00:00Z.
+   *
+   * @return a clock at 2026-01-01T00:00:00Z
+   */
   public static FakeClock create() {
     return at(Instant.parse("2026-01-01T00:00:00Z"));
   }
 
-  /** Moves the clock forward (or back, with a negative duration). */
+  /**
+   * Moves the clock forward (or back, with a negative duration).
+   *
+   * @param duration the duration
+   * @return this clock
+   */
   public FakeClock advance(Duration duration) {
     millis.addAndGet(duration.toMillis());
     return this;
   }
 
-  /** Sets the clock to {@code instant}. */
+  /**
+   * Sets the clock to {@code instant}.
+   *
+   * @param instant the instant
+   * @return this clock
+   */
   public FakeClock set(Instant instant) {
     millis.set(instant.toEpochMilli());
     return this;

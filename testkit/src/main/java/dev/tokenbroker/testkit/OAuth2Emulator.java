@@ -94,15 +94,25 @@ import org.jspecify.annotations.Nullable;
  * a line.
  */
 public final class OAuth2Emulator extends EmulatorServer {
+  /** The token endpoint's path. */
   public static final String TOKEN_PATH = "/oauth/token";
+
+  /** The authorization endpoint's path. */
   public static final String AUTHORIZE_PATH = "/oauth/authorize";
+
+  /** The revocation endpoint's path (RFC 7009). */
   public static final String REVOKE_PATH = "/oauth/revoke";
+
+  /** A Bearer-protected resource: 200 with a valid access token, 401 otherwise. */
   public static final String API_PATH = "/api/resource";
 
   /** The grant types this emulator knows, as sent in {@code grant_type}. */
   public static final String REFRESH_TOKEN = "refresh_token";
 
+  /** The {@code grant_type} of client credentials. */
   public static final String CLIENT_CREDENTIALS = "client_credentials";
+
+  /** The {@code grant_type} of a code exchange. */
   public static final String AUTHORIZATION_CODE = "authorization_code";
 
   private static final String VERIFIER_CHARS =
@@ -136,7 +146,11 @@ public final class OAuth2Emulator extends EmulatorServer {
   private final AtomicLong revocations = new AtomicLong();
   private final AtomicLong issueCount = new AtomicLong();
 
-  /** An emulator on {@code clock} with no clients: {@link #registerClient register} one. */
+  /**
+   * An emulator on {@code clock} with no clients: {@link #registerClient register} one.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   */
   public OAuth2Emulator(Clock clock) {
     super(clock);
   }
@@ -146,6 +160,11 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * Registers a client. With no {@code redirectUris}, any http(s) redirect URI is accepted at
    * {@code /oauth/authorize}; otherwise only those, compared exactly. Returns this.
+   *
+   * @param clientId the app's client id
+   * @param clientSecret the app's client secret
+   * @param redirectUris the redirect URIs the app accepts
+   * @return this emulator
    */
   public OAuth2Emulator registerClient(
       String clientId, String clientSecret, String... redirectUris) {
@@ -161,13 +180,21 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * Whether a refresh spends the refresh token (default true). When false, the same refresh token
    * keeps working until it expires and refresh responses carry no {@code refresh_token}.
+   *
+   * @param rotate whether to rotate
+   * @return this emulator
    */
   public OAuth2Emulator rotateRefreshTokens(boolean rotate) {
     this.rotate = rotate;
     return this;
   }
 
-  /** Lifetime of access tokens issued from now on (default 1 h); sub-second values work. */
+  /**
+   * Lifetime of access tokens issued from now on (default 1 h); sub-second values work.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public OAuth2Emulator accessTokenLifetime(Duration lifetime) {
     this.accessLifetime = positive(lifetime, "access token lifetime");
     return this;
@@ -176,13 +203,21 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * Lifetime of refresh tokens issued from now on (default 14 days). A rotated refresh token gets a
    * full new lifetime.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
    */
   public OAuth2Emulator refreshTokenLifetime(Duration lifetime) {
     this.refreshLifetime = positive(lifetime, "refresh token lifetime");
     return this;
   }
 
-  /** How long an authorization code can be exchanged (default 60 s, on the injected clock). */
+  /**
+   * How long an authorization code can be exchanged (default 60 s, on the injected clock).
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public OAuth2Emulator codeLifetime(Duration lifetime) {
     this.codeLifetime = positive(lifetime, "code lifetime");
     return this;
@@ -191,6 +226,9 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * Real-time delay before every token-endpoint answer (default none), e.g. 20 ms to make a refresh
    * stampede observable in a benchmark. The injected clock does not move.
+   *
+   * @param latency the added latency
+   * @return this emulator
    */
   public OAuth2Emulator tokenLatency(Duration latency) {
     Objects.requireNonNull(latency, "latency");
@@ -201,7 +239,12 @@ public final class OAuth2Emulator extends EmulatorServer {
     return this;
   }
 
-  /** The scope granted when a request names none (default {@code api}). */
+  /**
+   * The scope granted when a request names none (default {@code api}).
+   *
+   * @param scope the scope
+   * @return this emulator
+   */
   public OAuth2Emulator defaultScope(String scope) {
     this.defaultScope = Objects.requireNonNull(scope, "scope");
     return this;
@@ -211,19 +254,32 @@ public final class OAuth2Emulator extends EmulatorServer {
    * Also accept {@code client_id} and {@code client_secret} in the form body when no {@code
    * Authorization} header is sent (RFC 6749 §2.3.1 {@code client_secret_post}). Default false:
    * strictly Basic. Using both methods at once is always refused.
+   *
+   * @param allow whether to allow
+   * @return this emulator
    */
   public OAuth2Emulator allowClientSecretPost(boolean allow) {
     this.allowSecretPost = allow;
     return this;
   }
 
-  /** When true, {@code /api/resource} answers 401 {@code invalid_token} to every call. */
+  /**
+   * When true, {@code /api/resource} answers 401 {@code invalid_token} to every call.
+   *
+   * @param reject whether to reject
+   * @return this emulator
+   */
   public OAuth2Emulator rejectAllApiCalls(boolean reject) {
     this.rejectAllApiCalls = reject;
     return this;
   }
 
-  /** When true, {@code /oauth/authorize} redirects with {@code error=access_denied}. */
+  /**
+   * When true, {@code /oauth/authorize} redirects with {@code error=access_denied}.
+   *
+   * @param deny whether to deny
+   * @return this emulator
+   */
   public OAuth2Emulator denyAuthorization(boolean deny) {
     this.denyAuthorization = deny;
     return this;
@@ -244,6 +300,8 @@ public final class OAuth2Emulator extends EmulatorServer {
    * completed, without HTTP and without touching the counters. The returned set is anchored at the
    * injected clock's now and has store version 0.
    *
+   * @param clientId the app's client id
+   * @return the new token set
    * @throws IllegalArgumentException if the client is not registered
    */
   public TokenSet issueTokens(String clientId) {
@@ -256,28 +314,51 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * {@link #issueTokens Issues} a token set for {@code clientId} and saves it in {@code store} for
    * {@code connection} (over whatever is stored), returning the saved set.
+   *
+   * @param store the store
+   * @param connection the connection
+   * @param clientId the app's client id
+   * @return the token set, as saved in the store
    */
   public TokenSet seed(TokenStore store, ConnectionId connection, String clientId) {
     return store.put(connection, issueTokens(clientId));
   }
 
-  /** Ends one access token at once, as a server-side revocation would. */
+  /**
+   * Ends one access token at once, as a server-side revocation would.
+   *
+   * @param accessToken the access token
+   */
   public void revokeAccessToken(String accessToken) {
     accessTokens.remove(Objects.requireNonNull(accessToken, "accessToken"));
   }
 
-  /** Ends one refresh token at once (its access tokens keep working until they expire). */
+  /**
+   * Ends one refresh token at once (its access tokens keep working until they expire).
+   *
+   * @param refreshToken the refresh token
+   */
   public void revokeRefreshToken(String refreshToken) {
     refreshTokens.remove(Objects.requireNonNull(refreshToken, "refreshToken"));
   }
 
-  /** Whether {@code accessToken} would be accepted by {@code /api/resource} now. */
+  /**
+   * Whether {@code accessToken} would be accepted by {@code /api/resource} now.
+   *
+   * @param accessToken the access token
+   * @return whether {@code accessToken} would be accepted by {@code /api/resource} now
+   */
   public boolean isAccessTokenValid(String accessToken) {
     AccessToken t = accessTokens.get(accessToken);
     return t != null && t.isValid(clock.millis());
   }
 
-  /** Whether {@code refreshToken} would be accepted by a refresh now. */
+  /**
+   * Whether {@code refreshToken} would be accepted by a refresh now.
+   *
+   * @param refreshToken the refresh token
+   * @return whether {@code refreshToken} would be accepted by a refresh now
+   */
   public boolean isRefreshTokenValid(String refreshToken) {
     RefreshToken t = refreshTokens.get(refreshToken);
     return t != null && t.isValid(clock.millis());
@@ -285,7 +366,11 @@ public final class OAuth2Emulator extends EmulatorServer {
 
   // ---- counters -----------------------------------------------------------------------------
 
-  /** Token-endpoint requests processed, whatever their outcome. */
+  /**
+   * Token-endpoint requests processed, whatever their outcome.
+   *
+   * @return token-endpoint requests processed, whatever their outcome
+   */
   public long tokenRequests() {
     return tokenRequests.get();
   }
@@ -293,43 +378,75 @@ public final class OAuth2Emulator extends EmulatorServer {
   /**
    * Token-endpoint requests processed with {@code grant_type} {@code grantType} (e.g. {@link
    * #REFRESH_TOKEN}); {@code ""} counts requests without one.
+   *
+   * @param grantType the {@code grant_type}
+   * @return token-endpoint requests processed with {@code grant_type} {@code grantType} (e.g.
+   *     {@link #REFRESH_TOKEN}); {@code ""} counts requests without one. /
    */
   public long tokenRequests(String grantType) {
     AtomicLong n = tokenRequestsByGrant.get(grantType);
     return n == null ? 0 : n.get();
   }
 
-  /** Access tokens issued over HTTP (seeded ones not included). */
+  /**
+   * Access tokens issued over HTTP (seeded ones not included).
+   *
+   * @return how many access tokens were issued over HTTP
+   */
   public long tokensIssued() {
     return tokensIssued.get();
   }
 
-  /** Token-endpoint answers {@code invalid_grant}. */
+  /**
+   * Token-endpoint answers {@code invalid_grant}.
+   *
+   * @return token-endpoint answers {@code invalid_grant}
+   */
   public long invalidGrantAnswers() {
     return invalidGrantAnswers.get();
   }
 
-  /** Token- or revocation-endpoint answers {@code invalid_client}. */
+  /**
+   * Token- or revocation-endpoint answers {@code invalid_client}.
+   *
+   * @return token- or revocation-endpoint answers {@code invalid_client}
+   */
   public long invalidClientAnswers() {
     return invalidClientAnswers.get();
   }
 
-  /** Requests to {@code /oauth/authorize}. */
+  /**
+   * Requests to {@code /oauth/authorize}.
+   *
+   * @return how many requests reached {@code /oauth/authorize}
+   */
   public long authorizeRequests() {
     return authorizeRequests.get();
   }
 
-  /** Requests to {@code /api/resource}. */
+  /**
+   * Requests to {@code /api/resource}.
+   *
+   * @return how many requests reached {@code /api/resource}
+   */
   public long apiCalls() {
     return apiCalls.get();
   }
 
-  /** {@code /api/resource} answers 401. */
+  /**
+   * {@code /api/resource} answers 401.
+   *
+   * @return {@code /api/resource} answers 401
+   */
   public long apiRejections() {
     return apiRejections.get();
   }
 
-  /** Successful requests to {@code /oauth/revoke}. */
+  /**
+   * Successful requests to {@code /oauth/revoke}.
+   *
+   * @return successful requests to {@code /oauth/revoke}
+   */
   public long revocations() {
     return revocations.get();
   }
@@ -838,7 +955,12 @@ public final class OAuth2Emulator extends EmulatorServer {
     return c.length() == 43 && isValidVerifier(c);
   }
 
-  /** {@code BASE64URL(SHA256(ASCII(verifier)))}, RFC 7636 §4.2. */
+  /**
+   * {@code BASE64URL(SHA256(ASCII(verifier)))}, RFC 7636 §4.2.
+   *
+   * @param verifier the PKCE verifier
+   * @return {@code BASE64URL(SHA256(ASCII(verifier)))}, RFC 7636 §4.2
+   */
   public static String s256(String verifier) {
     try {
       byte[] digest =

@@ -58,6 +58,7 @@ public final class OAuth2TestProvider implements TokenProvider {
   /** Renew 60 s before expiry, treat the last 5 s as expired (clamped for short lifetimes). */
   public static final Duration DEFAULT_RENEW_BEFORE = Duration.ofSeconds(60);
 
+  /** Treat the last 5 s before expiry as expired (clamped for short lifetimes). */
   public static final Duration DEFAULT_EXPIRY_SKEW = Duration.ofSeconds(5);
 
   private static final Duration MAX_LIFETIME = Duration.ofDays(400);
@@ -101,7 +102,11 @@ public final class OAuth2TestProvider implements TokenProvider {
     }
   }
 
-  /** A builder: authorization code, no PKCE, rotating refresh tokens, name {@code oauth2}. */
+  /**
+   * A builder: authorization code, no PKCE, rotating refresh tokens, name {@code oauth2}.
+   *
+   * @return a builder: authorization code, no PKCE, rotating refresh tokens, name {@code oauth2}
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -337,7 +342,12 @@ public final class OAuth2TestProvider implements TokenProvider {
 
     private Builder() {}
 
-    /** The provider name (default {@code oauth2}); connections must use it as their provider. */
+    /**
+     * The provider name (default {@code oauth2}); connections must use it as their provider.
+     *
+     * @param name the variable's name
+     * @return this builder
+     */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name");
       if (!NAME.matcher(name).matches()) {
@@ -351,6 +361,9 @@ public final class OAuth2TestProvider implements TokenProvider {
     /**
      * The server's base URL, e.g. {@link OAuth2Emulator#baseUrl()}: https, or http on a loopback
      * address.
+     *
+     * @param baseUrl the base URL
+     * @return this builder
      */
     public Builder baseUrl(String baseUrl) {
       Objects.requireNonNull(baseUrl, "baseUrl");
@@ -361,6 +374,11 @@ public final class OAuth2TestProvider implements TokenProvider {
       return baseUrl(url);
     }
 
+    /**
+     * @param baseUrl where the token, authorize and revoke endpoints live; https, or http on
+     *     loopback
+     * @return this builder
+     */
     public Builder baseUrl(HttpUrl baseUrl) {
       Objects.requireNonNull(baseUrl, "baseUrl");
       if (!baseUrl.isHttps() && !Settings.isLoopback(baseUrl.host())) {
@@ -371,7 +389,13 @@ public final class OAuth2TestProvider implements TokenProvider {
       return this;
     }
 
-    /** The client's id and secret, sent with HTTP Basic. */
+    /**
+     * The client's id and secret, sent with HTTP Basic.
+     *
+     * @param clientId the app's client id
+     * @param clientSecret the app's client secret
+     * @return this builder
+     */
     public Builder client(String clientId, String clientSecret) {
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(clientSecret, "clientSecret");
@@ -383,19 +407,34 @@ public final class OAuth2TestProvider implements TokenProvider {
       return this;
     }
 
-    /** Where the server redirects after approval; required for the authorization code. */
+    /**
+     * Where the server redirects after approval; required for the authorization code.
+     *
+     * @param redirectUri the one redirect URI the app accepts
+     * @return this builder
+     */
     public Builder redirectUri(String redirectUri) {
       this.redirectUri = Objects.requireNonNull(redirectUri, "redirectUri");
       return this;
     }
 
-    /** {@link GrantType#AUTHORIZATION_CODE} (default) or {@link GrantType#CLIENT_CREDENTIALS}. */
+    /**
+     * {@link GrantType#AUTHORIZATION_CODE} (default) or {@link GrantType#CLIENT_CREDENTIALS}.
+     *
+     * @param grantType the {@code grant_type}
+     * @return this builder
+     */
     public Builder grantType(GrantType grantType) {
       this.grantType = Objects.requireNonNull(grantType, "grantType");
       return this;
     }
 
-    /** Whether the authorization-code flow uses PKCE S256 (default false). */
+    /**
+     * Whether the authorization-code flow uses PKCE S256 (default false).
+     *
+     * @param pkce whether PKCE S256 is required
+     * @return this builder
+     */
     public Builder pkce(boolean pkce) {
       this.pkce = pkce;
       return this;
@@ -405,25 +444,43 @@ public final class OAuth2TestProvider implements TokenProvider {
      * Whether the server rotates refresh tokens (default true). When true, a refresh whose answer
      * was lost is reported as {@link TokenEndpointException.Kind#OUTCOME_UNKNOWN}: the refresh
      * token may already be spent.
+     *
+     * @param rotating whether refresh tokens rotate
+     * @return this builder
      */
     public Builder rotatingRefreshTokens(boolean rotating) {
       this.rotating = rotating;
       return this;
     }
 
-    /** Scopes to request (default none: the server's default). */
+    /**
+     * Scopes to request (default none: the server's default).
+     *
+     * @param scopes the scopes
+     * @return this builder
+     */
     public Builder scopes(List<String> scopes) {
       this.scopes = List.copyOf(scopes);
       return this;
     }
 
-    /** When to renew (default: 60 s before expiry, last 5 s expired). */
+    /**
+     * When to renew (default: 60 s before expiry, last 5 s expired).
+     *
+     * @param policy the policy
+     * @return this builder
+     */
     public Builder renewalPolicy(RenewalPolicy policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 
-    /** The clock: must be the broker's. Required. */
+    /**
+     * The clock: must be the broker's. Required.
+     *
+     * @param clock the clock every expiry and lease is measured by
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -432,13 +489,21 @@ public final class OAuth2TestProvider implements TokenProvider {
     /**
      * The HTTP client (default {@link TokenHttp#defaultClient()}); reconfigured never to retry or
      * follow redirects.
+     *
+     * @param httpClient the client every connection's client derives from
+     * @return this builder
      */
     public Builder httpClient(OkHttpClient httpClient) {
       this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
       return this;
     }
 
-    /** Takes the clock and HTTP client from a broker's {@link ProviderContext}. */
+    /**
+     * Takes the clock and HTTP client from a broker's {@link ProviderContext}.
+     *
+     * @param context the connection, the broker's clock, HTTP client and randomness
+     * @return this builder
+     */
     public Builder context(ProviderContext context) {
       Objects.requireNonNull(context, "context");
       this.clock = context.clock();
@@ -447,6 +512,7 @@ public final class OAuth2TestProvider implements TokenProvider {
     }
 
     /**
+     * @return the provider
      * @throws NullPointerException if the base URL, client or clock is missing
      * @throws IllegalStateException for the authorization code without a redirect URI, or PKCE with
      *     client credentials

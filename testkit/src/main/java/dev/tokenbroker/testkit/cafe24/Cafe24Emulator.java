@@ -80,9 +80,16 @@ public final class Cafe24Emulator extends EmulatorServer {
   /** Where the mall id goes in {@link #baseUrlTemplate()}, as in the provider's base-url. */
   public static final String MALL_ID_PLACEHOLDER = "{mall_id}";
 
+  /** Cafe24's access token lifetime: 2 hours. */
   public static final Duration DEFAULT_ACCESS_TOKEN_LIFETIME = Duration.ofHours(2);
+
+  /** Cafe24's refresh token lifetime: 14 days. */
   public static final Duration DEFAULT_REFRESH_TOKEN_LIFETIME = Duration.ofDays(14);
+
+  /** How long an authorization code can be exchanged: about a minute. */
   public static final Duration DEFAULT_CODE_LIFETIME = Duration.ofSeconds(60);
+
+  /** The zone of Cafe24's offset-less timestamps. */
   public static final ZoneId SEOUL = ZoneId.of("Asia/Seoul");
 
   /** The scopes {@link #connect(String)} grants. */
@@ -121,14 +128,25 @@ public final class Cafe24Emulator extends EmulatorServer {
   private final AtomicInteger revocations = new AtomicInteger();
   private final AtomicInteger apiCalls = new AtomicInteger();
 
-  /** An emulator on {@code clock}, with no app and no mall yet. Call {@link #start()}. */
+  /**
+   * An emulator on {@code clock}, with no app and no mall yet. Call {@link #start()}.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   */
   public Cafe24Emulator(Clock clock) {
     super(clock);
   }
 
   // ---- set-up -----------------------------------------------------------------------------
 
-  /** Registers an app: its client id, secret and the one redirect URI it accepts. */
+  /**
+   * Registers an app: its client id, secret and the one redirect URI it accepts.
+   *
+   * @param clientId the app's client id
+   * @param clientSecret the app's client secret
+   * @param redirectUri the one redirect URI the app accepts
+   * @return this emulator
+   */
   public Cafe24Emulator registerApp(String clientId, String clientSecret, String redirectUri) {
     synchronized (lock) {
       apps.put(
@@ -138,7 +156,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Opens malls; requests for other mall ids answer 404. */
+  /**
+   * Opens malls; requests for other mall ids answer 404.
+   *
+   * @param mallIds the malls
+   * @return this emulator
+   */
   public Cafe24Emulator addMall(String... mallIds) {
     synchronized (lock) {
       for (String id : mallIds) {
@@ -148,7 +171,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Access-token lifetime for tokens issued from now on; default 2 hours. */
+  /**
+   * Access-token lifetime for tokens issued from now on; default 2 hours.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       accessLifetime = positive(lifetime);
@@ -156,7 +184,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Refresh-token lifetime for tokens issued from now on; default 14 days. */
+  /**
+   * Refresh-token lifetime for tokens issued from now on; default 14 days.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       refreshLifetime = positive(lifetime);
@@ -164,7 +197,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** How long an authorization code works; default 60 s. */
+  /**
+   * How long an authorization code works; default 60 s.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public Cafe24Emulator codeLifetime(Duration lifetime) {
     synchronized (lock) {
       codeLifetime = positive(lifetime);
@@ -175,6 +213,9 @@ public final class Cafe24Emulator extends EmulatorServer {
   /**
    * The zone of the offset-less timestamps ([open] on the platform): {@link #SEOUL} by default,
    * {@link ZoneOffset#UTC} for the other reading.
+   *
+   * @param zone the zone
+   * @return this emulator
    */
   public Cafe24Emulator timestampZone(ZoneId zone) {
     synchronized (lock) {
@@ -183,7 +224,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** How many fraction digits timestamps carry, 0 to 9; default 3 ({@code …T14:00:00.000}). */
+  /**
+   * How many fraction digits timestamps carry, 0 to 9; default 3 ({@code …T14:00:00.000}).
+   *
+   * @param digits how many digits
+   * @return this emulator
+   */
   public Cafe24Emulator timestampFractionDigits(int digits) {
     if (digits < 0 || digits > 9) {
       throw new IllegalArgumentException("fraction digits must be 0 to 9, got " + digits);
@@ -198,6 +244,10 @@ public final class Cafe24Emulator extends EmulatorServer {
    * How a dead refresh token is answered ([open]): status 401 (some reports say 400) and the {@code
    * error} code, default {@code invalid_grant}; the description is always {@code Invalid
    * refresh_token}.
+   *
+   * @param status the HTTP status
+   * @param error the error code
+   * @return this emulator
    */
   public Cafe24Emulator invalidRefreshTokenAnswer(int status, String error) {
     synchronized (lock) {
@@ -210,6 +260,9 @@ public final class Cafe24Emulator extends EmulatorServer {
   /**
    * Whether the previous access token keeps working (until its expiry) after a refresh ([open]).
    * Default false: it dies with the rotation.
+   *
+   * @param keep whether to keep
+   * @return this emulator
    */
   public Cafe24Emulator keepOldAccessTokenOnRefresh(boolean keep) {
     synchronized (lock) {
@@ -218,7 +271,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** When true, the authorize endpoint redirects with {@code error=access_denied}. */
+  /**
+   * When true, the authorize endpoint redirects with {@code error=access_denied}.
+   *
+   * @param deny whether to deny
+   * @return this emulator
+   */
   public Cafe24Emulator denyAuthorizations(boolean deny) {
     synchronized (lock) {
       denyAuthorizations = deny;
@@ -226,7 +284,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** The operator removes the app from {@code mall}: Admin API calls answer 403 from now on. */
+  /**
+   * The operator removes the app from {@code mall}: Admin API calls answer 403 from now on.
+   *
+   * @param mallId the mall
+   * @return this emulator
+   */
   public Cafe24Emulator uninstall(String mallId) {
     synchronized (lock) {
       mall(mallId).uninstalled = true;
@@ -234,7 +297,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     return this;
   }
 
-  /** Undoes {@link #uninstall} (a new approval does so too). */
+  /**
+   * Undoes {@link #uninstall} (a new approval does so too).
+   *
+   * @param mallId the mall
+   * @return this emulator
+   */
   public Cafe24Emulator reinstall(String mallId) {
     synchronized (lock) {
       mall(mallId).uninstalled = false;
@@ -244,28 +312,62 @@ public final class Cafe24Emulator extends EmulatorServer {
 
   // ---- addresses --------------------------------------------------------------------------
 
-  /** {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this emulator. */
+  /**
+   * {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this emulator.
+   *
+   * @return {@code http://127.0.0.1:PORT/{mall_id}}: the provider's {@code base-url} for this
+   *     emulator
+   */
   public String baseUrlTemplate() {
     return baseUrl() + "/" + MALL_ID_PLACEHOLDER;
   }
 
-  /** {@code http://127.0.0.1:PORT/{mallId}}. */
+  /**
+   * {@code http://127.0.0.1:PORT/{mallId}}.
+   *
+   * @param mallId the mall
+   * @return {@code http://127.0.0.1:PORT/{mallId}}
+   */
   public String mallBaseUrl(String mallId) {
     return baseUrl() + "/" + mallId;
   }
 
+  /**
+   * The authorize endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String authorizePath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "authorize";
   }
 
+  /**
+   * The token endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String tokenPath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "token";
   }
 
+  /**
+   * The revoke endpoint's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String revokePath(String mallId) {
     return "/" + mallId + "/" + OAUTH + "revoke";
   }
 
+  /**
+   * The Admin API products resource's path for a mall.
+   *
+   * @param mallId the mall
+   * @return the path, for {@link #requests(String)} and {@link #inject}
+   */
   public String productsPath(String mallId) {
     return "/" + mallId + "/" + ADMIN + "products";
   }
@@ -277,6 +379,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    * the redirect and returns the URL the browser would be sent to, carrying {@code code} and {@code
    * state} (or {@code error}).
    *
+   * @param authorizationUrl the URL the broker built
+   * @return the URL the browser was redirected to, with {@code code} and {@code state}
    * @throws IllegalStateException if the emulator does not redirect (an unknown client or a
    *     redirect URI that is not the registered one); the message holds the emulator's answer
    */
@@ -303,6 +407,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    * Connects {@code mallId} as if its operator had approved the only registered app and the code
    * had been exchanged; grants {@link #DEFAULT_SCOPES}.
    *
+   * @param mallId the mall
+   * @return the tokens issued
    * @throws IllegalStateException unless exactly one app is registered
    */
   public Issued connect(String mallId) {
@@ -317,7 +423,14 @@ public final class Cafe24Emulator extends EmulatorServer {
     return connect(mallId, clientId, DEFAULT_SCOPES);
   }
 
-  /** Connects {@code mallId} to app {@code clientId} with {@code scopes}, without HTTP. */
+  /**
+   * Connects {@code mallId} to app {@code clientId} with {@code scopes}, without HTTP.
+   *
+   * @param mallId the mall
+   * @param clientId the app's client id
+   * @param scopes the scopes
+   * @return the tokens issued
+   */
   public Issued connect(String mallId, String clientId, List<String> scopes) {
     synchronized (lock) {
       mall(mallId).uninstalled = false;
@@ -328,7 +441,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     }
   }
 
-  /** Whether {@code token} is a live access token (not expired, rotated away or revoked). */
+  /**
+   * Whether {@code token} is a live access token (not expired, rotated away or revoked).
+   *
+   * @param token the token
+   * @return whether {@code token} is a live access token (not expired, rotated away or revoked)
+   */
   public boolean isAccessTokenValid(String token) {
     synchronized (lock) {
       Access a = accessTokens.get(token);
@@ -336,7 +454,12 @@ public final class Cafe24Emulator extends EmulatorServer {
     }
   }
 
-  /** Whether {@code token} is the live refresh token of some grant. */
+  /**
+   * Whether {@code token} is the live refresh token of some grant.
+   *
+   * @param token the token
+   * @return whether {@code token} is the live refresh token of some grant
+   */
   public boolean isRefreshTokenValid(String token) {
     synchronized (lock) {
       Grant g = refreshTokens.get(token);
@@ -346,37 +469,65 @@ public final class Cafe24Emulator extends EmulatorServer {
 
   // ---- counters ---------------------------------------------------------------------------
 
-  /** Authorize requests that redirected with a code. */
+  /**
+   * Authorize requests that redirected with a code.
+   *
+   * @return authorize requests that redirected with a code
+   */
   public int authorizations() {
     return authorizations.get();
   }
 
-  /** Every request that reached the token endpoint's logic (injected replies not counted). */
+  /**
+   * Every request that reached the token endpoint's logic (injected replies not counted).
+   *
+   * @return every request that reached the token endpoint's logic (injected replies not counted)
+   */
   public int tokenRequests() {
     return tokenRequests.get();
   }
 
-  /** Codes successfully exchanged. */
+  /**
+   * Codes successfully exchanged.
+   *
+   * @return how many codes were exchanged successfully
+   */
   public int codeExchanges() {
     return codeExchanges.get();
   }
 
-  /** Successful refreshes (each one a rotation). */
+  /**
+   * Successful refreshes (each one a rotation).
+   *
+   * @return successful refreshes (each one a rotation)
+   */
   public int refreshes() {
     return refreshes.get();
   }
 
-  /** Refresh requests answered "Invalid refresh_token". */
+  /**
+   * Refresh requests answered "Invalid refresh_token".
+   *
+   * @return refresh requests answered "Invalid refresh_token"
+   */
   public int invalidRefreshAnswers() {
     return invalidRefreshAnswers.get();
   }
 
-  /** Grants killed through the revoke endpoint. */
+  /**
+   * Grants killed through the revoke endpoint.
+   *
+   * @return how many grants the revoke endpoint killed
+   */
   public int revocations() {
     return revocations.get();
   }
 
-  /** Every request that reached the Admin API's logic, whatever the answer. */
+  /**
+   * Every request that reached the Admin API's logic, whatever the answer.
+   *
+   * @return every request that reached the Admin API's logic, whatever the answer
+   */
   public int apiCalls() {
     return apiCalls.get();
   }
@@ -745,30 +896,51 @@ public final class Cafe24Emulator extends EmulatorServer {
       this.scopes = List.copyOf(scopes);
     }
 
+    /**
+     * @return the mall the tokens belong to
+     */
     public String mallId() {
       return mallId;
     }
 
+    /**
+     * @return the access token
+     */
     public String accessToken() {
       return accessToken;
     }
 
+    /**
+     * @return the refresh token
+     */
     public String refreshToken() {
       return refreshToken;
     }
 
+    /**
+     * @return when the tokens were issued
+     */
     public Instant issuedAt() {
       return issuedAt;
     }
 
+    /**
+     * @return when the access token expires
+     */
     public Instant expiresAt() {
       return expiresAt;
     }
 
+    /**
+     * @return when the refresh token expires
+     */
     public Instant refreshExpiresAt() {
       return refreshExpiresAt;
     }
 
+    /**
+     * @return the granted scopes
+     */
     public List<String> scopes() {
       return scopes;
     }

@@ -70,10 +70,19 @@ import org.jspecify.annotations.Nullable;
  * shaped like Kakao's errors.
  */
 public final class KakaoEmulator extends EmulatorServer {
+  /** kauth's authorization endpoint. */
   public static final String AUTHORIZE_PATH = "/oauth/authorize";
+
+  /** kauth's token endpoint. */
   public static final String TOKEN_PATH = "/oauth/token";
+
+  /** kapi's token info endpoint. */
   public static final String TOKEN_INFO_PATH = "/v1/user/access_token_info";
+
+  /** kapi's logout endpoint. */
   public static final String LOGOUT_PATH = "/v1/user/logout";
+
+  /** kapi's unlink endpoint. */
   public static final String UNLINK_PATH = "/v1/user/unlink";
 
   /** "Get user information": any valid token will do. */
@@ -82,7 +91,10 @@ public final class KakaoEmulator extends EmulatorServer {
   /** "Send to me" (Kakao Talk memo): needs the {@code talk_message} consent. */
   public static final String MEMO_PATH = "/v2/api/talk/memo/default/send";
 
+  /** Kakao's access token lifetime as {@code expires_in}: about 6 hours. */
   public static final long DEFAULT_ACCESS_TOKEN_SECONDS = 21_599;
+
+  /** Kakao's refresh token lifetime as {@code refresh_token_expires_in}: about 60 days. */
   public static final long DEFAULT_REFRESH_TOKEN_SECONDS = 5_183_999;
 
   /** The user authorize approves as until {@link #loginAs} says otherwise. */
@@ -120,6 +132,9 @@ public final class KakaoEmulator extends EmulatorServer {
   private final AtomicInteger logouts = new AtomicInteger();
   private final AtomicInteger unlinks = new AtomicInteger();
 
+  /**
+   * @param clock the clock every token lifetime and code expiry is measured by
+   */
   public KakaoEmulator(Clock clock) {
     super(clock);
   }
@@ -129,6 +144,11 @@ public final class KakaoEmulator extends EmulatorServer {
   /**
    * Registers an app: its REST API key (the {@code client_id}), its numeric app id (what token info
    * reports as {@code app_id}) and its redirect URIs, matched exactly.
+   *
+   * @param restApiKey the app's REST API key
+   * @param appId the app's id
+   * @param redirectUris the redirect URIs the app accepts
+   * @return this emulator
    */
   public KakaoEmulator registerApp(String restApiKey, long appId, String... redirectUris) {
     Objects.requireNonNull(restApiKey, "restApiKey");
@@ -148,6 +168,10 @@ public final class KakaoEmulator extends EmulatorServer {
   /**
    * Turns on the app's client secret: every token request for it must then send {@code
    * client_secret} in the form body. Null turns it off again.
+   *
+   * @param clientSecret the app's client secret
+   * @param restApiKey the app's REST API key
+   * @return this emulator
    */
   public KakaoEmulator clientSecret(String restApiKey, @Nullable String clientSecret) {
     synchronized (lock) {
@@ -156,7 +180,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** Whom authorize approves as from now on. */
+  /**
+   * Whom authorize approves as from now on.
+   *
+   * @param userId the user
+   * @return this emulator
+   */
   public KakaoEmulator loginAs(long userId) {
     synchronized (lock) {
       currentUser = userId;
@@ -164,7 +193,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** When true, authorize redirects with {@code error=access_denied} (the user pressed cancel). */
+  /**
+   * When true, authorize redirects with {@code error=access_denied} (the user pressed cancel).
+   *
+   * @param deny whether to deny
+   * @return this emulator
+   */
   public KakaoEmulator denyAuthorization(boolean deny) {
     synchronized (lock) {
       this.deny = deny;
@@ -172,7 +206,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** Optional consent items the user unticks on the consent screen from now on. */
+  /**
+   * Optional consent items the user unticks on the consent screen from now on.
+   *
+   * @param scopes the scopes
+   * @return this emulator
+   */
   public KakaoEmulator declineScopes(String... scopes) {
     synchronized (lock) {
       declined = Set.of(scopes);
@@ -180,7 +219,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** What a user consents to when authorize names no {@code scope} (the app's consent items). */
+  /**
+   * What a user consents to when authorize names no {@code scope} (the app's consent items).
+   *
+   * @param scopes the scopes
+   * @return this emulator
+   */
   public KakaoEmulator defaultScopes(String... scopes) {
     synchronized (lock) {
       defaultScopes = List.of(scopes);
@@ -188,6 +232,10 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
+  /**
+   * @param lifetime the access token lifetime of tokens issued from now on
+   * @return this emulator
+   */
   public KakaoEmulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       accessLifetime = positive(lifetime);
@@ -195,6 +243,10 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
+  /**
+   * @param lifetime the refresh token lifetime of tokens issued from now on
+   * @return this emulator
+   */
   public KakaoEmulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
       refreshLifetime = positive(lifetime);
@@ -205,6 +257,9 @@ public final class KakaoEmulator extends EmulatorServer {
   /**
    * A refresh hands out a new refresh token (and kills the old one) only when the old one has less
    * than this left. Kakao says "about one month"; default 30 days.
+   *
+   * @param window the window
+   * @return this emulator
    */
   public KakaoEmulator rotationWindow(Duration window) {
     synchronized (lock) {
@@ -213,7 +268,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** How long a code can be exchanged. Kakao does not document it [open]; default 10 minutes. */
+  /**
+   * How long a code can be exchanged. Kakao does not document it [open]; default 10 minutes.
+   *
+   * @param lifetime the lifetime
+   * @return this emulator
+   */
   public KakaoEmulator codeLifetime(Duration lifetime) {
     synchronized (lock) {
       codeLifetime = positive(lifetime);
@@ -221,7 +281,12 @@ public final class KakaoEmulator extends EmulatorServer {
     return this;
   }
 
-  /** When true, token responses carry an {@code id_token}, as with OpenID Connect enabled. */
+  /**
+   * When true, token responses carry an {@code id_token}, as with OpenID Connect enabled.
+   *
+   * @param on whether it is on
+   * @return this emulator
+   */
   public KakaoEmulator issueIdToken(boolean on) {
     synchronized (lock) {
       idToken = on;
@@ -231,14 +296,24 @@ public final class KakaoEmulator extends EmulatorServer {
 
   // ---- things that happen outside the protocol -------------------------------------------
 
-  /** Expires every access token of {@code userId} at once, refresh tokens untouched. */
+  /**
+   * Expires every access token of {@code userId} at once, refresh tokens untouched.
+   *
+   * @param userId the user
+   */
   public void expireAccessTokens(long userId) {
     synchronized (lock) {
       accessTokens.values().removeIf(g -> g.userId == userId);
     }
   }
 
-  /** The user withdraws one consent item for the app in their Kakao account settings. */
+  /**
+   * The user withdraws one consent item for the app in their Kakao account settings.
+   *
+   * @param restApiKey the app's REST API key
+   * @param userId the user
+   * @param scope the scope
+   */
   public void withdrawConsent(String restApiKey, long userId, String scope) {
     synchronized (lock) {
       Link link = links.get(linkKey(app(restApiKey), userId));
@@ -251,6 +326,10 @@ public final class KakaoEmulator extends EmulatorServer {
   /**
    * Issues tokens as if the {@linkplain #loginAs current user} had just authorized {@code
    * restApiKey} for {@code scopes}, without the browser step: what a token store would hold.
+   *
+   * @param restApiKey the app's REST API key
+   * @param scopes the scopes
+   * @return the new token set
    */
   public TokenSet issueTokens(String restApiKey, String... scopes) {
     synchronized (lock) {
@@ -276,6 +355,9 @@ public final class KakaoEmulator extends EmulatorServer {
    * What a browser does with an authorization URL: opens it, the user approves (or denies, see
    * {@link #denyAuthorization}), and the browser lands on the returned redirect URL.
    *
+   * @param authorizationUrl the URL the broker built
+   * @return what a browser does with an authorization URL: opens it, the user approves (or denies,
+   *     see {@link #denyAuthorization}), and the browser lands on the returned redirect URL
    * @throws IllegalStateException if authorize answers with an error page instead of a redirect
    */
   public String followAuthorization(URI authorizationUrl) {
@@ -296,13 +378,26 @@ public final class KakaoEmulator extends EmulatorServer {
     }
   }
 
+  /**
+   * Whether the user is still linked to the app (not unlinked).
+   *
+   * @param restApiKey the app
+   * @param userId the user
+   * @return true while linked
+   */
   public boolean isLinked(String restApiKey, long userId) {
     synchronized (lock) {
       return links.containsKey(linkKey(app(restApiKey), userId));
     }
   }
 
-  /** The consents of the link between the app and the user in order, empty when not linked. */
+  /**
+   * The consents of the link between the app and the user in order, empty when not linked.
+   *
+   * @param restApiKey the app's REST API key
+   * @param userId the user
+   * @return the consents of the link between the app and the user in order, empty when not linked
+   */
   public List<String> consentedScopes(String restApiKey, long userId) {
     synchronized (lock) {
       Link link = links.get(linkKey(app(restApiKey), userId));
@@ -310,7 +405,12 @@ public final class KakaoEmulator extends EmulatorServer {
     }
   }
 
-  /** True while {@code accessToken} would be accepted by the user API. */
+  /**
+   * True while {@code accessToken} would be accepted by the user API.
+   *
+   * @param accessToken the access token
+   * @return true while {@code accessToken} would be accepted by the user API
+   */
   public boolean isAccessTokenLive(String accessToken) {
     synchronized (lock) {
       Grant g = accessTokens.get(accessToken);
@@ -318,7 +418,12 @@ public final class KakaoEmulator extends EmulatorServer {
     }
   }
 
-  /** When {@code refreshToken} expires, or null when it is unknown, spent or expired. */
+  /**
+   * When {@code refreshToken} expires, or null when it is unknown, spent or expired.
+   *
+   * @param refreshToken the refresh token
+   * @return when {@code refreshToken} expires, or null when it is unknown, spent or expired
+   */
   public @Nullable Instant refreshTokenExpiresAt(String refreshToken) {
     synchronized (lock) {
       Grant g = refreshTokens.get(refreshToken);
@@ -329,41 +434,72 @@ public final class KakaoEmulator extends EmulatorServer {
   /**
    * Requests to {@value #TOKEN_PATH} the emulator processed, successful or not; requests a fault
    * answered instead are not counted (see {@link #requests(String)} for every request).
+   *
+   * @return how many token requests the emulator processed
    */
   public int tokenRequests() {
     return tokenRequests.get();
   }
 
-  /** Successful code exchanges. */
+  /**
+   * Successful code exchanges.
+   *
+   * @return successful code exchanges
+   */
   public int codeExchanges() {
     return codeExchanges.get();
   }
 
-  /** Successful refreshes, rotating or not. */
+  /**
+   * Successful refreshes, rotating or not.
+   *
+   * @return successful refreshes, rotating or not
+   */
   public int refreshes() {
     return refreshes.get();
   }
 
-  /** Refreshes that handed out a new refresh token. */
+  /**
+   * Refreshes that handed out a new refresh token.
+   *
+   * @return how many refreshes handed out a new refresh token
+   */
   public int rotations() {
     return rotations.get();
   }
 
+  /**
+   * @return how many token info requests arrived
+   */
   public int tokenInfoRequests() {
     return tokenInfoRequests.get();
   }
 
+  /**
+   * @return how many logouts arrived
+   */
   public int logouts() {
     return logouts.get();
   }
 
+  /**
+   * @return how many unlinks arrived
+   */
   public int unlinks() {
     return unlinks.get();
   }
 
   // ---- faults shaped like Kakao's errors -------------------------------------------------
 
-  /** A kauth error: {@code {"error", "error_description", "error_code"}}. */
+  /**
+   * A kauth error: {@code {"error", "error_description", "error_code"}}.
+   *
+   * @param status the HTTP status
+   * @param error the error code
+   * @param description the {@code error_description}
+   * @param errorCode the platform's error, or null
+   * @return a kauth error: {@code {"error", "error_description", "error_code"}}
+   */
   public static Fault kauthError(
       int status, String error, String description, @Nullable String errorCode) {
     return Fault.json(
@@ -371,7 +507,15 @@ public final class KakaoEmulator extends EmulatorServer {
         write(obj("error", error, "error_description", description, "error_code", errorCode)));
   }
 
-  /** A kapi error: {@code {"msg", "code"}}, e.g. {@code kapiError(400, -10, "quota exceeded")}. */
+  /**
+   * A kapi error: {@code {"msg", "code"}}, e.g. {@code kapiError(400, -10, "quota exceeded")}.
+   *
+   * @param status the HTTP status
+   * @param code the platform's error code, or null
+   * @param msg the message
+   * @return a kapi error: {@code {"msg", "code"}}, e.g. {@code kapiError(400, -10, "quota
+   *     exceeded")}
+   */
   public static Fault kapiError(int status, int code, String msg) {
     return Fault.json(status, write(obj("msg", msg, "code", code)));
   }

@@ -58,8 +58,13 @@ import org.mindrot.jbcrypt.BCrypt;
  * that reached the emulator's logic, not those answered by an injected {@link Fault}.
  */
 public final class NaverEmulator extends EmulatorServer {
+  /** The token endpoint's path. */
   public static final String TOKEN_PATH = "/external/v1/oauth2/token";
+
+  /** A Bearer-protected seller account resource. */
   public static final String ACCOUNT_PATH = "/external/v1/seller/account";
+
+  /** The header carrying the gateway's trace id on every answer. */
   public static final String TRACE_HEADER = "GNCP-GW-Trace-ID";
 
   /** How long a token lives. */
@@ -118,7 +123,11 @@ public final class NaverEmulator extends EmulatorServer {
   private volatile boolean ipAllowed = true;
   private volatile boolean acceptQueryParameters = true;
 
-  /** An emulator on {@code clock}; call {@link #start()} and register an application. */
+  /**
+   * An emulator on {@code clock}; call {@link #start()} and register an application.
+   *
+   * @param clock the clock every expiry and lease is measured by
+   */
   public NaverEmulator(Clock clock) {
     super(clock);
   }
@@ -128,6 +137,9 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * Registers (or re-registers, as when a secret is reissued) an application.
    *
+   * @param clientId the app's client id
+   * @param clientSecret the app's client secret
+   * @return this emulator
    * @throws IllegalArgumentException if {@code clientSecret} is not a {@code $2a$} bcrypt salt
    */
   public NaverEmulator registerApplication(String clientId, String clientSecret) {
@@ -140,7 +152,13 @@ public final class NaverEmulator extends EmulatorServer {
     return this;
   }
 
-  /** Lets {@code clientId} ask for {@code type=SELLER} tokens of {@code accountId}. */
+  /**
+   * Lets {@code clientId} ask for {@code type=SELLER} tokens of {@code accountId}.
+   *
+   * @param clientId the app's client id
+   * @param accountId the seller account
+   * @return this emulator
+   */
   public NaverEmulator linkSeller(String clientId, String accountId) {
     sellers
         .computeIfAbsent(Objects.requireNonNull(clientId), k -> ConcurrentHashMap.newKeySet())
@@ -148,13 +166,23 @@ public final class NaverEmulator extends EmulatorServer {
     return this;
   }
 
-  /** What {@code expires_in} says when the same token comes back. Default {@code FULL_LIFETIME}. */
+  /**
+   * What {@code expires_in} says when the same token comes back. Default {@code FULL_LIFETIME}.
+   *
+   * @param mode the mode
+   * @return this emulator
+   */
   public NaverEmulator sameTokenExpiresIn(SameTokenExpiresIn mode) {
     this.sameTokenExpiresIn = Objects.requireNonNull(mode);
     return this;
   }
 
-  /** How a stale or future timestamp is refused. Default {@code INVALID_INPUTS}. */
+  /**
+   * How a stale or future timestamp is refused. Default {@code INVALID_INPUTS}.
+   *
+   * @param shape the shape of the answer
+   * @return this emulator
+   */
   public NaverEmulator timestampRejection(TimestampRejection shape) {
     this.timestampRejection = Objects.requireNonNull(shape);
     return this;
@@ -163,13 +191,21 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * Whether timestamps more than {@link #futureTolerance} ahead of the emulator's clock are refused
    * (default true) or accepted like any other.
+   *
+   * @param reject whether to reject
+   * @return this emulator
    */
   public NaverEmulator rejectFutureTimestamps(boolean reject) {
     this.rejectFutureTimestamps = reject;
     return this;
   }
 
-  /** How far ahead a timestamp may be when future ones are refused. Default 1 s. */
+  /**
+   * How far ahead a timestamp may be when future ones are refused. Default 1 s.
+   *
+   * @param tolerance the tolerance
+   * @return this emulator
+   */
   public NaverEmulator futureTolerance(Duration tolerance) {
     if (tolerance.isNegative()) {
       throw new IllegalArgumentException("tolerance must not be negative");
@@ -181,13 +217,21 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * How far the emulator's clock is ahead of the injected clock (negative: behind). Its {@code
    * Date} headers, timestamp checks and token expiries all follow the skewed clock.
+   *
+   * @param skew how far the server's clock is ahead (negative: behind)
+   * @return this emulator
    */
   public NaverEmulator serverClockSkew(Duration skew) {
     this.serverClockSkew = Objects.requireNonNull(skew);
     return this;
   }
 
-  /** When false, every request is refused with 403 {@code GW.IP_NOT_ALLOWED}. Default true. */
+  /**
+   * When false, every request is refused with 403 {@code GW.IP_NOT_ALLOWED}. Default true.
+   *
+   * @param allowed whether allowed
+   * @return this emulator
+   */
   public NaverEmulator ipAllowed(boolean allowed) {
     this.ipAllowed = allowed;
     return this;
@@ -196,6 +240,9 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * Whether token-request fields are also read from the query string, as the real endpoint does for
    * the many clients that POST them that way. Default true; form fields win.
+   *
+   * @param accept whether to accept
+   * @return this emulator
    */
   public NaverEmulator acceptQueryParameters(boolean accept) {
     this.acceptQueryParameters = accept;
@@ -212,42 +259,77 @@ public final class NaverEmulator extends EmulatorServer {
 
   // ---- inspection ----------------------------------------------------------------------------
 
-  /** The emulator's own time: the injected clock plus {@link #serverClockSkew}. */
+  /**
+   * The emulator's own time: the injected clock plus {@link #serverClockSkew}.
+   *
+   * @return the emulator's own time: the injected clock plus {@link #serverClockSkew}
+   */
   public Instant serverTime() {
     return clock.instant().plus(serverClockSkew);
   }
 
-  /** Requests to the token endpoint that reached the emulator's logic. */
+  /**
+   * Requests to the token endpoint that reached the emulator's logic.
+   *
+   * @return how many token requests reached the emulator's logic
+   */
   public int tokenRequests() {
     return tokenRequests.get();
   }
 
-  /** Token requests refused because the signature did not verify. */
+  /**
+   * Token requests refused because the signature did not verify.
+   *
+   * @return token requests refused because the signature did not verify
+   */
   public int badSignatures() {
     return badSignatures.get();
   }
 
-  /** Token requests refused for a timestamp outside the window. */
+  /**
+   * Token requests refused for a timestamp outside the window.
+   *
+   * @return token requests refused for a timestamp outside the window
+   */
   public int timestampRejections() {
     return timestampRejections.get();
   }
 
-  /** New tokens minted (a token handed out again is not counted). */
+  /**
+   * New tokens minted (a token handed out again is not counted).
+   *
+   * @return new tokens minted (a token handed out again is not counted)
+   */
   public int issuedTokens() {
     return issuedTokens.get();
   }
 
-  /** Requests to the API resource. */
+  /**
+   * Requests to the API resource.
+   *
+   * @return how many requests reached the API resource
+   */
   public int apiRequests() {
     return apiRequests.get();
   }
 
-  /** API requests refused with 401 {@code GW.AUTHN}. */
+  /**
+   * API requests refused with 401 {@code GW.AUTHN}.
+   *
+   * @return API requests refused with 401 {@code GW.AUTHN}
+   */
   public int rejectedApiRequests() {
     return rejectedApiRequests.get();
   }
 
-  /** The token the resource holds now (possibly expired), or null. */
+  /**
+   * The token the resource holds now (possibly expired), or null.
+   *
+   * @param clientId the app's client id
+   * @param type the type
+   * @param accountId the seller account
+   * @return the token the resource holds now (possibly expired), or null
+   */
   public @Nullable String currentToken(String clientId, String type, @Nullable String accountId) {
     synchronized (lock) {
       Issued i = current.get(new Resource(clientId, type, accountId));
@@ -255,7 +337,12 @@ public final class NaverEmulator extends EmulatorServer {
     }
   }
 
-  /** When {@code token} expires by the emulator's clock, or null if it was never issued. */
+  /**
+   * When {@code token} expires by the emulator's clock, or null if it was never issued.
+   *
+   * @param token the token
+   * @return when {@code token} expires by the emulator's clock, or null if it was never issued
+   */
   public @Nullable Instant expiresAt(String token) {
     synchronized (lock) {
       Issued i = byToken.get(token);
@@ -263,7 +350,12 @@ public final class NaverEmulator extends EmulatorServer {
     }
   }
 
-  /** Whether the API resource would accept {@code token} now. */
+  /**
+   * Whether the API resource would accept {@code token} now.
+   *
+   * @param token the token
+   * @return whether the API resource would accept {@code token} now
+   */
   public boolean isValid(String token) {
     Instant now = serverTime();
     synchronized (lock) {
@@ -275,6 +367,12 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * The signature Naver expects: {@code Base64(UTF-8(bcrypt(clientId + "_" + timestamp, secret)))},
    * for tests that build requests by hand.
+   *
+   * @param clientId the app's client id
+   * @param timestamp the timestamp
+   * @param secret the secret
+   * @return the signature Naver expects: {@code Base64(UTF-8(bcrypt(clientId + "_" + timestamp,
+   *     secret)))}, for tests that build requests by hand. /
    */
   public static String signature(String clientId, String timestamp, String secret) {
     String hash = BCrypt.hashpw(clientId + "_" + timestamp, secret);
@@ -284,6 +382,11 @@ public final class NaverEmulator extends EmulatorServer {
   /**
    * A fault answering with the gateway's error shape, e.g. {@code gatewayError(429,
    * "GW.RATE_LIMIT")}, {@code gatewayError(503, "GW.BLOCK.02")}.
+   *
+   * @param status the HTTP status
+   * @param code the platform's error code, or null
+   * @return a fault answering with the gateway's error shape, e.g. {@code gatewayError(429,
+   *     "GW.RATE_LIMIT")}, {@code gatewayError(503, "GW.BLOCK.02")}. /
    */
   public Fault gatewayError(int status, String code) {
     return Fault.json(status, write(gatewayBody(code, "gateway error " + code, nextTraceId())));

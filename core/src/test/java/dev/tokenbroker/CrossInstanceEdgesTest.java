@@ -1,0 +1,484 @@
+package dev.tokenbroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.store.ForwardingTokenStore;
+import dev.tokenbroker.store.HealthRecord;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StoredConnection;
+import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.TokenStoreException;
+import dev.tokenbroker.store.Tombstone;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Edges between instances that the seeded simulation found, each forced here step by step: a revoke
+ * that fails after seizing a lease, a revoke that lands between a code exchange and its save, a
+ * health record cleared on one instance and rewritten on another, and a revoke whose tombstone the
+ * store refuses after the platform revoked the tokens. Every store call runs on the test thread
+ * ({@code executor(Runnable::run)}); the durable saver's retries run only when the test says
+ * ({@link HeldRetries}).
+ */
+class CrossInstanceEdgesTest {
+  private final MutableClock clock = new MutableClock();
+  private final FakeProvider provider = FakeProvider.refreshing(clock);
+  private final InMemoryTokenStore store = new InMemoryTokenStore(clock);
+  private final ConnectionId id = ConnectionId.parse("fake:shop");
+  private final List<TokenBroker> brokers = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() {
+    brokers.forEach(TokenBroker::close);
+  }
+
+  /** The durable saver's retries, held until {@link #runAll}. */
+  static final class HeldRetries extends ScheduledThreadPoolExecutor {
+    private final List<Runnable> due = new ArrayList<>();
+
+    HeldRetries() {
+      super(1);
+    }
+
+    @Override
+    public synchronized ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      due.add(task);
+      return new Held();
+    }
+
+    void runAll() {
+      List<Runnable> now;
+      synchronized (this) {
+        now = new ArrayList<>(due);
+        due.clear();
+      }
+      now.forEach(Runnable::run);
+    }
+
+    private static final class Held implements ScheduledFuture<Object> {
+      @Override
+      public long getDelay(TimeUnit unit) {
+        return 0;
+      }
+
+      @Override
+      public int compareTo(Delayed o) {
+        return 0;
+      }
+
+      @Override
+      public boolean cancel(boolean mayInterruptIfRunning) {
+        return false;
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return false;
+      }
+
+      @Override
+      public boolean isDone() {
+        return false;
+      }
+
+      @Override
+      public @Nullable Object get() {
+        return null;
+      }
+
+      @Override
+      public @Nullable Object get(long timeout, TimeUnit unit) {
+        return null;
+      }
+    }
+  }
+
+  /** One instance's view of the shared store, failing the calls the test names, once each. */
+  static final class Faults extends ForwardingTokenStore {
+    final AtomicInteger reads = new AtomicInteger();
+    final AtomicInteger authorizes = new AtomicInteger();
+    final AtomicInteger seizes = new AtomicInteger();
+    final AtomicInteger tombstones = new AtomicInteger();
+    final AtomicInteger saves = new AtomicInteger();
+    final AtomicInteger marks = new AtomicInteger();
+
+    Faults(TokenStore delegate) {
+      super(delegate);
+    }
+
+    private static void failIf(AtomicInteger n, ConnectionId id, String what) {
+      if (n.getAndUpdate(v -> v > 0 ? v - 1 : 0) > 0) {
+        throw new TokenStoreException(id, "simulated store failure (" + what + ")", null);
+      }
+    }
+
+    @Override
+    public StoredConnection read(ConnectionId id) {
+      failIf(reads, id, "read");
+      return super.read(id);
+    }
+
+    @Override
+    public void markRenewing(Lease lease) {
+      failIf(marks, lease.connection(), "markRenewing");
+      super.markRenewing(lease);
+    }
+
+    @Override
+    public TokenSet compareAndSet(
+        ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+      failIf(saves, id, "compareAndSet");
+      return super.compareAndSet(id, expectedVersion, tokens, lease);
+    }
+
+    @Override
+    public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+      failIf(authorizes, id, "authorize");
+      return super.authorize(id, tokens, lease);
+    }
+
+    @Override
+    public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
+      failIf(seizes, id, "seizeLease");
+      return super.seizeLease(id, owner, ttl, minFence);
+    }
+
+    @Override
+    public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+      failIf(tombstones, id, "tombstone");
+      super.tombstone(id, tombstone, lease);
+    }
+  }
+
+  private TokenBroker instance(
+      String name, TokenStore view, TokenProvider p, @Nullable HeldRetries retries) {
+    TokenBrokerBuilder b =
+        TokenBroker.builder()
+            .instanceId(name)
+            .clock(clock)
+            .store(view)
+            .withoutKeepAlive()
+            .executor(Runnable::run)
+            .connection(id, p);
+    if (retries != null) {
+      b.scheduler(retries);
+    }
+    TokenBroker broker = b.build();
+    brokers.add(broker);
+    return broker;
+  }
+
+  private static TokenSet connect(TokenBroker broker, ConnectionId id) {
+    AuthorizationRequest request = broker.startAuthorization(id);
+    return broker.completeAuthorization(
+        id, "https://app.example/cb?code=c&state=" + request.state());
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  @Test
+  void revokeThatFailsAfterSeizingTheLease_doesNotDropAnAuthorizationMadeBeforeIt() {
+    store.put(id, provider.seed());
+    Faults bView = new Faults(store);
+    TokenBroker b = instance("b", bView, provider, null);
+    b.revoke(id); // an old revocation: the connection waits for a person
+    clock.advance(Duration.ofMinutes(1));
+
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, provider, aRetries);
+    aView.authorizes.set(1);
+    TokenSet connected = connect(a, id); // exchanged; its save failed: held with its lease
+    assertThat(a.health(id).unsaved()).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+
+    bView.reads.set(1);
+    assertThatThrownBy(() -> b.revoke(id)) // seizes A's lease, then fails before any write
+        .isInstanceOf(TokenStoreException.class);
+    assertThat(store.read(id).tombstone().at()).isBefore(connected.issuedAt());
+
+    aRetries.runAll(); // lease lost: only the old tombstone is there
+    aRetries.runAll(); // seizes again and saves
+    assertThat(a.health(id).unsaved()).isFalse();
+    StoredConnection now = store.read(id);
+    assertThat(now.tombstone()).as("the authorization won over the older revocation").isNull();
+    assertThat(now.tokens().accessToken()).isEqualTo(connected.accessToken());
+    assertThat(a.accessToken(id)).isEqualTo(connected.accessToken());
+    assertThat(b.accessToken(id)).isEqualTo(connected.accessToken());
+  }
+
+  @Test
+  void revokeBetweenACodeExchangeAndItsSave_theAuthorizationCompletedLaterWins() {
+    store.put(id, provider.seed());
+    TokenBroker b = instance("b", store, provider, null);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenProvider revokedDuringExchange =
+        new ForwardingProvider(provider) {
+          @Override
+          public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
+            TokenSet issued = super.exchangeCode(code, codeVerifier);
+            clock.advance(Duration.ofMillis(1));
+            b.revoke(id); // lands after the exchange, before the authorization completes
+            clock.advance(Duration.ofMillis(1));
+            return issued;
+          }
+        };
+    TokenBroker a = instance("a", aView, revokedDuringExchange, aRetries);
+    aView.seizes.set(1); // the save cannot even start: held without a lease
+    TokenSet connected = connect(a, id);
+    Tombstone revoked = store.read(id).tombstone();
+    assertThat(revoked.at()).isAfter(connected.issuedAt());
+
+    aRetries.runAll();
+    assertThat(a.health(id).unsaved()).isFalse();
+    assertThat(store.read(id).tombstone()).isNull();
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo(connected.accessToken());
+    assertThat(b.accessToken(id)).isEqualTo(connected.accessToken());
+  }
+
+  @Test
+  void healthClearedOnOneInstance_neverLetsItsStaleViewOverwriteAnotherInstancesVerdict() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    TokenBroker a = instance("a", aView, provider, null);
+    TokenBroker b = instance("b", store, provider, null);
+    clock.advance(Duration.ofHours(3));
+    provider.failNext(FakeProvider.transientFailure());
+    assertThatThrownBy(() -> a.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(store.read(id).health()).isNotNull();
+    clock.advance(Duration.ofMinutes(10)); // past the backoff
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // clears the record A wrote
+    assertThat(store.read(id).health()).isNull();
+
+    clock.advance(Duration.ofHours(3));
+    provider.failNext(FakeProvider.permanentFailure());
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class);
+    HealthRecord verdict = store.read(id).health();
+    assertThat(verdict.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+
+    aView.reads.set(1); // A's renewal cannot read the store: a store failure, recorded
+    assertThatThrownBy(() -> a.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    HealthRecord after = store.read(id).health();
+    assertThat(after.state())
+        .as("B's verdict, not A's store failure built on a record A never saw")
+        .isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+    assertThat(after.reason()).isEqualTo(verdict.reason());
+    assertThat(a.health(id).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+    assertThat(provider.calls).as("A's 503, A's renewal, B's rejected one; none after").hasValue(3);
+  }
+
+  @Test
+  void aRefreshFromAnUnsavedSetLosesItsAnswer_itsLaterSaveReportsTheUnknownOutcome_notActive() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, losing, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
+    assertThat(a.health(id).unsaved()).isTrue();
+
+    aView.saves.set(
+        1); // the save tried first fails again: the refresh goes on from the unsaved set
+    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
+
+    aRetries.runAll(); // the store is back: refresh-2 is saved, but it may be spent
+    StoredConnection now = store.read(id);
+    assertThat(now.tokens().accessToken()).isEqualTo("access-2");
+    assertThat(now.health()).as("not cleared as if the set had been renewed").isNotNull();
+    assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
+    assertThat(now.health().tokenVersion()).isEqualTo(now.version());
+    assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
+  }
+
+  @Test
+  void storeForgetsDuringARenewal_andANewAuthorizationIsSaved_theOldChainsLaterAnswerLoses() {
+    store.put(id, provider.seed()); // v1
+    TokenBroker b = instance("b", store, provider, null);
+    TokenProvider oldChainAnswersLate =
+        new ForwardingProvider(provider) {
+          @Override
+          public TokenSet refresh(TokenSet current) {
+            clock.advance(Duration.ofMillis(1));
+            store.forget(id); // Redis restarted empty, versions and all
+            connect(b, id); // a person reconnects: a new chain, saved as v1 again
+            clock.advance(Duration.ofMillis(1));
+            return TokenSet.builder() // then the old chain's answer arrives, issued last
+                .accessToken("old-chain-access")
+                .refreshToken("old-chain-refresh")
+                .expiresAt(clock.instant().plus(Duration.ofHours(2)))
+                .issuedAt(clock.instant())
+                .build();
+          }
+        };
+    TokenBroker a = instance("a", store, oldChainAnswersLate, null);
+    clock.advance(Duration.ofHours(3));
+    String served = a.accessToken(id);
+
+    TokenSet stored = store.read(id).tokens();
+    assertThat(stored.accessToken())
+        .as("the new authorization, not the old chain written back over it")
+        .isNotEqualTo("old-chain-access");
+    assertThat(served).isEqualTo(stored.accessToken());
+    assertThat(b.accessToken(id)).isEqualTo(stored.accessToken());
+  }
+
+  @Test
+  void anUnsavedSetIsRenewedOnlyAfterTheStoreTookTheRenewalMarker() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    TokenBroker a = instance("a", aView, provider, new HeldRetries());
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved
+    assertThat(provider.calls).hasValue(1);
+
+    clock.advance(Duration.ofHours(3)); // access-2 expired, still unsaved
+    aView.saves.set(1);
+    aView.marks.set(1);
+    assertThatThrownBy(() -> a.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(provider.calls)
+        .as("no request the store was not told of: a crash now would leave no trace")
+        .hasValue(1);
+
+    assertThat(a.accessToken(id)).isEqualTo("access-3"); // the store is back: saved, then renewed
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-3");
+  }
+
+  @Test
+  void revokeRenewingFromMemoryAfterTheStoreLostTheRecord_neverOverwritesANewerAuthorization() {
+    store.put(id, provider.seed()); // v1
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a =
+        instance(
+            "a",
+            aView,
+            new ForwardingProvider(provider) {
+              @Override
+              public void revoke(TokenSet current, Revocation revocation) {
+                throw TokenEndpointException.builder("fake") // the access token expired there
+                    .httpStatus(401)
+                    .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
+                    .reason("access token rejected")
+                    .build();
+              }
+            },
+            aRetries);
+    clock.advance(Duration.ofHours(3));
+    assertThat(a.accessToken(id)).isEqualTo("access-2");
+    clock.advance(Duration.ofHours(3));
+    assertThat(a.accessToken(id)).isEqualTo("access-3"); // A remembers version 3
+    store.forget(id); // the store restarted empty
+    clock.advance(Duration.ofSeconds(1));
+
+    Faults bView = new Faults(store);
+    HeldRetries bRetries = new HeldRetries();
+    TokenBroker b =
+        instance(
+            "b",
+            bView,
+            new ForwardingProvider(provider) {
+              @Override
+              public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
+                return TokenSet.builder()
+                    .accessToken("new-chain-access")
+                    .refreshToken("new-chain-refresh")
+                    .expiresAt(clock.instant().plus(Duration.ofHours(2)))
+                    .issuedAt(clock.instant())
+                    .build();
+              }
+            },
+            bRetries);
+    bView.seizes.set(1);
+    connect(b, id); // a person reconnects on B; the store cannot take it yet
+    clock.advance(Duration.ofSeconds(1));
+
+    aView.saves.set(1); // A's revoke renews the old chain from memory; that save fails
+    assertThatThrownBy(() -> a.revoke(id)).isInstanceOf(TokenBrokerException.class);
+    bRetries.runAll(); // B's authorization is saved (v1 of a store that forgot v3)
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("new-chain-access");
+
+    aRetries.runAll(); // A's old-chain set finds its lease seized
+    assertThat(store.read(id).tokens().accessToken())
+        .as("the old chain, renewed from A's memory, is not written over the new authorization")
+        .isEqualTo("new-chain-access");
+  }
+
+  @Test
+  void revokeWhoseTombstoneTheStoreRefuses_saysThePlatformRevoked_andKeepsTheLease() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    List<String> revokedAtPlatform = new ArrayList<>();
+    TokenBroker a =
+        instance(
+            "a",
+            aView,
+            new ForwardingProvider(provider) {
+              @Override
+              public void revoke(TokenSet current, Revocation revocation) {
+                revokedAtPlatform.add(current.accessToken());
+              }
+            },
+            null);
+    assertThat(a.accessToken(id)).isEqualTo("access-1");
+    aView.tombstones.set(1);
+
+    assertThatThrownBy(() -> a.revoke(id))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("revoked at the platform")
+        .hasMessageContaining("run revoke again");
+    assertThat(revokedAtPlatform).containsExactly("access-1");
+    assertThat(a.health(id).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+    assertThatThrownBy(() -> a.accessToken(id))
+        .as("the revoked token is not served from the cache")
+        .isInstanceOf(ReauthorizationRequiredException.class);
+    assertThat(store.tryAcquireLease(id, "probe", Duration.ofSeconds(90), TokenStore.NO_FENCE))
+        .as("no instance renews from the dead stored set until the lease expires")
+        .isNull();
+
+    a.revoke(id); // the second revoke records it
+    assertThat(store.read(id).tombstone()).isNotNull();
+    assertThat(store.read(id).tokens()).isNull();
+  }
+
+  @Test
+  void aFreshInstanceReportsTheStoredRenewal_andAStoreItCannotReadIsNotActive() {
+    TokenSet seeded = provider.seed();
+    store.put(id, seeded);
+    clock.advance(Duration.ofMinutes(30));
+    Faults view = new Faults(store);
+    TokenBroker fresh = instance("fresh", view, provider, null);
+
+    Health h = fresh.health(id);
+    assertThat(h.state()).isEqualTo(Health.State.ACTIVE);
+    assertThat(h.lastRenewalAt())
+        .as("renewed by another process: the set's issue time, not 'never'")
+        .isEqualTo(seeded.issuedAt());
+
+    view.reads.set(1);
+    Health unread = fresh.health(id);
+    assertThat(unread.state())
+        .as("a process that cannot read the store knows nothing to call ACTIVE")
+        .isEqualTo(Health.State.DEGRADED);
+    assertThat(unread.reasonCode()).isEqualTo("store-unavailable");
+    assertThat(unread.reason()).contains("simulated store failure");
+  }
+}
