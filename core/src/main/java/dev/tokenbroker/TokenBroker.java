@@ -142,6 +142,129 @@ public final class TokenBroker implements AutoCloseable {
     return current(id).tokenSet();
   }
 
+  /**
+   * {@link #accessToken} without blocking, for reactive and asynchronous callers (an event-loop
+   * thread must never wait for a renewal).
+   *
+   * <p>FRESH and STALE: an already completed future (STALE also starts the one background renewal).
+   * EXPIRED or missing: joins the connection's single renewal, or starts it, and returns at once;
+   * the future completes when the renewal does, with the same token or the same exception a
+   * blocking caller would get ({@link ReauthorizationRequiredException}, {@link
+   * TokenUnavailableException}, …), or with a {@link TokenUnavailableException} once the renewal
+   * timeout has passed. Cancelling the future ends nothing but this caller's interest.
+   *
+   * <p>Never throws (but for a null id): an unknown connection or a closed broker completes the
+   * future exceptionally. Stages chained on the future without an executor run on the broker thread
+   * that completed the renewal: keep them short, or chain them with {@code *Async(…, executor)}.
+   *
+   * @param id the connection
+   * @return a future of a valid access token for {@code id}
+   */
+  public java.util.concurrent.CompletableFuture<String> accessTokenAsync(ConnectionId id) {
+    return currentAsync(id).thenApply(CachedToken::accessToken);
+  }
+
+  /**
+   * Like {@link #accessTokenAsync} but completes with the whole valid {@link TokenSet}.
+   *
+   * @param id the connection
+   * @return a future of the whole valid token set
+   */
+  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAsync(ConnectionId id) {
+    return currentAsync(id).thenApply(CachedToken::tokenSet);
+  }
+
+  /**
+   * For HTTP integrations other than OkHttp's: the platform's API rejected {@code
+   * rejectedAccessToken} (the provider's {@link TokenProvider#classifyApiResponse} said {@code
+   * TOKEN_REJECTED}). Returns a valid set with a different token: the current one if someone
+   * renewed already, else after one renewal that every caller reporting the same token shares. A
+   * caller replays its request once with it; never in a loop.
+   *
+   * @param id the connection
+   * @param rejectedAccessToken the access token the API rejected
+   * @return a valid token set, already saved
+   * @throws ReauthorizationRequiredException if a person must act first
+   * @throws TokenUnavailableException if no valid token can be had now
+   */
+  public TokenSet tokenSetAfterRejection(ConnectionId id, String rejectedAccessToken) {
+    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
+    Connection conn = registry.get(id);
+    CachedToken now = hot.get(conn);
+    if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
+      return now.tokenSet(); // someone renewed already: never invalidate a token we did not send
+    }
+    checkOpen();
+    hot.invalidate(conn);
+    return flights.await(conn, Flight.Purpose.REJECTED, rejectedAccessToken).tokenSet();
+  }
+
+  /**
+   * {@link #tokenSetAfterRejection} without blocking, completed like {@link #tokenSetAsync}.
+   *
+   * @param id the connection
+   * @param rejectedAccessToken the access token the API rejected
+   * @return a future of a valid token set carrying a different access token
+   */
+  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAfterRejectionAsync(
+      ConnectionId id, String rejectedAccessToken) {
+    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
+    try {
+      Connection conn = registry.get(id);
+      CachedToken now = hot.get(conn);
+      if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
+        return java.util.concurrent.CompletableFuture.completedFuture(now.tokenSet());
+      }
+      checkOpen();
+      hot.invalidate(conn);
+      return flights
+          .awaitAsync(conn, Flight.Purpose.REJECTED, rejectedAccessToken)
+          .thenApply(CachedToken::tokenSet);
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * For HTTP integrations other than OkHttp's: the platform's API said the connection itself is
+   * dead (the provider's {@link TokenProvider#classifyApiResponse} returned {@code
+   * CONNECTION_DEAD}: app uninstalled, IP not allowed). The connection becomes
+   * REAUTHORIZATION_REQUIRED with the verdict's reason, as the OkHttp interceptor does. Other
+   * verdicts are ignored.
+   *
+   * @param id the connection
+   * @param verdict what the provider made of the API's answer
+   */
+  public void reportApiVerdict(ConnectionId id, ApiVerdict verdict) {
+    Objects.requireNonNull(verdict, "verdict");
+    Connection conn = registry.get(id);
+    if (verdict.kind() == ApiVerdict.Kind.CONNECTION_DEAD) {
+      markDead(conn, verdict);
+    }
+  }
+
+  /** The cached token, or the single flight's future; never throws but for a null id. */
+  private java.util.concurrent.CompletableFuture<CachedToken> currentAsync(ConnectionId id) {
+    Objects.requireNonNull(id, "id");
+    try {
+      Connection conn = registry.get(id);
+      CachedToken c = hot.get(conn);
+      if (c != null) {
+        long now = clock.millis();
+        if (now < c.expiredAtMillis()) {
+          if (now >= c.renewAtMillis()) {
+            staleHit(conn, now);
+          }
+          return java.util.concurrent.CompletableFuture.completedFuture(c);
+        }
+      }
+      checkOpen();
+      return flights.awaitAsync(conn, Flight.Purpose.EXPIRED, null);
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** The cached token, renewing as {@link #accessToken} does. For the OkHttp integration. */
   CachedToken current(ConnectionId id) {
     Connection conn = null;
