@@ -134,4 +134,29 @@ class BadPropertiesTest {
               assertThat(context).doesNotHaveBean(dev.tokenbroker.TokenBroker.class);
             });
   }
+
+  @Test
+  void failureAnalysis_namesTheConnectionAndTheSetting() {
+    ConfigurationException cause =
+        new ConfigurationException(
+            dev.tokenbroker.ConnectionId.parse("cafe24:shop"), "mall-id", "is required");
+    var analysis =
+        new TokenBrokerFailureAnalyzer().analyze(new IllegalStateException("wrapped", cause));
+    assertThat(analysis.getDescription()).contains("cafe24:shop").contains("mall-id");
+    assertThat(analysis.getAction()).contains("tokenbroker.connections.\"[cafe24:shop]\"");
+  }
+
+  @Test
+  void configurationMetadata_isGenerated_forIdeCompletion() throws Exception {
+    try (var in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+      assertThat(in).isNotNull();
+      String json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(json)
+          .contains("\"tokenbroker.connections\"")
+          .contains("\"tokenbroker.store\"")
+          .contains("\"tokenbroker.health.down-when\"")
+          .contains("\"tokenbroker.callback.path\"")
+          .contains("tokenbroker.connections.values"); // the hints
+    }
+  }
 }
