@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
  *       REAUTHORIZATION_REQUIRED (counted once across instances, where the move was recorded);
  *   <li>{@code tokenbroker.connections} (gauge) [state = active | degraded |
  *       reauthorization-required] — connections by health state;
+ *   <li>{@code tokenbroker.connections.unsaved} (gauge) — connections holding a token set not yet
+ *       saved to the store;
  *   <li>{@code tokenbroker.access.expiry} and {@code tokenbroker.refresh.expiry} (gauges, seconds;
  *       negative once expired) [provider, connection] — only for the connections named in {@link
  *       Builder#expiryGauges}, because a tag per connection multiplies time series.
@@ -151,6 +153,9 @@ public final class TokenBrokerMetrics implements MeterBinder, TokenListener {
           .tag("state", stateTag(state))
           .register(registry);
     }
+    Gauge.builder("tokenbroker.connections.unsaved", this, TokenBrokerMetrics::countUnsaved)
+        .description("Connections holding a token set not yet saved to the store")
+        .register(registry);
     TokenBroker b = broker;
     if (b != null) {
       bindExpiryGauges(registry, b);
@@ -273,6 +278,21 @@ public final class TokenBrokerMetrics implements MeterBinder, TokenListener {
     for (ConnectionId id : b.connections()) {
       Health h = health.get(id);
       if (h != null && h.state() == state) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private double countUnsaved() {
+    TokenBroker b = broker;
+    if (b == null) {
+      return 0;
+    }
+    int n = 0;
+    for (ConnectionId id : b.connections()) {
+      Health h = health.get(id);
+      if (h != null && h.unsaved()) {
         n++;
       }
     }

@@ -183,6 +183,7 @@ class TokenBrokerMetricsTest {
         .as("a percentile histogram is published, so it aggregates across instances")
         .containsOnly("tokenbroker.token.requests");
     assertThat(gauge("tokenbroker.connections", "state", "active")).isEqualTo(2);
+    assertThat(gauge("tokenbroker.connections.unsaved")).isZero();
   }
 
   @Test

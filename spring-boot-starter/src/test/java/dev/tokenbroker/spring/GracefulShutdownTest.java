@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.micrometer.TokenBrokerMetrics;
 import dev.tokenbroker.store.ForwardingTokenStore;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.Lease;
@@ -12,6 +13,7 @@ import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.naver.NaverEmulator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -100,12 +102,19 @@ class GracefulShutdownTest {
         .run(
             context -> {
               TokenBroker broker = context.getBean(TokenBroker.class);
+              SimpleMeterRegistry meters = new SimpleMeterRegistry();
+              context.getBean(TokenBrokerMetrics.class).bindTo(meters);
               served[0] = broker.accessToken(NAVER); // issued, served, not saved
               assertThat(store.refusals.await(30, TimeUnit.SECONDS))
                   .as("the save and its first retry were refused")
                   .isTrue();
               assertThat(broker.health(NAVER).unsaved()).isTrue();
               assertThat(memory.load(NAVER)).as("nothing saved yet").isNull();
+              assertThat(
+                      meters.get("tokenbroker.unsaved").tag("provider", "naver").counter().count())
+                  .isEqualTo(1);
+              assertThat(meters.get("tokenbroker.connections.unsaved").gauge().value())
+                  .isEqualTo(1);
 
               store.failing = false; // the store is back; no retry is due for an hour
               context.close();
