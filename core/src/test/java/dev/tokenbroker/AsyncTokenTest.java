@@ -217,4 +217,22 @@ class AsyncTokenTest {
         .isInstanceOf(NullPointerException.class);
     assertThat(provider.calls).hasValue(0);
   }
+
+  @Test
+  void expired_joinsAnExplicitRefreshInFlight_insteadOfStartingASecondRenewal() throws Exception {
+    store.put(id, provider.seed());
+    TokenBroker broker = broker(Duration.ofSeconds(90));
+    clock.advance(Duration.ofHours(3));
+    CountDownLatch entered = provider.hold();
+    Future<TokenSet> refresh = pool.submit(() -> broker.refresh(id));
+    assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+    CompletableFuture<String> token = broker.accessTokenAsync(id);
+    assertThat(token).isNotDone();
+    provider.release();
+
+    assertThat(token.get(30, TimeUnit.SECONDS)).isEqualTo("access-2");
+    assertThat(refresh.get(30, TimeUnit.SECONDS).accessToken()).isEqualTo("access-2");
+    assertThat(provider.calls).as("the async caller joined the refresh").hasValue(1);
+  }
 }

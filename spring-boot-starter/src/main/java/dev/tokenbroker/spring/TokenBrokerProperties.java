@@ -26,7 +26,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     "[cafe24:mymall]": { app: my-cafe24-app, mall-id: mymall }
  * </pre>
  */
-@ConfigurationProperties("tokenbroker")
+@ConfigurationProperties(prefix = "tokenbroker", ignoreUnknownFields = false)
 public class TokenBrokerProperties {
   /** Whether to create the TokenBroker bean and everything around it. */
   private boolean enabled = true;

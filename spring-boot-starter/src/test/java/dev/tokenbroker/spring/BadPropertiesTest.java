@@ -126,6 +126,16 @@ class BadPropertiesTest {
   }
 
   @Test
+  void misspelledSection_failsStartUp_insteadOfBeingIgnored() {
+    with("tokenbroker.conections.[naver:self].client-id=id")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure()).hasStackTraceContaining("conections");
+            });
+  }
+
+  @Test
   void disabled_createsNoBroker() {
     with("tokenbroker.enabled=false", "tokenbroker.connections.[cafe24:shop].app=nope")
         .run(
