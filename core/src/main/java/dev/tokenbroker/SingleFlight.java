@@ -97,18 +97,30 @@ final class SingleFlight {
    */
   CompletableFuture<CachedToken> awaitAsync(
       Connection conn, Flight.Purpose purpose, @Nullable String rejected) {
-    CompletableFuture<CachedToken> result = new CompletableFuture<>();
     long deadline = System.nanoTime() + timeout.toNanos();
-    // Bounded like await's wait: the timer only completes the caller's future; the flight goes on.
-    CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS)
-        .execute(
-            () -> {
-              if (!result.isDone()) {
-                result.completeExceptionally(timedOut(conn));
-              }
-            });
+    // Bounded like await's wait: the timeout only completes this caller's future (its timer is
+    // cancelled when the future completes first); the flight goes on.
+    CompletableFuture<CachedToken> result = new CompletableFuture<>();
+    CompletableFuture<CachedToken> caller = new CompletableFuture<>();
+    result.whenComplete(
+        (outcome, error) -> {
+          if (error == null) {
+            caller.complete(outcome);
+          } else {
+            caller.completeExceptionally(
+                error instanceof TimeoutException ? timedOut(conn) : error);
+          }
+        });
+    caller.whenComplete(
+        (outcome, error) -> {
+          if (caller.isCancelled()) {
+            result.cancel(false); // the caller lost interest: start no further flight for it
+          }
+        });
+    // Joins or starts a flight before the timer runs: a caller that gives up still got it started.
     attempt(conn, purpose, rejected, result, deadline);
-    return result;
+    result.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    return caller;
   }
 
   /** One round of {@link #await}'s loop: joins or starts a flight, and decides when it ends. */
