@@ -267,4 +267,13 @@ class TokenBrokerMetricsTest {
       assertThat(id).doesNotContain(token).doesNotContain(SECRET).doesNotContain("token-");
     }
   }
+
+  @Test
+  void aLostAnswer_isCountedAsOutcomeUnknown() {
+    TokenBroker b = broker(TokenBrokerMetrics.builder().clock(clock).build());
+    failures.add(endpointFailure(TokenEndpointException.Kind.OUTCOME_UNKNOWN));
+    fails(() -> b.accessToken(shop));
+    assertThat(counter("tokenbroker.renewal.failures", "kind", "outcome-unknown")).isEqualTo(1);
+    assertThat(counter("tokenbroker.renewal.failures", "kind", "transient")).isZero();
+  }
 }
