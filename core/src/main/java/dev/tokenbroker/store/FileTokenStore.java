@@ -536,4 +536,20 @@ public final class FileTokenStore implements TokenStore {
       return new FileTokenStore(dir, clock == null ? Clock.systemUTC() : clock, codec, posix);
     }
   }
+
+  // TODO(issue 15): being implemented on branch `stores`.
+  @Override
+  public java.util.List<dev.tokenbroker.ConnectionId> changedSince(java.time.Instant since) {
+    throw new UnsupportedOperationException("changedSince: not implemented yet");
+  }
+
+  @Override
+  public boolean putOnce(String key, byte[] value, java.time.Instant expiresAt) {
+    throw new UnsupportedOperationException("putOnce: not implemented yet");
+  }
+
+  @Override
+  public byte @org.jspecify.annotations.Nullable [] takeOnce(String key) {
+    throw new UnsupportedOperationException("takeOnce: not implemented yet");
+  }
 }

@@ -516,4 +516,20 @@ public final class JdbcTokenStore implements TokenStore {
       return store;
     }
   }
+
+  // TODO(issue 15): being implemented on branch `stores`.
+  @Override
+  public java.util.List<dev.tokenbroker.ConnectionId> changedSince(java.time.Instant since) {
+    throw new UnsupportedOperationException("changedSince: not implemented yet");
+  }
+
+  @Override
+  public boolean putOnce(String key, byte[] value, java.time.Instant expiresAt) {
+    throw new UnsupportedOperationException("putOnce: not implemented yet");
+  }
+
+  @Override
+  public byte @org.jspecify.annotations.Nullable [] takeOnce(String key) {
+    throw new UnsupportedOperationException("takeOnce: not implemented yet");
+  }
 }
