@@ -83,9 +83,6 @@ final class Connection {
   /** The version last checked with {@link TokenProvider#validate}, for validate-on-load. */
   volatile long validatedVersion = -1;
 
-  /** The authorization started here and not yet completed. */
-  @Nullable AuthorizationRequest pending;
-
   Connection(ConnectionId id, TokenProvider provider, Instant now) {
     this.id = id;
     this.provider = provider;

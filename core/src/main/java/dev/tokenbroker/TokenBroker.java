@@ -67,6 +67,8 @@ public final class TokenBroker implements AutoCloseable {
   private final KeepAlive keepAlive;
   private final AuthorizationFlow authorization;
   private final Revoker revoker;
+  private final Events events;
+  private final Discovery discovery;
   private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
@@ -87,8 +89,13 @@ public final class TokenBroker implements AutoCloseable {
     this.keepAlive = p.keepAlive;
     this.authorization = p.authorization;
     this.revoker = p.revoker;
+    this.events = p.events;
     this.ownedExecutor = p.ownedExecutor;
     this.scheduler = p.scheduler;
+    this.discovery = new Discovery(clock, store, registry, events, this::forgetRemoved);
+    if (p.discoveryInterval != null) {
+      Discovery.schedule(scheduler, p.discoveryInterval, discovery);
+    }
   }
 
   /**
@@ -229,33 +236,188 @@ public final class TokenBroker implements AutoCloseable {
 
   /**
    * Starts an authorization-code flow: a fresh unguessable {@code state} (and a PKCE verifier when
-   * the provider uses PKCE) and the URL a person opens. Replaces an earlier unfinished one.
+   * the provider uses PKCE) and the URL a person opens. The state is kept in the shared store for
+   * 15 minutes, so the redirect may land on any instance sharing it, and is good for one
+   * completion; starting another leaves earlier ones valid until they are used or expire.
+   *
+   * <p>{@code id} may be a configured connection or one an app's template names ({@code
+   * cafe24:mall-a} under {@code cafe24:{mall}}): onboarding a new mall starts here.
    *
    * @param id the connection
    * @return the URL to open in a browser, with the state and PKCE verifier kept for the callback
    * @throws AuthorizationException if the connection's provider uses client credentials
+   * @throws ConfigurationException if {@code id} is neither configured nor named by a template
    */
   public AuthorizationRequest startAuthorization(ConnectionId id) {
-    return authorization.start(registry.get(id));
+    checkOpen();
+    return authorization.start(registry.open(id));
+  }
+
+  /**
+   * Starts an authorization for a new connection of {@code app} whose subject is known only after
+   * the code exchange (a Kakao user): the connection is named on completion, from what the platform
+   * says ({@link dev.tokenbroker.spi.TokenProvider#subjectOf}), and {@link #handleCallback} returns
+   * its id.
+   *
+   * @param app the app, as named in the configuration's {@code apps:} section, with a template
+   * @return the URL to open in a browser; its {@link AuthorizationRequest#connection()} is the
+   *     app's template ({@code kakao:{user}}), not a connection
+   * @throws ConfigurationException if no app of that name has a template
+   */
+  public AuthorizationRequest startAuthorization(String app) {
+    checkOpen();
+    Connection appConn = registry.appConnection(Objects.requireNonNull(app, "app"));
+    return authorization.start(appConn, appConn.id, app);
   }
 
   /**
    * Completes the flow with the URL the browser was redirected to (or just its query string):
-   * rejects an {@code error=} redirect, checks {@code state} in constant time against the pending
-   * request — before any network call — then exchanges the code at once and saves the first token
-   * set over whatever the store held, winning over any renewal still in flight anywhere.
+   * rejects an {@code error=} redirect, takes the {@code state} from the shared store — once, on
+   * whichever instance, before any network call — then exchanges the code at once and saves the
+   * first token set over whatever the store held, winning over any renewal still in flight
+   * anywhere.
    *
-   * @param id the connection
+   * @param id the connection the authorization was started for
    * @param redirectedUrl the URL the browser was redirected to, carrying {@code code} (or {@code
    *     error}) and {@code state}
    * @return the new token set, already saved
-   * @throws AuthorizationException for a denied, foreign, stale or code-less redirect
+   * @throws AuthorizationException for a denied, unknown, expired, reused or foreign state, or a
+   *     code-less redirect
    * @throws TokenEndpointException if the platform refused the code (reused, expired)
    */
   public TokenSet completeAuthorization(ConnectionId id, String redirectedUrl) {
-    Connection conn = registry.get(id);
+    Objects.requireNonNull(id, "id");
     checkOpen();
-    return authorization.complete(conn, redirectedUrl);
+    return authorization.complete(id, redirectedUrl, target).tokens;
+  }
+
+  /**
+   * The callback of a web application: completes whichever authorization the redirect's {@code
+   * state} belongs to, started on any instance sharing the store, and returns the connection it
+   * authorized. What a web framework's callback endpoint calls with the request's URL (or query);
+   * the code is exchanged here and now (Cafe24's lives about a minute).
+   *
+   * @param redirectedUrl the URL the browser was redirected to, or its query string
+   * @return the connection now authorized (for {@link #startAuthorization(String)}, the one named
+   *     after the platform's subject)
+   * @throws AuthorizationException for a denied, unknown, expired or reused state, or no code
+   * @throws TokenEndpointException if the platform refused the code
+   */
+  public ConnectionId handleCallback(String redirectedUrl) {
+    checkOpen();
+    return authorization.complete(null, redirectedUrl, target).conn.id;
+  }
+
+  /** How an authorization finds its connection, or names a new one from its app's template. */
+  private final AuthorizationFlow.Target target =
+      new AuthorizationFlow.Target() {
+        @Override
+        public Connection connection(ConnectionId id) {
+          Connection conn = registry.open(id);
+          if (registry.isRunTime(conn)) {
+            events.emit(TokenEvent.Type.CONNECTION_ADDED, id, "authorized", null);
+          }
+          return conn;
+        }
+
+        @Override
+        public Connection app(String app) {
+          return registry.appConnection(app);
+        }
+
+        @Override
+        public ConnectionId named(String app, String subject) {
+          return registry.template(app).idFor(subject);
+        }
+      };
+
+  /**
+   * Adds the connection of {@code subject} under {@code app}'s template ({@code cafe24:{mall}} with
+   * subject {@code mall-a} is {@code cafe24:mall-a}) here, without a store write: it is then served
+   * like a configured one, and needs an authorization (or imported tokens) before it has a token.
+   * Other instances learn of it once it has tokens in the store.
+   *
+   * @param app the app, as named in the configuration's {@code apps:} section
+   * @param subject the mall id, seller account id or user id
+   * @return the connection's id
+   * @throws ConfigurationException if the app has no template
+   * @throws IllegalArgumentException if {@code subject} is not a valid subject
+   */
+  public ConnectionId connect(String app, String subject) {
+    checkOpen();
+    ConnectionTemplate t = registry.template(Objects.requireNonNull(app, "app"));
+    ConnectionId id = t.idFor(subject);
+    registry.add(id, t);
+    return id;
+  }
+
+  /**
+   * Removes a connection made at run time, everywhere: revokes its tokens at the platform (when it
+   * can), leaves a {@code removed} tombstone in the store, and stops serving it here at once and on
+   * every other instance within the discovery bound ({@link TokenBrokerBuilder#discovery}).
+   *
+   * @param id the connection
+   * @throws ConfigurationException if {@code id} is a configured connection (remove it from the
+   *     configuration) or unknown
+   */
+  public void remove(ConnectionId id) {
+    remove(id, null);
+  }
+
+  /**
+   * Removes a connection whose link the platform already ended: the app was uninstalled from the
+   * mall ({@code uninstalled}), the user unlinked the app ({@code unlinked}). Sends the platform
+   * nothing; otherwise the same as {@link #remove(ConnectionId)}.
+   *
+   * @param id the connection
+   * @param reason {@code uninstalled}, {@code unlinked} or {@code removed}
+   */
+  public void removeEnded(ConnectionId id, String reason) {
+    if (!ConnectionRegistry.REMOVAL_REASONS.contains(Objects.requireNonNull(reason, "reason"))) {
+      throw new IllegalArgumentException(
+          "reason must be one of " + new java.util.TreeSet<>(ConnectionRegistry.REMOVAL_REASONS));
+    }
+    remove(id, reason);
+  }
+
+  private void remove(ConnectionId id, @Nullable String ended) {
+    checkOpen();
+    Connection conn = registry.find(Objects.requireNonNull(id, "id"));
+    if (conn == null) {
+      conn = registry.open(id); // not known here: still tombstoned in the store for everyone
+    }
+    if (!registry.isRunTime(conn)) {
+      throw new ConfigurationException(
+          id, null, "is a configured connection: remove it from the configuration, or revoke it");
+    }
+    Connection c = conn;
+    flights.exclusive(
+        c,
+        (x, flight) ->
+            revoker.revoke(x, Revocation.TOKENS, ended != null ? ended : "removed", ended == null));
+    // (the platform refusing the revocation throws: then nothing is removed)
+    forgetRemoved(c, ended != null ? ended : "removed");
+  }
+
+  /**
+   * Asks the store now which run-time connections other instances added or removed (what the
+   * background discovery does every interval), and applies it here.
+   *
+   * @return how many connections were added or removed here
+   */
+  public int discover() {
+    checkOpen();
+    return discovery.poll();
+  }
+
+  /** Stops serving a removed run-time connection here. */
+  void forgetRemoved(Connection conn, String reason) {
+    if (registry.remove(conn)) {
+      hot.invalidate(conn);
+      conn.forgetTokens();
+      events.emit(
+          TokenEvent.Type.CONNECTION_REMOVED, conn.id, "connection removed (" + reason + ")", null);
+    }
   }
 
   /**

@@ -1,0 +1,308 @@
+package dev.tokenbroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.Settings;
+import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenProviderFactory;
+import dev.tokenbroker.store.InMemoryTokenStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Connections that come and go at run time: an app's template, onboarding started on one instance
+ * and completed on another through the shared store, discovery of connections added and removed
+ * elsewhere. Two brokers share one store; discovery runs when the test says ({@code discover()}).
+ */
+class OnboardingTest {
+  private final MutableClock clock = new MutableClock();
+  private final InMemoryTokenStore store = new InMemoryTokenStore(clock);
+  private final List<TokenBroker> brokers = new ArrayList<>();
+  private final Platform platform = new Platform();
+
+  @AfterEach
+  void tearDown() {
+    brokers.forEach(TokenBroker::close);
+  }
+
+  /** One fake platform: a rotating chain per connection, shared by every instance's provider. */
+  final class Platform implements TokenProviderFactory {
+    final Map<String, FakeProvider> chains = new ConcurrentHashMap<>();
+    final List<String> subjects = new CopyOnWriteArrayList<>();
+    final AtomicInteger exchanges = new AtomicInteger();
+    final AtomicInteger revocations = new AtomicInteger();
+    final AtomicInteger nextUser = new AtomicInteger(41);
+
+    @Override
+    public String name() {
+      return "fake";
+    }
+
+    @Override
+    public TokenProvider create(Settings settings, ProviderContext context) {
+      String subject = context.subject();
+      subjects.add(String.valueOf(subject));
+      settings.optional("provider", "fake");
+      settings.optional("client-id", "");
+      FakeProvider chain =
+          chains.computeIfAbsent(
+              context.connection().toString(), k -> FakeProvider.refreshing(clock));
+      return new ForwardingProvider(chain) {
+        @Override
+        public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
+          exchanges.incrementAndGet();
+          return super.exchangeCode(code, codeVerifier);
+        }
+
+        @Override
+        public void revoke(TokenSet current, Revocation revocation) {
+          revocations.incrementAndGet();
+        }
+
+        @Override
+        public @Nullable String subjectOf(TokenSet issued) {
+          return subject == null ? "u" + nextUser.incrementAndGet() : null;
+        }
+      };
+    }
+  }
+
+  private final List<TokenEvent> events = new CopyOnWriteArrayList<>();
+
+  private TokenBroker instance(String name) {
+    TokenBroker b =
+        TokenBroker.builder()
+            .instanceId(name)
+            .clock(clock)
+            .store(store)
+            .providerFactory(platform)
+            .template("shops", "fake:{shop}", Map.of("client-id", "app-1"))
+            .template("users", "fake:user/{user}", Map.of("client-id", "app-2"))
+            .withoutKeepAlive()
+            .withoutDiscovery()
+            .listener(e -> events.add(e))
+            .build();
+    brokers.add(b);
+    return b;
+  }
+
+  private static String redirect(AuthorizationRequest request) {
+    return "https://app.example/cb?code=c&state=" + request.state();
+  }
+
+  @Test
+  void startedOnOneInstance_completedOnAnother_servedOnBoth_withoutRestart() {
+    TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+    ConnectionId mall = ConnectionId.parse("fake:mall-a");
+
+    AuthorizationRequest request = a.startAuthorization(mall);
+    assertThat(b.handleCallback(redirect(request))).isEqualTo(mall);
+
+    assertThat(platform.exchanges).hasValue(1);
+    assertThat(platform.subjects).contains("mall-a");
+    String token = b.accessToken(mall);
+    assertThat(a.accessToken(mall)).as("A learns it from the store on a miss").isEqualTo(token);
+    assertThat(a.connections()).contains(mall);
+
+    for (TokenBroker any : List.of(a, b)) {
+      assertThatThrownBy(() -> any.handleCallback(redirect(request)))
+          .as("the state completes exactly once, on any instance")
+          .isInstanceOf(AuthorizationException.class)
+          .hasMessageContaining("unknown state");
+    }
+    assertThat(platform.exchanges).as("the code was exchanged once").hasValue(1);
+  }
+
+  @Test
+  void removedOnOneInstance_isServedByNoneAfterTheNextDiscovery() {
+    TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+    ConnectionId mall = ConnectionId.parse("fake:mall-a");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+    assertThat(b.accessToken(mall)).isNotNull(); // cached on B now
+
+    a.remove(mall);
+    assertThat(platform.revocations).as("revoked at the platform").hasValue(1);
+    assertThatThrownBy(() -> a.accessToken(mall))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("removed");
+
+    assertThat(b.discover()).isEqualTo(1);
+    assertThatThrownBy(() -> b.accessToken(mall))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("removed");
+    assertThat(b.connections()).doesNotContain(mall);
+    assertThat(events)
+        .anyMatch(
+            e ->
+                e.type() == TokenEvent.Type.CONNECTION_REMOVED
+                    && e.connection().equals(mall)
+                    && e.message().contains("removed"));
+
+    // onboarded again later: served again everywhere
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+    assertThat(b.discover()).isEqualTo(1);
+    assertThat(b.connections()).contains(mall);
+    assertThat(b.accessToken(mall)).isEqualTo(a.accessToken(mall));
+  }
+
+  @Test
+  void anUninstalledConnection_isRemovedWithoutARequestToThePlatform() {
+    TokenBroker a = instance("a");
+    ConnectionId mall = ConnectionId.parse("fake:mall-b");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+
+    a.removeEnded(mall, "uninstalled");
+
+    assertThat(platform.revocations).hasValue(0);
+    assertThat(store.read(mall).tombstone().reason()).isEqualTo("uninstalled");
+    assertThatThrownBy(() -> a.accessToken(mall)).hasMessageContaining("removed (uninstalled");
+    assertThatThrownBy(() -> a.removeEnded(mall, "because"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aSubjectKnownOnlyAfterTheExchange_namesTheConnectionOnCompletion() {
+    TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+
+    AuthorizationRequest request = a.startAuthorization("users");
+    assertThat(request.connection().toString()).isEqualTo("fake:user/{user}");
+    ConnectionId user = b.handleCallback(redirect(request));
+
+    assertThat(user).isEqualTo(ConnectionId.parse("fake:user/u42"));
+    assertThat(a.accessToken(user)).isEqualTo(b.accessToken(user));
+    assertThat(b.connections()).contains(user).doesNotContain(request.connection());
+  }
+
+  @Test
+  void foreignExpiredAndUnknownStates_areRefusedBeforeAnyExchange() {
+    TokenBroker a = instance("a");
+    ConnectionId mallA = ConnectionId.parse("fake:mall-a");
+    ConnectionId mallB = ConnectionId.parse("fake:mall-b");
+
+    AuthorizationRequest forA = a.startAuthorization(mallA);
+    assertThatThrownBy(() -> a.completeAuthorization(mallB, redirect(forA)))
+        .isInstanceOf(AuthorizationException.class)
+        .hasMessageContaining("belongs to another authorization");
+
+    AuthorizationRequest late = a.startAuthorization(mallA);
+    clock.advance(Duration.ofMinutes(16));
+    assertThatThrownBy(() -> a.handleCallback(redirect(late)))
+        .isInstanceOf(AuthorizationException.class)
+        .hasMessageContaining("expired");
+    assertThatThrownBy(() -> a.handleCallback("https://app.example/cb?code=c&state=forged"))
+        .isInstanceOf(AuthorizationException.class)
+        .hasMessageContaining("unknown state");
+    assertThatThrownBy(() -> a.handleCallback("https://app.example/cb?code=c"))
+        .isInstanceOf(AuthorizationException.class)
+        .hasMessageContaining("no valid state");
+    assertThat(platform.exchanges).hasValue(0);
+  }
+
+  @Test
+  void idsNoTemplateNames_andTemplateIdsNeverConnected_areClearErrors() {
+    TokenBroker a = instance("a");
+    assertThatThrownBy(() -> a.accessToken(ConnectionId.parse("fake:mall-z")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("not connected");
+    assertThatThrownBy(() -> a.startAuthorization(ConnectionId.parse("other:x")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("no app's template names it");
+    assertThatThrownBy(() -> a.connect("shops", "bad subject"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(a.connections()).isEmpty();
+
+    ConnectionId added = a.connect("shops", "mall-c");
+    assertThat(added).isEqualTo(ConnectionId.parse("fake:mall-c"));
+    assertThat(a.connections()).containsExactly(added);
+    assertThat(a.health(added).state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+  }
+
+  @Test
+  void discovery_learnsConnectionsAuthorizedElsewhere_soKeepAliveCoversThem() {
+    TokenBroker a = instance("a");
+    ConnectionId mall = ConnectionId.parse("fake:mall-d");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+
+    TokenBroker b = instance("b");
+    assertThat(b.discover()).isEqualTo(1);
+    assertThat(b.connections()).contains(mall);
+    assertThat(events)
+        .anyMatch(
+            e -> e.type() == TokenEvent.Type.CONNECTION_ADDED && e.message().contains("store"));
+  }
+
+  @Test
+  void templatesAreCheckedAtBuildTime() {
+    assertThatThrownBy(
+            () ->
+                TokenBroker.builder()
+                    .providerFactory(platform)
+                    .template("one", "fake:{shop}", Map.of())
+                    .template("two", "fake:{mall}", Map.of())
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("apps.two.template")
+        .hasMessageContaining("same connections as app 'one'");
+    assertThatThrownBy(
+            () ->
+                TokenBroker.builder()
+                    .providerFactory(platform)
+                    .template("x", "fake:shop", Map.of())
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("no {placeholder}");
+    assertThatThrownBy(
+            () ->
+                TokenBroker.builder()
+                    .providerFactory(platform)
+                    .template("x", "fake:{shop}x", Map.of())
+                    .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("ambiguous");
+  }
+
+  @Test
+  void aTemplateFromTheConfigurationFile(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("tokenbroker.yaml");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "apps:",
+            "  shops:",
+            "    provider: fake",
+            "    client-id: ${APP_ID}",
+            "    template: fake:{shop}",
+            ""));
+    TokenBroker a =
+        TokenBroker.builder()
+            .configFile(config)
+            .environment(Map.of("APP_ID", "app-9"))
+            .clock(clock)
+            .store(store)
+            .providerFactory(platform)
+            .withoutKeepAlive()
+            .withoutDiscovery()
+            .build();
+    brokers.add(a);
+    ConnectionId mall = ConnectionId.parse("fake:mall-e");
+    assertThat(a.handleCallback(redirect(a.startAuthorization(mall)))).isEqualTo(mall);
+    assertThat(a.accessToken(mall)).isNotNull();
+  }
+}
