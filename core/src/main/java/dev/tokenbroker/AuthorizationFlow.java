@@ -3,7 +3,10 @@ package dev.tokenbroker;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.StaleLeaseException;
+import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
+import dev.tokenbroker.store.VersionConflictException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -248,6 +251,59 @@ final class AuthorizationFlow {
             id, app, f[3].isEmpty() ? null : f[3], Instant.ofEpochMilli(Long.parseLong(f[4])));
       } catch (IllegalArgumentException e) {
         return null;
+      }
+    }
+  }
+
+  /**
+   * Renews {@code carrier}'s refresh token once and saves the result as the connection's first set,
+   * under the lease and only over an empty (or tombstoned) record. Runs as the connection's
+   * exclusive flight.
+   */
+  TokenSet importSet(Connection conn, TokenSet carrier) {
+    Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
+    conn.sawFence(lease.fencingToken());
+    boolean release = true;
+    try {
+      StoredConnection stored = store.read(conn.id);
+      if (stored.tokens() != null) {
+        throw new TokenBrokerException(
+            conn.id,
+            "connection "
+                + conn.id
+                + ": the store already holds tokens (version "
+                + stored.version()
+                + "); an import never overwrites them — revoke or remove the connection first");
+      }
+      store.markRenewing(lease);
+      TokenSet issued = conn.provider.refresh(carrier);
+      if (issued.refreshToken() == null) {
+        issued = issued.toBuilder().refreshToken(carrier.refreshToken()).build();
+      }
+      TokenSet saved;
+      try {
+        saved =
+            stored.tombstone() != null
+                ? store.authorize(conn.id, issued, lease)
+                : store.compareAndSet(conn.id, 0, issued, lease);
+      } catch (StaleLeaseException | VersionConflictException e) {
+        throw e; // a new authorization won meanwhile: it decides
+      } catch (RuntimeException e) {
+        // the imported token is spent: the new set must not be lost with the store down; the
+        // saver keeps it, with the lease, until the store takes it
+        held(conn, issued, lease, e);
+        release = false;
+        return issued;
+      }
+      health.clearedInStore(conn);
+      synchronized (conn) {
+        conn.newest = null;
+      }
+      view.published(conn, saved, TokenEvent.Type.AUTHORIZED);
+      return saved;
+    } finally {
+      if (release) {
+        view.release(lease);
       }
     }
   }

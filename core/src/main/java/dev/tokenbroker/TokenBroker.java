@@ -9,6 +9,7 @@ import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -400,6 +401,49 @@ public final class TokenBroker implements AutoCloseable {
   }
 
   /**
+   * Imports a live refresh token obtained elsewhere (a script's {@code tokens.json}), so the
+   * connection needs no new browser login: renews once with it — which proves it live, and on a
+   * rotating platform spends it — and saves the new set as the connection's first. Never overwrites
+   * a stored set: if the store holds tokens for the connection, nothing is sent.
+   *
+   * @param id a configured connection, or one a template names
+   * @param refreshToken the refresh token
+   * @return the new token set, saved
+   * @throws TokenBrokerException if the store already holds tokens for {@code id}
+   * @throws TokenEndpointException if the platform refused the refresh token (or its answer was
+   *     lost: {@link TokenEndpointException.Kind#OUTCOME_UNKNOWN}, the token may be spent)
+   */
+  public TokenSet importRefreshToken(ConnectionId id, String refreshToken) {
+    checkOpen();
+    Objects.requireNonNull(refreshToken, "refreshToken");
+    if (refreshToken.isBlank()) {
+      throw new IllegalArgumentException("refresh token is blank");
+    }
+    Connection conn = registry.open(id);
+    if (conn.provider.grantType() != dev.tokenbroker.spi.GrantType.AUTHORIZATION_CODE) {
+      throw new ConfigurationException(
+          id, null, "uses client credentials: there is no refresh token to import");
+    }
+    Instant now = clock.instant();
+    // Only carries the refresh token to the provider; never stored or served.
+    TokenSet carrier =
+        TokenSet.builder()
+            .accessToken("imported")
+            .refreshToken(refreshToken.trim())
+            .issuedAt(now.minusSeconds(1))
+            .expiresAt(now)
+            .build();
+    TokenSet[] saved = new TokenSet[1];
+    flights.exclusive(
+        conn,
+        (c, flight) -> {
+          saved[0] = authorization.importSet(c, carrier);
+          return null;
+        });
+    return saved[0];
+  }
+
+  /**
    * Asks the store now which run-time connections other instances added or removed (what the
    * background discovery does every interval), and applies it here.
    *
@@ -549,7 +593,8 @@ public final class TokenBroker implements AutoCloseable {
   /**
    * Every configured connection, sorted.
    *
-   * @return every configured connection, sorted
+   * @return every connection known here, sorted: the configured ones and those made at run time
+   *     from a template (onboarded here, used here, or learnt from the store)
    */
   public Set<ConnectionId> connections() {
     return registry.ids();
@@ -562,7 +607,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return the provider serving {@code id}
    */
   public TokenProvider provider(ConnectionId id) {
-    return registry.get(id).provider;
+    return registry.open(id).provider;
   }
 
   /**

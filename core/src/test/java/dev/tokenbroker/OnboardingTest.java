@@ -305,4 +305,42 @@ class OnboardingTest {
     assertThat(a.handleCallback(redirect(a.startAuthorization(mall)))).isEqualTo(mall);
     assertThat(a.accessToken(mall)).isNotNull();
   }
+
+  @Test
+  void importingARefreshToken_renewsOnce_savesTheNewSet_andNeverOverwritesAStoredOne() {
+    TokenBroker a = instance("a");
+    ConnectionId mall = ConnectionId.parse("fake:mall-f");
+    a.connect("shops", "mall-f");
+    FakeProvider chain = platform.chains.get(mall.toString());
+    TokenSet fromScript = chain.seed(); // what the old script's tokens.json held
+
+    TokenSet imported = a.importRefreshToken(mall, fromScript.refreshToken());
+
+    assertThat(chain.calls).as("one renewal proves it live").hasValue(1);
+    assertThat(chain.invalidGrants).hasValue(0);
+    assertThat(imported.refreshToken()).isNotEqualTo(fromScript.refreshToken());
+    assertThat(store.load(mall)).isEqualTo(imported);
+    assertThat(a.accessToken(mall)).isEqualTo(imported.accessToken());
+
+    assertThatThrownBy(() -> a.importRefreshToken(mall, "anything"))
+        .isExactlyInstanceOf(TokenBrokerException.class)
+        .hasMessageContaining("never overwrites")
+        .hasMessageNotContaining("anything");
+    assertThat(chain.calls).as("nothing sent over a stored set").hasValue(1);
+    assertThat(store.load(mall)).isEqualTo(imported);
+  }
+
+  @Test
+  void importingADeadRefreshToken_storesNothing() {
+    TokenBroker a = instance("a");
+    ConnectionId mall = ConnectionId.parse("fake:mall-g");
+    a.connect("shops", "mall-g");
+    FakeProvider chain = platform.chains.get(mall.toString());
+    chain.seed();
+
+    assertThatThrownBy(() -> a.importRefreshToken(mall, "spent-long-ago"))
+        .isInstanceOf(TokenEndpointException.class);
+    assertThat(chain.invalidGrants).hasValue(1);
+    assertThat(store.read(mall).tokens()).isNull();
+  }
 }
