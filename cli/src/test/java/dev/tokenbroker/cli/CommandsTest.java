@@ -421,6 +421,34 @@ class CommandsTest {
   // ---- usage and configuration errors -------------------------------------------------------
 
   @Test
+  void import_aScriptsTokensJson_renewsOnceAndSaves_neverOverAStoredSet_neverPrintingTheToken()
+      throws Exception {
+    String refreshToken = cli.cafe24.connect("mymall").refreshToken(); // kept by an old script
+    Path json = dir.resolve("tokens.json");
+    java.nio.file.Files.writeString(
+        json, "{\"access_token\": \"old\", \"refresh_token\": \"" + refreshToken + "\"}");
+
+    CliFixture.Result r =
+        cli.run("import", "cafe24:mymall", "--refresh-token-file", json.toString());
+
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("imported");
+    assertThat(r.out + r.err).doesNotContain(refreshToken);
+    assertThat(cli.cafe24.refreshes()).as("one renewal proves it live").isEqualTo(1);
+    assertThat(cli.cafe24.isRefreshTokenValid(refreshToken)).as("rotated: spent").isFalse();
+    TokenSet stored = cli.stored(CAFE24);
+    assertThat(cli.cafe24.isAccessTokenValid(stored.accessToken())).isTrue();
+    assertThat(cli.cafe24.isRefreshTokenValid(stored.refreshToken())).isTrue();
+
+    CliFixture.Result again =
+        cli.run("import", "cafe24:mymall", "--refresh-token-file", json.toString());
+    assertThat(again.code).isNotZero();
+    assertThat(again.err).contains("never overwrites");
+    assertThat(cli.cafe24.refreshes()).as("nothing sent over a stored set").isEqualTo(1);
+    assertThat(cli.stored(CAFE24)).isEqualTo(stored);
+  }
+
+  @Test
   void unknownConnection_exits2AndListsTheConfiguredOnes() {
     CliFixture.Result r = cli.run("token", "cafe24:othermall");
 
