@@ -18,8 +18,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class Connection {
   final ConnectionId id;
-  final TokenProvider provider;
-  final RenewalPolicy policy;
+
+  /**
+   * The provider, replaced when the connection's settings change at run time (a reissued secret): a
+   * call in flight keeps the provider it started with.
+   */
+  volatile TokenProvider provider;
+
+  volatile RenewalPolicy policy;
 
   /**
    * The flight in progress, or null. Set by compare-and-set from null by whoever starts the flight,
@@ -88,6 +94,12 @@ final class Connection {
     this.provider = provider;
     this.policy = provider.renewalPolicy();
     this.activeSince = now;
+  }
+
+  /** Serves the connection with {@code next} from now on (same platform, new settings). */
+  synchronized void reconfigured(TokenProvider next) {
+    policy = next.renewalPolicy();
+    provider = next;
   }
 
   /** The flight in progress, or null. */

@@ -33,7 +33,7 @@ final class ConnectionRegistry {
 
   private final ConnectionTable byId;
   private final Connection[] configured;
-  private final List<ConnectionTemplate> templates;
+  private volatile List<ConnectionTemplate> templates;
   private final Map<ConnectionId, Connection> dynamic = new ConcurrentHashMap<>();
   private final Map<String, Connection> appConnections = new ConcurrentHashMap<>();
   private final @Nullable TokenStore store;
@@ -182,6 +182,41 @@ final class ConnectionRegistry {
     ConnectionTemplate t = template(app);
     return appConnections.computeIfAbsent(
         app, a -> Objects.requireNonNull(maker).make(ConnectionId.parse(t.pattern()), t, null));
+  }
+
+  /**
+   * Replaces the template of {@code next.app} (new settings, same pattern); returns the run-time
+   * connections of the app known here, for their providers to be rebuilt.
+   */
+  synchronized List<Connection> replaceTemplate(ConnectionTemplate next) {
+    List<ConnectionTemplate> updated = new ArrayList<>();
+    boolean found = false;
+    for (ConnectionTemplate t : templates) {
+      if (t.app.equals(next.app)) {
+        if (!t.pattern().equals(next.pattern())) {
+          throw new ConfigurationException(
+              null,
+              "apps." + next.app + ".template",
+              "cannot change at run time (from '" + t.pattern() + "'): restart to rename");
+        }
+        updated.add(next);
+        found = true;
+      } else {
+        updated.add(t);
+      }
+    }
+    if (!found) {
+      template(next.app); // throws: no such app
+    }
+    templates = List.copyOf(updated);
+    appConnections.remove(next.app);
+    List<Connection> of = new ArrayList<>();
+    for (Connection c : dynamic.values()) {
+      if (next.subjectOf(c.id) != null) {
+        of.add(c);
+      }
+    }
+    return of;
   }
 
   boolean hasTemplates() {

@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -70,6 +72,7 @@ public final class TokenBroker implements AutoCloseable {
   private final Revoker revoker;
   private final Events events;
   private final Discovery discovery;
+  private final TokenBrokerBuilder.Parts parts;
   private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
@@ -93,6 +96,7 @@ public final class TokenBroker implements AutoCloseable {
     this.events = p.events;
     this.ownedExecutor = p.ownedExecutor;
     this.scheduler = p.scheduler;
+    this.parts = p;
     this.discovery = new Discovery(clock, store, registry, events, this::forgetRemoved);
     if (p.discoveryInterval != null) {
       Discovery.schedule(scheduler, p.discoveryInterval, discovery);
@@ -441,6 +445,139 @@ public final class TokenBroker implements AutoCloseable {
           return null;
         });
     return saved[0];
+  }
+
+  /**
+   * Records {@code key} as used until {@code until}, across every instance sharing the store: true
+   * the first time, false for a replay. A replay guard for signed requests the platform sends or
+   * opens (a Cafe24 app launch, a Kakao unlink callback): pass a key derived from the request's
+   * signature and a time past the end of its freshness window.
+   *
+   * @param key 1 to 150 printable ASCII characters (kept under a prefix of the broker's)
+   * @param until when the record may be forgotten
+   * @return true if the key was not used before
+   */
+  public boolean claimOnce(String key, Instant until) {
+    checkOpen();
+    Objects.requireNonNull(key, "key");
+    if (key.length() > 150) {
+      throw new IllegalArgumentException("key must be at most 150 characters");
+    }
+    return store.putOnce("tb-once:" + key, new byte[0], Objects.requireNonNull(until, "until"));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Settings that change under a running service
+
+  /**
+   * Serves the configured connection {@code id} with new settings from now on (a client secret
+   * reissued at the platform): the provider is rebuilt and checked as at start-up; stored tokens,
+   * health and the cache stay; a call already in flight finishes with the old settings.
+   *
+   * @param id a configured connection
+   * @param settings its complete new settings, as in a configuration file
+   * @throws ConfigurationException naming the setting, if they are invalid (then nothing changes)
+   */
+  public void reconfigure(ConnectionId id, Map<String, ?> settings) {
+    checkOpen();
+    Connection conn = registry.get(id);
+    if (registry.isRunTime(conn)) {
+      throw new ConfigurationException(
+          id, null, "is made from an app's template: reconfigure the app (reconfigureApp)");
+    }
+    Map<String, Object> copy = new java.util.LinkedHashMap<>(settings);
+    conn.reconfigured(reconfigurer().provider(id, copy, null));
+    synchronized (this) {
+      Map<ConnectionId, Map<String, Object>> next =
+          new java.util.LinkedHashMap<>(parts.configuredSettings);
+      next.put(id, copy);
+      parts.configuredSettings = next;
+    }
+    log.info("connection {}: settings changed", id);
+  }
+
+  /**
+   * Serves every connection of the template app {@code app} (and those onboarded later) with new
+   * settings from now on; otherwise as {@link #reconfigure}.
+   *
+   * @param app an app with a {@code template:}
+   * @param settings the app's complete new settings (its template stays)
+   * @throws ConfigurationException if they are invalid (then nothing changes)
+   */
+  public void reconfigureApp(String app, Map<String, ?> settings) {
+    checkOpen();
+    ConnectionTemplate current = registry.template(app);
+    Map<String, Object> copy = new java.util.LinkedHashMap<>(settings);
+    copy.remove("template");
+    ConnectionTemplate next = ConnectionTemplate.parse(app, current.pattern(), copy);
+    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
+    ConnectionId probe = next.idFor("probe");
+    providers.provider(probe, copy, "probe"); // checked before anything changes
+    for (Connection c : registry.replaceTemplate(next)) {
+      c.reconfigured(providers.provider(c.id, copy, next.subjectOf(c.id)));
+    }
+    log.info("app {}: settings changed", app);
+  }
+
+  /**
+   * Reads the configuration file the broker was built from again and applies changed settings of
+   * its connections and template apps ({@link #reconfigure}, {@link #reconfigureApp}). Connections
+   * or apps added to or removed from the file need a restart; they are reported, not applied.
+   *
+   * @return what changed, one line per connection or app
+   * @throws ConfigurationException if the file is invalid (then nothing changes)
+   */
+  public List<String> reload() {
+    checkOpen();
+    Path file = parts.reloadFrom;
+    if (file == null) {
+      throw new ConfigurationException(null, null, "the broker was not built from a file");
+    }
+    ConfigFile config = ConfigFile.load(file, parts.environment, parts.reloadFilter);
+    List<String> changes = new ArrayList<>();
+    // validate everything first: a bad file changes nothing
+    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
+    for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
+      if (parts.configuredSettings.containsKey(e.getKey())) {
+        providers.provider(e.getKey(), e.getValue(), null);
+      }
+    }
+    for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
+      Map<String, Object> before = parts.configuredSettings.get(e.getKey());
+      if (before == null) {
+        changes.add(e.getKey() + ": new in the file — restart to add it");
+      } else if (!before.equals(e.getValue())) {
+        reconfigure(e.getKey(), e.getValue());
+        changes.add(e.getKey() + ": settings changed");
+      }
+    }
+    for (ConnectionId id : parts.configuredSettings.keySet()) {
+      if (!config.connections().containsKey(id)) {
+        changes.add(id + ": gone from the file — still served until a restart");
+      }
+    }
+    for (Map.Entry<String, ConfigFile.Template> e : config.templates().entrySet()) {
+      ConnectionTemplate before;
+      try {
+        before = registry.template(e.getKey());
+      } catch (ConfigurationException notThere) {
+        changes.add("app " + e.getKey() + ": new template — restart to add it");
+        continue;
+      }
+      if (!before.settings.equals(e.getValue().settings)) {
+        reconfigureApp(e.getKey(), e.getValue().settings);
+        changes.add("app " + e.getKey() + ": settings changed");
+      }
+    }
+    return changes;
+  }
+
+  private TokenBrokerBuilder.Reconfigurer reconfigurer() {
+    TokenBrokerBuilder.Reconfigurer r = parts.providers;
+    if (r == null) {
+      throw new IllegalStateException("not built by TokenBrokerBuilder.build()");
+    }
+    return r;
   }
 
   /**

@@ -505,20 +505,31 @@ public final class TokenBrokerBuilder {
       ConnectionId probe = t.idFor("probe");
       provider(probe, new Settings(probe, settings), byName, http, random, "probe");
     }
+    Reconfigurer providers =
+        (id, settings, subject) ->
+            provider(id, new Settings(id, settings), byName, http, random, subject);
     ConnectionRegistry.Maker maker =
         (id, t, subject) ->
-            new Connection(
-                id,
-                provider(id, new Settings(id, t.settings), byName, http, random, subject),
-                clock.instant());
+            new Connection(id, providers.provider(id, t.settings, subject), clock.instant());
+    Map<ConnectionId, Map<String, Object>> configuredSettings = new LinkedHashMap<>();
+    for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
+      if (e.getValue() instanceof Settings) {
+        configuredSettings.put(e.getKey(), ((Settings) e.getValue()).asMap());
+      }
+    }
     // Twice the longest read timeout of any connection (a read-timeout setting may raise it).
     Duration pause =
         outcomeUnknownPause != null
             ? outcomeUnknownPause
             : Duration.ofMillis(
                 Math.max(10_000, 2L * Math.max(http.readTimeoutMillis(), maxReadTimeoutMillis)));
-    return new TokenBroker(
-        new Parts(this, built.toArray(new Connection[0]), parsed, maker, pause, random));
+    Parts parts = new Parts(this, built.toArray(new Connection[0]), parsed, maker, pause, random);
+    parts.providers = providers;
+    parts.configuredSettings = configuredSettings;
+    parts.reloadFrom = configFile;
+    parts.environment = env;
+    parts.reloadFilter = configFileFilter;
+    return new TokenBroker(parts);
   }
 
   private TokenProvider provider(
@@ -606,6 +617,11 @@ public final class TokenBrokerBuilder {
     };
   }
 
+  /** Builds a provider for a connection from its settings, as {@link #build} does. */
+  interface Reconfigurer {
+    TokenProvider provider(ConnectionId id, Map<String, Object> settings, @Nullable String subject);
+  }
+
   /** The engine's parts, each built with what it needs; the facade only delegates to them. */
   static final class Parts {
     final Clock clock;
@@ -626,6 +642,12 @@ public final class TokenBrokerBuilder {
     final Revoker revoker;
     final Events events;
     final @Nullable Duration discoveryInterval;
+    // For changing settings at run time (set by build()).
+    @Nullable Reconfigurer providers;
+    volatile Map<ConnectionId, Map<String, Object>> configuredSettings = Map.of();
+    @Nullable Path reloadFrom;
+    Map<String, String> environment = Map.of();
+    Predicate<ConnectionId> reloadFilter = id -> true;
     final @Nullable ExecutorService ownedExecutor;
     final ScheduledExecutorService scheduler;
 

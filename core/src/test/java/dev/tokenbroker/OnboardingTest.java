@@ -42,6 +42,7 @@ class OnboardingTest {
   final class Platform implements TokenProviderFactory {
     final Map<String, FakeProvider> chains = new ConcurrentHashMap<>();
     final List<String> subjects = new CopyOnWriteArrayList<>();
+    final List<String> clientIds = new CopyOnWriteArrayList<>();
     final AtomicInteger exchanges = new AtomicInteger();
     final AtomicInteger revocations = new AtomicInteger();
     final AtomicInteger nextUser = new AtomicInteger(41);
@@ -56,7 +57,11 @@ class OnboardingTest {
       String subject = context.subject();
       subjects.add(String.valueOf(subject));
       settings.optional("provider", "fake");
-      settings.optional("client-id", "");
+      String clientId = settings.optional("client-id", "");
+      if (clientId.equals("bad")) {
+        throw settings.invalid("client-id", "is not a client id");
+      }
+      clientIds.add(context.connection() + "=" + clientId);
       FakeProvider chain =
           chains.computeIfAbsent(
               context.connection().toString(), k -> FakeProvider.refreshing(clock));
@@ -342,5 +347,66 @@ class OnboardingTest {
         .isInstanceOf(TokenEndpointException.class);
     assertThat(chain.invalidGrants).hasValue(1);
     assertThat(store.read(mall).tokens()).isNull();
+  }
+
+  @Test
+  void aReissuedSecret_changesEveryConnectionOfTheApp_keepingTheirTokens(@TempDir Path dir)
+      throws Exception {
+    Path config = dir.resolve("tokenbroker.yaml");
+    String yaml =
+        String.join(
+            "\n",
+            "apps:",
+            "  shops:",
+            "    provider: fake",
+            "    client-id: CLIENT",
+            "    template: fake:{shop}",
+            "");
+    Files.writeString(config, yaml.replace("CLIENT", "app-1"));
+    TokenBroker a =
+        TokenBroker.builder()
+            .configFile(config)
+            .clock(clock)
+            .store(store)
+            .providerFactory(platform)
+            .withoutKeepAlive()
+            .withoutDiscovery()
+            .build();
+    brokers.add(a);
+    ConnectionId mall = ConnectionId.parse("fake:mall-h");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+    String token = a.accessToken(mall);
+    FakeProvider chain = platform.chains.get(mall.toString());
+
+    assertThatThrownBy(
+            () -> a.reconfigureApp("shops", Map.of("provider", "fake", "client-id", "bad")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("client-id");
+    assertThat(platform.clientIds).doesNotContain(mall + "=bad");
+
+    Files.writeString(config, yaml.replace("CLIENT", "app-1b"));
+    assertThat(a.reload()).containsExactly("app shops: settings changed");
+
+    assertThat(platform.clientIds).contains(mall + "=app-1b");
+    assertThat(a.accessToken(mall)).as("stored tokens kept").isEqualTo(token);
+    assertThat(chain.calls).as("nothing renewed").hasValue(0);
+    assertThat(a.reload()).as("nothing changed since").isEmpty();
+    ConnectionId later = ConnectionId.parse("fake:mall-i");
+    a.connect("shops", "mall-i");
+    assertThat(platform.clientIds).contains(later + "=app-1b");
+  }
+
+  @Test
+  void claimOnce_isAReplayGuardSharedByEveryInstance() {
+    TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+    java.time.Instant until = clock.instant().plus(Duration.ofMinutes(5));
+    assertThat(a.claimOnce("launch:sig-1", until)).isTrue();
+    assertThat(b.claimOnce("launch:sig-1", until)).as("replayed on another instance").isFalse();
+    assertThat(b.claimOnce("launch:sig-2", until)).isTrue();
+    clock.advance(Duration.ofMinutes(6));
+    assertThat(a.claimOnce("launch:sig-1", clock.instant().plusSeconds(60)))
+        .as("forgotten after its window")
+        .isTrue();
   }
 }
