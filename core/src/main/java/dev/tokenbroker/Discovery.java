@@ -70,8 +70,12 @@ final class Discovery {
     return added;
   }
 
-  /** One poll; returns how many connections were added or removed here. */
+  /**
+   * One poll (after {@link #start}, if it has not run yet); returns how many connections were added
+   * or removed here.
+   */
   synchronized int poll() {
+    int started = lastPoll == null ? start() : 0;
     Instant now = clock.instant();
     Instant since = (lastPoll == null ? now : lastPoll).minus(OVERLAP);
     List<ConnectionId> changed = new ArrayList<>();
@@ -95,7 +99,7 @@ final class Discovery {
         moved += apply(e.getKey(), e.getValue()) ? 1 : 0;
       }
     }
-    return moved;
+    return started + moved;
   }
 
   private boolean apply(ConnectionId id, StoredConnection stored) {

@@ -582,13 +582,15 @@ public final class TokenBroker implements AutoCloseable {
 
   /**
    * Asks the store now which run-time connections other instances added or removed (what the
-   * background discovery does every interval), and applies it here.
+   * background discovery does every interval), and applies it here. The first call (when the
+   * background discovery is off, or has not started) also learns every connection in the store a
+   * template names. Does nothing without templates.
    *
    * @return how many connections were added or removed here
    */
   public int discover() {
     checkOpen();
-    return discovery.poll();
+    return registry.hasTemplates() ? discovery.poll() : 0;
   }
 
   /** Stops serving a removed run-time connection here. */
