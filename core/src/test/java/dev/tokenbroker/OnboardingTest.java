@@ -241,15 +241,23 @@ class OnboardingTest {
   @Test
   void discovery_learnsConnectionsAuthorizedElsewhere_soKeepAliveCoversThem() {
     TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+    assertThat(b.discover()).isZero();
     ConnectionId mall = ConnectionId.parse("fake:mall-d");
     a.handleCallback(redirect(a.startAuthorization(mall)));
 
-    TokenBroker b = instance("b");
     assertThat(b.discover()).isEqualTo(1);
     assertThat(b.connections()).contains(mall);
     assertThat(events)
         .anyMatch(
-            e -> e.type() == TokenEvent.Type.CONNECTION_ADDED && e.message().contains("store"));
+            e ->
+                e.type() == TokenEvent.Type.CONNECTION_ADDED
+                    && e.connection().equals(mall)
+                    && e.message().contains("store"));
+
+    TokenBroker fresh = instance("fresh");
+    assertThat(fresh.discover()).as("a fresh instance lists the store's connections").isEqualTo(1);
+    assertThat(fresh.connections()).containsExactly(mall);
   }
 
   @Test
