@@ -800,6 +800,16 @@ public final class TokenBroker implements AutoCloseable {
                 .platformCode(verdict.code())
                 .build()),
         known == null ? 0 : known.version());
+    if (verdict.ended() && registry.isRunTime(conn) && !closed) {
+      try {
+        remove(conn.id, "uninstalled"); // everywhere: the platform ended the link
+      } catch (RuntimeException e) {
+        log.warn(
+            "connection {}: the platform ended the link, but removing it failed: {}",
+            conn.id,
+            e.getMessage());
+      }
+    }
   }
 
   Clock clock() {

@@ -81,6 +81,13 @@ class OnboardingTest {
         public @Nullable String subjectOf(TokenSet issued) {
           return subject == null ? "u" + nextUser.incrementAndGet() : null;
         }
+
+        @Override
+        public dev.tokenbroker.spi.ApiVerdict classifyApiResponse(okhttp3.Response response) {
+          return response.code() == 403
+              ? dev.tokenbroker.spi.ApiVerdict.connectionEnded("app uninstalled", "403")
+              : super.classifyApiResponse(response);
+        }
       };
     }
   }
@@ -416,5 +423,28 @@ class OnboardingTest {
     assertThat(a.claimOnce("launch:sig-1", clock.instant().plusSeconds(60)))
         .as("forgotten after its window")
         .isTrue();
+  }
+
+  @Test
+  void anApiAnswerSayingTheAppWasUninstalled_removesTheConnectionEverywhere() throws Exception {
+    TokenBroker a = instance("a");
+    TokenBroker b = instance("b");
+    ConnectionId mall = ConnectionId.parse("fake:mall-j");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+    assertThat(b.accessToken(mall)).isNotNull();
+    try (okhttp3.mockwebserver.MockWebServer api = new okhttp3.mockwebserver.MockWebServer()) {
+      api.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(403));
+      api.start(java.net.InetAddress.getLoopbackAddress(), 0);
+      okhttp3.OkHttpClient client =
+          new okhttp3.OkHttpClient.Builder().addInterceptor(a.interceptor(mall)).build();
+      try (okhttp3.Response r =
+          client.newCall(new okhttp3.Request.Builder().url(api.url("/orders")).build()).execute()) {
+        assertThat(r.code()).as("the caller still gets the answer").isEqualTo(403);
+      }
+    }
+    assertThat(store.read(mall).tombstone().reason()).isEqualTo("uninstalled");
+    assertThat(platform.revocations).as("nothing sent: the platform ended it").hasValue(0);
+    assertThat(b.discover()).isEqualTo(1);
+    assertThatThrownBy(() -> b.accessToken(mall)).hasMessageContaining("removed (uninstalled");
   }
 }
