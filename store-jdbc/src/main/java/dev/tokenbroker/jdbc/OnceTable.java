@@ -96,27 +96,32 @@ final class OnceTable {
     if (dialect == Dialect.POSTGRESQL) {
       try (PreparedStatement ps = c.prepareStatement(deleteReturning)) {
         ps.setString(1, digest);
+        String sealed;
+        long expiresAt;
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
             return null;
           }
-          String sealed = rs.getString(1);
-          long expiresAt = rs.getLong(2);
-          return new Taken(sealed, expiresAt > dialect.now(c));
+          sealed = rs.getString(1);
+          expiresAt = rs.getLong(2);
         }
+        return new Taken(sealed, expiresAt > dialect.now(c));
       }
     }
     c.setAutoCommit(false);
     try {
-      Taken taken = null;
+      String sealed = null;
+      long expiresAt = 0;
       try (PreparedStatement ps = c.prepareStatement(lockOne)) {
         ps.setString(1, digest);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
-            taken = new Taken(rs.getString(1), rs.getLong(2) > dialect.now(c));
+            sealed = rs.getString(1);
+            expiresAt = rs.getLong(2);
           }
         }
       }
+      Taken taken = sealed == null ? null : new Taken(sealed, expiresAt > dialect.now(c));
       if (taken != null) {
         try (PreparedStatement ps = c.prepareStatement(deleteOne)) {
           ps.setString(1, digest);
