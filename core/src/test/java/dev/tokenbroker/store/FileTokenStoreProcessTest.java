@@ -199,50 +199,7 @@ class FileTokenStoreProcessTest {
 
   @Test
   void takeOnce_byTwoProcessesRacingForEveryKey_eachValueIsTakenExactlyOnce() throws Exception {
-    Map<String, String> settings = settings(dir.resolve("tokens"));
-    int count = 40;
-    try (ChildJvm a = StoreChild.start(settings, "take-once", "race:", Integer.toString(count));
-        ChildJvm b = StoreChild.start(settings, "take-once", "race:", Integer.toString(count))) {
-      a.await("READY", 60);
-      b.await("READY", 60);
-      // Both children are spinning on the keys: each put is raced for by both at once.
-      try (TokenStore parent = TestStores.open(settings)) {
-        for (int k = 0; k < count; k++) {
-          assertThat(
-                  parent.putOnce(
-                      "race:" + k, new byte[] {(byte) k}, Instant.now().plus(Duration.ofHours(1))))
-              .isTrue();
-        }
-      }
-      Map<Integer, Integer> takes = new java.util.HashMap<>();
-      int total = 0;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (total < count && System.nanoTime() < deadline) {
-        for (ChildJvm child : List.of(a, b)) {
-          String line = child.nextLine(50, TimeUnit.MILLISECONDS);
-          if (line != null && line.startsWith("TOOK ")) {
-            String[] took = line.split(" ");
-            int k = Integer.parseInt(took[1]);
-            assertThat(took[2]).as("value of key %d", k).isEqualTo(String.format("%02x", k));
-            takes.merge(k, 1, Integer::sum);
-            total++;
-          }
-        }
-      }
-      a.kill();
-      b.kill();
-      for (ChildJvm child : List.of(a, b)) {
-        for (String line : child.drain(10)) {
-          if (line.startsWith("TOOK ")) {
-            takes.merge(Integer.parseInt(line.split(" ")[1]), 1, Integer::sum);
-          }
-        }
-      }
-      assertThat(takes).as("every key taken").hasSize(count);
-      assertThat(takes.values()).as("and by one process only").containsOnly(1);
-    }
-    try (TokenStore parent = TestStores.open(settings)) {
-      assertThat(parent.takeOnce("race:0")).as("nothing left").isNull();
-    }
+    StoreProcessScenarios.twoProcessesRacing_takeEachOneTimeRecordExactlyOnce(
+        settings(dir.resolve("tokens")));
   }
 }
