@@ -133,7 +133,9 @@ import org.slf4j.LoggerFactory;
  * carry no {@code holder=1}, so they last until they expire, and it ignores holder files. Its
  * writes are not fenced: only the version protects them. Health records and tombstones live in
  * files an earlier release never opens; it sees a tombstoned connection as one with nothing stored,
- * and its compare-and-set from the version it knew fails with a conflict.
+ * and its compare-and-set from the version it knew fails with a conflict. It never opens {@code
+ * once/} either; its saves leave the file system's time on the token file, so {@link #changedSince}
+ * lists a connection it renewed as changed (a needless read, never a missed change).
  *
  * <p>Thread-safe. Methods block on disk I/O, and on other processes' short critical sections.
  */
