@@ -380,6 +380,9 @@ final class Demo {
     List<String> found = new ArrayList<>();
     try (Stream<Path> files = Files.list(Objects.requireNonNull(tokensDir))) {
       for (Path f : (Iterable<Path>) files::iterator) {
+        if (!Files.isRegularFile(f)) {
+          continue; // a directory (once/, the one-time records), not a record file
+        }
         String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
         for (String t : tokens) {
           if (content.contains(t)) {

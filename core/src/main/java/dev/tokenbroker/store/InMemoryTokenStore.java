@@ -246,6 +246,7 @@ public final class InMemoryTokenStore implements TokenStore {
 
   @Override
   public synchronized byte @Nullable [] takeOnce(String key) {
+    OnceKeys.check(key);
     Once o = once.remove(key);
     return o == null || o.expiresAtMillis <= clock.millis() ? null : o.value.clone();
   }

@@ -868,7 +868,6 @@ public abstract class TokenStoreContractTest {
     }
   }
 
-  /** A clock the contract moves by hand (the modules do not share a test clock class). */
   // ---------------------------------------------------------------- registry changes
 
   @Test
@@ -964,6 +963,7 @@ public abstract class TokenStoreContractTest {
     }
   }
 
+  /** A clock the contract moves by hand (the modules do not share a test clock class). */
   protected static final class ContractClock extends Clock {
     private volatile Instant now;
 
