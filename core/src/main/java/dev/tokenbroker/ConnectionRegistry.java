@@ -121,9 +121,12 @@ final class ConnectionRegistry {
       throw new ConfigurationException(
           id,
           null,
-          "no such connection is configured, and no app's template names it; configured: "
-              + sample()
-              + (templates.isEmpty() ? "" : ", templates: " + patterns()));
+          templates.isEmpty()
+              ? "no such connection is configured; configured: " + sample()
+              : "no such connection is configured, and no app's template names it; configured: "
+                  + sample()
+                  + ", templates: "
+                  + patterns());
     }
     return add(id, t);
   }
