@@ -400,7 +400,7 @@ class Cafe24BrokerTest {
     }
     Health health = broker.health(mallA);
     assertThat(health.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
-    assertThat(health.reason()).isEqualTo("app uninstalled from the mall");
+    assertThat(health.reasonCode()).isEqualTo("uninstalled");
     assertThat(cafe24.refreshes()).isZero();
   }
 
