@@ -367,10 +367,9 @@ public final class Cafe24Emulator extends EmulatorServer {
           }
           query.append(k).append('=').append(v);
         });
-    return query
-        .append("&hmac=")
-        .append(percentEncode(launchSignature(query.toString(), secret)))
-        .toString();
+    // Signed before "&hmac=" is appended: the signature covers the other parameters only.
+    String signature = launchSignature(query.toString(), secret);
+    return query + "&hmac=" + percentEncode(signature);
   }
 
   /**
