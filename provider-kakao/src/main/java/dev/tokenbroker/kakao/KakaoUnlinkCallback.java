@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * // in the web handler:
  * KakaoUnlinkCallback.Unlink unlink =
  *     unlinks.verify(request.getHeader("Authorization"), parameters);  // 401/400 on exception
- * broker.remove(ConnectionId.of("kakao", unlink.userId()));           // the kakao:{user} connection
+ * // remove the connection kakao:{unlink.userId()} everywhere, then answer 200
  * }</pre>
  *
  * <p>The admin key is compared in constant time (as SHA-256 digests, so its length does not leak

@@ -69,6 +69,10 @@ import org.jspecify.annotations.Nullable;
  *       (401 otherwise) and the scope {@code mall.read_product} or {@code mall.write_product} (403
  *       otherwise); after {@link #uninstall} it answers 403 "app uninstalled" until the next
  *       approval or {@link #reinstall}.
+ *   <li>{@link #launchQuery} and {@link #launchUrl} sign the query Cafe24 appends to an app's App
+ *       URL when the operator opens it (HMAC-SHA256 with the client secret over the sorted, still
+ *       percent-encoded parameters, as in Cafe24's sample code); {@link #tamper} and {@link
+ *       #withoutParameter} spoil one.
  * </ul>
  *
  * <p>Undocumented platform behaviour has switches: the timestamps' zone, the status and {@code
