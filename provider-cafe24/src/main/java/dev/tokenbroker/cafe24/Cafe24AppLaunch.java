@@ -128,6 +128,8 @@ public final class Cafe24AppLaunch {
    *     a leading {@code ?}; a whole URL is accepted too and its query taken
    * @return the verified launch
    * @throws Cafe24LaunchException if it must not be believed
+   * @throws RuntimeException whatever the {@link LaunchReplayGuard} throws (its store is down):
+   *     propagated, so a launch that could not be recorded is not accepted
    */
   public Verified verify(String query) {
     String raw = rawQuery(Objects.requireNonNull(query, "query"));
