@@ -58,6 +58,7 @@ public final class Cafe24AppLaunch {
   static final Duration MAX_MAX_AGE = Duration.ofHours(1);
 
   private static final Pattern SECONDS = Pattern.compile("\\d{1,12}");
+  private static final Pattern ABSOLUTE_URL = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
   private static final int MAX_QUERY_LENGTH = 8 * 1024;
 
   private final String clientSecret;
@@ -202,15 +203,17 @@ public final class Cafe24AppLaunch {
 
   private static String rawQuery(String query) {
     String q = query;
-    int hash = q.indexOf('#');
-    if (hash >= 0) {
-      q = q.substring(0, hash);
-    }
-    int mark = q.indexOf('?');
-    if (mark >= 0) {
-      q = q.substring(mark + 1);
-    } else if (q.contains("://")) {
-      q = "";
+    if (q.startsWith("?")) {
+      q = q.substring(1);
+    } else if (ABSOLUTE_URL.matcher(q).lookingAt()) {
+      // A whole URL: its query, without a fragment. A bare query is taken as it is, so a '?'
+      // or '#' inside a value cannot cut it short.
+      int hash = q.indexOf('#');
+      if (hash >= 0) {
+        q = q.substring(0, hash);
+      }
+      int mark = q.indexOf('?');
+      q = mark < 0 ? "" : q.substring(mark + 1);
     }
     if (q.length() > MAX_QUERY_LENGTH) {
       throw new Cafe24LaunchException(

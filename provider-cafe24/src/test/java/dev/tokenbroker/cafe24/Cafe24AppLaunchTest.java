@@ -160,6 +160,26 @@ class Cafe24AppLaunchTest {
     assertThat(e.field()).isEqualTo("mall_id");
   }
 
+  /** {@code unsigned} (no hmac) signed with the app's secret, sorted as Cafe24 signs. */
+  private static String signed(String unsigned) {
+    String sorted = String.join("&", new java.util.TreeSet<>(List.of(unsigned.split("&"))));
+    return unsigned
+        + "&hmac="
+        + java.net.URLEncoder.encode(
+            Cafe24Emulator.launchSignature(sorted, SECRET),
+            java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void verify_bareQueryWithAQuestionMarkInAValue_isTakenWhole() {
+    String unsigned =
+        Cafe24Emulator.withoutParameter(cafe24.launchQuery(CLIENT_ID, "mall-a"), "hmac")
+            + "&return=/admin?tab=1";
+    Cafe24AppLaunch.Verified launch = launches.verify(signed(unsigned));
+    assertThat(launch.mallId()).isEqualTo("mall-a");
+    assertThat(launch.parameters()).containsEntry("return", "/admin?tab=1");
+  }
+
   // ---- freshness --------------------------------------------------------------------------
 
   @Test
