@@ -49,6 +49,9 @@ final class KakaoTokenProvider implements TokenProvider {
 
   static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
 
+  /** The Health reason code of a user who unlinked the app ({@code -101} on an API call). */
+  static final String UNLINKED = "unlinked";
+
   private static final Logger LOG = LoggerFactory.getLogger(KakaoTokenProvider.class);
 
   /** Token info may shorten a stored expiry, but not over clock noise. */
@@ -396,7 +399,8 @@ final class KakaoTokenProvider implements TokenProvider {
       return ApiVerdict.ok();
     }
     if (code == -101) {
-      return ApiVerdict.connectionDead(KakaoErrors.NOT_LINKED, "-101");
+      // The Health reason code, as ApiVerdict.connectionDead asks: the user unlinked the app.
+      return ApiVerdict.connectionDead(UNLINKED, "-101");
     }
     if (code == -402) {
       List<String> required = new ArrayList<>();
