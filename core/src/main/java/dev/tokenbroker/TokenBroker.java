@@ -802,7 +802,13 @@ public final class TokenBroker implements AutoCloseable {
         known == null ? 0 : known.version());
     if (verdict.ended() && registry.isRunTime(conn) && !closed) {
       try {
-        remove(conn.id, "uninstalled"); // everywhere: the platform ended the link
+        String reason = verdict.reason();
+        // everywhere: the platform ended the link
+        remove(
+            conn.id,
+            reason != null && ConnectionRegistry.REMOVAL_REASONS.contains(reason)
+                ? reason
+                : "uninstalled");
       } catch (RuntimeException e) {
         log.warn(
             "connection {}: the platform ended the link, but removing it failed: {}",

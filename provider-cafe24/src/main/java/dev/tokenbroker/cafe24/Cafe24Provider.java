@@ -223,7 +223,8 @@ final class Cafe24Provider implements TokenProvider {
     String message = error == null ? "" : error.path("message").asText("");
     if (saysUninstalled(message)) {
       JsonNode code = error == null ? null : error.get("code");
-      return ApiVerdict.connectionDead(
+      // the platform ended the link: a mall onboarded from a template is removed everywhere
+      return ApiVerdict.connectionEnded(
           APP_UNINSTALLED, code == null || code.isNull() ? "403" : code.asText());
     }
     return ApiVerdict.ok();

@@ -139,7 +139,7 @@ class Cafe24BrokerTest {
     AuthorizationException e =
         catchThrowableOfType(
             AuthorizationException.class, () -> broker.completeAuthorization(mallA, forged));
-    assertThat(e).hasMessageContaining("state mismatch");
+    assertThat(e).hasMessageContaining("unknown state");
     assertThat(cafe24.tokenRequests()).isZero();
     assertThat(store.load(mallA)).isNull();
   }

@@ -400,7 +400,8 @@ final class KakaoTokenProvider implements TokenProvider {
     }
     if (code == -101) {
       // The Health reason code, as ApiVerdict.connectionDead asks: the user unlinked the app.
-      return ApiVerdict.connectionDead(UNLINKED, "-101");
+      // The platform ended the link: a user connected from a template is removed everywhere.
+      return ApiVerdict.connectionEnded(UNLINKED, "-101");
     }
     if (code == -402) {
       List<String> required = new ArrayList<>();
