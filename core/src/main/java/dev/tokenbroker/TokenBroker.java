@@ -511,8 +511,7 @@ public final class TokenBroker implements AutoCloseable {
     copy.remove("template");
     ConnectionTemplate next = ConnectionTemplate.parse(app, current.pattern(), copy);
     TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
-    ConnectionId probe = next.idFor("probe");
-    providers.provider(probe, copy, "probe"); // checked before anything changes
+    TokenBrokerBuilder.probe(next, providers); // checked before anything changes
     for (Connection c : registry.replaceTemplate(next)) {
       c.reconfigured(providers.provider(c.id, copy, next.subjectOf(c.id)));
     }

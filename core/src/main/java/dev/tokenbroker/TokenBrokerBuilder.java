@@ -502,8 +502,8 @@ public final class TokenBrokerBuilder {
       }
       parsed.add(t);
       // validated now, as a configured connection is: a bad secret fails at start-up
-      ConnectionId probe = t.idFor("probe");
-      provider(probe, new Settings(probe, settings), byName, http, random, "probe");
+      probe(
+          t, (id, m, subject) -> provider(id, new Settings(id, m), byName, http, random, subject));
     }
     Reconfigurer providers =
         (id, settings, subject) ->
@@ -580,6 +580,26 @@ public final class TokenBrokerBuilder {
           "provider '" + provider.name() + "' cannot serve a '" + id.provider() + "' connection");
     }
     return provider;
+  }
+
+  /**
+   * Checks a template's settings at start-up as a configured connection's are: builds its provider
+   * for a stand-in subject. Subjects have platform rules (a Kakao user id is a number, a Cafe24
+   * mall id lower-case), so a few stand-ins are tried; a setting wrong for every one (a bad secret,
+   * an unknown setting) is reported.
+   */
+  static void probe(ConnectionTemplate t, Reconfigurer providers) {
+    ConfigurationException last = null;
+    for (String subject : new String[] {"1", "probe", "a"}) {
+      try {
+        ConnectionId id = t.idFor(subject);
+        providers.provider(id, t.settings, subject);
+        return;
+      } catch (ConfigurationException e) {
+        last = e;
+      }
+    }
+    throw Objects.requireNonNull(last);
   }
 
   private Map<String, TokenProviderFactory> factories(ClassLoader loader) {
