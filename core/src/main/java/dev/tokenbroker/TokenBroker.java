@@ -347,12 +347,18 @@ public final class TokenBroker implements AutoCloseable {
    * @return the connection's id
    * @throws ConfigurationException if the app has no template
    * @throws IllegalArgumentException if {@code subject} is not a valid subject
+   * @throws TokenUnavailableException if a client-credentials connection's first token cannot be
+   *     had (it stays added here, and is retried on use)
    */
   public ConnectionId connect(String app, String subject) {
     checkOpen();
     ConnectionTemplate t = registry.template(Objects.requireNonNull(app, "app"));
     ConnectionId id = t.idFor(subject);
-    registry.add(id, t);
+    Connection conn = registry.add(id, t);
+    if (conn.provider.grantType() == dev.tokenbroker.spi.GrantType.CLIENT_CREDENTIALS) {
+      // Nothing for a person to do: the first token, saved, is what other instances learn from.
+      current(conn);
+    }
     return id;
   }
 

@@ -16,6 +16,7 @@ import dev.tokenbroker.testkit.naver.NaverEmulator;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -245,5 +246,40 @@ class NaverAgencyTest {
                 .header("Authorization", "Bearer " + tokens.accessToken())
                 .build())
         .execute();
+  }
+
+  @Test
+  void agencyTemplate_inTwoBrokersOnOneStore_aSellerConnectedOnOneIsServedByTheOther() {
+    dev.tokenbroker.store.InMemoryTokenStore store =
+        new dev.tokenbroker.store.InMemoryTokenStore(clock);
+    Map<String, Object> app = settings(AGENCY, "agency", true);
+    app.put("provider", "naver");
+    List<dev.tokenbroker.TokenBroker> brokers = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        brokers.add(
+            dev.tokenbroker.TokenBroker.builder()
+                .clock(clock)
+                .store(store)
+                .httpClient(http)
+                .template("agency", "naver:seller:{account}", app)
+                .withoutKeepAlive()
+                .withoutDiscovery()
+                .build());
+      }
+      ConnectionId seller = brokers.get(0).connect("agency", "seller-2");
+
+      assertThat(seller).isEqualTo(ConnectionId.of("naver", "seller:seller-2"));
+      assertThat(naver.issuedTokens()).as("the first token, obtained at connect").isEqualTo(1);
+      assertThat(brokers.get(1).accessToken(seller))
+          .isEqualTo(naver.currentToken(AGENCY, "SELLER", "seller-2"));
+      assertThat(naver.issuedTokens())
+          .as("the other instance reads it from the store")
+          .isEqualTo(1);
+      assertThat(EmulatorServer.form(naver.lastRequest(NaverEmulator.PARTNER_TOKEN_PATH)))
+          .containsEntry("account_id", "seller-2");
+    } finally {
+      brokers.forEach(dev.tokenbroker.TokenBroker::close);
+    }
   }
 }
