@@ -59,6 +59,8 @@ public final class Main {
     for (String logger : OPERATOR_LOGGERS) {
       settings.put("org.slf4j.simpleLogger.log." + logger, verbose ? "debug" : "warn");
     }
+    // `serve` logs one JSON line per event and request on these loggers: always shown.
+    settings.put("org.slf4j.simpleLogger.log.dev.tokenbroker.serve", verbose ? "debug" : "info");
     settings.put("org.slf4j.simpleLogger.logFile", "System.err");
     settings.put("org.slf4j.simpleLogger.showThreadName", verbose ? "true" : "false");
     settings.put("org.slf4j.simpleLogger.showShortLogName", "true");

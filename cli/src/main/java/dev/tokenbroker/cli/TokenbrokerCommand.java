@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
       RevokeCommand.class,
       ValidateCommand.class,
       RunCommand.class,
+      ServeCommand.class,
       DemoCommand.class
     },
     footer = {

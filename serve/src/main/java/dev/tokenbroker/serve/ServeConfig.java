@@ -58,6 +58,7 @@ public final class ServeConfig {
   private final @Nullable String tcpHost;
   private final int tcpPort;
   private final Set<String> allowedHosts;
+  private final List<String> explicitHosts;
   private final @Nullable Path tlsCertificate;
   private final @Nullable Path tlsKey;
   private final List<Client> clients;
@@ -76,6 +77,7 @@ public final class ServeConfig {
     this.webhooks = List.copyOf(b.webhooks);
     this.healthWatch = b.healthWatch;
     this.idleTimeout = b.idleTimeout;
+    this.explicitHosts = List.copyOf(b.allowedHosts);
     Set<String> hosts = new LinkedHashSet<>();
     if (b.allowedHosts.isEmpty() && tcpHost != null) {
       hosts.add("localhost");
@@ -96,6 +98,28 @@ public final class ServeConfig {
    */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder holding this configuration, to change a setting (the command line's {@code
+   * --socket}).
+   *
+   * @return a builder holding this configuration
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.socketPath = socketPath;
+    b.socketGroup = socketGroup;
+    b.tcpHost = tcpHost;
+    b.tcpPort = tcpPort;
+    b.allowedHosts.addAll(explicitHosts);
+    b.tlsCertificate = tlsCertificate;
+    b.tlsKey = tlsKey;
+    b.clients.addAll(clients);
+    b.webhooks.addAll(webhooks);
+    b.healthWatch = healthWatch;
+    b.idleTimeout = idleTimeout;
+    return b;
   }
 
   /**
