@@ -33,7 +33,7 @@ class SlowClientTest {
     fx.seed(store, SHOP);
     socket = dir.resolve("tb.sock");
     service =
-        fx.service(ServeConfig.builder().socket(socket).idleTimeout(Duration.ofMillis(300)).build())
+        fx.service(ServeConfig.builder().socket(socket).idleTimeout(Duration.ofSeconds(2)).build())
             .start(fx.broker(store));
   }
 
