@@ -411,8 +411,16 @@ public final class TokenService implements AutoCloseable {
       webhooks.close(Duration.ZERO);
     }
 
+    /** The host name ($HOSTNAME, else /etc/hostname: no DNS lookup) and the process id. */
     private static String defaultInstance() {
       String host = System.getenv("HOSTNAME");
+      if (host == null || host.isBlank()) {
+        try {
+          host = Files.readString(Path.of("/etc/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+          host = null;
+        }
+      }
       return (host == null || host.isBlank() ? "localhost" : host)
           + ":"
           + ProcessHandle.current().pid();
