@@ -1,0 +1,12 @@
+/**
+ * {@code tokenbroker serve}: a long-running local token service for scripts and services that are
+ * not on the JVM. {@link dev.tokenbroker.serve.TokenService} runs a broker and answers on a Unix
+ * domain socket and/or TCP (loopback, or TLS), configured by a {@link
+ * dev.tokenbroker.serve.ServeConfig}.
+ *
+ * <p>Everything in this package is non-null unless annotated {@code @Nullable}.
+ */
+@NullMarked
+package dev.tokenbroker.serve;
+
+import org.jspecify.annotations.NullMarked;
