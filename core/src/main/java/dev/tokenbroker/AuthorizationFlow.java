@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.Secrets;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
@@ -296,6 +297,7 @@ final class AuthorizationFlow {
         return issued;
       }
       health.clearedInStore(conn);
+      health.recoveredByAuthorization(conn, stored.tombstone() != null ? stored.health() : null);
       synchronized (conn) {
         conn.newest = null;
       }
@@ -320,7 +322,9 @@ final class AuthorizationFlow {
     }
     conn.sawFence(lease.fencingToken());
     TokenSet saved;
+    HealthRecord was;
     try {
+      was = store.read(conn.id).health(); // what this authorization clears, to say so once
       saved = store.authorize(conn.id, issued, lease);
     } catch (RuntimeException e) {
       held(conn, issued, lease, e);
@@ -328,6 +332,7 @@ final class AuthorizationFlow {
     }
     view.release(lease);
     health.clearedInStore(conn);
+    health.recoveredByAuthorization(conn, was);
     synchronized (conn) {
       conn.newest = null; // the new chain starts here, whatever version the old one reached
     }

@@ -38,6 +38,13 @@ public final class TokenEvent {
      */
     CONNECTION_ADDED,
     /**
+     * The connection is ACTIVE again after it was DEGRADED or needed re-authorization: a renewal
+     * succeeded, or a new authorization was saved. Sent by the one instance whose store write
+     * cleared the shared health record, so once per recovery across every instance sharing the
+     * store. The message names the state it recovered from.
+     */
+    RECOVERED,
+    /**
      * A connection made at run time was removed (here, or on another instance: uninstalled,
      * unlinked, removed): it is served here no more.
      */
