@@ -41,14 +41,13 @@ import org.jspecify.annotations.Nullable;
  *
  * The broker announces {@link TokenEvent.Type#REAUTHORIZATION_REQUIRED} only on the instance whose
  * compare-and-set moved the shared health record to that state, so every {@code serve} sharing a
- * store hears of a given verdict once, on one instance, and only that one sends it. A recovery is a
- * renewal ({@code REFRESHED}) or a new authorization ({@code AUTHORIZED}) of a connection this
- * instance knew needed re-authorization — from its own event or from the shared health it reads
- * every {@linkplain ServeConfig#healthWatch() health-watch} interval. Only the instance that made
- * the renewal or authorization hears that event (one renewal per connection at a time across
- * instances), so it too is sent once. A recovery made outside {@code serve} (the CLI's {@code
- * connect}) emits no event in any {@code serve}: it is logged as {@code recovered-elsewhere} by
- * each instance and sent by none.
+ * store hears of a given verdict once, on one instance, and only that one sends it. A recovery is
+ * {@link TokenEvent.Type#RECOVERED} from {@code REAUTHORIZATION_REQUIRED}: core sends it on the one
+ * instance whose renewal or authorization cleared the shared health record, so it too is sent once,
+ * even when the verdict was recorded by another instance. A recovery made outside {@code serve}
+ * (the CLI's {@code connect} in another process) emits no event in any {@code serve}: it is logged
+ * as {@code recovered-elsewhere} by each instance that had seen the verdict (the shared health it
+ * reads every {@linkplain ServeConfig#healthWatch() health-watch} interval) and sent by none.
  *
  * <h2>What is sent</h2>
  *
@@ -143,11 +142,12 @@ final class Webhooks implements TokenListener, AutoCloseable {
         needsPerson.put(id, "");
         submit(() -> send("reauthorization-required", id, event, null));
         break;
-      case REFRESHED:
-      case AUTHORIZED:
+      case RECOVERED:
+        // Sent by core on the one instance whose write cleared the shared health record.
         String reason = needsPerson.remove(id);
-        if (reason != null) {
-          submit(() -> send("recovered", id, event, reason));
+        if (event.message().contains("was " + Health.State.REAUTHORIZATION_REQUIRED)) {
+          String from = reason != null ? reason : "";
+          submit(() -> send("recovered", id, event, from));
         }
         break;
       default:
