@@ -23,8 +23,19 @@ import picocli.CommandLine.Option;
         "Reads a refresh token (from a file, or standard input with -), renews once with it — which proves it live and, on Cafe24, spends it — and saves the new token set as the connection's first. Never overwrites tokens already in the store. The token is never printed.")
 final class ImportCommand extends ConnectionCommand {
   @Option(
+      names = "--encrypted-file",
+      paramLabel = "FILE",
+      description = "a file written by `tokenbroker export --encrypt-to` (needs --key-file)")
+  String encryptedFile;
+
+  @Option(
+      names = "--key-file",
+      paramLabel = "KEY",
+      description = "the key the export was encrypted with, for --encrypted-file")
+  String keyFile;
+
+  @Option(
       names = "--refresh-token-file",
-      required = true,
       paramLabel = "FILE",
       description =
           "a file holding the refresh token alone, or a JSON object with a refresh_token member"
@@ -33,6 +44,52 @@ final class ImportCommand extends ConnectionCommand {
 
   @Override
   int run(TokenBroker broker, Console console) {
+    if ((file == null) == (encryptedFile == null)) {
+      throw new UsageException("give either --refresh-token-file FILE or --encrypted-file FILE");
+    }
+    String token = encryptedFile != null ? fromExport(console) : fromFile(console);
+    TokenSet saved = broker.importRefreshToken(id, token.trim());
+    console.out.println(
+        "✓ "
+            + id
+            + ": imported — renewed once and saved (version "
+            + saved.version()
+            + "); the imported refresh token is no longer needed");
+    return ExitCode.OK;
+  }
+
+  private String fromExport(Console console) {
+    if (keyFile == null) {
+      throw new UsageException("--encrypted-file needs --key-file");
+    }
+    try {
+      dev.tokenbroker.spi.EncryptionKeys keys =
+          dev.tokenbroker.spi.EncryptionKeys.parse(
+              Files.readString(console.workingDirectory.resolve(keyFile), StandardCharsets.UTF_8)
+                  .trim());
+      byte[] record = Files.readAllBytes(console.workingDirectory.resolve(encryptedFile));
+      TokenSet exported = dev.tokenbroker.spi.TokenCodec.encrypted(keys).decode(id, record);
+      if (exported.refreshToken() == null) {
+        throw new UsageException("the export holds no refresh token: connect instead");
+      }
+      return exported.refreshToken();
+    } catch (IOException e) {
+      throw new UsageException("cannot read " + encryptedFile + ": " + e.getMessage());
+    } catch (UsageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // never the codec's details: a wrong key, another connection's export, not an export
+      throw new UsageException(
+          "cannot open "
+              + encryptedFile
+              + ": not an export of "
+              + id
+              + " encrypted with the key in "
+              + keyFile);
+    }
+  }
+
+  private String fromFile(Console console) {
     String token;
     try {
       if (file.equals("-")) {
@@ -53,14 +110,7 @@ final class ImportCommand extends ConnectionCommand {
     if (token == null || token.isBlank()) {
       throw new UsageException("no refresh token in " + file);
     }
-    TokenSet saved = broker.importRefreshToken(id, token.trim());
-    console.out.println(
-        "✓ "
-            + id
-            + ": imported — renewed once and saved (version "
-            + saved.version()
-            + "); the imported refresh token is no longer needed");
-    return ExitCode.OK;
+    return token;
   }
 
   /** The {@code refresh_token} (or {@code refreshToken}) member of a JSON object. */

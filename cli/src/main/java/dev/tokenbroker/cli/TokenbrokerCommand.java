@@ -42,6 +42,7 @@ import picocli.CommandLine.Spec;
       ValidateCommand.class,
       RunCommand.class,
       ImportCommand.class,
+      ExportCommand.class,
       ServeCommand.class,
       DemoCommand.class
     },

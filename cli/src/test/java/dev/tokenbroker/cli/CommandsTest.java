@@ -449,6 +449,62 @@ class CommandsTest {
   }
 
   @Test
+  void exportEncrypted_thenImportIntoANewStore_movesTheChain_andRevealNeedsATerminal()
+      throws Exception {
+    cli.connectCafe24();
+    TokenSet old = cli.stored(CAFE24);
+    Path key = dir.resolve("export.key");
+    java.nio.file.Files.writeString(
+        key, java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+
+    CliFixture.Result exported =
+        cli.run(
+            "export", "cafe24:mymall", "--encrypt-to", "moved.bin", "--key-file", key.toString());
+    assertThat(exported.code).as(exported.toString()).isZero();
+    Path moved = dir.resolve("moved.bin");
+    assertThat(java.nio.file.Files.getPosixFilePermissions(moved))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    String bytes = new String(java.nio.file.Files.readAllBytes(moved), StandardCharsets.ISO_8859_1);
+    assertThat(bytes).doesNotContain(old.refreshToken()).doesNotContain(old.accessToken());
+    assertThat(exported.out + exported.err).doesNotContain(old.refreshToken());
+
+    CliFixture.Result revealed = cli.run("export", "cafe24:mymall", "--reveal");
+    assertThat(revealed.code).isEqualTo(ExitCode.USAGE);
+    assertThat(revealed.err).contains("terminal");
+    assertThat(revealed.out + revealed.err).doesNotContain(old.refreshToken());
+
+    // a new, empty store at the configured path
+    java.nio.file.Files.move(dir.resolve("tokens"), dir.resolve("old-tokens"));
+    int before = cli.cafe24.refreshes();
+    CliFixture.Result imported =
+        cli.run(
+            "import",
+            "cafe24:mymall",
+            "--encrypted-file",
+            "moved.bin",
+            "--key-file",
+            key.toString());
+    assertThat(imported.code).as(imported.toString()).isZero();
+    assertThat(cli.cafe24.refreshes()).isEqualTo(before + 1);
+    assertThat(cli.cafe24.isRefreshTokenValid(old.refreshToken()))
+        .as("the old store's copy is spent")
+        .isFalse();
+    assertThat(cli.cafe24.isRefreshTokenValid(cli.stored(CAFE24).refreshToken())).isTrue();
+
+    CliFixture.Result wrongKey =
+        cli.run(
+            "import",
+            "cafe24:mymall",
+            "--encrypted-file",
+            "moved.bin",
+            "--key-file",
+            dir.resolve("store.key").toString());
+    assertThat(wrongKey.code).isNotZero();
+  }
+
+  @Test
   void unknownConnection_exits2AndListsTheConfiguredOnes() {
     CliFixture.Result r = cli.run("token", "cafe24:othermall");
 
