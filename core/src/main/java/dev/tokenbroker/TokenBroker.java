@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -72,7 +71,7 @@ public final class TokenBroker implements AutoCloseable {
   private final Revoker revoker;
   private final Events events;
   private final Discovery discovery;
-  private final TokenBrokerBuilder.Parts parts;
+  private final Reconfiguration reconfiguration;
   private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
@@ -96,7 +95,7 @@ public final class TokenBroker implements AutoCloseable {
     this.events = p.events;
     this.ownedExecutor = p.ownedExecutor;
     this.scheduler = p.scheduler;
-    this.parts = p;
+    this.reconfiguration = new Reconfiguration(registry, p);
     this.discovery = new Discovery(clock, store, registry, events, this::forgetRemoved);
     if (p.discoveryInterval != null) {
       Discovery.schedule(scheduler, p.discoveryInterval, discovery);
@@ -486,20 +485,7 @@ public final class TokenBroker implements AutoCloseable {
    */
   public void reconfigure(ConnectionId id, Map<String, ?> settings) {
     checkOpen();
-    Connection conn = registry.get(id);
-    if (registry.isRunTime(conn)) {
-      throw new ConfigurationException(
-          id, null, "is made from an app's template: reconfigure the app (reconfigureApp)");
-    }
-    Map<String, Object> copy = new java.util.LinkedHashMap<>(settings);
-    conn.reconfigured(reconfigurer().provider(id, copy, null));
-    synchronized (this) {
-      Map<ConnectionId, Map<String, Object>> next =
-          new java.util.LinkedHashMap<>(parts.configuredSettings);
-      next.put(id, copy);
-      parts.configuredSettings = next;
-    }
-    log.info("connection {}: settings changed", id);
+    reconfiguration.connection(id, settings);
   }
 
   /**
@@ -512,16 +498,7 @@ public final class TokenBroker implements AutoCloseable {
    */
   public void reconfigureApp(String app, Map<String, ?> settings) {
     checkOpen();
-    ConnectionTemplate current = registry.template(app);
-    Map<String, Object> copy = new java.util.LinkedHashMap<>(settings);
-    copy.remove("template");
-    ConnectionTemplate next = ConnectionTemplate.parse(app, current.pattern(), copy);
-    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
-    TokenBrokerBuilder.probe(next, providers); // checked before anything changes
-    for (Connection c : registry.replaceTemplate(next)) {
-      c.reconfigured(providers.provider(c.id, copy, next.subjectOf(c.id)));
-    }
-    log.info("app {}: settings changed", app);
+    reconfiguration.app(app, settings);
   }
 
   /**
@@ -534,55 +511,7 @@ public final class TokenBroker implements AutoCloseable {
    */
   public List<String> reload() {
     checkOpen();
-    Path file = parts.reloadFrom;
-    if (file == null) {
-      throw new ConfigurationException(null, null, "the broker was not built from a file");
-    }
-    ConfigFile config = ConfigFile.load(file, parts.environment, parts.reloadFilter);
-    List<String> changes = new ArrayList<>();
-    // validate everything first: a bad file changes nothing
-    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
-    for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
-      if (parts.configuredSettings.containsKey(e.getKey())) {
-        providers.provider(e.getKey(), e.getValue(), null);
-      }
-    }
-    for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
-      Map<String, Object> before = parts.configuredSettings.get(e.getKey());
-      if (before == null) {
-        changes.add(e.getKey() + ": new in the file — restart to add it");
-      } else if (!before.equals(e.getValue())) {
-        reconfigure(e.getKey(), e.getValue());
-        changes.add(e.getKey() + ": settings changed");
-      }
-    }
-    for (ConnectionId id : parts.configuredSettings.keySet()) {
-      if (!config.connections().containsKey(id)) {
-        changes.add(id + ": gone from the file — still served until a restart");
-      }
-    }
-    for (Map.Entry<String, ConfigFile.Template> e : config.templates().entrySet()) {
-      ConnectionTemplate before;
-      try {
-        before = registry.template(e.getKey());
-      } catch (ConfigurationException notThere) {
-        changes.add("app " + e.getKey() + ": new template — restart to add it");
-        continue;
-      }
-      if (!before.settings.equals(e.getValue().settings)) {
-        reconfigureApp(e.getKey(), e.getValue().settings);
-        changes.add("app " + e.getKey() + ": settings changed");
-      }
-    }
-    return changes;
-  }
-
-  private TokenBrokerBuilder.Reconfigurer reconfigurer() {
-    TokenBrokerBuilder.Reconfigurer r = parts.providers;
-    if (r == null) {
-      throw new IllegalStateException("not built by TokenBrokerBuilder.build()");
-    }
-    return r;
+    return reconfiguration.reload();
   }
 
   /**
