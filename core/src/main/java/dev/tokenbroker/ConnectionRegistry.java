@@ -141,6 +141,33 @@ final class ConnectionRegistry {
     return dynamic.computeIfAbsent(id, k -> Objects.requireNonNull(maker).make(k, t, subject));
   }
 
+  private java.util.@Nullable Iterator<Connection> sweep;
+
+  /**
+   * The next {@code n} run-time connections of an endless round over all of them (for {@link
+   * Discovery}'s sweep, a slice per poll rather than all at once). Not thread-safe: one caller.
+   */
+  List<Connection> nextRunTime(int n) {
+    List<Connection> out = new ArrayList<>(Math.min(n, dynamic.size()));
+    boolean restarted = false;
+    while (out.size() < n) {
+      if (sweep == null || !sweep.hasNext()) {
+        if (restarted || dynamic.isEmpty()) {
+          break; // one full round per call at most
+        }
+        sweep = dynamic.values().iterator();
+        restarted = true;
+      }
+      out.add(sweep.next());
+    }
+    return out;
+  }
+
+  /** How many run-time connections are known here. */
+  int runTimeCount() {
+    return dynamic.size();
+  }
+
   /** Forgets the run-time connection {@code conn}; true if it was known here. */
   boolean remove(Connection conn) {
     return dynamic.remove(conn.id, conn);

@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
  * the bound {@link TokenBrokerBuilder#discovery} sets, 1 second by default.
  *
  * <p>Each poll asks from {@link #OVERLAP} before the previous one, so a change committed late, or a
- * store clock a little behind ours, is still seen. A periodic sweep ({@link #SWEEP_EVERY} polls)
- * re-reads every run-time connection known here, in batches, in case a change was missed (a store
- * clock far off, a change log written after its record and lost in a crash). Connections are also
- * learnt on a miss: a lookup of an id a template names reads the store.
+ * store clock a little behind ours, is still seen. Each poll also re-reads a slice of the run-time
+ * connections known here, so that every one is re-read once per {@link #SWEEP_EVERY} polls, in case
+ * a change was missed (a store clock far off, a change log written after its record and lost in a
+ * crash). Connections are also learnt on a miss: a lookup of an id a template names reads the
+ * store.
  */
 final class Discovery {
   private static final Logger log = LoggerFactory.getLogger(Discovery.class);
@@ -38,7 +39,6 @@ final class Discovery {
   private final Events events;
   private final BiConsumer<Connection, String> removed;
   private @Nullable Instant lastPoll;
-  private int polls;
 
   Discovery(
       Clock clock,
@@ -84,13 +84,14 @@ final class Discovery {
         changed.add(id);
       }
     }
-    if (++polls % SWEEP_EVERY == 0) {
-      for (Connection c : registry.inOrder()) {
-        if (registry.isRunTime(c)) {
-          changed.add(c.id);
-        }
-      }
+    // The sweep: a slice per poll, so every run-time connection is re-read once per SWEEP_EVERY
+    // polls without a poll ever stalling on all of them (100,000 reads at once would hold up
+    // the removals this poll exists for).
+    int slice = (registry.runTimeCount() + SWEEP_EVERY - 1) / SWEEP_EVERY;
+    for (Connection c : registry.nextRunTime(slice)) {
+      changed.add(c.id);
     }
+
     lastPoll = now;
     int moved = 0;
     for (int i = 0; i < changed.size(); i += KeepAlive.BATCH) {

@@ -95,11 +95,15 @@ class OnboardingTest {
   private final List<TokenEvent> events = new CopyOnWriteArrayList<>();
 
   private TokenBroker instance(String name) {
+    return instance(name, store);
+  }
+
+  private TokenBroker instance(String name, dev.tokenbroker.store.TokenStore view) {
     TokenBroker b =
         TokenBroker.builder()
             .instanceId(name)
             .clock(clock)
-            .store(store)
+            .store(view)
             .providerFactory(platform)
             .template("shops", "fake:{shop}", Map.of("client-id", "app-1"))
             .template("users", "fake:user/{user}", Map.of("client-id", "app-2"))
@@ -446,5 +450,32 @@ class OnboardingTest {
     assertThat(platform.revocations).as("nothing sent: the platform ended it").hasValue(0);
     assertThat(b.discover()).isEqualTo(1);
     assertThatThrownBy(() -> b.accessToken(mall)).hasMessageContaining("removed (uninstalled");
+  }
+
+  @Test
+  void aRemovalTheChangeLogMissed_isSeenByTheSweep_withinSweepEveryPolls() {
+    TokenBroker a = instance("a");
+    // B's store answers every change query with nothing: a lost change-log entry
+    TokenBroker b =
+        instance(
+            "b",
+            new dev.tokenbroker.store.ForwardingTokenStore(store) {
+              @Override
+              public List<ConnectionId> changedSince(java.time.Instant since) {
+                return List.of();
+              }
+            });
+    ConnectionId mall = ConnectionId.parse("fake:mall-k");
+    a.handleCallback(redirect(a.startAuthorization(mall)));
+    assertThat(b.accessToken(mall)).isNotNull(); // learnt on a miss, cached
+    a.remove(mall);
+
+    int polls = 0;
+    while (b.connections().contains(mall) && polls < Discovery.SWEEP_EVERY) {
+      b.discover();
+      polls++;
+    }
+    assertThat(b.connections()).as("seen within one sweep").doesNotContain(mall);
+    assertThatThrownBy(() -> b.accessToken(mall)).hasMessageContaining("removed");
   }
 }
