@@ -177,7 +177,8 @@ class ClientsTest {
   }
 
   @Test
-  void tcpOverTls_fromPemFiles_servesTheToken_andPlainHttpGetsNothing() throws Exception {
+  void tcpOverTls_fromPemFiles_servesTheToken_secureCookie_andPlainHttpGetsNothing()
+      throws Exception {
     assumeTrue(hasOpenssl(), "openssl is not installed");
     run(
         dir,
@@ -238,6 +239,23 @@ class ClientsTest {
             .execute()) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo(store.load(SHOP).accessToken() + "\n");
+    }
+    // The status page over TLS: the session cookie is Secure as well.
+    try (Response r =
+        client
+            .newBuilder()
+            .followRedirects(false)
+            .build()
+            .newCall(
+                new Request.Builder()
+                    .url("https://localhost:" + service.tcpPort() + "/status/sign-in")
+                    .post(new okhttp3.FormBody.Builder().add("secret", SECRET).build())
+                    .build())
+            .execute()) {
+      assertThat(r.code()).isEqualTo(303);
+      assertThat(r.header("Set-Cookie"))
+          .contains("; HttpOnly", "; SameSite=Strict")
+          .endsWith("; Secure");
     }
     // Plain HTTP on the TLS port: no HTTP answer at all, let alone a token.
     try (java.net.Socket plain =
