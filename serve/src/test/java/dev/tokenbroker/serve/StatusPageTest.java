@@ -50,6 +50,7 @@ class StatusPageTest {
 
   @AfterEach
   void stop() {
+    http.connectionPool().evictAll(); // idle keep-alive connections would hold up the stop
     service.close();
     fx.close();
   }
