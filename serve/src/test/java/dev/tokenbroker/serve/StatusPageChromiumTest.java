@@ -147,6 +147,13 @@ class StatusPageChromiumTest {
       // 1. The sign-in page; a wrong secret gets the clear message and no cookie.
       cdp.navigate(url("/status"));
       assertThat(cdp.dom()).contains("name=\"secret\"");
+      Map<String, String> headers = cdp.responseHeaders(url("/status"));
+      assertThat(headers)
+          .containsEntry("content-security-policy", StatusPage.CSP)
+          .containsEntry("x-frame-options", "DENY")
+          .containsEntry("referrer-policy", "no-referrer")
+          .containsEntry("cache-control", "no-store");
+      assertThat(cdp.eval("String(document.scripts.length)")).isEqualTo("0");
       cdp.typeSecretAndSubmit("not-the-secret-at-all");
       assertThat(cdp.dom()).contains("Sign-in failed: that is not the secret of a client");
       assertThat(cdp.cookies(url("/status"))).isEmpty();
@@ -209,6 +216,9 @@ class StatusPageChromiumTest {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final BlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
+
+    /** The events read while waiting for the last page to load. */
+    private final List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Cdp(String pageWebSocket) throws Exception {
       CompletableFuture<Void> open = new CompletableFuture<>();
@@ -357,7 +367,25 @@ class StatusPageChromiumTest {
       return send("Network.getCookies", Map.of("urls", List.of(url))).get("cookies");
     }
 
+    /** The response headers (names in lower case) of the last page loaded from {@code url}. */
+    Map<String, String> responseHeaders(String url) {
+      Map<String, String> headers = null;
+      for (JsonNode e : seen) {
+        JsonNode response = e.path("params").path("response");
+        if ("Network.responseReceived".equals(e.path("method").asText())
+            && url.equals(response.path("url").asText())) {
+          headers = new java.util.HashMap<>();
+          for (var it = response.path("headers").fields(); it.hasNext(); ) {
+            var h = it.next();
+            headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue().asText());
+          }
+        }
+      }
+      return headers == null ? Map.of() : headers;
+    }
+
     private void awaitLoad() throws Exception {
+      seen.clear();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
       while (true) {
         long left = deadline - System.nanoTime();
@@ -365,6 +393,7 @@ class StatusPageChromiumTest {
         if (e == null) {
           throw new IllegalStateException("the page did not load within " + WAIT_SECONDS + " s");
         }
+        seen.add(e);
         if ("Page.loadEventFired".equals(e.path("method").asText())) {
           return;
         }
