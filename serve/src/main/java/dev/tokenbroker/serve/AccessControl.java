@@ -119,7 +119,24 @@ final class AccessControl {
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new Refused("Authorization must be Bearer <client secret>");
     }
-    byte[] presented = sha256(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
+    Caller match = clientBySecret(header.substring(7).strip());
+    if (match == null) {
+      throw new Refused("unknown client secret");
+    }
+    return match;
+  }
+
+  /** Whether any TCP client is configured (the status page needs one to sign in with). */
+  boolean hasClients() {
+    return !clients.isEmpty();
+  }
+
+  /**
+   * The TCP client whose secret this is, or null: the secret's hash is compared with every client's
+   * in constant time, without stopping at a match.
+   */
+  @Nullable Caller clientBySecret(String secret) {
+    byte[] presented = sha256(secret.getBytes(StandardCharsets.UTF_8));
     Client match = null;
     for (Client c : clients) {
       // No early exit: every client is compared.
@@ -127,13 +144,10 @@ final class AccessControl {
         match = c;
       }
     }
-    if (match == null) {
-      throw new Refused("unknown client secret");
-    }
     return match;
   }
 
-  private static byte[] sha256(byte[] bytes) {
+  static byte[] sha256(byte[] bytes) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {

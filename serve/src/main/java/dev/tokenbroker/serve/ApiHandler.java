@@ -46,6 +46,7 @@ final class ApiHandler extends Handler.Abstract {
   private final AccessControl access;
   private final JsonLog accessLog;
   private final BooleanSupplier ready;
+  private final StatusPage statusPage;
 
   ApiHandler(
       TokenBroker broker,
@@ -53,6 +54,7 @@ final class ApiHandler extends Handler.Abstract {
       AccessControl access,
       JsonLog accessLog,
       BooleanSupplier ready) {
+    this.statusPage = new StatusPage(broker, clock, access);
     this.broker = broker;
     this.clock = clock;
     this.access = access;
@@ -130,6 +132,22 @@ final class ApiHandler extends Handler.Abstract {
           o,
           isReady ? 200 : 503,
           Map.of("status", isReady ? "ready" : "not-ready"));
+      return;
+    }
+    if (StatusPage.matches(path)) {
+      if (access.transport(connector).equals("socket")) {
+        send(
+            response,
+            callback,
+            o,
+            404,
+            error("not-found", "the status page is served on TCP, to a signed-in client"));
+        return;
+      }
+      StatusPage.Result r = statusPage.handle(request, response, callback, method, path);
+      o.status = r.status();
+      o.client = r.client();
+      o.error = r.error();
       return;
     }
     if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {

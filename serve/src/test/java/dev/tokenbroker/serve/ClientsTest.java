@@ -105,8 +105,80 @@ class ClientsTest {
     assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
   }
 
+  /** The README's fenced block in {@code lang} that contains {@code marker}, as written there. */
+  private static String readmeBlock(String lang, String marker) throws IOException {
+    String md = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "```" + lang + "\\n(.*?)```", java.util.regex.Pattern.DOTALL)
+            .matcher(md);
+    while (m.find()) {
+      if (m.group(1).contains(marker)) {
+        return m.group(1);
+      }
+    }
+    throw new AssertionError("README.md has no ```" + lang + " block with " + marker);
+  }
+
+  private static String ours(String text, Path socket) {
+    return text.replace("/run/tokenbroker/tokenbroker.sock", socket.toString())
+        .replace("cafe24:mymall", "oauth2:shop");
+  }
+
   @Test
-  void tcpOverTls_fromPemFiles_servesTheToken_andPlainHttpGetsNothing() throws Exception {
+  void readmeCurlLine_asWritten_setsTheToken() throws Exception {
+    assumeTrue(has("curl"), "curl is not installed");
+    Path socket = socketService();
+    String line = ours(readmeBlock("sh", "TOKEN=$(curl").strip(), socket);
+
+    String out = run(dir, "sh", "-c", line + "\nprintf '%s\\n' \"$TOKEN\"");
+
+    assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
+  }
+
+  @Test
+  void readmePythonBlock_asWritten_returnsTheToken() throws Exception {
+    assumeTrue(has("python3"), "python3 is not installed");
+    Path socket = socketService();
+    Path script = dir.resolve("readme_client.py");
+    Files.writeString(
+        script,
+        ours(readmeBlock("python", "def access_token("), socket)
+            + "\nprint(access_token(\"oauth2:shop\"))\n",
+        StandardCharsets.UTF_8);
+
+    String out = run(dir, "python3", script.toString());
+
+    assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
+  }
+
+  @Test
+  void readmeTcpCurl_asWritten_withTheBearerSecretFile() throws Exception {
+    assumeTrue(has("curl"), "curl is not installed");
+    ServeConfig config =
+        ServeConfig.builder()
+            .tcp("127.0.0.1", 0)
+            .client("reports", fx.secret("reports.secret", SECRET), List.of("oauth2:shop"))
+            .build();
+    service = fx.service(config).start(fx.broker(store));
+    String md = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("`(curl -sf -H \"Authorization: Bearer [^`]*)`")
+            .matcher(md);
+    assertThat(m.find()).as("the README's TCP curl line").isTrue();
+    String line =
+        m.group(1)
+            .replace("127.0.0.1:8411", "127.0.0.1:" + service.tcpPort())
+            .replace("cafe24:mymall", "oauth2:shop");
+
+    String out = run(dir, "sh", "-c", line);
+
+    assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
+  }
+
+  @Test
+  void tcpOverTls_fromPemFiles_servesTheToken_secureCookie_andPlainHttpGetsNothing()
+      throws Exception {
     assumeTrue(hasOpenssl(), "openssl is not installed");
     run(
         dir,
@@ -167,6 +239,23 @@ class ClientsTest {
             .execute()) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo(store.load(SHOP).accessToken() + "\n");
+    }
+    // The status page over TLS: the session cookie is Secure as well.
+    try (Response r =
+        client
+            .newBuilder()
+            .followRedirects(false)
+            .build()
+            .newCall(
+                new Request.Builder()
+                    .url("https://localhost:" + service.tcpPort() + "/status/sign-in")
+                    .post(new okhttp3.FormBody.Builder().add("secret", SECRET).build())
+                    .build())
+            .execute()) {
+      assertThat(r.code()).isEqualTo(303);
+      assertThat(r.header("Set-Cookie"))
+          .contains("; HttpOnly", "; SameSite=Strict")
+          .endsWith("; Secure");
     }
     // Plain HTTP on the TLS port: no HTTP answer at all, let alone a token.
     try (java.net.Socket plain =
