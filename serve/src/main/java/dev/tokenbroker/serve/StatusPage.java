@@ -118,6 +118,9 @@ final class StatusPage {
       }
       return write(response, callback, 200, "text/css; charset=utf-8", CSS, null, null);
     }
+    if (path.equals(PREFIX + "/callback")) {
+      return authorizationCallback(request, response, callback, method);
+    }
     if (!access.hasClients()) {
       return page(
           response,
@@ -393,6 +396,44 @@ final class StatusPage {
             + " to authorize</a></p>"
             + back();
     return page(response, callback, 200, "Re-authorization", body, session, null);
+  }
+
+  /**
+   * The platform's redirect after a person approved: completes whichever authorization its {@code
+   * state} belongs to (started here, on another instance, or by the application), exactly once. No
+   * session: a cross-site redirect carries no SameSite=Strict cookie, and the single-use,
+   * unguessable state is the credential. Configure a connection's {@code redirect-uri} as {@code
+   * https://HOST:PORT/status/callback} to complete authorizations here.
+   */
+  private Result authorizationCallback(
+      Request request, Response response, Callback callback, String method) {
+    if (!method.equals("GET")) {
+      return methodNotAllowed(response, callback, "GET");
+    }
+    String query = request.getHttpURI().getQuery();
+    try {
+      ConnectionId id = broker.handleCallback("?" + (query == null ? "" : query));
+      return page(
+          response,
+          callback,
+          200,
+          "Connected",
+          "<p id=\"connected\"><strong>"
+              + esc(id.toString())
+              + "</strong> is connected. You can close this tab.</p>",
+          null,
+          null);
+    } catch (TokenBrokerException e) {
+      // AuthorizationException and TokenEndpointException messages carry no code, state or token
+      return page(
+          response,
+          callback,
+          400,
+          "Not connected",
+          "<p class=\"error\">" + esc(e.getMessage()) + "</p>",
+          null,
+          "authorization-failed");
+    }
   }
 
   private static String back() {

@@ -3,6 +3,7 @@ package dev.tokenbroker.serve;
 import static dev.tokenbroker.serve.Fixture.SHOP;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -223,6 +224,39 @@ class StatusPageTest {
       String html = r.body().string();
       assertThat(html).contains("id=\"authorize-link\"", "href=\"" + fx.emulator.baseUrl());
       assertThat(html).contains("state=").contains("&amp;"); // the query is escaped
+    }
+  }
+
+  @Test
+  void callback_completesTheAuthorizationOnce_withoutASession() throws IOException {
+    String admin = signIn(ADMIN_SECRET);
+    String csrf;
+    try (Response r = get("/status", admin)) {
+      csrf = csrf(r.body().string());
+    }
+    String link;
+    try (Response r =
+        post("/status/authorize", admin, "csrf", csrf, "connection", "oauth2:other")) {
+      Matcher m =
+          Pattern.compile("id=\"authorize-link\"[^>]*href=\"([^\"]+)\"").matcher(r.body().string());
+      assertThat(m.find()).isTrue();
+      link = m.group(1).replace("&amp;", "&");
+    }
+    String query;
+    try (Response approved =
+        http.newCall(new Request.Builder().url(link).build()).execute()) { // the person approves
+      assertThat(approved.code()).isEqualTo(302);
+      query = okhttp3.HttpUrl.get(approved.header("Location")).encodedQuery();
+    }
+
+    try (Response r = get("/status/callback?" + query, null)) { // the platform's redirect
+      assertThat(r.code()).isEqualTo(200);
+      assertThat(r.body().string()).contains("oauth2:other", "is connected");
+    }
+    assertThat(store.load(ConnectionId.parse("oauth2:other"))).isNotNull();
+    try (Response again = get("/status/callback?" + query, null)) {
+      assertThat(again.code()).as("the state is spent").isEqualTo(400);
+      assertThat(again.body().string()).contains("unknown state");
     }
   }
 
