@@ -6,10 +6,10 @@ import java.util.Objects;
 import org.springframework.context.ApplicationEvent;
 
 /**
- * A connection that was not ACTIVE works again: a new authorization completed, or a renewal
- * succeeded after failures this instance had seen. Published by the instance that completed the
- * authorization or renewal (one instance per recovery: the authorization or the renewal under the
- * store lease happens once).
+ * A connection that was DEGRADED or needed re-authorization is ACTIVE again: a renewal succeeded or
+ * a new authorization completed. Published once per recovery across all instances sharing the
+ * store: by the instance whose renewal or authorization cleared the shared health record (core's
+ * {@code RECOVERED} event).
  *
  * <p>Published on a broker thread (or the thread that completed the authorization): keep listeners
  * quick. Carries no token or secret.
@@ -18,20 +18,20 @@ public final class ConnectionRecoveredEvent extends ApplicationEvent {
   private static final long serialVersionUID = 1L;
 
   private final ConnectionId connection;
-  private final boolean authorized;
+  private final String message;
   private final Instant at;
 
   /**
    * @param source the broker
    * @param connection the connection
-   * @param authorized true when a new authorization brought it back, false for a renewal
+   * @param message one line for a person naming the state it recovered from; never a token
    * @param at when, by the broker's clock
    */
   public ConnectionRecoveredEvent(
-      Object source, ConnectionId connection, boolean authorized, Instant at) {
+      Object source, ConnectionId connection, String message, Instant at) {
     super(source);
     this.connection = Objects.requireNonNull(connection);
-    this.authorized = authorized;
+    this.message = Objects.requireNonNull(message);
     this.at = Objects.requireNonNull(at);
   }
 
@@ -45,12 +45,13 @@ public final class ConnectionRecoveredEvent extends ApplicationEvent {
   }
 
   /**
-   * Whether a new authorization (rather than a renewal) brought it back.
+   * One line for a person, naming the state it recovered from ({@code active again (was DEGRADED:
+   * …)}, {@code active again: authorized (was REAUTHORIZATION_REQUIRED: …)}).
    *
-   * @return true after an authorization
+   * @return the message; never a token or secret
    */
-  public boolean authorized() {
-    return authorized;
+  public String message() {
+    return message;
   }
 
   /**
@@ -64,6 +65,6 @@ public final class ConnectionRecoveredEvent extends ApplicationEvent {
 
   @Override
   public String toString() {
-    return "ConnectionRecoveredEvent{" + connection + (authorized ? ", authorized" : "") + '}';
+    return "ConnectionRecoveredEvent{" + connection + '}';
   }
 }

@@ -20,6 +20,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationEventPublisher;
@@ -205,6 +206,41 @@ public class TokenBrokerAutoConfiguration {
     @ConditionalOnMissingBean
     TokenBrokerEndpoint tokenBrokerEndpoint(TokenBroker broker) {
       return new TokenBrokerEndpoint(broker);
+    }
+  }
+
+  /**
+   * The OAuth callback at {@code tokenbroker.callback.path} (default {@code
+   * /tokenbroker/callback}): completes the authorization the redirect's {@code state} belongs to,
+   * started on any instance sharing the store ({@link TokenBroker#handleCallback}).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnProperty(prefix = "tokenbroker.callback", name = "enabled", matchIfMissing = true)
+  static class CallbackConfiguration {
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnClass(name = "org.springframework.web.servlet.function.RouterFunction")
+    static class Servlet {
+      @Bean
+      org.springframework.web.servlet.function.RouterFunction<
+              org.springframework.web.servlet.function.ServerResponse>
+          tokenBrokerCallbackRoute(TokenBroker broker, TokenBrokerProperties properties) {
+        return CallbackRoutes.Servlet.routes(
+            properties.getCallback().getPath(), new TokenBrokerCallback(broker));
+      }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    @ConditionalOnClass(name = "org.springframework.web.reactive.function.server.RouterFunction")
+    static class Reactive {
+      @Bean
+      org.springframework.web.reactive.function.server.RouterFunction<
+              org.springframework.web.reactive.function.server.ServerResponse>
+          tokenBrokerCallbackRoute(TokenBroker broker, TokenBrokerProperties properties) {
+        return CallbackRoutes.Reactive.routes(
+            properties.getCallback().getPath(), new TokenBrokerCallback(broker));
+      }
     }
   }
 }
