@@ -49,6 +49,7 @@ class RedisRealClusterTest {
             .initializationTimeout(Duration.ofSeconds(60))
             .build();
     cluster.start();
+    awaitClusterOk(cluster.serverPorts());
     client = RedisClusterClient.create(RedisURI.create("127.0.0.1", cluster.serverPorts().get(0)));
     connection = client.connect(StringCodec.UTF8);
   }
@@ -61,6 +62,30 @@ class RedisRealClusterTest {
     }
     if (cluster != null) {
       cluster.stop();
+    }
+  }
+
+  /**
+   * Waits (bounded, real time: the nodes are other processes gossiping) until every node says
+   * {@code cluster_state:ok}. The embedded cluster's start returns when one node does; on a busy
+   * machine another may still answer CLUSTERDOWN for a moment.
+   */
+  private static void awaitClusterOk(List<Integer> ports) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int port : ports) {
+      io.lettuce.core.RedisClient node =
+          io.lettuce.core.RedisClient.create(RedisURI.create("127.0.0.1", port));
+      try (io.lettuce.core.api.StatefulRedisConnection<String, String> c =
+          node.connect(StringCodec.UTF8)) {
+        while (!c.sync().clusterInfo().contains("cluster_state:ok")) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("node " + port + " never reported cluster_state:ok");
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+        }
+      } finally {
+        node.shutdown();
+      }
     }
   }
 
