@@ -47,13 +47,16 @@ final class ApiHandler extends Handler.Abstract {
   private final JsonLog accessLog;
   private final BooleanSupplier ready;
   private final StatusPage statusPage;
+  private final java.util.function.Supplier<String> metrics;
 
   ApiHandler(
       TokenBroker broker,
       Clock clock,
       AccessControl access,
       JsonLog accessLog,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      java.util.function.Supplier<String> metrics) {
+    this.metrics = metrics;
     this.statusPage = new StatusPage(broker, clock, access);
     this.broker = broker;
     this.clock = clock;
@@ -150,7 +153,8 @@ final class ApiHandler extends Handler.Abstract {
       o.error = r.error();
       return;
     }
-    if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {
+    boolean metricsPath = path.equals("/metrics");
+    if (!metricsPath && !path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {
       send(response, callback, o, 404, error("not-found", "no such endpoint; see /v1/connections"));
       return;
     }
@@ -163,6 +167,23 @@ final class ApiHandler extends Handler.Abstract {
       return;
     }
     o.client = caller.name();
+    if (metricsPath) {
+      // Prometheus's text format: names and tags of the Micrometer module, never a token (a
+      // client's bearer secret on TCP, as for the API; Prometheus has bearer_token_file).
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        methodNotAllowed(response, callback, o, "GET");
+        return;
+      }
+      o.status = 200;
+      response.setStatus(200);
+      response
+          .getHeaders()
+          .put(HttpHeader.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+      response.write(
+          true, java.nio.ByteBuffer.wrap(metrics.get().getBytes(StandardCharsets.UTF_8)), callback);
+      return;
+    }
     long length = request.getLength();
     if (length > MAX_BODY) {
       send(response, callback, o, 413, error("too-large", "request bodies are not accepted"));

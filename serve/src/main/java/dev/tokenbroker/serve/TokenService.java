@@ -295,7 +295,14 @@ public final class TokenService implements AutoCloseable {
               webhookMaxBackoff,
               webhookAttempts,
               instance);
-      TokenBroker broker = brokerBuilder.listener(webhooks).build();
+      dev.tokenbroker.micrometer.TokenBrokerMetrics metrics =
+          dev.tokenbroker.micrometer.TokenBrokerMetrics.builder().clock(clock).build();
+      io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus =
+          new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+              io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+      metrics.bindTo(prometheus);
+      TokenBroker broker = brokerBuilder.listener(webhooks).listener(metrics).build();
+      metrics.monitor(broker);
       webhooks.attach(broker);
       QueuedThreadPool threads = new QueuedThreadPool(32, 2);
       threads.setName("tokenbroker-serve");
@@ -354,7 +361,8 @@ public final class TokenService implements AutoCloseable {
                 clock,
                 access,
                 new JsonLog("dev.tokenbroker.serve.access", clock),
-                () -> self[0] != null && self[0].ready());
+                () -> self[0] != null && self[0].ready(),
+                prometheus::scrape);
         server.setHandler(new GracefulHandler(api));
         TokenService service =
             new TokenService(broker, server, socket, tcp, webhooks, watcher, log);

@@ -172,6 +172,30 @@ class TokenApiTest {
   }
 
   @Test
+  void metrics_inPrometheusFormat_countTheRenewal_needTheSecretOnTcp_andCarryNoToken()
+      throws IOException {
+    unix("POST", "/v1/connections/oauth2:shop/refresh");
+    String renewed = store.load(SHOP).accessToken();
+    fx.tokens.add(renewed);
+    fx.tokens.add(store.load(SHOP).refreshToken());
+
+    RawHttp.Reply tcpNoSecret = tcp("GET", "/metrics", "Host: 127.0.0.1");
+    assertThat(tcpNoSecret.status()).isEqualTo(401);
+    RawHttp.Reply r =
+        tcp("GET", "/metrics", "Authorization: Bearer " + REPORTS_SECRET, "Host: 127.0.0.1");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("Content-Type")).startsWith("text/plain");
+    assertThat(r.body())
+        .contains("tokenbroker_renewals_total{outcome=\"success\",provider=\"oauth2\"} 1.0")
+        .contains("tokenbroker_connections{state=\"active\"} 2.0")
+        .doesNotContain(renewed)
+        .doesNotContain(REPORTS_SECRET);
+    assertThat(unix("GET", "/metrics").status())
+        .as("the socket's users are trusted")
+        .isEqualTo(200);
+  }
+
+  @Test
   void refresh_byGet_isMethodNotAllowed() throws IOException {
     RawHttp.Reply r = unix("GET", "/v1/connections/oauth2:shop/refresh");
 
