@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of this library beside its peers (Spring Security's OAuth2 client,
 # google-auth-library-java, a naive tokens.json client) in one go and writes
-# benchmarks/results/results.md (and results/*.json). About 9 minutes on a 2-core machine.
+# benchmarks/results/results.md (and results/*.json). About 13 minutes on a 2-core machine.
 #
 #   benchmarks/run.sh              # everything
 #   benchmarks/run.sh --quick      # every part once, minimal iterations (2-3 minutes): a smoke
@@ -91,6 +91,11 @@ report amplification scenarios.RefreshAmplificationReport
 report sustained scenarios.SustainedReport
 report cluster ClusterReport
 report scale ScaleReport
+report onboarding OnboardingReport
+# tokenbroker serve over its socket and loopback TCP against `tokenbroker token` per call; the CLI
+# row needs cli/target/tokenbroker-cli-*-all.jar (./mvnw -pl cli -am package -DskipTests), else
+# the table says it was not built.
+report serve-latency ServeLatencyReport
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
@@ -124,7 +129,7 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/nu
     "$java" -cp "$cp" dev.tokenbroker.benchmarks.ResultsTable "$out/parts.json" \
       "$out"/raw/parts-*.json
   fi
-  for section in amplification sustained cluster scale; do
+  for section in amplification sustained cluster scale onboarding serve-latency; do
     echo
     cat "$out/$section.md"
   done

@@ -22,8 +22,16 @@ public final class AuthorizationException extends TokenBrokerException {
    * @param cause the underlying failure, or null
    */
   public AuthorizationException(
-      ConnectionId connection, String message, @Nullable String error, @Nullable Throwable cause) {
-    super(connection, "connection " + connection + ": " + message, cause);
+      @Nullable ConnectionId connection,
+      String message,
+      @Nullable String error,
+      @Nullable Throwable cause) {
+    super(
+        connection,
+        connection == null
+            ? "authorization: " + message
+            : "connection " + connection + ": " + message,
+        cause);
     this.error = error;
   }
 

@@ -36,6 +36,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *     provider: cafe24
  *     client-id: ${CAFE24_CLIENT_ID}
  *     client-secret: ${CAFE24_CLIENT_SECRET}
+ *     template: cafe24:{mall}  # optional: any mall onboarded at run time is a connection
  * connections:
  *   cafe24:mall-a: { app: my-cafe24-app, mall-id: mall-a }
  * </pre>
@@ -57,12 +58,32 @@ final class ConfigFile {
   private static final Set<String> TOP_LEVEL = Set.of("store", "apps", "connections");
 
   private final Map<ConnectionId, Map<String, Object>> connections;
+  private final Map<String, Template> templates;
   private final @Nullable Map<String, Object> store;
 
+  /** An app's {@code template:} and its settings, ${VAR}s expanded. */
+  static final class Template {
+    final String pattern;
+    final Map<String, Object> settings;
+
+    Template(String pattern, Map<String, Object> settings) {
+      this.pattern = pattern;
+      this.settings = settings;
+    }
+  }
+
   private ConfigFile(
-      Map<ConnectionId, Map<String, Object>> connections, @Nullable Map<String, Object> store) {
+      Map<ConnectionId, Map<String, Object>> connections,
+      Map<String, Template> templates,
+      @Nullable Map<String, Object> store) {
     this.connections = connections;
+    this.templates = templates;
     this.store = store;
+  }
+
+  /** The apps with a {@code template:}, by app name. */
+  Map<String, Template> templates() {
+    return templates;
   }
 
   Map<ConnectionId, Map<String, Object>> connections() {
@@ -145,6 +166,7 @@ final class ConfigFile {
               "no app named '" + appName + "' in the apps section; apps: " + apps.keySet());
         }
         settings.putAll(app);
+        settings.remove("template"); // the app's, not the connection's
       }
       settings.putAll(e.getValue());
       connections.put(id, substitute(id, settings, env));
@@ -159,8 +181,18 @@ final class ConfigFile {
       store = substitute(null, castMap(storeTree), env);
       resolvePaths(store, file);
     }
+    Map<String, Template> templates = new LinkedHashMap<>();
+    for (Map.Entry<String, Map<String, Object>> e : apps.entrySet()) {
+      Object pattern = e.getValue().get("template");
+      if (pattern != null) {
+        Map<String, Object> settings = new LinkedHashMap<>(e.getValue());
+        settings.remove("template");
+        templates.put(
+            e.getKey(), new Template(pattern.toString(), substitute(null, settings, env)));
+      }
+    }
     warnAboutLiteralSecrets(file, tree);
-    return new ConfigFile(connections, store);
+    return new ConfigFile(connections, templates, store);
   }
 
   /** Store settings that name files: relative ones are relative to the configuration file. */

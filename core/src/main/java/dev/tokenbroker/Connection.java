@@ -18,8 +18,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class Connection {
   final ConnectionId id;
-  final TokenProvider provider;
-  final RenewalPolicy policy;
+
+  /**
+   * The provider, replaced when the connection's settings change at run time (a reissued secret): a
+   * call in flight keeps the provider it started with.
+   */
+  volatile TokenProvider provider;
+
+  volatile RenewalPolicy policy;
 
   /**
    * The flight in progress, or null. Set by compare-and-set from null by whoever starts the flight,
@@ -83,14 +89,17 @@ final class Connection {
   /** The version last checked with {@link TokenProvider#validate}, for validate-on-load. */
   volatile long validatedVersion = -1;
 
-  /** The authorization started here and not yet completed. */
-  @Nullable AuthorizationRequest pending;
-
   Connection(ConnectionId id, TokenProvider provider, Instant now) {
     this.id = id;
     this.provider = provider;
     this.policy = provider.renewalPolicy();
     this.activeSince = now;
+  }
+
+  /** Serves the connection with {@code next} from now on (same platform, new settings). */
+  synchronized void reconfigured(TokenProvider next) {
+    policy = next.renewalPolicy();
+    provider = next;
   }
 
   /** The flight in progress, or null. */

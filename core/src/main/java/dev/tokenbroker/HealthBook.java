@@ -241,6 +241,26 @@ final class HealthBook {
     }
     if (moved) {
       log.info("connection {} is active again", conn.id);
+      events.emit(
+          TokenEvent.Type.RECOVERED,
+          conn.id,
+          "active again (was " + previous.state() + ": " + previous.reason() + ")",
+          null);
+    }
+  }
+
+  /**
+   * A new authorization (or import) replaced the chain and cleared {@code was}, the health record
+   * the store held before: this instance's write did it, so it says so, once.
+   */
+  void recoveredByAuthorization(Connection conn, @Nullable HealthRecord was) {
+    if (was != null) {
+      log.info("connection {} is active again (authorized)", conn.id);
+      events.emit(
+          TokenEvent.Type.RECOVERED,
+          conn.id,
+          "active again: authorized (was " + was.state() + ": " + was.reason() + ")",
+          null);
     }
   }
 

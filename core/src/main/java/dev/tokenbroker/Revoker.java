@@ -59,6 +59,16 @@ final class Revoker {
 
   /** Runs as the connection's exclusive flight, on a broker thread. */
   @Nullable CachedToken revoke(Connection conn, Revocation revocation) {
+    return revoke(conn, revocation, null, true);
+  }
+
+  /**
+   * Revokes at the platform (unless {@code atPlatform} is false: the platform already ended the
+   * link, an uninstall or unlink) and leaves a tombstone whose reason is {@code ended} ({@code
+   * removed}, {@code uninstalled}, {@code unlinked}), or {@code revoked}/{@code unlinked} for null.
+   */
+  @Nullable CachedToken revoke(
+      Connection conn, Revocation revocation, @Nullable String ended, boolean atPlatform) {
     Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     conn.sawFence(lease.fencingToken());
     // A revocation that fails after seizing the lease from a renewal in flight leaves the lease,
@@ -73,11 +83,13 @@ final class Revoker {
         current = conn.newest(); // the store lost the record: revoke what this instance holds
       }
       boolean dead =
-          current != null
-              && revokeAtPlatform(conn, current, revocation, stored, lease, pending != null);
+          !atPlatform
+              || (current != null
+                  && revokeAtPlatform(conn, current, revocation, stored, lease, pending != null));
       saver.drop(conn);
       long version = Math.max(stored.version(), current == null ? 0 : current.version());
-      String reason = revocation == Revocation.UNLINK ? "unlinked" : "revoked";
+      String reason =
+          ended != null ? ended : revocation == Revocation.UNLINK ? "unlinked" : "revoked";
       // Written again over an older tombstone: its time orders this revocation after any
       // authorization made before it and still unsaved on another instance (the saver drops it).
       try {
@@ -104,7 +116,13 @@ final class Revoker {
     if (conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
       view.tombstoned(conn, store.read(conn.id));
     }
-    events.emit(TokenEvent.Type.REVOKED, conn.id, "tokens revoked (" + revocation + ")", null);
+    events.emit(
+        TokenEvent.Type.REVOKED,
+        conn.id,
+        ended != null
+            ? "connection removed (" + ended + ")"
+            : "tokens revoked (" + revocation + ")",
+        null);
     return null;
   }
 

@@ -2,6 +2,7 @@ package dev.tokenbroker;
 
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -81,6 +82,121 @@ final class SingleFlight {
         return outcome;
       }
     }
+  }
+
+  /**
+   * {@link #await} without blocking: the returned future completes with the same outcome a blocking
+   * caller would get — the same rules for joining the flight in progress or starting one's own
+   * after it, and the same exceptions (from {@link #forCaller}) — or with a {@link
+   * TokenUnavailableException} once the renewal timeout has passed. Never throws.
+   *
+   * <p>The caller's thread only looks at the slot and maybe launches a flight; the rest runs when
+   * the flight completes, on the broker thread that completed it (or on the caller's thread when it
+   * was complete already). Stages the application chains on the result run there too unless it
+   * chains them with an executor.
+   */
+  CompletableFuture<CachedToken> awaitAsync(
+      Connection conn, Flight.Purpose purpose, @Nullable String rejected) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    // Bounded like await's wait: the timeout only completes this caller's future (its timer is
+    // cancelled when the future completes first); the flight goes on.
+    CompletableFuture<CachedToken> result = new CompletableFuture<>();
+    CompletableFuture<CachedToken> caller = new CompletableFuture<>();
+    result.whenComplete(
+        (outcome, error) -> {
+          if (error == null) {
+            caller.complete(outcome);
+          } else {
+            caller.completeExceptionally(
+                error instanceof TimeoutException ? timedOut(conn) : error);
+          }
+        });
+    caller.whenComplete(
+        (outcome, error) -> {
+          if (caller.isCancelled()) {
+            result.cancel(false); // the caller lost interest: start no further flight for it
+          }
+        });
+    // Joins or starts a flight before the timer runs: a caller that gives up still got it started.
+    attempt(conn, purpose, rejected, result, deadline);
+    result.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    return caller;
+  }
+
+  /** One round of {@link #await}'s loop: joins or starts a flight, and decides when it ends. */
+  private void attempt(
+      Connection conn,
+      Flight.Purpose purpose,
+      @Nullable String rejected,
+      CompletableFuture<CachedToken> result,
+      long deadline) {
+    if (result.isDone()) {
+      return; // timed out, or cancelled by the caller: start nothing more
+    }
+    Flight flight;
+    boolean mine;
+    while (true) {
+      Flight current = conn.inflight();
+      if (current != null) {
+        flight = current;
+        mine = false;
+        break;
+      }
+      Flight f = new Flight(purpose, rejected);
+      if (conn.casInflight(null, f)) {
+        launch(conn, f, renewal);
+        flight = f;
+        mine = true;
+        break;
+      }
+      // another caller started one between our look and here: join it
+    }
+    Flight joined = flight;
+    boolean own = mine;
+    joined.future.whenComplete(
+        (outcome, error) -> {
+          if (error != null) {
+            Throwable cause =
+                error instanceof java.util.concurrent.CompletionException
+                        && error.getCause() != null
+                    ? error.getCause()
+                    : error;
+            if (own || !startsOwnAfter(joined, purpose) || System.nanoTime() - deadline > 0) {
+              result.completeExceptionally(
+                  cause instanceof CancellationException
+                      ? new TokenUnavailableException(
+                          conn.id,
+                          "connection " + conn.id + ": renewal was cancelled",
+                          health.apply(conn),
+                          null)
+                      : forCaller(conn, cause));
+              return;
+            }
+            // a revoke, or a flight that was not asked to renew, failed: ours may still run
+            attempt(conn, purpose, rejected, result, deadline);
+            return;
+          }
+          if (own || (outcome != null && joined.answers(purpose, rejected, outcome))) {
+            if (outcome == null) {
+              result.completeExceptionally(
+                  new TokenUnavailableException(
+                      conn.id, "connection " + conn.id + " was revoked", health.apply(conn), null));
+            } else {
+              result.complete(outcome);
+            }
+            return;
+          }
+          // the flight's outcome does not answer this caller: wait for our own
+          attempt(conn, purpose, rejected, result, deadline);
+        });
+  }
+
+  private TokenUnavailableException timedOut(Connection conn) {
+    return new TokenUnavailableException(
+        conn.id,
+        "connection " + conn.id + ": renewal did not finish within " + timeout,
+        health.apply(conn),
+        null);
   }
 
   /** Whether a caller wanting {@code purpose} starts its own flight after {@code failed} failed. */
@@ -184,11 +300,7 @@ final class SingleFlight {
     } catch (ExecutionException e) {
       throw forCaller(conn, e.getCause());
     } catch (TimeoutException e) {
-      throw new TokenUnavailableException(
-          conn.id,
-          "connection " + conn.id + ": renewal did not finish within " + timeout,
-          health.apply(conn),
-          null);
+      throw timedOut(conn);
     } catch (CancellationException e) {
       throw new TokenUnavailableException(
           conn.id, "connection " + conn.id + ": renewal was cancelled", health.apply(conn), null);

@@ -9,7 +9,9 @@ import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -67,6 +69,9 @@ public final class TokenBroker implements AutoCloseable {
   private final KeepAlive keepAlive;
   private final AuthorizationFlow authorization;
   private final Revoker revoker;
+  private final Events events;
+  private final Discovery discovery;
+  private final Reconfiguration reconfiguration;
   private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledExecutorService scheduler;
   private volatile boolean closed;
@@ -87,8 +92,14 @@ public final class TokenBroker implements AutoCloseable {
     this.keepAlive = p.keepAlive;
     this.authorization = p.authorization;
     this.revoker = p.revoker;
+    this.events = p.events;
     this.ownedExecutor = p.ownedExecutor;
     this.scheduler = p.scheduler;
+    this.reconfiguration = new Reconfiguration(registry, p);
+    this.discovery = new Discovery(clock, store, registry, events, this::forgetRemoved);
+    if (p.discoveryInterval != null) {
+      Discovery.schedule(scheduler, p.discoveryInterval, discovery);
+    }
   }
 
   /**
@@ -140,6 +151,129 @@ public final class TokenBroker implements AutoCloseable {
    */
   public TokenSet tokenSet(ConnectionId id) {
     return current(id).tokenSet();
+  }
+
+  /**
+   * {@link #accessToken} without blocking, for reactive and asynchronous callers (an event-loop
+   * thread must never wait for a renewal).
+   *
+   * <p>FRESH and STALE: an already completed future (STALE also starts the one background renewal).
+   * EXPIRED or missing: joins the connection's single renewal, or starts it, and returns at once;
+   * the future completes when the renewal does, with the same token or the same exception a
+   * blocking caller would get ({@link ReauthorizationRequiredException}, {@link
+   * TokenUnavailableException}, …), or with a {@link TokenUnavailableException} once the renewal
+   * timeout has passed. Cancelling the future ends nothing but this caller's interest.
+   *
+   * <p>Never throws (but for a null id): an unknown connection or a closed broker completes the
+   * future exceptionally. Stages chained on the future without an executor run on the broker thread
+   * that completed the renewal: keep them short, or chain them with {@code *Async(…, executor)}.
+   *
+   * @param id the connection
+   * @return a future of a valid access token for {@code id}
+   */
+  public java.util.concurrent.CompletableFuture<String> accessTokenAsync(ConnectionId id) {
+    return currentAsync(id).thenApply(CachedToken::accessToken);
+  }
+
+  /**
+   * Like {@link #accessTokenAsync} but completes with the whole valid {@link TokenSet}.
+   *
+   * @param id the connection
+   * @return a future of the whole valid token set
+   */
+  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAsync(ConnectionId id) {
+    return currentAsync(id).thenApply(CachedToken::tokenSet);
+  }
+
+  /**
+   * For HTTP integrations other than OkHttp's: the platform's API rejected {@code
+   * rejectedAccessToken} (the provider's {@link TokenProvider#classifyApiResponse} said {@code
+   * TOKEN_REJECTED}). Returns a valid set with a different token: the current one if someone
+   * renewed already, else after one renewal that every caller reporting the same token shares. A
+   * caller replays its request once with it; never in a loop.
+   *
+   * @param id the connection
+   * @param rejectedAccessToken the access token the API rejected
+   * @return a valid token set, already saved
+   * @throws ReauthorizationRequiredException if a person must act first
+   * @throws TokenUnavailableException if no valid token can be had now
+   */
+  public TokenSet tokenSetAfterRejection(ConnectionId id, String rejectedAccessToken) {
+    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
+    Connection conn = registry.get(id);
+    CachedToken now = hot.get(conn);
+    if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
+      return now.tokenSet(); // someone renewed already: never invalidate a token we did not send
+    }
+    checkOpen();
+    hot.invalidate(conn);
+    return flights.await(conn, Flight.Purpose.REJECTED, rejectedAccessToken).tokenSet();
+  }
+
+  /**
+   * {@link #tokenSetAfterRejection} without blocking, completed like {@link #tokenSetAsync}.
+   *
+   * @param id the connection
+   * @param rejectedAccessToken the access token the API rejected
+   * @return a future of a valid token set carrying a different access token
+   */
+  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAfterRejectionAsync(
+      ConnectionId id, String rejectedAccessToken) {
+    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
+    try {
+      Connection conn = registry.get(id);
+      CachedToken now = hot.get(conn);
+      if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
+        return java.util.concurrent.CompletableFuture.completedFuture(now.tokenSet());
+      }
+      checkOpen();
+      hot.invalidate(conn);
+      return flights
+          .awaitAsync(conn, Flight.Purpose.REJECTED, rejectedAccessToken)
+          .thenApply(CachedToken::tokenSet);
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * For HTTP integrations other than OkHttp's: the platform's API said the connection itself is
+   * dead (the provider's {@link TokenProvider#classifyApiResponse} returned {@code
+   * CONNECTION_DEAD}: app uninstalled, IP not allowed). The connection becomes
+   * REAUTHORIZATION_REQUIRED with the verdict's reason, as the OkHttp interceptor does. Other
+   * verdicts are ignored.
+   *
+   * @param id the connection
+   * @param verdict what the provider made of the API's answer
+   */
+  public void reportApiVerdict(ConnectionId id, ApiVerdict verdict) {
+    Objects.requireNonNull(verdict, "verdict");
+    Connection conn = registry.get(id);
+    if (verdict.kind() == ApiVerdict.Kind.CONNECTION_DEAD) {
+      markDead(conn, verdict);
+    }
+  }
+
+  /** The cached token, or the single flight's future; never throws but for a null id. */
+  private java.util.concurrent.CompletableFuture<CachedToken> currentAsync(ConnectionId id) {
+    Objects.requireNonNull(id, "id");
+    try {
+      Connection conn = registry.get(id);
+      CachedToken c = hot.get(conn);
+      if (c != null) {
+        long now = clock.millis();
+        if (now < c.expiredAtMillis()) {
+          if (now >= c.renewAtMillis()) {
+            staleHit(conn, now);
+          }
+          return java.util.concurrent.CompletableFuture.completedFuture(c);
+        }
+      }
+      checkOpen();
+      return flights.awaitAsync(conn, Flight.Purpose.EXPIRED, null);
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
   }
 
   /** The cached token, renewing as {@link #accessToken} does. For the OkHttp integration. */
@@ -229,33 +363,301 @@ public final class TokenBroker implements AutoCloseable {
 
   /**
    * Starts an authorization-code flow: a fresh unguessable {@code state} (and a PKCE verifier when
-   * the provider uses PKCE) and the URL a person opens. Replaces an earlier unfinished one.
+   * the provider uses PKCE) and the URL a person opens. The state is kept in the shared store for
+   * 15 minutes, so the redirect may land on any instance sharing it, and is good for one
+   * completion; starting another leaves earlier ones valid until they are used or expire.
+   *
+   * <p>{@code id} may be a configured connection or one an app's template names ({@code
+   * cafe24:mall-a} under {@code cafe24:{mall}}): onboarding a new mall starts here.
    *
    * @param id the connection
    * @return the URL to open in a browser, with the state and PKCE verifier kept for the callback
    * @throws AuthorizationException if the connection's provider uses client credentials
+   * @throws ConfigurationException if {@code id} is neither configured nor named by a template
    */
   public AuthorizationRequest startAuthorization(ConnectionId id) {
-    return authorization.start(registry.get(id));
+    checkOpen();
+    return authorization.start(registry.open(id));
+  }
+
+  /**
+   * Starts an authorization for a new connection of {@code app} whose subject is known only after
+   * the code exchange (a Kakao user): the connection is named on completion, from what the platform
+   * says ({@link dev.tokenbroker.spi.TokenProvider#subjectOf}), and {@link #handleCallback} returns
+   * its id.
+   *
+   * @param app the app, as named in the configuration's {@code apps:} section, with a template
+   * @return the URL to open in a browser; its {@link AuthorizationRequest#connection()} is the
+   *     app's template ({@code kakao:{user}}), not a connection
+   * @throws ConfigurationException if no app of that name has a template
+   */
+  public AuthorizationRequest startAuthorization(String app) {
+    checkOpen();
+    Connection appConn = registry.appConnection(Objects.requireNonNull(app, "app"));
+    return authorization.start(appConn, appConn.id, app);
   }
 
   /**
    * Completes the flow with the URL the browser was redirected to (or just its query string):
-   * rejects an {@code error=} redirect, checks {@code state} in constant time against the pending
-   * request — before any network call — then exchanges the code at once and saves the first token
-   * set over whatever the store held, winning over any renewal still in flight anywhere.
+   * rejects an {@code error=} redirect, takes the {@code state} from the shared store — once, on
+   * whichever instance, before any network call — then exchanges the code at once and saves the
+   * first token set over whatever the store held, winning over any renewal still in flight
+   * anywhere.
    *
-   * @param id the connection
+   * @param id the connection the authorization was started for
    * @param redirectedUrl the URL the browser was redirected to, carrying {@code code} (or {@code
    *     error}) and {@code state}
    * @return the new token set, already saved
-   * @throws AuthorizationException for a denied, foreign, stale or code-less redirect
+   * @throws AuthorizationException for a denied, unknown, expired, reused or foreign state, or a
+   *     code-less redirect
    * @throws TokenEndpointException if the platform refused the code (reused, expired)
    */
   public TokenSet completeAuthorization(ConnectionId id, String redirectedUrl) {
-    Connection conn = registry.get(id);
+    Objects.requireNonNull(id, "id");
     checkOpen();
-    return authorization.complete(conn, redirectedUrl);
+    return authorization.complete(id, redirectedUrl, target).tokens;
+  }
+
+  /**
+   * The callback of a web application: completes whichever authorization the redirect's {@code
+   * state} belongs to, started on any instance sharing the store, and returns the connection it
+   * authorized. What a web framework's callback endpoint calls with the request's URL (or query);
+   * the code is exchanged here and now (Cafe24's lives about a minute).
+   *
+   * @param redirectedUrl the URL the browser was redirected to, or its query string
+   * @return the connection now authorized (for {@link #startAuthorization(String)}, the one named
+   *     after the platform's subject)
+   * @throws AuthorizationException for a denied, unknown, expired or reused state, or no code
+   * @throws TokenEndpointException if the platform refused the code
+   */
+  public ConnectionId handleCallback(String redirectedUrl) {
+    checkOpen();
+    return authorization.complete(null, redirectedUrl, target).conn.id;
+  }
+
+  /** How an authorization finds its connection, or names a new one from its app's template. */
+  private final AuthorizationFlow.Target target =
+      new AuthorizationFlow.Target() {
+        @Override
+        public Connection connection(ConnectionId id) {
+          Connection conn = registry.open(id);
+          if (registry.isRunTime(conn)) {
+            events.emit(TokenEvent.Type.CONNECTION_ADDED, id, "authorized", null);
+          }
+          return conn;
+        }
+
+        @Override
+        public Connection app(String app) {
+          return registry.appConnection(app);
+        }
+
+        @Override
+        public ConnectionId named(String app, String subject) {
+          return registry.template(app).idFor(subject);
+        }
+      };
+
+  /**
+   * Adds the connection of {@code subject} under {@code app}'s template ({@code cafe24:{mall}} with
+   * subject {@code mall-a} is {@code cafe24:mall-a}) here, without a store write: it is then served
+   * like a configured one, and needs an authorization (or imported tokens) before it has a token.
+   * Other instances learn of it once it has tokens in the store.
+   *
+   * @param app the app, as named in the configuration's {@code apps:} section
+   * @param subject the mall id, seller account id or user id
+   * @return the connection's id
+   * @throws ConfigurationException if the app has no template
+   * @throws IllegalArgumentException if {@code subject} is not a valid subject
+   * @throws TokenUnavailableException if a client-credentials connection's first token cannot be
+   *     had (it stays added here, and is retried on use)
+   */
+  public ConnectionId connect(String app, String subject) {
+    checkOpen();
+    ConnectionTemplate t = registry.template(Objects.requireNonNull(app, "app"));
+    ConnectionId id = t.idFor(subject);
+    Connection conn = registry.add(id, t);
+    if (conn.provider.grantType() == dev.tokenbroker.spi.GrantType.CLIENT_CREDENTIALS) {
+      // Nothing for a person to do: the first token, saved, is what other instances learn from.
+      current(conn);
+    }
+    return id;
+  }
+
+  /**
+   * Removes a connection made at run time, everywhere: revokes its tokens at the platform (when it
+   * can), leaves a {@code removed} tombstone in the store, and stops serving it here at once and on
+   * every other instance within the discovery bound ({@link TokenBrokerBuilder#discovery}).
+   *
+   * @param id the connection
+   * @throws ConfigurationException if {@code id} is a configured connection (remove it from the
+   *     configuration) or unknown
+   */
+  public void remove(ConnectionId id) {
+    remove(id, null);
+  }
+
+  /**
+   * Removes a connection whose link the platform already ended: the app was uninstalled from the
+   * mall ({@code uninstalled}), the user unlinked the app ({@code unlinked}). Sends the platform
+   * nothing; otherwise the same as {@link #remove(ConnectionId)}.
+   *
+   * @param id the connection
+   * @param reason {@code uninstalled}, {@code unlinked} or {@code removed}
+   */
+  public void removeEnded(ConnectionId id, String reason) {
+    if (!ConnectionRegistry.REMOVAL_REASONS.contains(Objects.requireNonNull(reason, "reason"))) {
+      throw new IllegalArgumentException(
+          "reason must be one of " + new java.util.TreeSet<>(ConnectionRegistry.REMOVAL_REASONS));
+    }
+    remove(id, reason);
+  }
+
+  private void remove(ConnectionId id, @Nullable String ended) {
+    checkOpen();
+    Connection conn = registry.find(Objects.requireNonNull(id, "id"));
+    if (conn == null) {
+      conn = registry.open(id); // not known here: still tombstoned in the store for everyone
+    }
+    if (!registry.isRunTime(conn)) {
+      throw new ConfigurationException(
+          id, null, "is a configured connection: remove it from the configuration, or revoke it");
+    }
+    Connection c = conn;
+    flights.exclusive(
+        c,
+        (x, flight) ->
+            revoker.revoke(x, Revocation.TOKENS, ended != null ? ended : "removed", ended == null));
+    // (the platform refusing the revocation throws: then nothing is removed)
+    forgetRemoved(c, ended != null ? ended : "removed");
+  }
+
+  /**
+   * Imports a live refresh token obtained elsewhere (a script's {@code tokens.json}), so the
+   * connection needs no new browser login: renews once with it — which proves it live, and on a
+   * rotating platform spends it — and saves the new set as the connection's first. Never overwrites
+   * a stored set: if the store holds tokens for the connection, nothing is sent.
+   *
+   * @param id a configured connection, or one a template names
+   * @param refreshToken the refresh token
+   * @return the new token set, saved
+   * @throws TokenBrokerException if the store already holds tokens for {@code id}
+   * @throws TokenEndpointException if the platform refused the refresh token (or its answer was
+   *     lost: {@link TokenEndpointException.Kind#OUTCOME_UNKNOWN}, the token may be spent)
+   */
+  public TokenSet importRefreshToken(ConnectionId id, String refreshToken) {
+    checkOpen();
+    Objects.requireNonNull(refreshToken, "refreshToken");
+    if (refreshToken.isBlank()) {
+      throw new IllegalArgumentException("refresh token is blank");
+    }
+    Connection conn = registry.open(id);
+    if (conn.provider.grantType() != dev.tokenbroker.spi.GrantType.AUTHORIZATION_CODE) {
+      throw new ConfigurationException(
+          id, null, "uses client credentials: there is no refresh token to import");
+    }
+    Instant now = clock.instant();
+    // Only carries the refresh token to the provider; never stored or served.
+    TokenSet carrier =
+        TokenSet.builder()
+            .accessToken("imported")
+            .refreshToken(refreshToken.trim())
+            .issuedAt(now.minusSeconds(1))
+            .expiresAt(now)
+            .build();
+    TokenSet[] saved = new TokenSet[1];
+    flights.exclusive(
+        conn,
+        (c, flight) -> {
+          saved[0] = authorization.importSet(c, carrier);
+          return null;
+        });
+    return saved[0];
+  }
+
+  /**
+   * Records {@code key} as used until {@code until}, across every instance sharing the store: true
+   * the first time, false for a replay. A replay guard for signed requests the platform sends or
+   * opens (a Cafe24 app launch, a Kakao unlink callback): pass a key derived from the request's
+   * signature and a time past the end of its freshness window.
+   *
+   * @param key 1 to 150 printable ASCII characters (kept under a prefix of the broker's)
+   * @param until when the record may be forgotten
+   * @return true if the key was not used before
+   */
+  public boolean claimOnce(String key, Instant until) {
+    checkOpen();
+    Objects.requireNonNull(key, "key");
+    if (key.length() > 150) {
+      throw new IllegalArgumentException("key must be at most 150 characters");
+    }
+    return store.putOnce("tb-once:" + key, new byte[0], Objects.requireNonNull(until, "until"));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Settings that change under a running service
+
+  /**
+   * Serves the configured connection {@code id} with new settings from now on (a client secret
+   * reissued at the platform): the provider is rebuilt and checked as at start-up; stored tokens,
+   * health and the cache stay; a call already in flight finishes with the old settings.
+   *
+   * @param id a configured connection
+   * @param settings its complete new settings, as in a configuration file
+   * @throws ConfigurationException naming the setting, if they are invalid (then nothing changes)
+   */
+  public void reconfigure(ConnectionId id, Map<String, ?> settings) {
+    checkOpen();
+    reconfiguration.connection(id, settings);
+  }
+
+  /**
+   * Serves every connection of the template app {@code app} (and those onboarded later) with new
+   * settings from now on; otherwise as {@link #reconfigure}.
+   *
+   * @param app an app with a {@code template:}
+   * @param settings the app's complete new settings (its template stays)
+   * @throws ConfigurationException if they are invalid (then nothing changes)
+   */
+  public void reconfigureApp(String app, Map<String, ?> settings) {
+    checkOpen();
+    reconfiguration.app(app, settings);
+  }
+
+  /**
+   * Reads the configuration file the broker was built from again and applies changed settings of
+   * its connections and template apps ({@link #reconfigure}, {@link #reconfigureApp}). Connections
+   * or apps added to or removed from the file need a restart; they are reported, not applied.
+   *
+   * @return what changed, one line per connection or app
+   * @throws ConfigurationException if the file is invalid (then nothing changes)
+   */
+  public List<String> reload() {
+    checkOpen();
+    return reconfiguration.reload();
+  }
+
+  /**
+   * Asks the store now which run-time connections other instances added or removed (what the
+   * background discovery does every interval), and applies it here. The first call (when the
+   * background discovery is off, or has not started) also learns every connection in the store a
+   * template names. Does nothing without templates.
+   *
+   * @return how many connections were added or removed here
+   */
+  public int discover() {
+    checkOpen();
+    return registry.hasTemplates() ? discovery.poll() : 0;
+  }
+
+  /** Stops serving a removed run-time connection here. */
+  void forgetRemoved(Connection conn, String reason) {
+    if (registry.remove(conn)) {
+      hot.invalidate(conn);
+      conn.forgetTokens();
+      events.emit(
+          TokenEvent.Type.CONNECTION_REMOVED, conn.id, "connection removed (" + reason + ")", null);
+    }
   }
 
   /**
@@ -387,7 +789,8 @@ public final class TokenBroker implements AutoCloseable {
   /**
    * Every configured connection, sorted.
    *
-   * @return every configured connection, sorted
+   * @return every connection known here, sorted: the configured ones and those made at run time
+   *     from a template (onboarded here, used here, or learnt from the store)
    */
   public Set<ConnectionId> connections() {
     return registry.ids();
@@ -400,7 +803,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return the provider serving {@code id}
    */
   public TokenProvider provider(ConnectionId id) {
-    return registry.get(id).provider;
+    return registry.open(id).provider;
   }
 
   /**
@@ -454,6 +857,22 @@ public final class TokenBroker implements AutoCloseable {
                 .platformCode(verdict.code())
                 .build()),
         known == null ? 0 : known.version());
+    if (verdict.ended() && registry.isRunTime(conn) && !closed) {
+      try {
+        String reason = verdict.reason();
+        // everywhere: the platform ended the link
+        remove(
+            conn.id,
+            reason != null && ConnectionRegistry.REMOVAL_REASONS.contains(reason)
+                ? reason
+                : "uninstalled");
+      } catch (RuntimeException e) {
+        log.warn(
+            "connection {}: the platform ended the link, but removing it failed: {}",
+            conn.id,
+            e.getMessage());
+      }
+    }
   }
 
   Clock clock() {

@@ -48,6 +48,8 @@ public final class TokenBrokerBuilder {
   private @Nullable TokenCache cache;
   private @Nullable OkHttpClient httpClient;
   private final Map<ConnectionId, Object> connections = new LinkedHashMap<>();
+  private final Map<String, Object[]> templates = new LinkedHashMap<>(); // app -> pattern, settings
+  private @Nullable Duration discoveryInterval = Duration.ofSeconds(1);
   private final List<TokenProviderFactory> factories = new ArrayList<>();
   private final List<TokenListener> listeners = new ArrayList<>();
   private @Nullable Executor executor;
@@ -152,6 +154,59 @@ public final class TokenBrokerBuilder {
    */
   public TokenBrokerBuilder connection(ConnectionId id, TokenProvider provider) {
     addConnection(id, Objects.requireNonNull(provider, "provider"));
+    return this;
+  }
+
+  /**
+   * Declares {@code app}'s template: every id {@code pattern} names ({@code cafe24:{mall}}) is a
+   * connection of the app, built from {@code settings} when it is onboarded ({@link
+   * TokenBroker#startAuthorization(ConnectionId)}, {@link TokenBroker#connect}) or found in the
+   * store. The placeholder's value (the subject) reaches the provider as {@link
+   * dev.tokenbroker.spi.ProviderContext#subject()}: the default of its {@code mall-id} (Cafe24) or
+   * {@code account-id} (Naver agencies). In a configuration file: {@code template:} in the app.
+   *
+   * @param app the app's name
+   * @param pattern the connection ids it names, with one {@code {placeholder}}
+   * @param settings the app's settings, as in a configuration file (validated at build time)
+   * @return this builder
+   */
+  public TokenBrokerBuilder template(String app, String pattern, Map<String, ?> settings) {
+    Objects.requireNonNull(app, "app");
+    Objects.requireNonNull(pattern, "pattern");
+    if (templates.putIfAbsent(app, new Object[] {pattern, new LinkedHashMap<>(settings)}) != null) {
+      throw new ConfigurationException(null, "apps." + app, "app declared twice");
+    }
+    return this;
+  }
+
+  /**
+   * How often this instance asks the store which run-time connections were added or removed
+   * elsewhere: a connection removed on another instance is served here no longer than about this
+   * (plus one store read). Default 1 second; used only when an app has a template.
+   *
+   * @param interval the time between polls
+   * @return this builder
+   */
+  public TokenBrokerBuilder discovery(Duration interval) {
+    once("discovery");
+    Duration d = positive(interval, "discovery interval");
+    if (d.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new IllegalArgumentException("discovery interval must be at most 10 minutes, got " + d);
+    }
+    this.discoveryInterval = d;
+    return this;
+  }
+
+  /**
+   * No background discovery: run-time connections added elsewhere are learnt on a miss only, and
+   * removals elsewhere are not seen until {@link TokenBroker#discover()} runs. For tests and
+   * one-shot processes.
+   *
+   * @return this builder
+   */
+  public TokenBrokerBuilder withoutDiscovery() {
+    once("discovery");
+    this.discoveryInterval = null;
     return this;
   }
 
@@ -403,6 +458,9 @@ public final class TokenBrokerBuilder {
       for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
         all.put(e.getKey(), new Settings(e.getKey(), e.getValue(), env::get));
       }
+      for (Map.Entry<String, ConfigFile.Template> t : config.templates().entrySet()) {
+        template(t.getKey(), t.getValue().pattern, t.getValue().settings);
+      }
       if (store == null && config.store() != null) {
         store = createStore(new Settings(null, config.store(), env::get), loader);
         ownsStore = true;
@@ -426,7 +484,38 @@ public final class TokenBrokerBuilder {
     for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
       built.add(
           new Connection(
-              e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random), now));
+              e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random, null), now));
+    }
+    List<ConnectionTemplate> parsed = new ArrayList<>();
+    for (Map.Entry<String, Object[]> e : templates.entrySet()) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> settings = (Map<String, Object>) e.getValue()[1];
+      ConnectionTemplate t =
+          ConnectionTemplate.parse(e.getKey(), (String) e.getValue()[0], settings);
+      for (ConnectionTemplate other : parsed) {
+        if (t.overlaps(other)) {
+          throw new ConfigurationException(
+              null,
+              "apps." + t.app + ".template",
+              "'" + t.pattern() + "' names the same connections as app '" + other.app + "'");
+        }
+      }
+      parsed.add(t);
+      // validated now, as a configured connection is: a bad secret fails at start-up
+      probe(
+          t, (id, m, subject) -> provider(id, new Settings(id, m), byName, http, random, subject));
+    }
+    Reconfigurer providers =
+        (id, settings, subject) ->
+            provider(id, new Settings(id, settings), byName, http, random, subject);
+    ConnectionRegistry.Maker maker =
+        (id, t, subject) ->
+            new Connection(id, providers.provider(id, t.settings, subject), clock.instant());
+    Map<ConnectionId, Map<String, Object>> configuredSettings = new LinkedHashMap<>();
+    for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
+      if (e.getValue() instanceof Settings) {
+        configuredSettings.put(e.getKey(), ((Settings) e.getValue()).asMap());
+      }
     }
     // Twice the longest read timeout of any connection (a read-timeout setting may raise it).
     Duration pause =
@@ -434,7 +523,13 @@ public final class TokenBrokerBuilder {
             ? outcomeUnknownPause
             : Duration.ofMillis(
                 Math.max(10_000, 2L * Math.max(http.readTimeoutMillis(), maxReadTimeoutMillis)));
-    return new TokenBroker(new Parts(this, built.toArray(new Connection[0]), pause, random));
+    Parts parts = new Parts(this, built.toArray(new Connection[0]), parsed, maker, pause, random);
+    parts.providers = providers;
+    parts.configuredSettings = configuredSettings;
+    parts.reloadFrom = configFile;
+    parts.environment = env;
+    parts.reloadFilter = configFileFilter;
+    return new TokenBroker(parts);
   }
 
   private TokenProvider provider(
@@ -442,7 +537,8 @@ public final class TokenBrokerBuilder {
       Object providerOrSettings,
       Map<String, TokenProviderFactory> byName,
       OkHttpClient http,
-      SecureRandom random) {
+      SecureRandom random,
+      @Nullable String subject) {
     TokenProvider provider;
     if (providerOrSettings instanceof TokenProvider) {
       provider = (TokenProvider) providerOrSettings;
@@ -474,7 +570,8 @@ public final class TokenBrokerBuilder {
                 + name
                 + " on the classpath?)");
       }
-      provider = factory.create(settings, new ProviderContext(id, clock, connectionHttp, random));
+      provider =
+          factory.create(settings, new ProviderContext(id, clock, connectionHttp, random, subject));
     }
     if (!provider.name().equals(id.provider())) {
       throw new ConfigurationException(
@@ -483,6 +580,26 @@ public final class TokenBrokerBuilder {
           "provider '" + provider.name() + "' cannot serve a '" + id.provider() + "' connection");
     }
     return provider;
+  }
+
+  /**
+   * Checks a template's settings at start-up as a configured connection's are: builds its provider
+   * for a stand-in subject. Subjects have platform rules (a Kakao user id is a number, a Cafe24
+   * mall id lower-case), so a few stand-ins are tried; a setting wrong for every one (a bad secret,
+   * an unknown setting) is reported.
+   */
+  static void probe(ConnectionTemplate t, Reconfigurer providers) {
+    ConfigurationException last = null;
+    for (String subject : new String[] {"1", "probe", "a"}) {
+      try {
+        ConnectionId id = t.idFor(subject);
+        providers.provider(id, t.settings, subject);
+        return;
+      } catch (ConfigurationException e) {
+        last = e;
+      }
+    }
+    throw Objects.requireNonNull(last);
   }
 
   private Map<String, TokenProviderFactory> factories(ClassLoader loader) {
@@ -520,6 +637,11 @@ public final class TokenBrokerBuilder {
     };
   }
 
+  /** Builds a provider for a connection from its settings, as {@link #build} does. */
+  interface Reconfigurer {
+    TokenProvider provider(ConnectionId id, Map<String, Object> settings, @Nullable String subject);
+  }
+
   /** The engine's parts, each built with what it needs; the facade only delegates to them. */
   static final class Parts {
     final Clock clock;
@@ -538,12 +660,22 @@ public final class TokenBrokerBuilder {
     final KeepAlive keepAlive;
     final AuthorizationFlow authorization;
     final Revoker revoker;
+    final Events events;
+    final @Nullable Duration discoveryInterval;
+    // For changing settings at run time (set by build()).
+    @Nullable Reconfigurer providers;
+    volatile Map<ConnectionId, Map<String, Object>> configuredSettings = Map.of();
+    @Nullable Path reloadFrom;
+    Map<String, String> environment = Map.of();
+    Predicate<ConnectionId> reloadFilter = id -> true;
     final @Nullable ExecutorService ownedExecutor;
     final ScheduledExecutorService scheduler;
 
     private Parts(
         TokenBrokerBuilder b,
         Connection[] connections,
+        List<ConnectionTemplate> templates,
+        ConnectionRegistry.Maker maker,
         Duration outcomeUnknownPause,
         SecureRandom random) {
       clock = b.clock;
@@ -580,8 +712,8 @@ public final class TokenBrokerBuilder {
         sched.setRemoveOnCancelPolicy(true);
         scheduler = sched;
       }
-      Events events = new Events(clock, b.listeners);
-      registry = new ConnectionRegistry(connections);
+      events = new Events(clock, b.listeners);
+      registry = new ConnectionRegistry(connections, templates, store, maker);
       hot = new HotTier(cache);
       health =
           new HealthBook(clock, store, events, b.backoffInitial, b.backoffMax, b.backoffJitter);
@@ -616,6 +748,7 @@ public final class TokenBrokerBuilder {
       if (b.keepAliveInterval != null) {
         KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
       }
+      discoveryInterval = templates.isEmpty() ? null : b.discoveryInterval;
     }
   }
 }

@@ -33,6 +33,23 @@ public final class TokenEvent {
     /** The connection's tokens were revoked. */
     REVOKED,
     /**
+     * A connection made at run time from an app's template was onboarded here, or learnt from the
+     * store (authorized on another instance): it is served here now.
+     */
+    CONNECTION_ADDED,
+    /**
+     * The connection is ACTIVE again after it was DEGRADED or needed re-authorization: a renewal
+     * succeeded, or a new authorization was saved. Sent by the one instance whose store write
+     * cleared the shared health record, so once per recovery across every instance sharing the
+     * store. The message names the state it recovered from.
+     */
+    RECOVERED,
+    /**
+     * A connection made at run time was removed (here, or on another instance: uninstalled,
+     * unlinked, removed): it is served here no more.
+     */
+    CONNECTION_REMOVED,
+    /**
      * The store had lost this connection's record, or held an older version than this instance: the
      * newer set held here was written back. Investigate the store (a restart without persistence, a
      * restore from an old snapshot).

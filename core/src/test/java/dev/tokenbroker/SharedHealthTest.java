@@ -277,4 +277,52 @@ class SharedHealthTest {
         .isEqualTo(2);
     assertThat(count(c, TokenEvent.Type.REAUTHORIZATION_REQUIRED)).isEqualTo(1);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "file"})
+  void recoveryFromDegraded_isAnnouncedOnce_byTheInstanceWhoseRenewalClearedIt(String kind) {
+    seed(kind);
+    List<TokenEvent> firstEvents = new CopyOnWriteArrayList<>();
+    List<TokenEvent> secondEvents = new CopyOnWriteArrayList<>();
+    TokenBroker first = instance(kind, firstEvents);
+    TokenBroker second = instance(kind, secondEvents);
+    clock.advance(Duration.ofHours(3));
+    provider.failNext(FakeProvider.transientFailure());
+    assertThatThrownBy(() -> first.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(second.health(id).state()).isEqualTo(Health.State.DEGRADED);
+
+    clock.advance(Duration.ofMinutes(1)); // past the backoff
+    assertThat(second.accessToken(id)).isNotNull();
+    assertThat(first.accessToken(id)).isNotNull();
+
+    assertThat(count(secondEvents, TokenEvent.Type.RECOVERED)).isEqualTo(1);
+    assertThat(count(firstEvents, TokenEvent.Type.RECOVERED))
+        .as("the instance that saw the failure did not clear it")
+        .isZero();
+    assertThat(secondEvents.stream().filter(e -> e.type() == TokenEvent.Type.RECOVERED))
+        .allMatch(e -> e.message().contains("was DEGRADED"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "file"})
+  void recoveryByANewAuthorization_isAnnouncedOnce(String kind) {
+    seed(kind);
+    List<TokenEvent> firstEvents = new CopyOnWriteArrayList<>();
+    List<TokenEvent> secondEvents = new CopyOnWriteArrayList<>();
+    TokenBroker first = instance(kind, firstEvents);
+    TokenBroker second = instance(kind, secondEvents);
+    clock.advance(Duration.ofHours(3));
+    provider.failNext(invalidGrant());
+    assertThatThrownBy(() -> first.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class);
+
+    AuthorizationRequest request = second.startAuthorization(id);
+    first.completeAuthorization(id, "https://app.example/cb?code=c&state=" + request.state());
+
+    assertThat(second.accessToken(id)).isNotNull();
+    assertThat(count(firstEvents, TokenEvent.Type.RECOVERED)).isEqualTo(1);
+    assertThat(count(secondEvents, TokenEvent.Type.RECOVERED)).isZero();
+    assertThat(firstEvents.stream().filter(e -> e.type() == TokenEvent.Type.RECOVERED))
+        .allMatch(e -> e.message().contains("was REAUTHORIZATION_REQUIRED"));
+  }
 }

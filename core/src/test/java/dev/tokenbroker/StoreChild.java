@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       short leases; also counts any other store failure (see {@link #leaseStressMany}): prints
  *       {@code READY}, a {@code CONFLICT} or {@code FAILURE} line for each, then {@code DONE
  *       <increments> <conflicts> <failures>}.
+ *   <li>{@code take-once <prefix> <count>}: prints {@code READY}, then tries {@link
+ *       TokenStore#takeOnce} on the keys {@code <prefix>0} to {@code <prefix><count - 1>} over and
+ *       over until killed, printing {@code TOOK k <value as hex>} for each value it gets.
  * </ul>
  */
 public final class StoreChild {
@@ -85,6 +88,9 @@ public final class StoreChild {
     switch (args[0]) {
       case "save-loop":
         saveLoop(open(args, 1));
+        break;
+      case "take-once":
+        takeOnceLoop(open(args, 3), args[1], Integer.parseInt(args[2]));
         break;
       case "hold-lease":
         holdLease(open(args, 3), args[1], Duration.ofMillis(Long.parseLong(args[2])), false);
@@ -146,6 +152,20 @@ public final class StoreChild {
             "parent-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
+  }
+
+  /** Takes the keys over and over until killed; prints TOOK k for each value it gets. */
+  private static void takeOnceLoop(TokenStore store, String prefix, int count) {
+    say("READY");
+    while (true) {
+      for (int k = 0; k < count; k++) {
+        byte[] value = store.takeOnce(prefix + k);
+        if (value != null) {
+          say("TOOK " + k + " " + java.util.HexFormat.of().formatHex(value));
+        }
+      }
+      Thread.onSpinWait();
+    }
   }
 
   /** Saves version after version until killed; prints ACK n after version n is saved. */

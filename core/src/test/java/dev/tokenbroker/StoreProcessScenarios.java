@@ -175,4 +175,63 @@ public final class StoreProcessScenarios {
     }
     assertThat(total).isEqualTo((long) processes * threads * rounds);
   }
+
+  /**
+   * Two children spin on {@link TokenStore#takeOnce} over {@code count} keys before the parent puts
+   * them, so both race for each value as soon as it is there (see {@link StoreChild}'s {@code
+   * take-once}): every value is taken, by one process only, and intact. The values expire an hour
+   * after the parent's clock, which for a store on its server's clock assumes the server runs on
+   * this machine's time (give or take far less than an hour).
+   */
+  public static void twoProcessesRacing_takeEachOneTimeRecordExactlyOnce(
+      Map<String, String> settings) throws Exception {
+    int count = 40;
+    String prefix = "race:" + System.nanoTime() + ":";
+    try (ChildJvm a = StoreChild.start(settings, "take-once", prefix, Integer.toString(count));
+        ChildJvm b = StoreChild.start(settings, "take-once", prefix, Integer.toString(count))) {
+      a.await("READY", 60);
+      b.await("READY", 60);
+      try (TokenStore parent = TestStores.open(settings)) {
+        for (int k = 0; k < count; k++) {
+          assertThat(
+                  parent.putOnce(
+                      prefix + k, new byte[] {(byte) k}, Instant.now().plus(Duration.ofHours(1))))
+              .isTrue();
+        }
+      }
+      Map<Integer, Integer> takes = new java.util.HashMap<>();
+      int total = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (total < count && System.nanoTime() < deadline) {
+        for (ChildJvm child : List.of(a, b)) {
+          String line = child.nextLine(50, TimeUnit.MILLISECONDS);
+          if (line != null && line.startsWith("TOOK ")) {
+            total += took(line, takes);
+          }
+        }
+      }
+      a.kill();
+      b.kill();
+      for (ChildJvm child : List.of(a, b)) {
+        for (String line : child.drain(10)) {
+          if (line.startsWith("TOOK ")) {
+            took(line, takes);
+          }
+        }
+      }
+      assertThat(takes).as("every key taken").hasSize(count);
+      assertThat(takes.values()).as("and by one process only").containsOnly(1);
+    }
+    try (TokenStore parent = TestStores.open(settings)) {
+      assertThat(parent.takeOnce(prefix + 0)).as("nothing left").isNull();
+    }
+  }
+
+  private static int took(String line, Map<Integer, Integer> takes) {
+    String[] took = line.split(" ");
+    int k = Integer.parseInt(took[1]);
+    assertThat(took[2]).as("value of key %d", k).isEqualTo(String.format("%02x", k));
+    takes.merge(k, 1, Integer::sum);
+    return 1;
+  }
 }

@@ -336,4 +336,60 @@ public class TokenCodecTest {
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining("previous keys need a current key");
   }
+
+  // ---------------------------------------------------------------- one-time record values
+
+  @Test
+  void sealOnce_inTheClear_isBase64urlText_andOpensByAnyCodec() {
+    String digest = dev.tokenbroker.store.OnceKeys.digest("state:abc");
+    byte[] value = {0, 1, (byte) 0xFF, '-', '_'};
+    String sealed = TokenCodec.plaintext().sealOnce(digest, value);
+
+    assertThat(sealed).startsWith("o1:").matches("[ -~]+");
+    assertThat(TokenCodec.plaintext().openOnce(digest, sealed)).isEqualTo(value);
+    assertThat(TokenCodec.encrypted(EncryptionKeys.of(key(1))).openOnce(digest, sealed))
+        .as("turning encryption on needs no migration")
+        .isEqualTo(value);
+  }
+
+  @Test
+  void sealOnce_encrypted_opensOnlyUnderItsDigestAndAKeyOfTheRing() {
+    EncryptionKeys keys = EncryptionKeys.builder().current("k1", key(1)).build();
+    TokenCodec codec = TokenCodec.encrypted(keys);
+    String digest = dev.tokenbroker.store.OnceKeys.digest("state:abc");
+    byte[] value = "VERIFIER-secret".getBytes(StandardCharsets.US_ASCII);
+    String sealed = codec.sealOnce(digest, value);
+
+    assertThat(sealed).startsWith("o1e:k1:").doesNotContain("secret");
+    assertThat(codec.sealOnce(digest, value)).as("a fresh iv each time").isNotEqualTo(sealed);
+    assertThat(codec.openOnce(digest, sealed)).isEqualTo(value);
+    assertThat(
+            TokenCodec.encrypted(
+                    EncryptionKeys.builder().current("k2", key(2)).previous("k1", key(1)).build())
+                .openOnce(digest, sealed))
+        .as("a previous key of the ring opens it")
+        .isEqualTo(value);
+
+    String other = dev.tokenbroker.store.OnceKeys.digest("state:other");
+    assertThatThrownBy(() -> codec.openOnce(other, sealed))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("cannot be decrypted");
+    assertThatThrownBy(() -> TokenCodec.plaintext().openOnce(digest, sealed))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("none is configured");
+    assertThatThrownBy(
+            () -> codec.openOnce(digest, sealed.substring(0, sealed.length() - 4) + "AAAA"))
+        .isInstanceOf(TokenStoreException.class);
+  }
+
+  @Test
+  void openOnce_garbage_failsWithoutRepeatingIt() {
+    TokenCodec codec = TokenCodec.encrypted(EncryptionKeys.of(key(1)));
+    for (String garbage : List.of("", "SECRET-garbage", "o1:!!SECRET", "o1e:SECRET", "o1e:a:b:c")) {
+      assertThatThrownBy(() -> codec.openOnce("d", garbage))
+          .as(garbage)
+          .isInstanceOf(TokenStoreException.class)
+          .hasMessageNotContaining("SECRET");
+    }
+  }
 }

@@ -4,6 +4,7 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.OnceKeys;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
@@ -18,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * A {@link TokenStore} that keeps nothing on the heap, so that a heap measurement of a broker using
  * it counts the broker's own share: saves are accepted and forgotten, leases are granted and not
  * remembered, and {@link #read} answers what {@code onLoad} makes (a new token set standing for one
- * read from a database, or null). Only for measuring; it is neither durable nor exclusive.
+ * read from a database, or null). One-time records are accepted and forgotten too, and no registry
+ * change is ever reported. Only for measuring; it is neither durable nor exclusive.
  */
 final class DiscardingTokenStore implements TokenStore {
   private final Supplier<@Nullable TokenSet> onLoad;
@@ -83,5 +85,24 @@ final class DiscardingTokenStore implements TokenStore {
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
     return true;
+  }
+
+  /** Nothing is remembered, so nothing changed. */
+  @Override
+  public List<ConnectionId> changedSince(Instant since) {
+    return List.of();
+  }
+
+  /** Accepted and forgotten, like a save: a later {@link #takeOnce} finds nothing. */
+  @Override
+  public boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    OnceKeys.check(key);
+    return true;
+  }
+
+  @Override
+  public byte @Nullable [] takeOnce(String key) {
+    OnceKeys.check(key);
+    return null;
   }
 }

@@ -44,6 +44,12 @@ abstract class ConnectionCommand implements Callable<Integer> {
     if (only.connections().contains(id)) {
       return only;
     }
+    try {
+      only.provider(id); // a connection an app's template names
+      return only;
+    } catch (dev.tokenbroker.ConfigurationException e) {
+      // not one: below
+    }
     // Not in the file: the whole file, so that the error lists the connections it has.
     only.close();
     return root.broker(listener());

@@ -1,6 +1,7 @@
 package dev.tokenbroker.cli;
 
 import dev.tokenbroker.AuthorizationRequest;
+import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.ReauthorizationRequiredException;
@@ -62,6 +63,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class Demo {
   private static final String MALL = "demo-mall";
+  private static final String NEW_MALL = "new-mall";
+
+  /** The Cafe24 app's client secret: what the App URL's launches are signed with. */
+  private String cafe24Secret = "";
+
   private static final String CAFE24_CLIENT_ID = "demo-cafe24-app";
   private static final String NAVER_CLIENT_ID = "demo-naver-app";
   private static final String KAKAO_REST_KEY = "demo-kakao-rest-key";
@@ -137,6 +143,8 @@ final class Demo {
         guarded(this::kakaoLateRefresh);
         step("8. Cafe24 — revoke");
         guarded(this::cafe24Revoke);
+        step("9. Cafe24 — a mall installs the app at run time (template cafe24:{mall})");
+        guarded(this::cafe24InstallAtRunTime);
         step("Status (`tokenbroker status`)");
         StatusTable.of(broker(), clock.instant()).printTable(out);
       } finally {
@@ -187,12 +195,15 @@ final class Demo {
   // Setup
 
   private void setUp(Path dir, String cafe24Redirect) throws IOException {
-    String cafe24Secret = randomText(24);
+    cafe24Secret = randomText(24);
     String naverSecret = "$2a$04$" + randomSalt();
     String kakaoSecret = randomText(24);
     secrets.addAll(List.of(cafe24Secret, naverSecret, kakaoSecret));
     String kakaoRedirect = "http://localhost:8765/kakao/callback";
-    cafe24().registerApp(CAFE24_CLIENT_ID, cafe24Secret, cafe24Redirect).addMall(MALL).start();
+    cafe24()
+        .registerApp(CAFE24_CLIENT_ID, cafe24Secret, cafe24Redirect)
+        .addMall(MALL, NEW_MALL)
+        .start();
     naver().registerApplication(NAVER_CLIENT_ID, naverSecret).start();
     kakao().registerApp(KAKAO_REST_KEY, KAKAO_APP_ID, kakaoRedirect).start();
     kakao().clientSecret(KAKAO_REST_KEY, kakaoSecret);
@@ -223,6 +234,7 @@ final class Demo {
             "    redirect-uri: " + cafe24Redirect,
             "    scopes: [mall.read_product]",
             "    base-url: " + cafe24().baseUrlTemplate(),
+            "    template: cafe24:{mall}     # any mall that installs the app, at run time",
             "connections:",
             "  " + CAFE24 + ": { app: demo-cafe24-app, mall-id: " + MALL + " }",
             "  " + NAVER + ":",
@@ -380,6 +392,9 @@ final class Demo {
     List<String> found = new ArrayList<>();
     try (Stream<Path> files = Files.list(Objects.requireNonNull(tokensDir))) {
       for (Path f : (Iterable<Path>) files::iterator) {
+        if (!Files.isRegularFile(f)) {
+          continue; // a directory (once/, the one-time records), not a record file
+        }
         String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
         for (String t : tokens) {
           if (content.contains(t)) {
@@ -662,6 +677,71 @@ final class Demo {
             && line.contains("tokenbroker connect"),
         "the connection needs re-authorization and the store holds nothing",
         "`tokenbroker token` now says: " + line);
+  }
+
+  private void cafe24InstallAtRunTime() throws IOException {
+    // The operator of another mall installs the app: Cafe24 opens the App URL, signed.
+    String launchUrl =
+        cafe24().launchUrl("https://app.example.com/launch", CAFE24_CLIENT_ID, NEW_MALL);
+    dev.tokenbroker.cafe24.Cafe24AppLaunch launches =
+        dev.tokenbroker.cafe24.Cafe24AppLaunch.builder(cafe24Secret)
+            .clock(clock)
+            .replayGuard(broker()::claimOnce) // shared by every instance through the store
+            .build();
+    dev.tokenbroker.cafe24.Cafe24AppLaunch.Verified launch = launches.verify(launchUrl);
+    String replay;
+    try {
+      launches.verify(launchUrl);
+      replay = "accepted twice";
+    } catch (dev.tokenbroker.cafe24.Cafe24LaunchException e) {
+      replay = e.reason().toString();
+    }
+    check(
+        launch.mallId().equals(NEW_MALL) && replay.equals("REPLAYED"),
+        "the signed launch is verified, and a replayed one refused",
+        "mall " + launch.mallId() + "; the replay: " + replay);
+
+    ConnectionId mall = ConnectionId.of("cafe24", launch.mallId());
+    AuthorizationRequest request = broker().startAuthorization(mall);
+    secrets.add(request.state());
+    String redirected = cafe24().approve(request.url());
+    // Whichever instance the redirect lands on completes it: the state is in the shared store.
+    ConnectionId connected = broker().handleCallback(redirected);
+    TokenSet tokens = broker().tokenSet(connected);
+    witness(tokens);
+    check(
+        connected.equals(mall)
+            && cafe24().isAccessTokenValid(tokens.accessToken())
+            && store().load(mall) != null
+            && broker().connections().contains(mall),
+        "onboarded without a configuration change or restart",
+        mall + " is served and saved (it was in no connections: line)");
+
+    cafe24().uninstall(NEW_MALL);
+    OkHttpClient api =
+        new OkHttpClient.Builder().addInterceptor(broker().interceptor(mall)).build();
+    int code;
+    try (Response r =
+        api.newCall(
+                new Request.Builder()
+                    .url(cafe24().mallBaseUrl(NEW_MALL) + "/api/v2/admin/products")
+                    .build())
+            .execute()) {
+      code = r.code();
+    }
+    api.dispatcher().executorService().shutdown();
+    api.connectionPool().evictAll();
+    String after;
+    try {
+      broker().accessToken(mall);
+      after = "still served";
+    } catch (ConfigurationException e) {
+      after = "no longer served";
+    }
+    check(
+        code == 403 && after.equals("no longer served") && !broker().connections().contains(mall),
+        "the uninstall, seen in an API answer, removes the mall everywhere",
+        "HTTP " + code + " \"app uninstalled\"; the mall is " + after);
   }
 
   // ------------------------------------------------------------------------------------------

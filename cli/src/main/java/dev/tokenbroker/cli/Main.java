@@ -59,6 +59,10 @@ public final class Main {
     for (String logger : OPERATOR_LOGGERS) {
       settings.put("org.slf4j.simpleLogger.log." + logger, verbose ? "debug" : "warn");
     }
+    // `serve` logs one JSON line per event and request on these loggers: always shown.
+    settings.put("org.slf4j.simpleLogger.log.dev.tokenbroker.serve", verbose ? "debug" : "info");
+    // Jetty's debug lines show raw headers and buffers (a bearer secret, a token): never debug.
+    settings.put("org.slf4j.simpleLogger.log.org.eclipse.jetty", verbose ? "info" : "warn");
     settings.put("org.slf4j.simpleLogger.logFile", "System.err");
     settings.put("org.slf4j.simpleLogger.showThreadName", verbose ? "true" : "false");
     settings.put("org.slf4j.simpleLogger.showShortLogName", "true");

@@ -55,6 +55,11 @@ final class StatusTable {
   /** A snapshot of every connection of {@code broker}. */
   static StatusTable of(TokenBroker broker, Instant now) {
     List<Map.Entry<ConnectionId, Health>> rows = new ArrayList<>();
+    try {
+      broker.discover(); // connections made at run time from a template, as the store knows them
+    } catch (RuntimeException e) {
+      // a store that cannot be read shows in every row's health
+    }
     for (ConnectionId id : broker.connections()) {
       rows.add(Map.entry(id, broker.health(id)));
     }

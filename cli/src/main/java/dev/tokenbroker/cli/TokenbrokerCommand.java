@@ -41,6 +41,9 @@ import picocli.CommandLine.Spec;
       RevokeCommand.class,
       ValidateCommand.class,
       RunCommand.class,
+      ImportCommand.class,
+      ExportCommand.class,
+      ServeCommand.class,
       DemoCommand.class
     },
     footer = {

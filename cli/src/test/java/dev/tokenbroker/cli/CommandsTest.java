@@ -421,6 +421,90 @@ class CommandsTest {
   // ---- usage and configuration errors -------------------------------------------------------
 
   @Test
+  void import_aScriptsTokensJson_renewsOnceAndSaves_neverOverAStoredSet_neverPrintingTheToken()
+      throws Exception {
+    String refreshToken = cli.cafe24.connect("mymall").refreshToken(); // kept by an old script
+    Path json = dir.resolve("tokens.json");
+    java.nio.file.Files.writeString(
+        json, "{\"access_token\": \"old\", \"refresh_token\": \"" + refreshToken + "\"}");
+
+    CliFixture.Result r =
+        cli.run("import", "cafe24:mymall", "--refresh-token-file", json.toString());
+
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("imported");
+    assertThat(r.out + r.err).doesNotContain(refreshToken);
+    assertThat(cli.cafe24.refreshes()).as("one renewal proves it live").isEqualTo(1);
+    assertThat(cli.cafe24.isRefreshTokenValid(refreshToken)).as("rotated: spent").isFalse();
+    TokenSet stored = cli.stored(CAFE24);
+    assertThat(cli.cafe24.isAccessTokenValid(stored.accessToken())).isTrue();
+    assertThat(cli.cafe24.isRefreshTokenValid(stored.refreshToken())).isTrue();
+
+    CliFixture.Result again =
+        cli.run("import", "cafe24:mymall", "--refresh-token-file", json.toString());
+    assertThat(again.code).isNotZero();
+    assertThat(again.err).contains("never overwrites");
+    assertThat(cli.cafe24.refreshes()).as("nothing sent over a stored set").isEqualTo(1);
+    assertThat(cli.stored(CAFE24)).isEqualTo(stored);
+  }
+
+  @Test
+  void exportEncrypted_thenImportIntoANewStore_movesTheChain_andRevealNeedsATerminal()
+      throws Exception {
+    cli.connectCafe24();
+    TokenSet old = cli.stored(CAFE24);
+    Path key = dir.resolve("export.key");
+    java.nio.file.Files.writeString(
+        key, java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+
+    CliFixture.Result exported =
+        cli.run(
+            "export", "cafe24:mymall", "--encrypt-to", "moved.bin", "--key-file", key.toString());
+    assertThat(exported.code).as(exported.toString()).isZero();
+    Path moved = dir.resolve("moved.bin");
+    assertThat(java.nio.file.Files.getPosixFilePermissions(moved))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    String bytes = new String(java.nio.file.Files.readAllBytes(moved), StandardCharsets.ISO_8859_1);
+    assertThat(bytes).doesNotContain(old.refreshToken()).doesNotContain(old.accessToken());
+    assertThat(exported.out + exported.err).doesNotContain(old.refreshToken());
+
+    CliFixture.Result revealed = cli.run("export", "cafe24:mymall", "--reveal");
+    assertThat(revealed.code).isEqualTo(ExitCode.USAGE);
+    assertThat(revealed.err).contains("terminal");
+    assertThat(revealed.out + revealed.err).doesNotContain(old.refreshToken());
+
+    // a new, empty store at the configured path
+    java.nio.file.Files.move(dir.resolve("tokens"), dir.resolve("old-tokens"));
+    int before = cli.cafe24.refreshes();
+    CliFixture.Result imported =
+        cli.run(
+            "import",
+            "cafe24:mymall",
+            "--encrypted-file",
+            "moved.bin",
+            "--key-file",
+            key.toString());
+    assertThat(imported.code).as(imported.toString()).isZero();
+    assertThat(cli.cafe24.refreshes()).isEqualTo(before + 1);
+    assertThat(cli.cafe24.isRefreshTokenValid(old.refreshToken()))
+        .as("the old store's copy is spent")
+        .isFalse();
+    assertThat(cli.cafe24.isRefreshTokenValid(cli.stored(CAFE24).refreshToken())).isTrue();
+
+    CliFixture.Result wrongKey =
+        cli.run(
+            "import",
+            "cafe24:mymall",
+            "--encrypted-file",
+            "moved.bin",
+            "--key-file",
+            dir.resolve("store.key").toString());
+    assertThat(wrongKey.code).isNotZero();
+  }
+
+  @Test
   void unknownConnection_exits2AndListsTheConfiguredOnes() {
     CliFixture.Result r = cli.run("token", "cafe24:othermall");
 

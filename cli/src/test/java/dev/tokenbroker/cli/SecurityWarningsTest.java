@@ -53,6 +53,15 @@ class SecurityWarningsTest {
         .containsEntry("org.slf4j.simpleLogger.log.dev.tokenbroker.store.FileTokenStore", "warn");
   }
 
+  @Test
+  void logSettings_keepJettyOffDebug_evenWhenVerbose_andServeLinesOn() {
+    // Jetty's debug output holds raw headers and buffers: a client secret or a token.
+    assertThat(Main.logSettings(true))
+        .containsEntry("org.slf4j.simpleLogger.log.org.eclipse.jetty", "info");
+    assertThat(Main.logSettings(false))
+        .containsEntry("org.slf4j.simpleLogger.log.dev.tokenbroker.serve", "info");
+  }
+
   /** {@code java -cp <this test's class path> dev.tokenbroker.cli.Main args} in {@code dir}. */
   static Process command(Path dir, String... args) throws IOException {
     List<String> line =

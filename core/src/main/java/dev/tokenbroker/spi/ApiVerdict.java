@@ -27,11 +27,40 @@ public final class ApiVerdict {
   private final Kind kind;
   private final @Nullable String reason;
   private final @Nullable String code;
+  private final boolean ended;
 
   private ApiVerdict(Kind kind, @Nullable String reason, @Nullable String code) {
+    this(kind, reason, code, false);
+  }
+
+  private ApiVerdict(Kind kind, @Nullable String reason, @Nullable String code, boolean ended) {
     this.kind = kind;
     this.reason = reason;
     this.code = code;
+    this.ended = ended;
+  }
+
+  /**
+   * The platform ended the link itself (the app was uninstalled from the mall): a {@link
+   * Kind#CONNECTION_DEAD} verdict after which a connection made at run time from a template is
+   * removed everywhere (tombstone {@code uninstalled}), and a configured one waits for a new
+   * authorization.
+   *
+   * @param reason why, for health
+   * @param code the platform's error code, or null
+   * @return the verdict
+   */
+  public static ApiVerdict connectionEnded(String reason, @Nullable String code) {
+    return new ApiVerdict(Kind.CONNECTION_DEAD, Objects.requireNonNull(reason), code, true);
+  }
+
+  /**
+   * Whether the platform ended the link itself ({@link #connectionEnded}).
+   *
+   * @return true for an uninstall-like verdict
+   */
+  public boolean ended() {
+    return ended;
   }
 
   /**

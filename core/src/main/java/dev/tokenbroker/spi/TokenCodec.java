@@ -428,6 +428,120 @@ public final class TokenCodec {
     return Secrets.scrub(s, List.of(), 64);
   }
 
+  // ---------------------------------------------------------------- one-time record values
+
+  private static final String ONCE_CLEAR = "o1:";
+  private static final String ONCE_SEALED = "o1e:";
+
+  /**
+   * The text a store keeps for the value of a one-time record ({@code TokenStore#putOnce}), sealed
+   * with AES-256-GCM under the current key when this codec encrypts, bound to the record's key
+   * digest ({@code OnceKeys#digest}) so that a value moved to another key does not open:
+   *
+   * <pre>
+   * in the clear: o1:&lt;base64url of the value&gt;
+   * encrypted:    o1e:&lt;kid&gt;:&lt;base64url iv&gt;:&lt;base64url ciphertext and tag&gt;
+   * </pre>
+   *
+   * ASCII only, so that every store keeps it as text.
+   *
+   * @param digest the record's key digest
+   * @param value the value
+   * @return the text to store
+   * @throws TokenStoreException if encryption fails
+   */
+  public String sealOnce(String digest, byte[] value) {
+    Objects.requireNonNull(digest, "digest");
+    Objects.requireNonNull(value, "value");
+    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+    EncryptionKeys k = keys;
+    if (k == null) {
+      return ONCE_CLEAR + b64.encodeToString(value);
+    }
+    byte[] iv = new byte[IV_BYTES];
+    random.nextBytes(iv);
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.ENCRYPT_MODE, k.current(), new GCMParameterSpec(TAG_BITS, iv));
+      c.updateAAD(onceAad(digest, k.currentId()));
+      byte[] sealed = c.doFinal(value);
+      return ONCE_SEALED
+          + k.currentId()
+          + ':'
+          + b64.encodeToString(iv)
+          + ':'
+          + b64.encodeToString(sealed);
+    } catch (GeneralSecurityException e) {
+      throw new TokenStoreException(
+          null, "cannot encrypt a one-time record: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  /**
+   * The value {@link #sealOnce} sealed. Accepts a value in the clear even when this codec encrypts
+   * (turning encryption on needs no migration).
+   *
+   * @param digest the record's key digest, as given to {@link #sealOnce}
+   * @param stored the stored text
+   * @return the value
+   * @throws TokenStoreException if the text is not such a value, is encrypted with a key not in the
+   *     ring (or none is configured), or does not decrypt; the message never repeats the value
+   */
+  public byte[] openOnce(String digest, String stored) {
+    Objects.requireNonNull(digest, "digest");
+    Objects.requireNonNull(stored, "stored");
+    Base64.Decoder b64 = Base64.getUrlDecoder();
+    try {
+      if (stored.startsWith(ONCE_CLEAR)) {
+        return b64.decode(stored.substring(ONCE_CLEAR.length()));
+      }
+      if (!stored.startsWith(ONCE_SEALED)) {
+        throw onceCorrupt("is not a one-time record value");
+      }
+      String[] parts = stored.substring(ONCE_SEALED.length()).split(":", -1);
+      if (parts.length != 3) {
+        throw onceCorrupt("has an incomplete encrypted envelope");
+      }
+      String kid = parts[0];
+      EncryptionKeys k = keys;
+      SecretKey key = k == null ? null : k.key(kid);
+      if (key == null) {
+        throw new TokenStoreException(
+            null,
+            "a one-time record is encrypted with key id '"
+                + printable(kid)
+                + "', which is not among the configured keys"
+                + (k == null ? " (none is configured)" : " " + k.ids()),
+            null);
+      }
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, b64.decode(parts[1])));
+      c.updateAAD(onceAad(digest, kid));
+      return c.doFinal(b64.decode(parts[2]));
+    } catch (IllegalArgumentException e) {
+      throw onceCorrupt("is not valid base64");
+    } catch (AEADBadTagException e) {
+      throw new TokenStoreException(
+          null,
+          "a one-time record cannot be decrypted: the key is wrong or the record was altered",
+          null);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      if (e instanceof TokenStoreException) {
+        throw (TokenStoreException) e;
+      }
+      throw onceCorrupt("cannot be decrypted: " + e.getClass().getSimpleName());
+    }
+  }
+
+  private static byte[] onceAad(String digest, String kid) {
+    return ("tokenbroker-once:1:" + ALG + ":" + kid + ":" + digest)
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static TokenStoreException onceCorrupt(String problem) {
+    return new TokenStoreException(null, "stored one-time record is corrupt: it " + problem, null);
+  }
+
   @Override
   public String toString() {
     return keys == null ? "TokenCodec{plaintext}" : "TokenCodec{AES-256-GCM, " + keys + '}';

@@ -113,6 +113,19 @@ public interface TokenProvider {
   }
 
   /**
+   * The subject a freshly issued token set belongs to, when only the platform knows it: Kakao's
+   * user id, known after the code exchange (from token info). The broker names a connection started
+   * from a template ({@code kakao:{user}}) with it when the authorization completes. The default:
+   * null, the subject was known before (a Cafe24 mall).
+   *
+   * @param issued the token set the code exchange returned
+   * @return the subject (the value of the template's placeholder), or null if not known here
+   */
+  default @Nullable String subjectOf(TokenSet issued) {
+    return null;
+  }
+
+  /**
    * Checks {@code current} with the platform (Kakao token info) and returns it, possibly with
    * extras added (the user id). Throws a PERMANENT {@link TokenEndpointException} for a token that
    * must not be used (minted for another app). The default accepts every token unchecked.

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The locking of a {@link FileTokenStore} (see its class description, "Locking"): an
@@ -64,11 +65,29 @@ final class FileLocking {
    * a {@link TokenStoreException} saying the store could not do {@code action}.
    */
   <T> T locked(ConnectionId id, String action, Mode mode, LockedAction<T> body) {
+    return locked(
+        id,
+        names.file(id, FileNames.LOCK_SUFFIX),
+        "connection " + id + ": could not " + action + " in " + names.directory(),
+        mode,
+        body);
+  }
+
+  /**
+   * Runs {@code body} under the exclusive lock of {@code lockFile}, which is not a connection's
+   * (the one-time records' lock); a failure becomes a {@link TokenStoreException} starting with
+   * {@code failure}.
+   */
+  <T> T lockedFile(Path lockFile, String failure, LockedAction<T> body) {
+    return locked(null, lockFile, failure, Mode.WRITE, body);
+  }
+
+  private <T> T locked(
+      @Nullable ConnectionId id, Path lockFile, String failure, Mode mode, LockedAction<T> body) {
     if (OS_LOCK.isHeldByCurrentThread()) {
       // Holding one file lock while waiting for another is what the single lock rules out.
       throw new IllegalStateException("file store operations do not nest");
     }
-    Path lockFile = names.file(id, FileNames.LOCK_SUFFIX);
     OS_LOCK.lock();
     try {
       FileChannel channel;
@@ -97,17 +116,7 @@ final class FileLocking {
         return body.run(ch);
       }
     } catch (IOException e) {
-      throw new TokenStoreException(
-          id,
-          "connection "
-              + id
-              + ": could not "
-              + action
-              + " in "
-              + names.directory()
-              + ": "
-              + RecordFiles.describe(e),
-          e);
+      throw new TokenStoreException(id, failure + ": " + RecordFiles.describe(e), e);
     } finally {
       OS_LOCK.unlock();
     }

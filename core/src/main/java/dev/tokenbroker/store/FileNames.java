@@ -78,8 +78,19 @@ final class FileNames {
 
   /** The connection a token record file belongs to, or null for a file that is not a record. */
   static @Nullable ConnectionId connectionOf(Path file) {
+    return connectionOf(file, DATA_SUFFIX);
+  }
+
+  /**
+   * The connection a record file with {@code suffix} (a token set or a tombstone: both name their
+   * connection) belongs to, or null for a file that is not such a record.
+   */
+  static @Nullable ConnectionId connectionOf(Path file, String suffix) {
     String name = file.getFileName().toString();
-    String base = name.substring(0, name.length() - DATA_SUFFIX.length());
+    if (!name.endsWith(suffix)) {
+      return null;
+    }
+    String base = name.substring(0, name.length() - suffix.length());
     try {
       if (base.indexOf(HASH_MARK) >= 0) {
         // A shortened name: the id is in the record, readable without the key.

@@ -11,12 +11,17 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +52,16 @@ import org.slf4j.LoggerFactory;
  *       below). Deleted on release; a crash may leave it, and it is simply reused.
  * </ul>
  *
- * A token set and a tombstone normally never exist together. If a crash leaves both, the one with
- * the higher version counts (a tombstone keeps the version of the set it replaced, a new
+ * The modification time of {@code .tokens} and {@code .tombstone} files is the registry time of
+ * {@link #changedSince} (set by this store's clock; see there). One-time records ({@link #putOnce})
+ * live in the subdirectory {@code once/}, one file each, named {@code <sha-256 hex>.once} after the
+ * key's {@linkplain OnceKeys#digest digest}, never the key, holding the expiry and the value
+ * (encrypted like token sets when the store has keys); puts are serialized by the lock of {@code
+ * once/.lock}, and a take renames the file to a name of its own, so exactly one caller of every
+ * process gets it.
+ *
+ * <p>A token set and a tombstone normally never exist together. If a crash leaves both, the one
+ * with the higher version counts (a tombstone keeps the version of the set it replaced, a new
  * authorization writes a set above the tombstone's version). The directory is created owner-only
  * (0700) and every file owner-only (0600) where the file system is POSIX.
  *
@@ -120,7 +133,9 @@ import org.slf4j.LoggerFactory;
  * carry no {@code holder=1}, so they last until they expire, and it ignores holder files. Its
  * writes are not fenced: only the version protects them. Health records and tombstones live in
  * files an earlier release never opens; it sees a tombstoned connection as one with nothing stored,
- * and its compare-and-set from the version it knew fails with a conflict.
+ * and its compare-and-set from the version it knew fails with a conflict. It never opens {@code
+ * once/} either; its saves leave the file system's time on the token file, so {@link #changedSince}
+ * lists a connection it renewed as changed (a needless read, never a missed change).
  *
  * <p>Thread-safe. Methods block on disk I/O, and on other processes' short critical sections.
  */
@@ -137,6 +152,8 @@ public final class FileTokenStore implements TokenStore {
   private final HolderLocks holders;
   private final FileLeases leases;
   private final TokenCodec codec;
+  private final Clock clock;
+  private final FileOnceRecords once;
 
   private FileTokenStore(Path directory, Clock clock, TokenCodec codec, boolean posix) {
     this.names = new FileNames(directory);
@@ -146,6 +163,8 @@ public final class FileTokenStore implements TokenStore {
     this.holders = new HolderLocks(names, files);
     this.leases = new FileLeases(clock, holders);
     this.codec = codec;
+    this.clock = clock;
+    this.once = new FileOnceRecords(directory, posix, locking, codec, clock);
   }
 
   /**
@@ -271,7 +290,14 @@ public final class FileTokenStore implements TokenStore {
           if (actual != expectedVersion) {
             throw new VersionConflictException(id, expectedVersion, actual);
           }
-          files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
+          Path target = names.file(id, FileNames.DATA_SUFFIX);
+          // A renewal keeps the registry time (the file's modification time, see changedSince);
+          // the first set of a connection is a registry change.
+          FileTime registered =
+              actual == 0 || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+                  ? now()
+                  : Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS);
+          files.writeAtomically(target, record, registered);
           return saved;
         });
   }
@@ -292,7 +318,7 @@ public final class FileTokenStore implements TokenStore {
           // The health record first: failing after it leaves the old set without it, never the
           // new set with the old chain's failure. The rename's directory sync covers the delete.
           Files.deleteIfExists(names.file(id, FileNames.HEALTH_SUFFIX));
-          files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
+          files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
           // The new set outranks the tombstone already (a higher version); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.TOMBSTONE_SUFFIX));
           return saved;
@@ -311,7 +337,7 @@ public final class FileTokenStore implements TokenStore {
         lock -> {
           Records r = reader.records(id);
           if (r.tombstone == null && tokens.version() > r.version()) {
-            files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record);
+            files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
             return new StoredConnection(tokens, reader.readHealth(id), null);
           }
           return new StoredConnection(r.tokens, reader.readHealth(id), r.tombstone);
@@ -331,11 +357,102 @@ public final class FileTokenStore implements TokenStore {
           long version = reader.versionForTombstone(id, tombstone.version());
           Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
           files.writeAtomically(
-              names.file(id, FileNames.TOMBSTONE_SUFFIX), StateCodec.encodeTombstone(id, stored));
+              names.file(id, FileNames.TOMBSTONE_SUFFIX),
+              StateCodec.encodeTombstone(id, stored),
+              now());
           // The tombstone outranks the set already (its version is not lower); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.DATA_SUFFIX));
           return null;
         });
+  }
+
+  /** This store's time, as a file's modification time: when a registry change was made. */
+  private FileTime now() {
+    return FileTime.from(clock.instant());
+  }
+
+  // ---------------------------------------------------------------- the registry
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The file store keeps no change log: the modification time of each {@code .tokens} and {@code
+   * .tombstone} file is the registry time, set by this store's clock on the file before its atomic
+   * rename, so it is in place exactly when the record is. A first set, an authorization and a
+   * restore stamp the token file with the time of the write, a tombstone its own file; a renewal
+   * copies the previous token file's time onto the new one, so renewals do not appear. This needs
+   * no second write that a crash could separate from the record, keeps every change (tombstone
+   * files are never deleted, a re-authorization stamps the token file), and costs one directory
+   * listing and one {@code stat} per record file. A record copied in by hand or restored with its
+   * old times appears as changed when it was stamped (a tool that sets the current time makes it
+   * appear now); a broker that misses it learns of the connection when it is asked for it.
+   */
+  @Override
+  public List<ConnectionId> changedSince(Instant since) {
+    Objects.requireNonNull(since, "since");
+    Set<ConnectionId> ids = new LinkedHashSet<>();
+    collectChanged(since, FileNames.DATA_SUFFIX, ids);
+    collectChanged(since, FileNames.TOMBSTONE_SUFFIX, ids);
+    return new ArrayList<>(ids);
+  }
+
+  private void collectChanged(Instant since, String suffix, Set<ConnectionId> into) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory(), "*" + suffix)) {
+      for (Path p : entries) {
+        try {
+          if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(since)) {
+            continue;
+          }
+        } catch (NoSuchFileException e) {
+          continue; // deleted meanwhile (outranked): its other record is listed
+        }
+        ConnectionId id = FileNames.connectionOf(p, suffix);
+        if (id != null) {
+          into.add(id);
+        }
+      }
+    } catch (IOException e) {
+      throw new TokenStoreException(
+          null, "cannot list the records in " + directory() + ": " + RecordFiles.describe(e), e);
+    }
+  }
+
+  // ---------------------------------------------------------------- one-time records
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A file in the subdirectory {@code once/} named after a hash of the key, holding the expiry
+   * and the value (encrypted when the store is); see the class description.
+   *
+   * @throws TokenStoreException if the record cannot be written
+   */
+  @Override
+  public boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    OnceKeys.check(key);
+    Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    return once.put(key, value, expiresAt);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Renames the record's file to a name of its own first: of every thread and process trying,
+   * exactly one succeeds.
+   *
+   * @throws TokenStoreException if the record cannot be read, or does not decrypt (it is gone all
+   *     the same)
+   */
+  @Override
+  public byte @Nullable [] takeOnce(String key) {
+    OnceKeys.check(key);
+    return once.take(key);
+  }
+
+  /** The file holding the one-time record of {@code key}, for tests. */
+  Path onceFile(String key) {
+    return once.file(key);
   }
 
   /** A write under the connection's lock that only {@code lease}, while current, may make. */

@@ -3,6 +3,7 @@ package dev.tokenbroker.store;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +105,21 @@ public abstract class ForwardingTokenStore implements TokenStore {
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
     return delegate().compareAndSetHealth(id, expectedVersion, next);
+  }
+
+  @Override
+  public List<ConnectionId> changedSince(Instant since) {
+    return delegate().changedSince(since);
+  }
+
+  @Override
+  public boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    return delegate().putOnce(key, value, expiresAt);
+  }
+
+  @Override
+  public byte @Nullable [] takeOnce(String key) {
+    return delegate().takeOnce(key);
   }
 
   @Override

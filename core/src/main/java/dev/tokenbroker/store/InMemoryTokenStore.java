@@ -5,11 +5,15 @@ import dev.tokenbroker.TokenSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,6 +42,34 @@ public final class InMemoryTokenStore implements TokenStore {
    * Health record versions come from one counter too, so a cleared record's version never recurs.
    */
   private long healthVersions;
+
+  /** Registry changes (created, authorized, restored, tombstoned), oldest first, an hour kept. */
+  private final ArrayDeque<Change> changes = new ArrayDeque<>();
+
+  /** One-time records: authorization state, replay guards. */
+  private final Map<String, Once> once = new HashMap<>();
+
+  private static final long CHANGES_KEPT_MILLIS = Duration.ofHours(1).toMillis();
+
+  private static final class Change {
+    final long atMillis;
+    final ConnectionId id;
+
+    Change(long atMillis, ConnectionId id) {
+      this.atMillis = atMillis;
+      this.id = id;
+    }
+  }
+
+  private static final class Once {
+    final byte[] value;
+    final long expiresAtMillis;
+
+    Once(byte[] value, long expiresAtMillis) {
+      this.value = value;
+      this.expiresAtMillis = expiresAtMillis;
+    }
+  }
 
   private static final class Extra {
     @Nullable HealthRecord health;
@@ -127,6 +159,9 @@ public final class InMemoryTokenStore implements TokenStore {
     if (actual != expectedVersion) {
       throw new VersionConflictException(id, expectedVersion, actual);
     }
+    if (actual == 0) {
+      changed(id);
+    }
     return save(id, tokens, actual + 1);
   }
 
@@ -147,6 +182,7 @@ public final class InMemoryTokenStore implements TokenStore {
     long floor = Math.max(version(id), e.tombstone == null ? 0 : e.tombstone.version());
     e.tombstone = null;
     e.health = null;
+    changed(id);
     return save(id, tokens, floor + 1);
   }
 
@@ -155,6 +191,7 @@ public final class InMemoryTokenStore implements TokenStore {
     Extra e = extras.get(id);
     if ((e == null || e.tombstone == null) && tokens.version() > version(id)) {
       sets.put(id, tokens);
+      changed(id);
     }
     return read(id);
   }
@@ -170,6 +207,48 @@ public final class InMemoryTokenStore implements TokenStore {
     e.tombstone = new Tombstone(tombstone.reason(), tombstone.at(), version);
     e.renewingSinceMillis = -1;
     sets.remove(id);
+    changed(id);
+  }
+
+  private void changed(ConnectionId id) {
+    long now = clock.millis();
+    changes.addLast(new Change(now, id));
+    while (!changes.isEmpty() && changes.peekFirst().atMillis < now - CHANGES_KEPT_MILLIS) {
+      changes.removeFirst();
+    }
+  }
+
+  @Override
+  public synchronized List<ConnectionId> changedSince(Instant since) {
+    long from = since.toEpochMilli();
+    Set<ConnectionId> ids = new LinkedHashSet<>();
+    for (Iterator<Change> it = changes.descendingIterator(); it.hasNext(); ) {
+      Change c = it.next();
+      if (c.atMillis < from) {
+        break;
+      }
+      ids.add(c.id);
+    }
+    return new ArrayList<>(ids);
+  }
+
+  @Override
+  public synchronized boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    OnceKeys.check(key);
+    long now = clock.millis();
+    once.values().removeIf(o -> o.expiresAtMillis <= now);
+    if (once.containsKey(key)) {
+      return false;
+    }
+    once.put(key, new Once(value.clone(), expiresAt.toEpochMilli()));
+    return true;
+  }
+
+  @Override
+  public synchronized byte @Nullable [] takeOnce(String key) {
+    OnceKeys.check(key);
+    Once o = once.remove(key);
+    return o == null || o.expiresAtMillis <= clock.millis() ? null : o.value.clone();
   }
 
   @Override

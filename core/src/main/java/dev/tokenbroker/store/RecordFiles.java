@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
@@ -99,6 +100,15 @@ final class RecordFiles {
   }
 
   void writeAtomically(Path target, byte[] bytes) throws IOException {
+    writeAtomically(target, bytes, null);
+  }
+
+  /**
+   * {@link #writeAtomically(Path, byte[])}, the file's modification time set to {@code modified}
+   * (when not null) before the rename, so the record appears with it: the file store's registry
+   * time (see {@link FileTokenStore#changedSince}).
+   */
+  void writeAtomically(Path target, byte[] bytes, @Nullable FileTime modified) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + FileNames.TEMP_SUFFIX);
     try {
       // The temp name is fixed: writers of one connection are serialized by its lock, and a temp
@@ -110,6 +120,9 @@ final class RecordFiles {
           out.write(buf);
         }
         out.force(true);
+      }
+      if (modified != null) {
+        Files.setLastModifiedTime(temp, modified);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {

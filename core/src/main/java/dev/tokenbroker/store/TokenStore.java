@@ -3,6 +3,7 @@ package dev.tokenbroker.store;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -218,6 +219,48 @@ public interface TokenStore extends AutoCloseable {
    * @return true if this call moved the record; false if another writer moved it first
    */
   boolean compareAndSetHealth(ConnectionId id, long expectedVersion, @Nullable HealthRecord next);
+
+  // ------------------------------------------------------------------------------------------
+  // The registry: connections added and removed at run time, seen by every instance
+
+  /**
+   * The connections whose record was created, {@linkplain #authorize authorized}, {@linkplain
+   * #restore restored} or {@linkplain #tombstone tombstoned} at or after {@code since}, by the
+   * store's clock (the one its leases run on), in no particular order; renewals ({@link
+   * #compareAndSet}) need not appear. Instances poll this to learn connections onboarded or removed
+   * elsewhere; a caller asks again from a little before its last answer, so a change committed late
+   * is still seen. A store keeps at least the last hour of changes; an older {@code since} may
+   * return more than changed, never less.
+   *
+   * @param since the earliest change wanted
+   * @return the ids changed since then; the caller reads each to see what changed
+   */
+  List<ConnectionId> changedSince(Instant since);
+
+  // ------------------------------------------------------------------------------------------
+  // One-time records: authorization state shared by every instance, replay guards
+
+  /**
+   * Keeps {@code value} under {@code key} until {@code expiresAt} (by the store's clock), unless
+   * the key already holds an unexpired value: then nothing changes. Atomic across every instance
+   * sharing the store. Not a token set: values are small (under 4 KiB), short-lived and written by
+   * the broker itself (sealed when the store encrypts).
+   *
+   * @param key the key, printable ASCII, at most 200 characters
+   * @param value the value
+   * @param expiresAt when the value stops counting
+   * @return true if stored; false if the key was taken
+   */
+  boolean putOnce(String key, byte[] value, Instant expiresAt);
+
+  /**
+   * Removes the value under {@code key} and returns it, if it is there and unexpired: across every
+   * instance sharing the store, exactly one caller gets it.
+   *
+   * @param key the key given to {@link #putOnce}
+   * @return the value, or null if none (never stored, expired, or already taken)
+   */
+  byte @Nullable [] takeOnce(String key);
 
   /**
    * Saves {@code tokens} the way a new authorization does, outside any renewal: seizes the lease,

@@ -131,4 +131,53 @@ class FileTokenStoreEncryptionTest {
 
     assertThat(lines).noneMatch(l -> l.contains("in the clear"));
   }
+
+  @Test
+  void oneTimeRecords_areSealedAtRest_boundToTheirKey_andNeedTheKeyToBeTaken() throws Exception {
+    byte[] key = TokenCodecTest.key(1);
+    FileTokenStore store = FileTokenStore.builder(dir).encryption(EncryptionKeys.of(key)).build();
+    byte[] secret = "PKCE-VERIFIER-abc".getBytes(StandardCharsets.US_ASCII);
+    Instant later = Instant.now().plus(Duration.ofDays(1));
+    assertThat(store.putOnce("state:SECRET-STATE", secret, later)).isTrue();
+    assertThat(store.putOnce("state:other", secret, later)).isTrue();
+
+    Path onceDir = dir.resolve("once");
+    String stored = allBytes(onceDir);
+    assertThat(stored)
+        .doesNotContain("PKCE-VERIFIER")
+        .doesNotContain("SECRET-STATE")
+        .doesNotContain(Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+    try (var files = Files.list(onceDir)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .as("file names are hashes of the keys")
+          .noneMatch(n -> n.contains("state"));
+    }
+
+    // A sealed value moved under another key does not open there.
+    Files.copy(
+        store.onceFile("state:SECRET-STATE"),
+        store.onceFile("state:other"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertThatThrownBy(() -> store.takeOnce("state:other"))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("cannot be decrypted")
+        .hasMessageNotContaining("SECRET");
+
+    FileTokenStore wrongKey =
+        FileTokenStore.builder(dir).encryption(EncryptionKeys.of(TokenCodecTest.key(2))).build();
+    assertThatThrownBy(() -> wrongKey.takeOnce("state:SECRET-STATE"))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("not among the configured keys");
+  }
+
+  @Test
+  void oneTimeRecords_writtenInTheClear_areStillTakenOnceEncryptionIsOn() {
+    FileTokenStore clear = FileTokenStore.builder(dir).build();
+    Instant later = Instant.now().plus(Duration.ofDays(1));
+    assertThat(clear.putOnce("k", new byte[] {1, 2}, later)).isTrue();
+
+    FileTokenStore encrypted =
+        FileTokenStore.builder(dir).encryption(EncryptionKeys.of(TokenCodecTest.key(1))).build();
+    assertThat(encrypted.takeOnce("k")).containsExactly(1, 2);
+  }
 }

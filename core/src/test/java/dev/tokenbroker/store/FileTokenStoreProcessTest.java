@@ -196,4 +196,10 @@ class FileTokenStoreProcessTest {
     StoreProcessScenarios.severalProcessesOnSeveralConnections_neverFailNorConflict(
         settings(dir.resolve("tokens")));
   }
+
+  @Test
+  void takeOnce_byTwoProcessesRacingForEveryKey_eachValueIsTakenExactlyOnce() throws Exception {
+    StoreProcessScenarios.twoProcessesRacing_takeEachOneTimeRecordExactlyOnce(
+        settings(dir.resolve("tokens")));
+  }
 }

@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -352,5 +354,91 @@ class FileTokenStoreTest extends TokenStoreContractTest {
       System.setErr(original);
     }
     return new ArrayList<>(List.of(buffer.toString(StandardCharsets.UTF_8).split("\n")));
+  }
+
+  // ---------------------------------------------------------------- registry and one-time records
+
+  @Test
+  void changedSince_renewalsKeepTheRegistryTime_authorizationsAndTombstonesMoveIt() {
+    store.put(MALL, tokens("a"));
+    Instant created = clock.instant();
+    clock.advance(Duration.ofMinutes(5));
+    Instant afterCreation = clock.instant();
+    cas(MALL, 1, tokens("b"));
+    assertThat(store.changedSince(created)).containsExactly(MALL);
+    assertThat(store.changedSince(afterCreation)).as("a renewal is no registry change").isEmpty();
+
+    clock.advance(Duration.ofMinutes(5));
+    Instant beforeRevoke = clock.instant();
+    Lease lease = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("revoked", beforeRevoke, 2), lease);
+    store.releaseLease(lease);
+    assertThat(store.changedSince(beforeRevoke)).containsExactly(MALL);
+    assertThat(store.changedSince(beforeRevoke.plusMillis(1))).isEmpty();
+  }
+
+  @Test
+  void changedSince_findsConnectionsWithShortenedFileNames() {
+    ConnectionId longId = ConnectionId.of("kakao", "가".repeat(200));
+    Instant before = clock.instant();
+    store.put(longId, tokens("a"));
+    assertThat(store.changedSince(before)).containsExactly(longId);
+
+    clock.advance(Duration.ofMinutes(1));
+    Instant beforeRevoke = clock.instant();
+    Lease lease = store.seizeLease(longId, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(longId, new Tombstone("revoked", beforeRevoke, 1), lease);
+    assertThat(store.changedSince(beforeRevoke))
+        .as("found by its tombstone, which names the connection too")
+        .containsExactly(longId);
+  }
+
+  @Test
+  void putOnce_expiredRecordIsReplaced_andTheFileIsNamedByTheKeysHash() throws IOException {
+    assertThat(store.putOnce("launch:secret-ish", new byte[] {1}, clock.instant().plusSeconds(60)))
+        .isTrue();
+    Path file = fileStore().onceFile("launch:secret-ish");
+    assertThat(file.getParent()).isEqualTo(dir.resolve("once"));
+    assertThat(file.getFileName().toString())
+        .isEqualTo(OnceKeys.digest("launch:secret-ish") + ".once");
+    assertThat(store.putOnce("launch:secret-ish", new byte[] {2}, clock.instant().plusSeconds(60)))
+        .isFalse();
+
+    clock.advance(Duration.ofSeconds(60)); // exactly at the expiry: expired
+    assertThat(store.putOnce("launch:secret-ish", new byte[] {3}, clock.instant().plusSeconds(60)))
+        .isTrue();
+    assertThat(store.takeOnce("launch:secret-ish")).containsExactly(3);
+    try (Stream<Path> left = Files.list(dir.resolve("once"))) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .as("nothing but the lock is left")
+          .containsExactly(".lock");
+    }
+  }
+
+  @Test
+  void takeOnce_oneTickBeforeTheExpiry_stillGetsTheValue() {
+    assertThat(store.putOnce("k", new byte[] {5}, clock.instant().plusSeconds(10))).isTrue();
+    clock.advance(Duration.ofSeconds(10).minusMillis(1));
+    assertThat(store.takeOnce("k")).containsExactly(5);
+  }
+
+  @Test
+  void putOnce_sweepsExpiredRecordsNobodyTook() throws IOException {
+    for (int i = 0; i < 5; i++) {
+      assertThat(store.putOnce("old" + i, new byte[] {1}, clock.instant().plusSeconds(10)))
+          .isTrue();
+    }
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(store.putOnce("new", new byte[] {2}, clock.instant().plusSeconds(10))).isTrue();
+    try (Stream<Path> left = Files.list(dir.resolve("once"))) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder(".lock", OnceKeys.digest("new") + ".once");
+    }
+  }
+
+  @Test
+  void takeOnce_checksTheKey() {
+    assertThatThrownBy(() -> store.takeOnce("has space"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

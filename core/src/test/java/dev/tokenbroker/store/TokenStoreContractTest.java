@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -61,6 +62,11 @@ public abstract class TokenStoreContractTest {
   protected static final ConnectionId MALL = ConnectionId.of("cafe24", "mall");
   protected static final ConnectionId SELLER = ConnectionId.of("naver", "seller:12345");
   protected static final ConnectionId ODD = ConnectionId.of("kakao", "Shop/Bot..%7e~한글");
+
+  /** The store's time now: the test clock, or the database's for stores on their own clock. */
+  protected Instant storeNow() {
+    return clock.instant();
+  }
 
   protected static TokenSet tokens(String suffix) {
     return TokenSet.builder()
@@ -857,6 +863,101 @@ public abstract class TokenStoreContractTest {
         }
       }
       assertThat(granted).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  // ---------------------------------------------------------------- registry changes
+
+  @Test
+  void changedSince_seesAuthorizationsAndTombstones_notUntouchedConnections() {
+    Instant before = storeNow().minusSeconds(1);
+    store.put(MALL, tokens("a"));
+    assertThat(store.changedSince(before)).contains(MALL).doesNotContain(SELLER);
+
+    Lease lease = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("removed", T0, 1), lease);
+    store.releaseLease(lease);
+    assertThat(store.changedSince(before)).contains(MALL).doesNotContain(SELLER);
+    assertThat(store.changedSince(storeNow().plus(Duration.ofHours(1))))
+        .as("nothing changed after now")
+        .isEmpty();
+  }
+
+  @Test
+  void changedSince_seesAConnectionCreatedByCompareAndSetFromZero() {
+    Instant before = storeNow().minusSeconds(1);
+    cas(ODD, 0, tokens("a"));
+    assertThat(store.changedSince(before)).contains(ODD);
+  }
+
+  // ---------------------------------------------------------------- one-time records
+
+  @Test
+  void putOnce_thenTakeOnce_returnsTheValueExactlyOnce() {
+    Instant later = storeNow().plus(Duration.ofMinutes(10));
+    assertThat(store.putOnce("state:abc", new byte[] {1, 2, 3}, later)).isTrue();
+    assertThat(store.putOnce("state:abc", new byte[] {9}, later))
+        .as("a key held is not overwritten")
+        .isFalse();
+
+    assertThat(store.takeOnce("state:abc")).containsExactly(1, 2, 3);
+    assertThat(store.takeOnce("state:abc")).as("taken once").isNull();
+    assertThat(store.takeOnce("state:never")).isNull();
+  }
+
+  @Test
+  void putOnce_expiredValue_countsAsAbsent() {
+    assertThat(store.putOnce("launch:x", new byte[] {1}, storeNow().minusSeconds(5))).isTrue();
+    assertThat(store.takeOnce("launch:x")).as("expired").isNull();
+    assertThat(store.putOnce("launch:x", new byte[] {2}, storeNow().plus(Duration.ofMinutes(1))))
+        .as("an expired key is free again")
+        .isTrue();
+    assertThat(store.takeOnce("launch:x")).containsExactly(2);
+  }
+
+  @Test
+  void putOnce_keysAreChecked_andBinaryValuesKeptExactly() {
+    assertThatThrownBy(() -> store.putOnce("", new byte[] {1}, storeNow()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.putOnce("has space", new byte[] {1}, storeNow()))
+        .isInstanceOf(IllegalArgumentException.class);
+    byte[] every = new byte[256];
+    for (int i = 0; i < every.length; i++) {
+      every[i] = (byte) i;
+    }
+    Instant later = storeNow().plus(Duration.ofMinutes(10));
+    assertThat(store.putOnce("k", every, later)).isTrue();
+    assertThat(store.putOnce("K", new byte[0], later)).as("keys are case-sensitive").isTrue();
+    assertThat(store.takeOnce("k")).isEqualTo(every);
+    assertThat(store.takeOnce("K")).isEmpty();
+  }
+
+  @Test
+  void takeOnce_fromManyThreads_exactlyOneGetsTheValue() throws Exception {
+    assertThat(store.putOnce("race", new byte[] {7}, storeNow().plus(Duration.ofMinutes(1))))
+        .isTrue();
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<byte[]>> got = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        got.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return store.takeOnce("race");
+                }));
+      }
+      int winners = 0;
+      for (Future<byte[]> f : got) {
+        if (f.get(30, TimeUnit.SECONDS) != null) {
+          winners++;
+        }
+      }
+      assertThat(winners).isEqualTo(1);
     } finally {
       pool.shutdownNow();
     }

@@ -27,6 +27,11 @@ class ExamplesTest {
   }
 
   @Test
+  void onboarding_runsAgainstTheEmulator() {
+    assertThatCode(() -> Onboarding.main(new String[0])).doesNotThrowAnyException();
+  }
+
+  @Test
   void readmeConfiguration_buildsABroker() throws IOException {
     String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
     Matcher yaml = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(readme);

@@ -44,7 +44,11 @@ final class Cafe24Provider implements TokenProvider {
   /** Health reason when Cafe24 answers "Invalid refresh_token": only a person can repair it. */
   static final String REFRESH_TOKEN_DEAD = "refresh token expired or already used";
 
-  static final String APP_UNINSTALLED = "app uninstalled from the mall";
+  /**
+   * The reason of the dead-connection verdict for an uninstalled app: the {@code uninstalled} code
+   * of {@link dev.tokenbroker.Health#reasonCode()}, as {@link ApiVerdict#connectionDead} asks.
+   */
+  static final String APP_UNINSTALLED = "uninstalled";
 
   static final String CODE_DEAD =
       "authorization code invalid, expired or already used (Cafe24 codes work once, for about"
@@ -219,7 +223,8 @@ final class Cafe24Provider implements TokenProvider {
     String message = error == null ? "" : error.path("message").asText("");
     if (saysUninstalled(message)) {
       JsonNode code = error == null ? null : error.get("code");
-      return ApiVerdict.connectionDead(
+      // the platform ended the link: a mall onboarded from a template is removed everywhere
+      return ApiVerdict.connectionEnded(
           APP_UNINSTALLED, code == null || code.isNull() ? "403" : code.asText());
     }
     return ApiVerdict.ok();

@@ -22,7 +22,9 @@ import org.jspecify.annotations.Nullable;
  * <table>
  *   <caption>Cafe24 settings</caption>
  *   <tr><th>setting</th><th></th><th>meaning</th></tr>
- *   <tr><td>{@code mall-id}</td><td>required</td><td>the mall, e.g. {@code mymall}</td></tr>
+ *   <tr><td>{@code mall-id}</td><td>required, except in a template</td><td>the mall, e.g.
+ *       {@code mymall}; for a connection made from a template ({@code cafe24:{mall}}) it defaults
+ *       to the template's subject, and if both are given they must be equal</td></tr>
  *   <tr><td>{@code client-id}</td><td>required</td><td>the app's client id</td></tr>
  *   <tr><td>{@code client-secret}</td><td>required</td><td>the app's client secret</td></tr>
  *   <tr><td>{@code redirect-uri}</td><td>required</td>
@@ -37,6 +39,9 @@ import org.jspecify.annotations.Nullable;
  *       <td>template, default {@value #DEFAULT_BASE_URL}; {@code {mall_id}} is replaced</td></tr>
  *   <tr><td>{@code renew-before}</td><td>optional</td>
  *       <td>renew this long before the 2-hour expiry, default 5m, from 30s to under 2h</td></tr>
+ *   <tr><td>{@code launch-max-age}</td><td>optional</td>
+ *       <td>how old an app launch ({@link Cafe24AppLaunch}) may be, default 5m, from 10s to 1h;
+ *       read by {@link Cafe24AppLaunch#from}, not by the provider</td></tr>
  * </table>
  *
  * <p>Every setting is checked here, so a bad one fails when the broker is built, naming the
@@ -66,7 +71,8 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
           "shop-no",
           "api-version",
           "base-url",
-          "renew-before");
+          "renew-before",
+          Cafe24AppLaunch.MAX_AGE_SETTING);
 
   // Mall ids are lower-case letters and digits and become a host name label; dashes are
   // tolerated for emulators and test malls.
@@ -85,7 +91,9 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
   @Override
   public TokenProvider create(Settings settings, ProviderContext context) {
     settings.rejectUnknown(KNOWN);
-    String mallId = mallId(settings);
+    String mallId = mallId(settings, context.subject());
+    // Checked here as well, so a bad launch-max-age fails when the broker is built.
+    Cafe24AppLaunch.maxAge(settings);
     Cafe24Config config =
         new Cafe24Config(
             mallId,
@@ -100,14 +108,38 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     return new Cafe24Provider(config, context);
   }
 
-  private static String mallId(Settings settings) {
-    String mallId = settings.require("mall-id");
+  /**
+   * The configured {@code mall-id}, or for a template connection ({@code cafe24:{mall}}) the
+   * template's subject. Neither value is ever put in a message: only the setting is named.
+   */
+  private static String mallId(Settings settings, @Nullable String subject) {
+    String configured = settings.optional("mall-id");
+    if (configured != null && subject != null && !configured.equals(subject)) {
+      throw settings.invalid(
+          "mall-id",
+          "differs from the mall this connection was made for by its template (cafe24:{mall}):"
+              + " leave mall-id out of a template app's settings, or make the two equal");
+    }
+    String mallId = configured != null ? configured : subject;
+    if (mallId == null) {
+      throw settings.invalid(
+          "mall-id",
+          "is required (or connect the mall through a template app, cafe24:{mall}, whose"
+              + " subject is the mall id)");
+    }
     if (!MALL_ID.matcher(mallId).matches()) {
       throw settings.invalid(
           "mall-id",
-          "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g. mymall)");
+          (configured == null ? "(the template subject) " : "")
+              + "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g."
+              + " mymall)");
     }
     return mallId;
+  }
+
+  /** Whether {@code mallId} is written as Cafe24 writes mall ids (used for launches too). */
+  static boolean isMallId(String mallId) {
+    return MALL_ID.matcher(mallId).matches();
   }
 
   private static String clientId(Settings settings) {

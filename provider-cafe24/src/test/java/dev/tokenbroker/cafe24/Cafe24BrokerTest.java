@@ -139,7 +139,7 @@ class Cafe24BrokerTest {
     AuthorizationException e =
         catchThrowableOfType(
             AuthorizationException.class, () -> broker.completeAuthorization(mallA, forged));
-    assertThat(e).hasMessageContaining("state mismatch");
+    assertThat(e).hasMessageContaining("unknown state");
     assertThat(cafe24.tokenRequests()).isZero();
     assertThat(store.load(mallA)).isNull();
   }
@@ -400,8 +400,28 @@ class Cafe24BrokerTest {
     }
     Health health = broker.health(mallA);
     assertThat(health.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
-    assertThat(health.reason()).isEqualTo("app uninstalled from the mall");
+    assertThat(health.reasonCode()).isEqualTo("uninstalled");
     assertThat(cafe24.refreshes()).isZero();
+  }
+
+  @Test
+  void appLaunch_verifiedThenAuthorizedAtOnce_connectsTheLaunchingMall() {
+    TokenBroker broker = broker();
+    Cafe24AppLaunch launches = Cafe24AppLaunch.builder(SECRET).clock(fixture.clock).build();
+
+    // The operator of mall-a opens the app in Cafe24; the App URL handler verifies the launch and
+    // starts that mall's authorization (cafe24:{mall} with the launch's mall id).
+    Cafe24AppLaunch.Verified launch =
+        launches.verify(cafe24.launchUrl("https://app.example.com/launch", CLIENT_ID, "mall-a"));
+    ConnectionId id = ConnectionId.of("cafe24", launch.mallId());
+    assertThat(id).isEqualTo(mallA);
+    AuthorizationRequest request = broker.startAuthorization(id);
+    String redirected = cafe24.approve(request.url());
+    broker.completeAuthorization(id, redirected);
+
+    assertThat(cafe24.codeExchanges()).isEqualTo(1);
+    assertThat(broker.health(mallA).state()).isEqualTo(Health.State.ACTIVE);
+    assertThat(store.load(mallA).extras()).containsEntry("mall_id", "mall-a");
   }
 
   // ---- revoke and configuration -----------------------------------------------------------

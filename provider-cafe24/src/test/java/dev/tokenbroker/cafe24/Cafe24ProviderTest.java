@@ -578,7 +578,8 @@ class Cafe24ProviderTest {
       assertThat(r.code()).isEqualTo(403);
       ApiVerdict verdict = provider.classifyApiResponse(r);
       assertThat(verdict.kind()).isEqualTo(ApiVerdict.Kind.CONNECTION_DEAD);
-      assertThat(verdict.reason()).isEqualTo("app uninstalled from the mall");
+      // the Health reason code, which the broker turns into REAUTHORIZATION_REQUIRED/uninstalled
+      assertThat(verdict.reason()).isEqualTo("uninstalled");
       assertThat(verdict.code()).isEqualTo("403");
       // peeked, not consumed: the caller still gets the body
       assertThat(r.body().string()).contains("uninstalled");

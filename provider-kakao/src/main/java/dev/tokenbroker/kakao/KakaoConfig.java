@@ -20,6 +20,7 @@ final class KakaoConfig {
   static final String VALIDATE_ON_LOAD = "validate-on-load";
   static final String RENEW_BEFORE = "renew-before";
   static final String KEEP_ALIVE_BEFORE = "keep-alive-before";
+  static final String ADMIN_KEY = "admin-key";
 
   static final Set<String> KNOWN =
       Set.of(
@@ -33,7 +34,8 @@ final class KakaoConfig {
           PKCE,
           VALIDATE_ON_LOAD,
           RENEW_BEFORE,
-          KEEP_ALIVE_BEFORE);
+          KEEP_ALIVE_BEFORE,
+          ADMIN_KEY);
 
   static final String DEFAULT_AUTH_BASE_URL = "https://kauth.kakao.com";
   static final String DEFAULT_API_BASE_URL = "https://kapi.kakao.com";
@@ -64,7 +66,13 @@ final class KakaoConfig {
   final Duration renewBefore;
   final Duration keepAliveBefore;
 
-  private KakaoConfig(Settings s) {
+  /**
+   * For a connection made from a template ({@code kakao:{user}}) once the user is known: the Kakao
+   * user id its tokens must belong to. Null otherwise.
+   */
+  final @Nullable Long subjectUserId;
+
+  private KakaoConfig(Settings s, @Nullable String subject) {
     s.rejectUnknown(KNOWN);
     clientId = s.require(CLIENT_ID);
     if (clientId.chars().anyMatch(Character::isWhitespace)) {
@@ -108,6 +116,9 @@ final class KakaoConfig {
           "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
               + " renews earlier than half the lifetime anyway)");
     }
+    // Read by KakaoUnlinkCallback.from, checked here too so a bad one fails at start-up.
+    adminKey(s);
+    subjectUserId = subject == null ? null : userId(s, subject);
     keepAliveBefore = s.duration(KEEP_ALIVE_BEFORE, DEFAULT_KEEP_ALIVE_BEFORE);
     if (keepAliveBefore.isZero() || keepAliveBefore.compareTo(MAX_KEEP_ALIVE_BEFORE) > 0) {
       throw s.invalid(
@@ -118,7 +129,38 @@ final class KakaoConfig {
   }
 
   static KakaoConfig from(Settings settings) {
-    return new KakaoConfig(settings);
+    return new KakaoConfig(settings, null);
+  }
+
+  static KakaoConfig from(Settings settings, @Nullable String subject) {
+    return new KakaoConfig(settings, subject);
+  }
+
+  /** The {@code admin-key} setting (a secret: never echoed), or null when absent. */
+  static @Nullable String adminKey(Settings s) {
+    String key = s.optional(ADMIN_KEY);
+    if (key != null && !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw s.invalid(
+          ADMIN_KEY, "must be the app's primary admin key: printable characters, no white space");
+    }
+    return key;
+  }
+
+  /** A template subject as a Kakao user id (a positive number); the setting named is the id's. */
+  private static long userId(Settings s, String subject) {
+    if (subject.length() <= 19 && subject.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      try {
+        long id = Long.parseLong(subject);
+        if (id > 0) {
+          return id;
+        }
+      } catch (NumberFormatException e) {
+        // fall through: out of range
+      }
+    }
+    throw s.invalid(
+        "{user}",
+        "(the template subject of kakao:{user}) must be a Kakao user id, a positive number");
   }
 
   @Override

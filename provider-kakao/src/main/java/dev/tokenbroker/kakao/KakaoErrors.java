@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
 final class KakaoErrors {
   static final String REFRESH_DEAD = "refresh token expired or invalid: the user must log in again";
   static final String CODE_SPENT = "authorization code already used or unknown";
+  // Says "unlinked": the broker reads the Health reason code (unlinked) from these words.
   static final String NOT_LINKED =
-      "the Kakao account is no longer linked to the app: the user must log in again";
+      "the user unlinked the app (the Kakao account is not linked to it): the user must log in"
+          + " again";
 
   private KakaoErrors() {}
 

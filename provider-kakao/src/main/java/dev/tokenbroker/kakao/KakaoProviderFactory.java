@@ -33,7 +33,16 @@ import dev.tokenbroker.spi.TokenProviderFactory;
  *       one</td></tr>
  *   <tr><td>{@code auth-base-url}, {@code api-base-url}</td><td>no</td><td>default {@code
  *       https://kauth.kakao.com} and {@code https://kapi.kakao.com}</td></tr>
+ *   <tr><td>{@code admin-key}</td><td>for {@link KakaoUnlinkCallback#from}</td><td>the app's
+ *       primary admin key, which Kakao sends with unlink callbacks; a secret, never
+ *       echoed</td></tr>
  * </table>
+ *
+ * <p><b>Templates.</b> An app declared as {@code kakao:{user}} starts an authorization without a
+ * user: {@link dev.tokenbroker.spi.TokenProvider#subjectOf} asks token info for the user id after
+ * the code exchange, and the broker names the connection with it ({@code kakao:3141592653}). A
+ * connection made for a known user ({@link dev.tokenbroker.spi.ProviderContext#subject()} set) only
+ * accepts tokens whose token info names that user.
  */
 public final class KakaoProviderFactory implements TokenProviderFactory {
   /** The provider name: {@code provider: kakao}, connection ids {@code kakao:…}. */
@@ -52,6 +61,6 @@ public final class KakaoProviderFactory implements TokenProviderFactory {
 
   @Override
   public TokenProvider create(Settings settings, ProviderContext context) {
-    return new KakaoTokenProvider(KakaoConfig.from(settings), context);
+    return new KakaoTokenProvider(KakaoConfig.from(settings, context.subject()), context);
   }
 }

@@ -49,6 +49,9 @@ final class KakaoTokenProvider implements TokenProvider {
 
   static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
 
+  /** The Health reason code of a user who unlinked the app ({@code -101} on an API call). */
+  static final String UNLINKED = "unlinked";
+
   private static final Logger LOG = LoggerFactory.getLogger(KakaoTokenProvider.class);
 
   /** Token info may shorten a stored expiry, but not over clock noise. */
@@ -252,6 +255,29 @@ final class KakaoTokenProvider implements TokenProvider {
     }
   }
 
+  /**
+   * The Kakao user id of a freshly issued set, for naming a {@code kakao:{user}} connection after
+   * the code exchange: the {@code user_id} extra if {@link #validate} recorded it already, else
+   * asked from token info ({@code GET /v1/user/access_token_info}, whose {@code id} is the user id)
+   * through {@link #validate}, so a token minted for another app ({@code app-id}) is refused here
+   * too.
+   *
+   * @throws TokenEndpointException if token info cannot be asked or refuses the token: without the
+   *     user id the connection cannot be named
+   */
+  @Override
+  public String subjectOf(TokenSet issued) {
+    String known = issued.extras().get(KakaoProviderFactory.USER_ID);
+    if (known != null) {
+      return known;
+    }
+    String userId = validate(issued).extras().get(KakaoProviderFactory.USER_ID);
+    if (userId == null) {
+      throw new IllegalStateException("token info returned no user id"); // validate requires it
+    }
+    return userId;
+  }
+
   @Override
   public TokenSet validate(TokenSet current) {
     HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/access_token_info").build();
@@ -279,6 +305,13 @@ final class KakaoTokenProvider implements TokenProvider {
                   + ", this connection's app-id is "
                   + config.appId
                   + ")")
+          .build();
+    }
+    if (config.subjectUserId != null && userId != config.subjectUserId) {
+      // A kakao:{user} connection holding another user's token: a mix-up that must not be used.
+      throw r.failure()
+          .kind(Kind.PERMANENT)
+          .reason("token belongs to another Kakao user than this connection's")
           .build();
     }
     TokenSet.Builder b =
@@ -366,7 +399,9 @@ final class KakaoTokenProvider implements TokenProvider {
       return ApiVerdict.ok();
     }
     if (code == -101) {
-      return ApiVerdict.connectionDead(KakaoErrors.NOT_LINKED, "-101");
+      // The Health reason code, as ApiVerdict.connectionDead asks: the user unlinked the app.
+      // The platform ended the link: a user connected from a template is removed everywhere.
+      return ApiVerdict.connectionEnded(UNLINKED, "-101");
     }
     if (code == -402) {
       List<String> required = new ArrayList<>();

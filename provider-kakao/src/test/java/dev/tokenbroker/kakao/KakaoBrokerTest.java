@@ -403,6 +403,25 @@ class KakaoBrokerTest {
     assertThat(health.reason()).contains("talk_message");
   }
 
+  @Test
+  void interceptor_userNoLongerLinked_marksItUnlinked() throws IOException {
+    TokenBroker broker = broker(Map.of());
+    connect(broker);
+    kakao.inject(KakaoEmulator.USER_ME_PATH, KakaoEmulator.kapiError(400, -101, "not linked"));
+    OkHttpClient api = new OkHttpClient.Builder().addInterceptor(broker.interceptor(ID)).build();
+
+    try (Response r =
+        api.newCall(new Request.Builder().url(kakao.url(KakaoEmulator.USER_ME_PATH)).build())
+            .execute()) {
+      assertThat(r.code()).isEqualTo(400);
+    }
+
+    Health health = broker.health(ID);
+    assertThat(health.state()).isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+    assertThat(health.reasonCode()).isEqualTo("unlinked");
+    assertThat(health.errorCode()).isEqualTo("-101");
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   private TokenBroker broker(Map<String, ?> extra) {

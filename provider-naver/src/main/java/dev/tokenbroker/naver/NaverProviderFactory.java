@@ -21,10 +21,18 @@ import okhttp3.HttpUrl;
  *   <li>{@code client-id} — the application id (required);
  *   <li>{@code client-secret} — the application secret, a bcrypt salt such as {@code $2a$04$…}
  *       (required; its shape is checked now, so a mistyped secret fails at start-up);
- *   <li>{@code type} — {@code SELF} (the application's own store, default) or {@code SELLER} (a
- *       related seller, for solution vendors);
+ *   <li>{@code agency} — {@code true} for an agency application (API대행사), which serves every seller
+ *       who designates it; default {@code false};
+ *   <li>{@code type} — {@code SELF} (the application's own store) or {@code SELLER} (a related
+ *       seller, for solution vendors and agencies); default {@code SELLER} for an agency or a
+ *       template connection ({@code naver:seller:{account}}), {@code SELF} otherwise;
  *   <li>{@code account-id} — the seller's id or uid; required for {@code SELLER}, rejected for
- *       {@code SELF};
+ *       {@code SELF}; for a template connection it defaults to the template's subject, and if both
+ *       are given they must be equal;
+ *   <li>{@code api-path-prefix} — the first path segment of the application's resources and token
+ *       endpoint: default {@code /partner} for an agency, {@code /external} otherwise; the token is
+ *       asked at {@code {base-url}{api-path-prefix}/v1/oauth2/token}, and token sets carry the
+ *       prefix as the {@code api_path_prefix} extra for building API URLs;
  *   <li>{@code base-url} — default {@code https://api.commerce.naver.com};
  *   <li>{@code renew-before} — how long before expiry to renew, default {@code 25m}, at most {@code
  *       30m};
@@ -32,8 +40,9 @@ import okhttp3.HttpUrl;
  *       at most {@code 1m}.
  * </ul>
  *
- * A solution vendor serving many sellers configures one connection per seller, each with the same
- * application and its own {@code account-id}.
+ * A solution vendor or agency serving many sellers declares the application once as a template,
+ * {@code naver:seller:{account}}: each seller's connection is the template with that seller's
+ * account id.
  *
  * <p>Thread-safe and stateless; {@link #create} throws {@link ConfigurationException} naming the
  * connection and the setting, never repeating a secret.
@@ -43,7 +52,23 @@ public final class NaverProviderFactory implements TokenProviderFactory {
   public static final String NAME = "naver";
 
   static final String DEFAULT_BASE_URL = "https://api.commerce.naver.com";
-  static final String TOKEN_PATH = "external/v1/oauth2/token";
+
+  /** The token endpoint under an {@code api-path-prefix}. */
+  static final String TOKEN_PATH_UNDER_PREFIX = "v1/oauth2/token";
+
+  /** {@code api-path-prefix} of an agency application (API대행사). */
+  public static final String AGENCY_PREFIX = "/partner";
+
+  /** {@code api-path-prefix} of every other application. */
+  public static final String DEFAULT_PREFIX = "/external";
+
+  /** Token set extra: the {@code api-path-prefix} the application's resources live under. */
+  public static final String API_PATH_PREFIX_EXTRA = "api_path_prefix";
+
+  private static final java.util.regex.Pattern PREFIX =
+      java.util.regex.Pattern.compile("(/[A-Za-z0-9._~-]+)+");
+  private static final java.util.regex.Pattern ACCOUNT =
+      java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,128}");
 
   /**
    * Naver hands the same token back while 30 minutes or more remain, so renewing earlier is wasted.
@@ -60,6 +85,8 @@ public final class NaverProviderFactory implements TokenProviderFactory {
           "client-id",
           "client-secret",
           "type",
+          "agency",
+          "api-path-prefix",
           "account-id",
           "base-url",
           "renew-before",
@@ -80,8 +107,30 @@ public final class NaverProviderFactory implements TokenProviderFactory {
       throw settings.invalid("client-secret", problem);
     }
 
-    NaverTokenProvider.Type type = type(settings);
-    String accountId = settings.optional("account-id");
+    boolean agency = settings.bool("agency", false);
+    String subject = context.subject();
+    NaverTokenProvider.Type type = type(settings, agency || subject != null);
+    if (agency && type == NaverTokenProvider.Type.SELF) {
+      throw settings.invalid(
+          "type",
+          "must be SELLER for an agency application: an agency acts for the sellers who designate"
+              + " it, one SELLER token per seller");
+    }
+    if (subject != null && type == NaverTokenProvider.Type.SELF) {
+      throw settings.invalid(
+          "type",
+          "must be SELLER for a template connection (naver:seller:{account}): its subject is a"
+              + " seller's account id");
+    }
+    String configured = settings.optional("account-id");
+    if (configured != null && subject != null && !configured.equals(subject)) {
+      throw settings.invalid(
+          "account-id",
+          "differs from the seller this connection was made for by its template"
+              + " (naver:seller:{account}): leave account-id out of a template app's settings, or"
+              + " make the two equal");
+    }
+    String accountId = configured != null ? configured : subject;
     if (type == NaverTokenProvider.Type.SELLER && accountId == null) {
       throw settings.invalid(
           "account-id", "is required with type SELLER: the seller's id or uid to act for");
@@ -91,9 +140,29 @@ public final class NaverProviderFactory implements TokenProviderFactory {
           "account-id",
           "is only used with type SELLER; remove it, or set type: SELLER to act for that seller");
     }
+    if (accountId != null && !ACCOUNT.matcher(accountId).matches()) {
+      throw settings.invalid(
+          "account-id",
+          (configured == null ? "(the template subject) " : "")
+              + "must be the seller's id or uid: 1 to 128 printable characters, no white space");
+    }
 
+    String prefix = settings.optional("api-path-prefix", agency ? AGENCY_PREFIX : DEFAULT_PREFIX);
+    if (prefix.endsWith("/") && prefix.length() > 1) {
+      prefix = prefix.substring(0, prefix.length() - 1);
+    }
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw settings.invalid(
+          "api-path-prefix",
+          "must be a path such as /partner or /external: a '/' and letters, digits, '.', '_',"
+              + " '-' or '~' per segment");
+    }
     HttpUrl base = settings.url("base-url", DEFAULT_BASE_URL);
-    HttpUrl tokenUrl = base.newBuilder().addPathSegments(TOKEN_PATH).build();
+    HttpUrl tokenUrl =
+        base.newBuilder()
+            .addPathSegments(prefix.substring(1))
+            .addPathSegments(TOKEN_PATH_UNDER_PREFIX)
+            .build();
 
     Duration renewBefore = settings.duration("renew-before", DEFAULT_RENEW_BEFORE);
     if (renewBefore.compareTo(SAME_TOKEN_WINDOW) > 0) {
@@ -121,12 +190,13 @@ public final class NaverProviderFactory implements TokenProviderFactory {
         type,
         accountId,
         tokenUrl,
+        prefix,
         RenewalPolicy.of(renewBefore, EXPIRY_SKEW),
         margin);
   }
 
-  private static NaverTokenProvider.Type type(Settings settings) {
-    String value = settings.optional("type", "SELF");
+  private static NaverTokenProvider.Type type(Settings settings, boolean sellerByDefault) {
+    String value = settings.optional("type", sellerByDefault ? "SELLER" : "SELF");
     try {
       return NaverTokenProvider.Type.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {

@@ -62,6 +62,7 @@ final class NaverTokenProvider implements TokenProvider {
   private final Type type;
   private final @Nullable String accountId;
   private final HttpUrl tokenUrl;
+  private final String apiPathPrefix;
   private final RenewalPolicy policy;
   private final long marginMillis;
 
@@ -75,6 +76,7 @@ final class NaverTokenProvider implements TokenProvider {
       Type type,
       @Nullable String accountId,
       HttpUrl tokenUrl,
+      String apiPathPrefix,
       RenewalPolicy policy,
       Duration timestampMargin) {
     this.connection = context.connection();
@@ -85,6 +87,7 @@ final class NaverTokenProvider implements TokenProvider {
     this.type = type;
     this.accountId = accountId;
     this.tokenUrl = tokenUrl;
+    this.apiPathPrefix = apiPathPrefix;
     this.policy = policy;
     this.marginMillis = timestampMargin.toMillis();
   }
@@ -258,7 +261,10 @@ final class NaverTokenProvider implements TokenProvider {
             .tokenType(tokenType == null ? "Bearer" : tokenType)
             .issuedAt(issued)
             .expiresAt(expires)
-            .extra("type", type.name());
+            .extra("type", type.name())
+            // Where this application's resources live (/partner for agencies, else /external):
+            // the application builds its API URLs with it.
+            .extra(NaverProviderFactory.API_PATH_PREFIX_EXTRA, apiPathPrefix);
     if (accountId != null) {
       set.extra("account_id", accountId);
     }

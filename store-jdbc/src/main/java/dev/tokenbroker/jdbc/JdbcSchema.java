@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -22,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * changelog beside them runs as changesets), and how the store applies them itself.
  *
  * <p>The store finds out which version a table has by what it can select, not from a history table:
- * a version 1 table lacks the {@link #V2_COLUMNS}. It runs only the scripts whose change is
- * missing, so it takes no DDL lock on a table that is up to date, and a failure of a script that
- * another instance ran at the same moment is forgiven when the change is there afterwards.
+ * a version 1 table lacks the {@link #V2_COLUMNS}, a version 2 table the {@link #V3_COLUMNS} and
+ * the one-time record table. It runs only the scripts whose change is missing, so it takes no DDL
+ * lock on a table that is up to date, and a failure of a script that another instance ran at the
+ * same moment is forgiven when the change is there afterwards.
  */
 final class JdbcSchema {
   private static final Logger log = LoggerFactory.getLogger(JdbcSchema.class);
@@ -38,8 +40,11 @@ final class JdbcSchema {
   /** Schema version 2: health record, tombstone, renewal marker. */
   static final String V2 = "V2__add_health_tombstone_and_renewal_marker.sql";
 
+  /** Schema version 3: registry changes, one-time records. */
+  static final String V3 = "V3__add_registry_changes_and_one_time_records.sql";
+
   /** Every script, oldest first. */
-  static final List<String> SCRIPTS = List.of(V1, V2);
+  static final List<String> SCRIPTS = List.of(V1, V2, V3);
 
   static final List<String> V1_COLUMNS =
       List.of(
@@ -55,7 +60,23 @@ final class JdbcSchema {
       List.of(
           "health_data", "health_version", "tombstone_data", "renewing_fence", "renewing_since_ms");
 
-  private static final Pattern TABLE_NAME = Pattern.compile("\\b" + SCRIPT_TABLE + "\\b");
+  static final List<String> V3_COLUMNS = List.of("changed_at_ms");
+
+  /** The columns of the one-time record table, {@link #onceTable}. */
+  static final List<String> ONCE_COLUMNS = List.of("once_key", "once_value", "expires_at_ms");
+
+  /**
+   * The script's table name, or a name derived from it: {@code tokenbroker_tokens_once} (a table)
+   * and {@code tokenbroker_tokens_…_idx} (an index, named without the table's schema). Any other
+   * name that merely starts with the table's is left alone.
+   */
+  private static final Pattern TABLE_NAME =
+      Pattern.compile("\\b" + SCRIPT_TABLE + "(_once|_\\w+_idx)?\\b");
+
+  /** The table of the one-time records that go with {@code table}: {@code <table>_once}. */
+  static String onceTable(String table) {
+    return table + "_once";
+  }
 
   private JdbcSchema() {}
 
@@ -100,9 +121,21 @@ final class JdbcSchema {
       }
     }
     add(out, current);
+    String unqualified = table.substring(table.indexOf('.') + 1);
     List<String> named = new ArrayList<>(out.size());
     for (String s : out) {
-      named.add(TABLE_NAME.matcher(s).replaceAll(Matcher.quoteReplacement(table)));
+      named.add(
+          TABLE_NAME
+              .matcher(s)
+              .replaceAll(
+                  m -> {
+                    String suffix = m.group(1);
+                    String name =
+                        suffix == null
+                            ? table
+                            : suffix.endsWith("_idx") ? unqualified + suffix : table + suffix;
+                    return Matcher.quoteReplacement(name);
+                  }));
     }
     return named;
   }
@@ -161,6 +194,16 @@ final class JdbcSchema {
                   + " (Flyway or Liquibase: see the module README) or set create-schema: true",
               null);
         }
+        if (!hasVersionThree(c, table)) {
+          throw new TokenStoreException(
+              null,
+              "table "
+                  + table
+                  + " has schema version 2 but this release needs version 3: apply "
+                  + (dialect.folder == null ? V3 : resource(dialect, V3))
+                  + " (Flyway or Liquibase: see the module README) or set create-schema: true",
+              null);
+        }
         return dialect;
       } finally {
         c.setAutoCommit(autoCommit);
@@ -182,6 +225,11 @@ final class JdbcSchema {
     }
   }
 
+  /** True if {@code table} has the version 3 column and its one-time record table exists. */
+  static boolean hasVersionThree(Connection c, String table) {
+    return has(c, table, V3_COLUMNS) && has(c, onceTable(table), ONCE_COLUMNS);
+  }
+
   /**
    * Brings {@code table} to the newest schema version, running each missing version's script.
    * {@code c} is in auto-commit mode.
@@ -190,16 +238,17 @@ final class JdbcSchema {
     // One migration at a time in this JVM (H2 fails on concurrent DDL on one table); other
     // processes are covered by the retries below.
     synchronized (JdbcSchema.class) {
-      apply(c, dialect, table, V1, V1_COLUMNS);
-      apply(c, dialect, table, V2, V2_COLUMNS);
+      apply(c, dialect, table, V1, () -> has(c, table, V1_COLUMNS));
+      apply(c, dialect, table, V2, () -> has(c, table, V2_COLUMNS));
+      apply(c, dialect, table, V3, () -> hasVersionThree(c, table));
     }
   }
 
   private static void apply(
-      Connection c, Dialect dialect, String table, String script, List<String> adds)
+      Connection c, Dialect dialect, String table, String script, BooleanSupplier done)
       throws SQLException {
     for (int attempt = 1; ; attempt++) {
-      if (has(c, table, adds)) {
+      if (done.getAsBoolean()) {
         return;
       }
       try (Statement st = c.createStatement()) {
@@ -210,7 +259,7 @@ final class JdbcSchema {
         return;
       } catch (SQLException e) {
         // Another instance may be making the same change at the same moment: look again.
-        if (has(c, table, adds)) {
+        if (done.getAsBoolean()) {
           return;
         }
         if (attempt == 3) {

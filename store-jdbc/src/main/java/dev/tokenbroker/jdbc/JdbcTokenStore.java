@@ -8,6 +8,7 @@ import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.OnceKeys;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
@@ -15,8 +16,11 @@ import dev.tokenbroker.store.Tombstone;
 import dev.tokenbroker.store.TombstonedException;
 import dev.tokenbroker.store.VersionConflictException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -48,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * and {@code V2__….sql} (Flyway) with a Liquibase {@code changelog.xml} beside them; {@link
  * Builder#build()} applies the missing ones itself unless {@link Builder#createSchema(boolean)} is
  * off. An instance of an earlier release reads and writes the version 1 columns only, so both can
- * share the table during a rolling upgrade.
+ * share the table during a rolling upgrade. Version 3 ({@code V3__….sql}) adds {@code
+ * changed_at_ms} (indexed; the registry time of {@link #changedSince}) and the table {@code
+ * <table>_once} of one-time records ({@link #putOnce}); an earlier release never reads either.
  *
  * <h2>How it works</h2>
  *
@@ -102,6 +109,13 @@ public final class JdbcTokenStore implements TokenStore {
   private final RowTransactions tx;
   private final RowCodec rows;
   private final JdbcLeases leases;
+  private final OnceTable once;
+  private final TokenCodec codec;
+
+  /** The database time (epoch millis) after which the next put sweeps expired one-time records. */
+  private final AtomicLong nextSweepMs = new AtomicLong();
+
+  private static final long SWEEP_EVERY_MS = Duration.ofMinutes(1).toMillis();
 
   private JdbcTokenStore(Builder b, Dialect dialect) {
     this.ownedDataSource = b.ownedDataSource;
@@ -109,8 +123,10 @@ public final class JdbcTokenStore implements TokenStore {
     this.dialect = dialect;
     this.sql = new TokenTable(table, b.clock == null ? Clock.systemUTC() : b.clock);
     this.tx = new RowTransactions(b.dataSource, sql, dialect);
-    this.rows = new RowCodec(TokenCodec.of(b.keys), table);
+    this.codec = TokenCodec.of(b.keys);
+    this.rows = new RowCodec(codec, table);
     this.leases = new JdbcLeases(tx);
+    this.once = new OnceTable(table, dialect);
   }
 
   /**
@@ -208,7 +224,7 @@ public final class JdbcTokenStore implements TokenStore {
         "save tokens",
         SqlErrors.secretsOf(tokens),
         false,
-        false,
+        expectedVersion == 0,
         (row, now) -> {
           JdbcLeases.requireCurrent(row, id, lease);
           Tombstone tombstone = rows.tombstoneOf(id, row);
@@ -218,6 +234,9 @@ public final class JdbcTokenStore implements TokenStore {
           long actual = RowCodec.tokenVersion(row);
           if (actual != expectedVersion) {
             throw new VersionConflictException(id, expectedVersion, actual);
+          }
+          if (actual == 0) {
+            row.changedAtMs = now; // the connection's first set: a registry change
           }
           if (row.tokenData != null) {
             // Never replace a record this instance cannot read (wrong key, corrupt row).
@@ -237,9 +256,10 @@ public final class JdbcTokenStore implements TokenStore {
         "save tokens",
         SqlErrors.secretsOf(tokens),
         false,
-        false,
+        true,
         (row, now) -> {
           JdbcLeases.requireCurrent(row, id, lease);
+          row.changedAtMs = now;
           long highest = row.version;
           Tombstone tombstone = rows.tombstoneOf(id, row);
           if (tombstone != null) {
@@ -260,10 +280,11 @@ public final class JdbcTokenStore implements TokenStore {
         "restore tokens",
         SqlErrors.secretsOf(tokens),
         true,
-        false,
+        true,
         (row, now) -> {
           Row r = Objects.requireNonNull(row);
           if (r.tombstoneData == null && tokens.version() > RowCodec.tokenVersion(r)) {
+            r.changedAtMs = now;
             r.tokenData = rows.encode(id, tokens);
             r.version = tokens.version();
             r.dirty = true;
@@ -282,9 +303,10 @@ public final class JdbcTokenStore implements TokenStore {
         "write the tombstone",
         List.of(),
         false,
-        false,
+        true,
         (row, now) -> {
           JdbcLeases.requireCurrent(row, id, lease);
+          row.changedAtMs = now;
           long version = Math.max(row.version, tombstone.version());
           Tombstone previous = rows.tombstoneOf(id, row);
           if (previous != null) {
@@ -373,6 +395,103 @@ public final class JdbcTokenStore implements TokenStore {
           row.dirty = true;
           return true;
         });
+  }
+
+  // ---------------------------------------------------------------- the registry
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The rows whose {@code changed_at_ms} (schema version 3, indexed) is at or after {@code
+   * since}. The column is set, by the database's clock read in the write's transaction, when a
+   * connection's first set is saved, and by every authorization, restore and tombstone; renewals
+   * leave it alone. Rows keep it for as long as they exist, so every change is kept, not only the
+   * last hour. Instances of an earlier release do not set it: a connection one of them authorizes
+   * during a rolling upgrade is not listed here, and a broker learns of it when it is asked for it.
+   *
+   * @throws TokenStoreException if the table cannot be read
+   */
+  @Override
+  public List<ConnectionId> changedSince(Instant since) {
+    Objects.requireNonNull(since, "since");
+    List<String> raw =
+        tx.run(
+            null,
+            "list changed connections",
+            List.of(),
+            c -> sql.changedSince(c, since.toEpochMilli()));
+    List<ConnectionId> ids = new ArrayList<>(raw.size());
+    for (String s : raw) {
+      try {
+        ids.add(ConnectionId.parse(s));
+      } catch (IllegalArgumentException e) {
+        log.warn("table {}: row with malformed connection id skipped: {}", table, e.getMessage());
+      }
+    }
+    return ids;
+  }
+
+  // ---------------------------------------------------------------- one-time records
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A row of {@code <table>_once} (schema version 3) keyed by a SHA-256 digest of the key, the
+   * value sealed like token data when the store encrypts. Expiry is judged by the database's clock,
+   * like leases: pass an {@code expiresAt} computed from the database's time (a broker adds a TTL
+   * to its own clock; keep such TTLs well above the instances' clock skew). A put also deletes the
+   * table's expired rows, at most once a minute per store.
+   *
+   * @throws TokenStoreException if the database fails
+   */
+  @Override
+  public boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    String digest = OnceKeys.digest(key);
+    Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    String sealed = codec.sealOnce(digest, value);
+    return tx.run(
+        null,
+        "store a one-time record (" + once.name() + ")",
+        List.of(sealed),
+        c -> {
+          boolean stored = once.put(c, digest, sealed, expiresAt.toEpochMilli());
+          sweepIfDue(c);
+          return stored;
+        });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>PostgreSQL: {@code DELETE … RETURNING}; MySQL, H2: {@code SELECT … FOR UPDATE} and {@code
+   * DELETE} in one transaction, the caller whose delete removed the row being the one that gets it.
+   * An expired row is deleted as well.
+   *
+   * @throws TokenStoreException if the database fails, or the value does not decrypt (it is gone
+   *     all the same)
+   */
+  @Override
+  public byte @Nullable [] takeOnce(String key) {
+    String digest = OnceKeys.digest(key);
+    OnceTable.Taken taken =
+        tx.run(
+            null,
+            "take a one-time record (" + once.name() + ")",
+            List.of(),
+            c -> once.take(c, digest));
+    return taken == null || !taken.live ? null : codec.openOnce(digest, taken.sealed);
+  }
+
+  private void sweepIfDue(Connection c) throws SQLException {
+    long due = nextSweepMs.get();
+    long now = dialect.now(c);
+    if (now >= due && nextSweepMs.compareAndSet(due, now + SWEEP_EVERY_MS)) {
+      int swept = once.sweep(c);
+      if (swept > 0) {
+        log.debug("table {}: deleted {} expired one-time records", once.name(), swept);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- closing

@@ -20,6 +20,12 @@ final class Row {
   @Nullable Long renewingFence;
   @Nullable Long renewingSinceMs;
 
+  /**
+   * The database's time of a registry change made by this write (created, authorized, restored,
+   * tombstoned), or null to keep the stored one; never read, only written.
+   */
+  @Nullable Long changedAtMs;
+
   /** True when the row was changed and must be written back. */
   boolean dirty;
 

@@ -36,6 +36,7 @@ final class TokenTable {
   private final String insertRow;
   private final String writeRow;
   private final String selectConnections;
+  private final String selectChanged;
 
   /** {@code clock} stamps {@code updated_at_ms}. */
   TokenTable(String table, Clock clock) {
@@ -56,12 +57,14 @@ final class TokenTable {
             + t
             + " SET version = ?, token_data = ?, health_data = ?, health_version = ?,"
             + " tombstone_data = ?, lease_owner = ?, lease_fence = ?, lease_expires_at_ms = ?,"
-            + " renewing_fence = ?, renewing_since_ms = ?, updated_at_ms = ?"
+            + " renewing_fence = ?, renewing_since_ms = ?, updated_at_ms = ?,"
+            + " changed_at_ms = COALESCE(?, changed_at_ms)"
             + " WHERE connection_id = ?";
     selectConnections =
         "SELECT connection_id FROM "
             + t
             + " WHERE token_data IS NOT NULL AND tombstone_data IS NULL";
+    selectChanged = "SELECT connection_id FROM " + t + " WHERE changed_at_ms >= ?";
   }
 
   /** The table's name, optionally schema-qualified. */
@@ -103,6 +106,20 @@ final class TokenTable {
       }
     }
     return found;
+  }
+
+  /** The ids, as stored, of the rows whose registry change is at or after {@code sinceMs}. */
+  List<String> changedSince(Connection c, long sinceMs) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(selectChanged)) {
+      ps.setLong(1, sinceMs);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+    }
+    return ids;
   }
 
   /** The ids, as stored, of the rows with a token set and no tombstone. */
@@ -165,7 +182,8 @@ final class TokenTable {
       setNullableLong(ps, 9, r.renewingFence);
       setNullableLong(ps, 10, r.renewingSinceMs);
       ps.setLong(11, clock.millis());
-      ps.setString(12, id.toString());
+      setNullableLong(ps, 12, r.changedAtMs);
+      ps.setString(13, id.toString());
       if (ps.executeUpdate() != 1) {
         throw new SQLException("row vanished while locked by its own transaction");
       }

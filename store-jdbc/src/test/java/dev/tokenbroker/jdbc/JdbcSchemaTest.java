@@ -22,6 +22,28 @@ class JdbcSchemaTest {
   @EnumSource(
       value = Dialect.class,
       names = {"POSTGRESQL", "MYSQL", "H2"})
+  void versionThree_namesTheOnceTableAfterTheTable_andIndexesWithoutTheSchema(Dialect dialect) {
+    String all =
+        String.join("\n", JdbcSchema.statements(JdbcSchema.text(dialect, JdbcSchema.V3), "app.tb"));
+
+    assertThat(all)
+        .contains("ALTER TABLE app.tb")
+        .contains("CREATE TABLE IF NOT EXISTS app.tb_once (")
+        .contains(" tb_changed_idx ")
+        .contains(" tb_once_expires_idx")
+        .doesNotContain("app.tb_changed_idx")
+        .doesNotContain("tokenbroker_tokens")
+        .doesNotContain(";");
+    for (String column : JdbcSchema.ONCE_COLUMNS) {
+      assertThat(all).contains(column);
+    }
+    assertThat(all).contains("changed_at_ms");
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Dialect.class,
+      names = {"POSTGRESQL", "MYSQL", "H2"})
   void scripts_splitIntoStatementsOnTheConfiguredTable(Dialect dialect) {
     List<String> v1 = JdbcSchema.statements(JdbcSchema.text(dialect, JdbcSchema.V1), "app.tb");
     List<String> v2 = JdbcSchema.statements(JdbcSchema.text(dialect, JdbcSchema.V2), "app.tb");

@@ -98,4 +98,9 @@ class JdbcTokenStoreProcessTest {
   void threeProcessesSharingTheTable_neverHoldTheLeaseAtOnce() throws Exception {
     StoreProcessScenarios.threeProcesses_neverHoldTheLeaseAtOnce(settings());
   }
+
+  @Test
+  void twoProcessesSharingTheTable_takeEachOneTimeRecordExactlyOnce() throws Exception {
+    StoreProcessScenarios.twoProcessesRacing_takeEachOneTimeRecordExactlyOnce(settings());
+  }
 }

@@ -471,4 +471,138 @@ abstract class JdbcTokenStoreTestBase extends DatabaseClockContractTest {
     assertThat(TokenCodec.encrypted(EncryptionKeys.of(key(3))).decode(MALL, stored).accessToken())
         .isEqualTo("access-a");
   }
+
+  // ---------------------------------------------------------------- registry and one-time records
+
+  private @org.jspecify.annotations.Nullable Long changedAt(ConnectionId id) throws SQLException {
+    String v = column("SELECT changed_at_ms FROM " + table + " WHERE connection_id = ?", id);
+    return v == null ? null : Long.parseLong(v);
+  }
+
+  @Test
+  void changedSince_isStampedByTheDatabasesClock_andRenewalsLeaveItAlone() throws Exception {
+    Instant before = databaseNow();
+    store.put(MALL, tokens("a"));
+    Instant after = databaseNow();
+    Long created = changedAt(MALL);
+    assertThat(created).isBetween(before.toEpochMilli(), after.toEpochMilli());
+
+    cas(MALL, 1, tokens("b"));
+    Lease lease = store.seizeLease(MALL, "renewer", TTL, TokenStore.NO_FENCE);
+    store.releaseLease(lease);
+    assertThat(changedAt(MALL))
+        .as("a renewal and a lease are no registry change")
+        .isEqualTo(created);
+    assertThat(store.changedSince(Instant.ofEpochMilli(created + 1))).isEmpty();
+    assertThat(store.changedSince(Instant.ofEpochMilli(created))).containsExactly(MALL);
+
+    // As if the authorization were an hour old: a tombstone moves it to now.
+    execute("UPDATE " + table + " SET changed_at_ms = changed_at_ms - 3600000");
+    assertThat(store.changedSince(before)).isEmpty();
+    Lease revoke = store.seizeLease(MALL, "revoker", TTL, TokenStore.NO_FENCE);
+    store.tombstone(MALL, new Tombstone("revoked", T0, 0), revoke);
+    assertThat(store.changedSince(before)).containsExactly(MALL);
+  }
+
+  @Test
+  void oneTimeRecords_rowIsKeyedByADigest_andExpiresByTheDatabasesClock() throws Exception {
+    assertThat(store.putOnce("state:secret-ish", new byte[] {1}, databaseNow().plusSeconds(60)))
+        .isTrue();
+    String once = JdbcSchema.onceTable(table);
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT once_key, once_value FROM " + once)) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1))
+          .isEqualTo(dev.tokenbroker.store.OnceKeys.digest("state:secret-ish"));
+      assertThat(rs.getString(2)).doesNotContain("secret");
+    }
+    assertThat(store.putOnce("state:secret-ish", new byte[] {2}, databaseNow().plusSeconds(60)))
+        .isFalse();
+
+    // Time passes on the database: the row's expiry moves into its past.
+    execute("UPDATE " + once + " SET expires_at_ms = expires_at_ms - 60000");
+    assertThat(store.putOnce("state:secret-ish", new byte[] {3}, databaseNow().plusSeconds(60)))
+        .as("an expired record is replaced")
+        .isTrue();
+    assertThat(store.takeOnce("state:secret-ish")).containsExactly(3);
+
+    assertThat(store.putOnce("gone", new byte[] {4}, databaseNow().plusSeconds(60))).isTrue();
+    execute("UPDATE " + once + " SET expires_at_ms = expires_at_ms - 60000");
+    assertThat(store.takeOnce("gone")).as("expired").isNull();
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + once)) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("taking an expired record deletes it").isZero();
+    }
+  }
+
+  @Test
+  void oneTimeRecords_encryptedAtRest_boundToTheirKey() throws Exception {
+    JdbcTokenStore encrypted = another(EncryptionKeys.of(key(1)));
+    byte[] secret = "VERIFIER-columnsecret".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    assertThat(encrypted.putOnce("a", secret, databaseNow().plusSeconds(60))).isTrue();
+    assertThat(encrypted.putOnce("b", new byte[] {1}, databaseNow().plusSeconds(60))).isTrue();
+    String once = JdbcSchema.onceTable(table);
+    String digestA = dev.tokenbroker.store.OnceKeys.digest("a");
+    String digestB = dev.tokenbroker.store.OnceKeys.digest("b");
+    String sealedA;
+    try (Connection c = dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT once_value FROM " + once + " WHERE once_key = ?")) {
+      ps.setString(1, digestA);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        sealedA = rs.getString(1);
+      }
+    }
+    assertThat(sealedA)
+        .doesNotContain("columnsecret")
+        .doesNotContain(Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+
+    // A sealed value copied onto another key does not open there.
+    execute("UPDATE " + once + " SET once_value = ? WHERE once_key = ?", sealedA, digestB);
+    assertThatThrownBy(() -> encrypted.takeOnce("b"))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageNotContaining("columnsecret");
+    assertThatThrownBy(() -> another(EncryptionKeys.of(key(2))).takeOnce("a"))
+        .as("another key")
+        .isInstanceOf(TokenStoreException.class);
+  }
+
+  @Test
+  void takeOnce_byTwoStoresOnTheSameTable_exactlyOneGetsEachValue() throws Exception {
+    JdbcTokenStore other = JdbcTokenStore.builder(dataSource()).table(table).build();
+    int keys = 20;
+    for (int k = 0; k < keys; k++) {
+      assertThat(store.putOnce("k" + k, new byte[] {(byte) k}, databaseNow().plusSeconds(60)))
+          .isTrue();
+    }
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Integer>> got = new ArrayList<>();
+      for (TokenStore s : List.of(store, other, store, other)) {
+        got.add(
+            pool.submit(
+                () -> {
+                  int n = 0;
+                  for (int k = 0; k < keys; k++) {
+                    if (s.takeOnce("k" + k) != null) {
+                      n++;
+                    }
+                  }
+                  return n;
+                }));
+      }
+      int total = 0;
+      for (java.util.concurrent.Future<Integer> f : got) {
+        total += f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      assertThat(total).isEqualTo(keys);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

@@ -150,6 +150,7 @@ abstract class SchemaMigrationTestBase {
   void scriptsRunByHand_thenAStoreThatDoesNotCreateTheSchema_works() throws Exception {
     runScriptAsShipped(JdbcSchema.V1);
     runScriptAsShipped(JdbcSchema.V2);
+    runScriptAsShipped(JdbcSchema.V3);
 
     TokenStore store = JdbcTokenStore.builder(db).createSchema(false).build();
 
@@ -161,12 +162,33 @@ abstract class SchemaMigrationTestBase {
   void theStoresOwnSchema_isExactlyWhatTheScriptsCreate() throws Exception {
     runScriptAsShipped(JdbcSchema.V1);
     runScriptAsShipped(JdbcSchema.V2);
+    runScriptAsShipped(JdbcSchema.V3);
     JdbcTokenStore.builder(db).table("tb_custom_name").build();
 
     assertThat(columns("tb_custom_name"))
         .isEqualTo(columns(JdbcTokenStore.DEFAULT_TABLE))
         .containsOnlyKeys(
-            concat(JdbcSchema.V1_COLUMNS, JdbcSchema.V2_COLUMNS).toArray(String[]::new));
+            concat(concat(JdbcSchema.V1_COLUMNS, JdbcSchema.V2_COLUMNS), JdbcSchema.V3_COLUMNS)
+                .toArray(String[]::new));
+    assertThat(columns("tb_custom_name_once"))
+        .isEqualTo(columns(JdbcSchema.onceTable(JdbcTokenStore.DEFAULT_TABLE)))
+        .containsOnlyKeys(JdbcSchema.ONCE_COLUMNS.toArray(String[]::new));
+  }
+
+  @Test
+  void versionThree_onlyAddsANullableColumnAndATable() throws Exception {
+    runScriptAsShipped(JdbcSchema.V1);
+    runScriptAsShipped(JdbcSchema.V2);
+    Map<String, String> v2 = columns(JdbcTokenStore.DEFAULT_TABLE);
+    runScriptAsShipped(JdbcSchema.V3);
+    Map<String, String> v3 = columns(JdbcTokenStore.DEFAULT_TABLE);
+
+    assertThat(v3).containsAllEntriesOf(v2);
+    for (String added : JdbcSchema.V3_COLUMNS) {
+      assertThat(v3.get(added)).as(added).endsWith("/YES");
+    }
+    assertThat(columns(JdbcSchema.onceTable(JdbcTokenStore.DEFAULT_TABLE)))
+        .containsOnlyKeys(JdbcSchema.ONCE_COLUMNS.toArray(String[]::new));
   }
 
   @Test
@@ -187,6 +209,7 @@ abstract class SchemaMigrationTestBase {
   void aStoreOnATableTheScriptsAlreadyMade_changesNothing() throws Exception {
     runScriptAsShipped(JdbcSchema.V1);
     runScriptAsShipped(JdbcSchema.V2);
+    runScriptAsShipped(JdbcSchema.V3);
     Map<String, String> before = columns(JdbcTokenStore.DEFAULT_TABLE);
 
     smokeTest(JdbcTokenStore.builder(db).build());
@@ -319,6 +342,108 @@ abstract class SchemaMigrationTestBase {
         .isEqualTo("access-old");
   }
 
+  // ---------------------------------------------------------------- from version 2
+
+  /**
+   * A version 2 table made by the scripts, holding a connection with a token set (written the way
+   * the earlier release writes it), a health record and a second, tombstoned connection.
+   */
+  private ReleaseOneInstance versionTwoTableWithRecords(String table) throws SQLException {
+    ReleaseOneInstance old = versionOneTableWithARecord(table);
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
+      for (String sql : JdbcSchema.statements(JdbcSchema.text(dialect(), JdbcSchema.V2), table)) {
+        st.execute(sql);
+      }
+    }
+    try (Connection c = db.getConnection();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE "
+                    + table
+                    + " SET health_data = ?, health_version = 7"
+                    + " WHERE connection_id = ?")) {
+      HealthRecord degraded =
+          new HealthRecord(
+              Health.State.DEGRADED, "rate-limited", "429", "429", T0, null, null, 1, 1, 7);
+      ps.setString(
+          1,
+          new String(
+              dev.tokenbroker.spi.StateCodec.encodeHealth(MALL, degraded),
+              java.nio.charset.StandardCharsets.UTF_8));
+      ps.setString(2, MALL.toString());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    return old;
+  }
+
+  @Test
+  void versionTwoTable_withoutSchemaCreation_failsNamingTheScriptToRun() throws Exception {
+    versionTwoTableWithRecords("tb_v2");
+
+    assertThatThrownBy(() -> JdbcTokenStore.builder(db).table("tb_v2").createSchema(false).build())
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("table tb_v2 has schema version 2")
+        .hasMessageContaining("db/tokenbroker/" + dialect().folder + "/" + JdbcSchema.V3);
+  }
+
+  @Test
+  void upgradeFromVersionTwo_keepsEveryRecord_andTheNewFeaturesWork() throws Exception {
+    ReleaseOneInstance old = versionTwoTableWithRecords("tb_v2_up");
+    Instant beforeUpgrade = Instant.now().minus(Duration.ofDays(1));
+
+    JdbcTokenStore store = JdbcTokenStore.builder(db).table("tb_v2_up").build();
+
+    assertThat(columns("tb_v2_up")).containsKeys(JdbcSchema.V3_COLUMNS.toArray(String[]::new));
+    StoredConnection read = store.read(MALL);
+    assertThat(read.tokens().accessToken()).isEqualTo("access-old");
+    assertThat(read.version()).isEqualTo(1);
+    assertThat(read.health().reason()).isEqualTo("rate-limited");
+    assertThat(read.health().version()).isEqualTo(7);
+    assertThat(store.connections()).containsExactly(MALL);
+    assertThat(store.changedSince(beforeUpgrade))
+        .as("no change was recorded before the upgrade")
+        .isEmpty();
+
+    Lease lease = store.seizeLease(MALL, "authorizer", TTL, TokenStore.NO_FENCE);
+    store.authorize(MALL, tokens("new"), lease);
+    store.releaseLease(lease);
+    assertThat(store.changedSince(beforeUpgrade)).containsExactly(MALL);
+    assertThat(old.load(MALL).accessToken())
+        .as("the earlier release still reads the table")
+        .isEqualTo("access-new");
+
+    assertThat(store.putOnce("state:x", new byte[] {1}, Instant.now().plusSeconds(600))).isTrue();
+    assertThat(store.takeOnce("state:x")).containsExactly(1);
+  }
+
+  @Test
+  void flyway_upgradesAVersionTwoTable() throws Exception {
+    versionTwoTableWithRecords(JdbcTokenStore.DEFAULT_TABLE);
+
+    MigrateResult result = flyway("2").migrate();
+
+    assertThat(result.migrationsExecuted).isEqualTo(1);
+    JdbcTokenStore store = JdbcTokenStore.builder(db).createSchema(false).build();
+    assertThat(store.load(MALL).accessToken()).isEqualTo("access-old");
+    assertThat(store.read(MALL).health().reason()).isEqualTo("rate-limited");
+    assertThat(store.putOnce("k", new byte[] {1}, Instant.now().plusSeconds(600))).isTrue();
+  }
+
+  @Test
+  void liquibase_changelogOnAVersionTwoTable_runsOnlyVersionThree() throws Exception {
+    versionTwoTableWithRecords(JdbcTokenStore.DEFAULT_TABLE);
+
+    liquibaseUpdate();
+
+    assertThat(liquibaseRan())
+        .containsExactly(
+            "tokenbroker-1 MARK_RAN", "tokenbroker-2 MARK_RAN", "tokenbroker-3 EXECUTED");
+    JdbcTokenStore store = JdbcTokenStore.builder(db).createSchema(false).build();
+    assertThat(store.read(MALL).health().reason()).isEqualTo("rate-limited");
+    assertThat(store.putOnce("k", new byte[] {1}, Instant.now().plusSeconds(600))).isTrue();
+  }
+
   // ---------------------------------------------------------------- Flyway and Liquibase
 
   private Flyway flyway(String baselineVersion) {
@@ -335,8 +460,8 @@ abstract class SchemaMigrationTestBase {
   void flyway_migratesAnEmptyDatabase_forAStoreThatDoesNotCreateTheSchema() throws Exception {
     MigrateResult result = flyway("0").migrate();
 
-    assertThat(result.migrationsExecuted).isEqualTo(2);
-    assertThat(result.targetSchemaVersion).isEqualTo("2");
+    assertThat(result.migrationsExecuted).isEqualTo(3);
+    assertThat(result.targetSchemaVersion).isEqualTo("3");
     smokeTest(JdbcTokenStore.builder(db).createSchema(false).build());
   }
 
@@ -346,7 +471,7 @@ abstract class SchemaMigrationTestBase {
 
     MigrateResult result = flyway("1").migrate();
 
-    assertThat(result.migrationsExecuted).isEqualTo(1);
+    assertThat(result.migrationsExecuted).isEqualTo(2);
     JdbcTokenStore store = JdbcTokenStore.builder(db).createSchema(false).build();
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-old");
     TestStores.cas(store, MALL, 1, tokens("new"));
@@ -357,9 +482,9 @@ abstract class SchemaMigrationTestBase {
   void flyway_takesOverATableTheStoreCreated() throws Exception {
     JdbcTokenStore.builder(db).build().put(MALL, tokens("a"));
 
-    flyway("0").migrate(); // both scripts are re-runnable on this database
+    flyway("0").migrate(); // the scripts are re-runnable on this database
 
-    assertThat(flyway("0").info().current().getVersion().getVersion()).isEqualTo("2");
+    assertThat(flyway("0").info().current().getVersion().getVersion()).isEqualTo("3");
     assertThat(JdbcTokenStore.builder(db).createSchema(false).build().load(MALL).accessToken())
         .isEqualTo("access-a");
   }
@@ -416,10 +541,12 @@ abstract class SchemaMigrationTestBase {
       throws Exception {
     liquibaseUpdate();
 
-    assertThat(liquibaseRan()).containsExactly("tokenbroker-1 EXECUTED", "tokenbroker-2 EXECUTED");
+    assertThat(liquibaseRan())
+        .containsExactly(
+            "tokenbroker-1 EXECUTED", "tokenbroker-2 EXECUTED", "tokenbroker-3 EXECUTED");
     smokeTest(JdbcTokenStore.builder(db).createSchema(false).build());
     liquibaseUpdate(); // nothing left to do
-    assertThat(liquibaseRan()).hasSize(2);
+    assertThat(liquibaseRan()).hasSize(3);
   }
 
   @Test
@@ -428,7 +555,9 @@ abstract class SchemaMigrationTestBase {
 
     liquibaseUpdate();
 
-    assertThat(liquibaseRan()).containsExactly("tokenbroker-1 MARK_RAN", "tokenbroker-2 EXECUTED");
+    assertThat(liquibaseRan())
+        .containsExactly(
+            "tokenbroker-1 MARK_RAN", "tokenbroker-2 EXECUTED", "tokenbroker-3 EXECUTED");
     JdbcTokenStore store = JdbcTokenStore.builder(db).createSchema(false).build();
     assertThat(store.load(MALL).accessToken()).isEqualTo("access-old");
     TestStores.cas(store, MALL, 1, tokens("new"));
@@ -441,7 +570,9 @@ abstract class SchemaMigrationTestBase {
 
     liquibaseUpdate();
 
-    assertThat(liquibaseRan()).containsExactly("tokenbroker-1 MARK_RAN", "tokenbroker-2 MARK_RAN");
+    assertThat(liquibaseRan())
+        .containsExactly(
+            "tokenbroker-1 MARK_RAN", "tokenbroker-2 MARK_RAN", "tokenbroker-3 MARK_RAN");
   }
 
   private static List<String> concat(List<String> a, List<String> b) {

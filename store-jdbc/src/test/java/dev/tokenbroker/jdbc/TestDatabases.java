@@ -102,6 +102,7 @@ final class TestDatabases {
     try (Connection c = ds.getConnection();
         Statement st = c.createStatement()) {
       st.execute("DROP TABLE IF EXISTS " + table);
+      st.execute("DROP TABLE IF EXISTS " + JdbcSchema.onceTable(table));
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

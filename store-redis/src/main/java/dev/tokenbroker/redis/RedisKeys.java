@@ -46,6 +46,22 @@ final class RedisKeys {
     return tag(id) + ":lease";
   }
 
+  /**
+   * The sorted set of registry changes: one key, in a slot of its own in a Cluster (no hash tag of
+   * a connection), so no connection's script can write it in the same step.
+   */
+  String changesKey() {
+    return prefix + "changes";
+  }
+
+  /**
+   * The key of a one-time record: the prefix, {@code once:} and the SHA-256 digest of the record's
+   * key (never the key, which may be derived from a secret). One key, so one slot.
+   */
+  String onceKey(String digest) {
+    return prefix + "once:" + digest;
+  }
+
   /** The keys of the {@link Scripts#READ} and {@link Scripts#RESTORE} scripts. */
   String[] readKeys(ConnectionId id) {
     return new String[] {tokensKey(id), stateKey(id)};

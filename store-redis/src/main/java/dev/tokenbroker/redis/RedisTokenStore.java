@@ -7,10 +7,12 @@ import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
+import dev.tokenbroker.store.OnceKeys;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.Tombstone;
+import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -20,6 +22,8 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +57,20 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code tokenbroker:{cafe24:mall}:lease} — {@code "<fence> <owner>"} with {@code PX}: the
  *       lease as the previous release knows it, kept so that both releases exclude each other
  *       during a rolling upgrade.
+ * </ul>
+ *
+ * Besides, for the whole store:
+ *
+ * <ul>
+ *   <li>{@code tokenbroker:changes} — a sorted set, the registry ({@link #changedSince}): each
+ *       connection scored by Redis's time of its latest creation, authorization, restore or
+ *       tombstone, trimmed to the last 24 hours. Written right after the connection's own script:
+ *       in a Cluster it lives in a slot of its own, which that script cannot touch atomically. A
+ *       lost entry only delays discovery (a broker learns of a connection it does not know when it
+ *       is asked for it).
+ *   <li>{@code tokenbroker:once:<sha-256 hex>} — a string with {@code PX}, a one-time record
+ *       ({@link #putOnce}): {@code <expires-at millis>:<value>}, the value sealed like token data
+ *       when the store encrypts. Named after a hash of the record's key, never the key.
  * </ul>
  *
  * The braces are a Redis Cluster hash tag: the keys of one connection live in one slot, so each Lua
@@ -99,12 +117,23 @@ public final class RedisTokenStore implements TokenStore {
   private final BulkReads bulk;
   private final TokenWrites writes;
   private final RedisLeases leases;
+  private final TokenCodec codec;
+
+  /**
+   * How long the registry's sorted set keeps a change: well above the hour the contract asks for,
+   * so that a broker that stopped polling for a while still finds what changed meanwhile.
+   */
+  static final Duration CHANGES_KEPT = Duration.ofHours(RedisTokenStore.CHANGES_KEPT_HOURS);
+
+  /** {@link #CHANGES_KEPT} in hours. */
+  static final int CHANGES_KEPT_HOURS = 24;
 
   private RedisTokenStore(Builder b) {
     this.owned = b.owned;
     this.layout = new RedisKeys(b.prefix);
     this.calls = new RedisCalls(b.sync.get(), b.async.get(), b.connection);
-    this.records = new RedisRecords(calls, layout, TokenCodec.of(b.keys));
+    this.codec = TokenCodec.of(b.keys);
+    this.records = new RedisRecords(calls, layout, codec);
     this.bulk = new BulkReads(calls, layout, records);
     this.writes = new TokenWrites(calls, layout, records);
     this.leases = new RedisLeases(calls, layout, b.clock == null ? Clock.systemUTC() : b.clock);
@@ -215,7 +244,11 @@ public final class RedisTokenStore implements TokenStore {
     if (expectedVersion < 0) {
       throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
     }
-    return writes.compareAndSet(id, expectedVersion, tokens, lease);
+    TokenSet saved = writes.compareAndSet(id, expectedVersion, tokens, lease);
+    if (expectedVersion == 0) {
+      changed(id); // the connection's first set
+    }
+    return saved;
   }
 
   @Override
@@ -223,14 +256,20 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(lease, "lease");
-    return writes.authorize(id, tokens, lease);
+    TokenSet saved = writes.authorize(id, tokens, lease);
+    changed(id);
+    return saved;
   }
 
   @Override
   public StoredConnection restore(ConnectionId id, TokenSet tokens) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
-    return writes.restore(id, tokens);
+    StoredConnection after = writes.restore(id, tokens);
+    if (after.tokens() != null && after.tokens().version() == tokens.version()) {
+      changed(id); // written back (or the same version was there: listing it again is harmless)
+    }
+    return after;
   }
 
   @Override
@@ -239,6 +278,140 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(tombstone, "tombstone");
     Objects.requireNonNull(lease, "lease");
     writes.tombstone(id, tombstone, lease);
+    changed(id);
+  }
+
+  // ---------------------------------------------------------------- the registry
+
+  /**
+   * Records a registry change of {@code id} in the sorted set, right after the write that made it.
+   * In a Cluster the set is in a slot of its own, so the connection's script cannot write it in the
+   * same atomic step: a crash or a failure between the two leaves the change unrecorded. That is
+   * logged and not thrown (the write itself succeeded, and the caller must not take it for a failed
+   * save); it only delays discovery: a broker asked for a connection it does not know reads it from
+   * the store, so it learns of it at its first use.
+   */
+  private void changed(ConnectionId id) {
+    try {
+      calls.call(
+          id,
+          "record a registry change",
+          () ->
+              calls.eval(
+                  Scripts.CHANGED,
+                  ScriptOutputType.INTEGER,
+                  new String[] {layout.changesKey()},
+                  id.toString(),
+                  Long.toString(CHANGES_KEPT.toMillis())));
+    } catch (TokenStoreException e) {
+      log.warn(
+          "connection {}: saved, but the registry change was not recorded ({}); other instances"
+              + " learn of it when they use it",
+          id,
+          e.getMessage());
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The members of the sorted set {@code <prefix>changes} scored at or after {@code since}: each
+   * connection once, scored by Redis's time ({@code TIME}) of its latest creation, authorization,
+   * restore or tombstone, and dropped 24 hours later. The set is written right after the
+   * connection's own script (see the class description): a change whose entry was lost is not
+   * listed, and is found when the connection is used.
+   *
+   * @throws TokenStoreException if Redis cannot be read
+   */
+  @Override
+  public List<ConnectionId> changedSince(Instant since) {
+    Objects.requireNonNull(since, "since");
+    List<String> members =
+        calls.call(
+            null,
+            "list registry changes",
+            () ->
+                calls
+                    .sync()
+                    .zrangebyscore(
+                        layout.changesKey(),
+                        Range.create(since.toEpochMilli(), Double.POSITIVE_INFINITY)));
+    List<ConnectionId> ids = new ArrayList<>(members.size());
+    for (String m : members) {
+      try {
+        ids.add(ConnectionId.parse(m));
+      } catch (IllegalArgumentException e) {
+        log.warn("registry change of a malformed connection id skipped: {}", e.getMessage());
+      }
+    }
+    return ids;
+  }
+
+  // ---------------------------------------------------------------- one-time records
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One string key, {@code <prefix>once:<sha-256 hex of the key>}, written by a script that does
+   * what {@code SET key value NX PX ttl} does, with the TTL from Redis's time ({@code TIME}) to
+   * {@code expiresAt} (so the instances' clocks play no part); the value is sealed like token data
+   * when the store encrypts, after the expiry in milliseconds. An {@code expiresAt} not after
+   * Redis's time stores nothing.
+   *
+   * @throws TokenStoreException if Redis fails
+   */
+  @Override
+  public boolean putOnce(String key, byte[] value, Instant expiresAt) {
+    String digest = OnceKeys.digest(key);
+    Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    String sealed = codec.sealOnce(digest, value);
+    Long stored =
+        calls.call(
+            null,
+            "store a one-time record",
+            () ->
+                calls.eval(
+                    Scripts.PUT_ONCE,
+                    ScriptOutputType.INTEGER,
+                    new String[] {layout.onceKey(digest)},
+                    Long.toString(expiresAt.toEpochMilli()),
+                    sealed));
+    return stored != null && stored == 1;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@code GET} and {@code DEL} in one script (as {@code GETDEL}, on any Redis version): Redis
+   * runs one script at a time, so exactly one caller gets the value.
+   *
+   * @throws TokenStoreException if Redis fails, or the value does not decrypt (it is gone all the
+   *     same)
+   */
+  @Override
+  public byte @Nullable [] takeOnce(String key) {
+    String digest = OnceKeys.digest(key);
+    String sealed =
+        calls.call(
+            null,
+            "take a one-time record",
+            () ->
+                calls.eval(
+                    Scripts.TAKE_ONCE,
+                    ScriptOutputType.VALUE,
+                    new String[] {layout.onceKey(digest)}));
+    return sealed == null ? null : codec.openOnce(digest, sealed);
+  }
+
+  /** The key of the one-time record of {@code key}, for tests. */
+  String onceKey(String key) {
+    return layout.onceKey(OnceKeys.digest(key));
+  }
+
+  /** The key of the registry's sorted set, for tests. */
+  String changesKey() {
+    return layout.changesKey();
   }
 
   // ---------------------------------------------------------------- the renewal lease (see

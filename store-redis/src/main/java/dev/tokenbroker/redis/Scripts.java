@@ -219,6 +219,64 @@ final class Scripts {
           """);
 
   /** A script body and its SHA-1, for {@code EVALSHA}. */
+  /**
+   * KEYS once; ARGV expires-at (epoch millis, Redis's clock), sealed value. Stores {@code
+   * "<expires-at>:<sealed>"} with {@code PX} until the expiry unless the key holds an unexpired
+   * value: {@code SET NX PX} that also counts a value past its stored expiry as absent, to the
+   * millisecond (Redis keeps a key through its last millisecond). An expiry not after Redis's time
+   * stores nothing. Returns 1 if stored (or nothing to store), 0 if the key was taken.
+   */
+  static final Script PUT_ONCE =
+      new Script(
+          EFFECTS
+              + """
+              local t = now()
+              local held = redis.call('GET', KEYS[1])
+              if held then
+                local e = tonumber(string.match(held, '^(%d+):'))
+                if e and e > t then return 0 end
+              end
+              local exp = tonumber(ARGV[1])
+              if exp <= t then
+                if held then redis.call('DEL', KEYS[1]) end
+                return 1
+              end
+              redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', fmt(exp - t))
+              return 1
+              """);
+
+  /**
+   * KEYS once. GET and DEL in one step (what {@code GETDEL} does from Redis 6.2, here on any
+   * version): returns the sealed value if it was there and unexpired by Redis's time, else nil; the
+   * key is gone either way.
+   */
+  static final Script TAKE_ONCE =
+      new Script(
+          EFFECTS
+              + """
+              local v = redis.call('GET', KEYS[1])
+              if not v then return false end
+              redis.call('DEL', KEYS[1])
+              local e, sealed = string.match(v, '^(%d+):(.*)$')
+              if not e then return v end
+              if tonumber(e) <= now() then return false end
+              return sealed
+              """);
+
+  /**
+   * KEYS changes; ARGV connection id, retention millis. Scores the connection with Redis's time
+   * (one member per connection: its latest change) and drops members older than the retention.
+   */
+  static final Script CHANGED =
+      new Script(
+          EFFECTS
+              + """
+              local t = now()
+              redis.call('ZADD', KEYS[1], fmt(t), ARGV[1])
+              redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. fmt(t - tonumber(ARGV[2])))
+              return 1
+              """);
+
   static final class Script {
     final String body;
     final String sha1;

@@ -55,4 +55,9 @@ class RedisTokenStoreProcessTest {
   void threeProcessesSharingRedis_neverHoldTheLeaseAtOnce() throws Exception {
     StoreProcessScenarios.threeProcesses_neverHoldTheLeaseAtOnce(settings());
   }
+
+  @Test
+  void twoProcessesSharingRedis_takeEachOneTimeRecordExactlyOnce() throws Exception {
+    StoreProcessScenarios.twoProcessesRacing_takeEachOneTimeRecordExactlyOnce(settings());
+  }
 }

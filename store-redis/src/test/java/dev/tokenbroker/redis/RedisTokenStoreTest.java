@@ -17,6 +17,7 @@ import dev.tokenbroker.store.VersionConflictException;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -36,6 +37,13 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
   protected TokenStore createStore(Clock clock) {
     prefix = TestRedis.freshPrefix();
     return RedisTokenStore.builder(TestRedis.connection()).keyPrefix(prefix).clock(clock).build();
+  }
+
+  /** One-time records expire and registry changes are scored by Redis's clock ({@code TIME}). */
+  @Override
+  protected Instant storeNow() {
+    List<String> t = redis().time();
+    return Instant.ofEpochSecond(Long.parseLong(t.get(0)), Long.parseLong(t.get(1)) * 1000);
   }
 
   /**
@@ -74,7 +82,8 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
             prefix + "{" + ODD + "}:state",
             prefix + "{" + ODD + "}:holder",
             prefix + "{" + ODD + "}:fence",
-            prefix + "{" + ODD + "}:lease");
+            prefix + "{" + ODD + "}:lease",
+            prefix + "changes");
     assertThat(redis().hgetall(prefix + "{" + ODD + "}:tokens")).containsKeys("v", "d");
   }
 
@@ -241,5 +250,105 @@ class RedisTokenStoreTest extends TokenStoreContractTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RedisTokenStore.builder(TestRedis.connection()).keyPrefix("a*"))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---------------------------------------------------------------- registry and one-time records
+
+  @Test
+  void changedSince_oneMemberPerConnection_scoredByRedisTime_renewalsLeaveIt() {
+    Instant before = storeNow();
+    store.put(MALL, tokens("a"));
+    Instant after = storeNow();
+    RedisTokenStore rs = (RedisTokenStore) store;
+    Double created = redis().zscore(rs.changesKey(), MALL.toString());
+    assertThat(created).isBetween((double) before.toEpochMilli(), (double) after.toEpochMilli());
+
+    cas(MALL, 1, tokens("b"));
+    assertThat(redis().zscore(rs.changesKey(), MALL.toString()))
+        .as("a renewal is no registry change")
+        .isEqualTo(created);
+    assertThat(redis().zcard(rs.changesKey())).isEqualTo(1);
+  }
+
+  @Test
+  void changedSince_aLostEntryOnlyDelaysDiscovery_theConnectionIsStillReadable() {
+    store.put(MALL, tokens("a"));
+    RedisTokenStore rs = (RedisTokenStore) store;
+    redis().del(rs.changesKey()); // the write after the connection's script never happened
+    assertThat(store.changedSince(storeNow().minusSeconds(60))).isEmpty();
+    assertThat(store.read(MALL).tokens().accessToken()).isEqualTo("access-a");
+  }
+
+  @Test
+  void changedSince_trimsChangesOlderThanTheRetention() {
+    RedisTokenStore rs = (RedisTokenStore) store;
+    long old = storeNow().minus(RedisTokenStore.CHANGES_KEPT).minusSeconds(60).toEpochMilli();
+    redis().zadd(rs.changesKey(), old, SELLER.toString());
+    store.put(MALL, tokens("a"));
+    assertThat(redis().zrange(rs.changesKey(), 0, -1)).containsExactly(MALL.toString());
+  }
+
+  @Test
+  void oneTimeRecords_keyIsAHash_valueSealedWithItsExpiry_andRedisExpiresIt() {
+    EncryptionKeys keys = EncryptionKeys.of(key(1));
+    RedisTokenStore encrypted = another(keys);
+    byte[] secret = "VERIFIER-valuesecret".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Instant expiresAt = storeNow().plusSeconds(60);
+    assertThat(encrypted.putOnce("state:keysecret", secret, expiresAt)).isTrue();
+
+    String onceKey = encrypted.onceKey("state:keysecret");
+    assertThat(onceKey).startsWith(prefix + "once:").doesNotContain("keysecret");
+    assertThat(redis().keys(prefix + "*")).containsExactly(onceKey);
+    String stored = redis().get(onceKey);
+    assertThat(stored)
+        .startsWith(expiresAt.toEpochMilli() + ":o1e:" + keys.currentId() + ":")
+        .doesNotContain("valuesecret")
+        .doesNotContain(Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+    assertThat(redis().pttl(onceKey)).isBetween(50_000L, 60_000L);
+
+    // Moved under another key, the sealed value does not open.
+    String otherKey = encrypted.onceKey("state:other");
+    redis().set(otherKey, stored);
+    assertThatThrownBy(() -> encrypted.takeOnce("state:other"))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageNotContaining("valuesecret");
+    assertThat(encrypted.takeOnce("state:keysecret")).isEqualTo(secret);
+    assertThat(redis().exists(onceKey)).isZero();
+  }
+
+  @Test
+  void oneTimeRecords_pastTheStoredExpiry_countAsAbsentEvenBeforeRedisDropsThem() {
+    RedisTokenStore rs = (RedisTokenStore) store;
+    assertThat(store.putOnce("k", new byte[] {1}, storeNow().plusSeconds(60))).isTrue();
+    // Redis's time passes: the expiry stored with the value moves into its past.
+    String onceKey = rs.onceKey("k");
+    String value = redis().get(onceKey);
+    redis().set(onceKey, (storeNow().toEpochMilli() - 1) + value.substring(value.indexOf(':')));
+    assertThat(store.putOnce("k", new byte[] {2}, storeNow().plusSeconds(60)))
+        .as("expired: free again")
+        .isTrue();
+    assertThat(store.takeOnce("k")).containsExactly(2);
+
+    assertThat(store.putOnce("k", new byte[] {3}, storeNow().plusSeconds(60))).isTrue();
+    value = redis().get(onceKey);
+    redis().set(onceKey, (storeNow().toEpochMilli() - 1) + value.substring(value.indexOf(':')));
+    assertThat(store.takeOnce("k")).as("expired").isNull();
+    assertThat(redis().exists(onceKey)).as("and deleted").isZero();
+  }
+
+  @Test
+  void inACluster_everyScriptTouchesOneSlot() {
+    RedisTokenStore rs = (RedisTokenStore) store;
+    for (String[] keys :
+        List.of(
+            new RedisKeys(prefix).writeKeys(ODD),
+            new RedisKeys(prefix).leaseKeys(ODD),
+            new String[] {rs.changesKey()},
+            new String[] {rs.onceKey("state:x")})) {
+      int slot = io.lettuce.core.cluster.SlotHash.getSlot(keys[0]);
+      for (String k : keys) {
+        assertThat(io.lettuce.core.cluster.SlotHash.getSlot(k)).as(k).isEqualTo(slot);
+      }
+    }
   }
 }

@@ -69,6 +69,10 @@ import org.jspecify.annotations.Nullable;
  *       (401 otherwise) and the scope {@code mall.read_product} or {@code mall.write_product} (403
  *       otherwise); after {@link #uninstall} it answers 403 "app uninstalled" until the next
  *       approval or {@link #reinstall}.
+ *   <li>{@link #launchQuery} and {@link #launchUrl} sign the query Cafe24 appends to an app's App
+ *       URL when the operator opens it (HMAC-SHA256 with the client secret over the sorted, still
+ *       percent-encoded parameters, as in Cafe24's sample code); {@link #tamper} and {@link
+ *       #withoutParameter} spoil one.
  * </ul>
  *
  * <p>Undocumented platform behaviour has switches: the timestamps' zone, the status and {@code
@@ -308,6 +312,157 @@ public final class Cafe24Emulator extends EmulatorServer {
       mall(mallId).uninstalled = false;
     }
     return this;
+  }
+
+  // ---- app launches -----------------------------------------------------------------------
+
+  /**
+   * The query Cafe24 appends to the app's App URL when the operator of {@code mallId} opens the
+   * app, signed now with {@code clientId}'s secret: {@code is_multi_shop}, {@code lang}, {@code
+   * mall_id}, {@code nation}, {@code shop_no}, {@code timestamp} (Unix seconds), {@code user_id},
+   * {@code user_name} (percent-encoded UTF-8, a space as {@code %20}), {@code user_type}, in that
+   * (alphabetical) order, then {@code hmac}. The signature is Base64 of HMAC-SHA256, keyed with the
+   * client secret, over the other parameters exactly as they appear (not decoded), sorted by name
+   * and joined with {@code &}; it is sent percent-encoded ({@code +} as {@code %2B}). This follows
+   * Cafe24's sample code; see the provider's README.
+   *
+   * @param clientId a registered app
+   * @param mallId a mall added with {@link #addMall}
+   * @return the query, without {@code ?}
+   */
+  public String launchQuery(String clientId, String mallId) {
+    return launchQuery(clientId, mallId, clock.instant());
+  }
+
+  /**
+   * {@link #launchQuery(String, String)} stamped at {@code timestamp} (an old one to test the
+   * freshness window).
+   *
+   * @param clientId a registered app
+   * @param mallId a mall added with {@link #addMall}
+   * @param timestamp the launch time; only whole seconds are sent
+   * @return the query, without {@code ?}
+   */
+  public String launchQuery(String clientId, String mallId, Instant timestamp) {
+    String secret;
+    synchronized (lock) {
+      App app = apps.get(clientId);
+      if (app == null) {
+        throw new IllegalArgumentException("no such app; call registerApp first");
+      }
+      mall(mallId);
+      secret = app.secret;
+    }
+    Map<String, String> raw = new java.util.TreeMap<>();
+    raw.put("is_multi_shop", "T");
+    raw.put("lang", "ko_KR");
+    raw.put("mall_id", mallId);
+    raw.put("nation", "KR");
+    raw.put("shop_no", "1");
+    raw.put("timestamp", Long.toString(timestamp.getEpochSecond()));
+    raw.put("user_id", mallId);
+    raw.put("user_name", percentEncode("대표 운영자"));
+    raw.put("user_type", "P");
+    StringBuilder query = new StringBuilder();
+    raw.forEach(
+        (k, v) -> {
+          if (query.length() > 0) {
+            query.append('&');
+          }
+          query.append(k).append('=').append(v);
+        });
+    // Signed before "&hmac=" is appended: the signature covers the other parameters only.
+    String signature = launchSignature(query.toString(), secret);
+    return query + "&hmac=" + percentEncode(signature);
+  }
+
+  /**
+   * {@code appUrl?}{@link #launchQuery(String, String)}: the URL the operator's browser opens.
+   *
+   * @param appUrl the App URL registered for the app
+   * @param clientId a registered app
+   * @param mallId a mall added with {@link #addMall}
+   * @return the signed launch URL
+   */
+  public String launchUrl(String appUrl, String clientId, String mallId) {
+    return appUrl + (appUrl.contains("?") ? "&" : "?") + launchQuery(clientId, mallId);
+  }
+
+  /**
+   * The HMAC this emulator signs launches with: Base64 of HMAC-SHA256 over {@code message}'s UTF-8
+   * bytes, keyed with {@code secret}'s UTF-8 bytes (not percent-encoded).
+   *
+   * @param message the sorted, still-encoded parameters without {@code hmac}
+   * @param secret the app's client secret
+   * @return the signature in standard Base64
+   */
+  public static String launchSignature(String message, String secret) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(
+          new javax.crypto.spec.SecretKeySpec(
+              secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return Base64.getEncoder()
+          .encodeToString(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * {@code query} with the raw value of {@code parameter} replaced by {@code rawValue} and the
+   * signature left as it was: a tampered launch.
+   *
+   * @param query a launch query
+   * @param parameter the parameter to change (added at the end if absent)
+   * @param rawValue the new value, already percent-encoded
+   * @return the tampered query
+   */
+  public static String tamper(String query, String parameter, String rawValue) {
+    StringBuilder out = new StringBuilder();
+    boolean replaced = false;
+    for (String part : query.split("&", -1)) {
+      String key = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
+      if (out.length() > 0) {
+        out.append('&');
+      }
+      if (key.equals(parameter)) {
+        out.append(key).append('=').append(rawValue);
+        replaced = true;
+      } else {
+        out.append(part);
+      }
+    }
+    if (!replaced) {
+      out.append('&').append(parameter).append('=').append(rawValue);
+    }
+    return out.toString();
+  }
+
+  /**
+   * {@code query} without {@code parameter}.
+   *
+   * @param query a launch query
+   * @param parameter the parameter to drop
+   * @return the query without it
+   */
+  public static String withoutParameter(String query, String parameter) {
+    StringBuilder out = new StringBuilder();
+    for (String part : query.split("&", -1)) {
+      String key = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
+      if (!key.equals(parameter)) {
+        if (out.length() > 0) {
+          out.append('&');
+        }
+        out.append(part);
+      }
+    }
+    return out.toString();
+  }
+
+  /** Percent-encodes as Cafe24's App URLs do: a space is {@code %20}, not {@code +}. */
+  private static String percentEncode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   // ---- addresses --------------------------------------------------------------------------

@@ -63,6 +63,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>The user API wants {@code Authorization: Bearer}; unknown or expired tokens get 401 {@code
  *       -401}; logout expires the user's tokens for the app, unlink also removes the link (and its
  *       consents); the memo API wants the {@code talk_message} consent ({@code -402} otherwise).
+ *   <li>A user who unlinks outside the service ({@link #unlinkOutside}) loses their tokens and
+ *       link, and Kakao's unlink callback is produced: {@code Authorization: KakaoAK {admin key}}
+ *       with {@code app_id}, {@code user_id} and {@code referrer_type}, sent by {@link
+ *       UnlinkNotice#send} to a loopback URL with GET or POST, as an app registers it.
  * </ul>
  *
  * <p>Time comes from the injected clock. Thread-safe: all state sits behind one lock. Faults and
@@ -178,6 +182,46 @@ public final class KakaoEmulator extends EmulatorServer {
       app(restApiKey).clientSecret = clientSecret;
     }
     return this;
+  }
+
+  /**
+   * Sets the app's primary admin key, which Kakao sends in its unlink callbacks.
+   *
+   * @param restApiKey the app's REST API key
+   * @param adminKey the admin key
+   * @return this emulator
+   */
+  public KakaoEmulator adminKey(String restApiKey, String adminKey) {
+    synchronized (lock) {
+      app(restApiKey).adminKey = Objects.requireNonNull(adminKey, "adminKey");
+    }
+    return this;
+  }
+
+  /**
+   * The user unlinks the app outside the service (Kakao account settings, account deletion,
+   * customer service): every token of the user for the app dies, the link and its consents go, and
+   * Kakao's unlink callback is returned, ready to {@linkplain UnlinkNotice#send send}.
+   *
+   * @param restApiKey the app's REST API key (the app needs an {@link #adminKey})
+   * @param userId the user
+   * @param referrerType why, e.g. {@code UNLINK_FROM_APPS}, {@code ACCOUNT_DELETE}
+   * @return the callback Kakao sends
+   */
+  public UnlinkNotice unlinkOutside(String restApiKey, long userId, String referrerType) {
+    synchronized (lock) {
+      App app = app(restApiKey);
+      if (app.adminKey == null) {
+        throw new IllegalStateException("set the app's adminKey first: Kakao sends it");
+      }
+      expireTokens(app, userId);
+      links.remove(linkKey(app, userId));
+      Map<String, String> parameters = new LinkedHashMap<>();
+      parameters.put("app_id", Long.toString(app.appId));
+      parameters.put("user_id", Long.toString(userId));
+      parameters.put("referrer_type", referrerType);
+      return new UnlinkNotice("KakaoAK " + app.adminKey, parameters);
+    }
   }
 
   /**
@@ -957,11 +1001,119 @@ public final class KakaoEmulator extends EmulatorServer {
     return d;
   }
 
+  /**
+   * The unlink callback Kakao sends to the URL an app registers: header {@code Authorization:
+   * KakaoAK {admin key}}, parameters {@code app_id}, {@code user_id}, {@code referrer_type} (in the
+   * query for GET, as a form body for POST). Immutable.
+   */
+  public static final class UnlinkNotice {
+    private final String authorization;
+    private final Map<String, String> parameters;
+
+    UnlinkNotice(String authorization, Map<String, String> parameters) {
+      this.authorization = authorization;
+      this.parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    }
+
+    /**
+     * The {@code Authorization} header: {@code KakaoAK} and the admin key.
+     *
+     * @return the header's value
+     */
+    public String authorization() {
+      return authorization;
+    }
+
+    /**
+     * The headers Kakao sends that matter: {@code Authorization}.
+     *
+     * @return header name to value
+     */
+    public Map<String, String> headers() {
+      return Map.of("Authorization", authorization);
+    }
+
+    /**
+     * {@code app_id}, {@code user_id}, {@code referrer_type}, decoded.
+     *
+     * @return the parameters, unmodifiable
+     */
+    public Map<String, String> parameters() {
+      return parameters;
+    }
+
+    /**
+     * The parameters URL-encoded, as a GET query or a POST body carries them.
+     *
+     * @return {@code app_id=…&user_id=…&referrer_type=…}
+     */
+    public String encodedParameters() {
+      StringBuilder b = new StringBuilder();
+      parameters.forEach(
+          (k, v) -> {
+            if (b.length() > 0) {
+              b.append('&');
+            }
+            b.append(k).append('=').append(java.net.URLEncoder.encode(v, StandardCharsets.UTF_8));
+          });
+      return b.toString();
+    }
+
+    /**
+     * Sends the callback as Kakao does and returns the HTTP status the service answered.
+     *
+     * @param url the registered callback URL; loopback hosts only (this is a test tool)
+     * @param method {@code GET} or {@code POST}, as registered
+     * @return the answer's status code
+     * @throws IllegalArgumentException for a non-loopback URL or another method
+     */
+    public int send(String url, String method) {
+      HttpUrl target = HttpUrl.parse(url);
+      if (target == null || !dev.tokenbroker.spi.Settings.isLoopback(target.host())) {
+        throw new IllegalArgumentException("the emulator sends callbacks to loopback URLs only");
+      }
+      Request.Builder request = new Request.Builder().header("Authorization", authorization);
+      if (method.equals("GET")) {
+        HttpUrl.Builder u = target.newBuilder();
+        parameters.forEach(u::addQueryParameter);
+        request.url(u.build()).get();
+      } else if (method.equals("POST")) {
+        request
+            .url(target)
+            .post(
+                okhttp3.RequestBody.create(
+                    encodedParameters(),
+                    okhttp3.MediaType.get("application/x-www-form-urlencoded;charset=utf-8")));
+      } else {
+        throw new IllegalArgumentException("Kakao sends unlink callbacks with GET or POST");
+      }
+      OkHttpClient client =
+          new OkHttpClient.Builder()
+              .followRedirects(false) // Kakao's callbacks do not follow redirects
+              .callTimeout(java.time.Duration.ofSeconds(3)) // Kakao waits 3 seconds
+              .build();
+      try (Response response = client.newCall(request.build()).execute()) {
+        return response.code();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } finally {
+        client.dispatcher().executorService().shutdown();
+        client.connectionPool().evictAll();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "UnlinkNotice{" + parameters + '}'; // never the admin key
+    }
+  }
+
   private static final class App {
     final String restApiKey;
     final long appId;
     final Set<String> redirectUris;
     @Nullable String clientSecret;
+    @Nullable String adminKey;
 
     App(String restApiKey, long appId, Set<String> redirectUris) {
       this.restApiKey = restApiKey;

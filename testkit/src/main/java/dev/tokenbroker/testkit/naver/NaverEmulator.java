@@ -43,6 +43,12 @@ import org.mindrot.jbcrypt.BCrypt;
  *       working until it expires;
  *   <li>{@code GET /external/v1/seller/account} needs a valid {@code Bearer} token, else 401 {@code
  *       GW.AUTHN};
+ *   <li>agency applications ({@link #registerAgencyApplication}, API대행사) ask for tokens at {@code
+ *       POST /partner/v1/oauth2/token}, always with {@code type=SELLER}, and call {@code GET
+ *       /partner/v1/seller/account}; other applications use the {@code /external} paths. Whether
+ *       the platform also accepts the other prefix is undocumented: by default each application
+ *       kind is held to its own prefix (403 otherwise), and {@link #enforceAgencyPaths(boolean)
+ *       enforceAgencyPaths(false)} accepts either;
  *   <li>every answer carries a {@code Date} header from the emulator's clock (which can run
  *       {@linkplain #serverClockSkew ahead of or behind} the client's) and a {@code
  *       GNCP-GW-Trace-ID}.
@@ -60,6 +66,12 @@ import org.mindrot.jbcrypt.BCrypt;
 public final class NaverEmulator extends EmulatorServer {
   /** The token endpoint's path. */
   public static final String TOKEN_PATH = "/external/v1/oauth2/token";
+
+  /** The token endpoint of agency applications (API대행사). */
+  public static final String PARTNER_TOKEN_PATH = "/partner/v1/oauth2/token";
+
+  /** The API resource for agency applications. */
+  public static final String PARTNER_ACCOUNT_PATH = "/partner/v1/seller/account";
 
   /** A Bearer-protected seller account resource. */
   public static final String ACCOUNT_PATH = "/external/v1/seller/account";
@@ -102,6 +114,7 @@ public final class NaverEmulator extends EmulatorServer {
 
   private final Map<String, String> secrets = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> sellers = new ConcurrentHashMap<>();
+  private final Set<String> agencies = ConcurrentHashMap.newKeySet();
   private final Object lock = new Object();
   private final Map<Resource, Issued> current = new HashMap<>(); // guarded by lock
   private final Map<String, Issued> byToken = new HashMap<>(); // guarded by lock
@@ -122,6 +135,7 @@ public final class NaverEmulator extends EmulatorServer {
   private volatile Duration serverClockSkew = Duration.ZERO;
   private volatile boolean ipAllowed = true;
   private volatile boolean acceptQueryParameters = true;
+  private volatile boolean enforceAgencyPaths = true;
 
   /**
    * An emulator on {@code clock}; call {@link #start()} and register an application.
@@ -149,6 +163,33 @@ public final class NaverEmulator extends EmulatorServer {
           "a Naver client secret is a bcrypt salt: $2a$, two digits, $, 22 of [./A-Za-z0-9]");
     }
     secrets.put(clientId, clientSecret);
+    return this;
+  }
+
+  /**
+   * Registers an agency application (API대행사): it serves the sellers {@linkplain #linkSeller linked}
+   * to it, with {@code type=SELLER} tokens only, under the {@code /partner} paths.
+   *
+   * @param clientId the app's client id
+   * @param clientSecret the app's client secret
+   * @return this emulator
+   * @throws IllegalArgumentException if {@code clientSecret} is not a {@code $2a$} bcrypt salt
+   */
+  public NaverEmulator registerAgencyApplication(String clientId, String clientSecret) {
+    registerApplication(clientId, clientSecret);
+    agencies.add(clientId);
+    return this;
+  }
+
+  /**
+   * Whether agency applications must use the {@code /partner} paths and the others the {@code
+   * /external} ones (403 otherwise). Undocumented; default true, the strict reading.
+   *
+   * @param enforce whether to enforce
+   * @return this emulator
+   */
+  public NaverEmulator enforceAgencyPaths(boolean enforce) {
+    this.enforceAgencyPaths = enforce;
     return this;
   }
 
@@ -397,8 +438,9 @@ public final class NaverEmulator extends EmulatorServer {
   @Override
   protected MockResponse handle(RecordedRequest request) {
     String path = pathOf(request);
-    boolean token = TOKEN_PATH.equals(path);
-    boolean api = ACCOUNT_PATH.equals(path);
+    boolean partner = path.startsWith("/partner/");
+    boolean token = TOKEN_PATH.equals(path) || PARTNER_TOKEN_PATH.equals(path);
+    boolean api = ACCOUNT_PATH.equals(path) || PARTNER_ACCOUNT_PATH.equals(path);
     if (token) {
       tokenRequests.incrementAndGet();
     } else if (api) {
@@ -410,9 +452,9 @@ public final class NaverEmulator extends EmulatorServer {
       response =
           gateway(403, "GW.IP_NOT_ALLOWED", "허용되지 않은 IP 입니다. (IP address not allowed)", traceId);
     } else if (token) {
-      response = token(request);
+      response = token(request, partner);
     } else if (api) {
-      response = account(request, traceId);
+      response = account(request, traceId, partner);
     } else {
       response = gateway(404, "GW.NOT_FOUND", "No route for " + path, traceId);
     }
@@ -421,7 +463,7 @@ public final class NaverEmulator extends EmulatorServer {
         .setHeader(TRACE_HEADER, traceId);
   }
 
-  private MockResponse token(RecordedRequest request) {
+  private MockResponse token(RecordedRequest request, boolean partner) {
     if (!"POST".equals(request.getMethod())) {
       return apiError(405, "MethodNotAllowed", "POST only", List.of());
     }
@@ -497,6 +539,21 @@ public final class NaverEmulator extends EmulatorServer {
           List.of(input("client_secret_sign", "Invalid", "signature does not match")));
     }
 
+    boolean agency = agencies.contains(clientId);
+    if (enforceAgencyPaths && agency != partner) {
+      return apiError(
+          403,
+          "Forbidden",
+          agency ? "API대행사 애플리케이션은 /partner 경로를 사용해야 합니다." : "/partner 경로는 API대행사 애플리케이션 전용입니다.",
+          List.of());
+    }
+    if (agency && !type.equals("SELLER")) {
+      return apiError(
+          400,
+          "BadRequest",
+          "요청 파라미터가 올바르지 않습니다.",
+          List.of(input("type", "Pattern", "an agency application acts for sellers: SELLER")));
+    }
     String account = type.equals("SELLER") ? accountId : null;
     if (account != null && !sellers.getOrDefault(clientId, Set.of()).contains(account)) {
       return apiError(403, "Forbidden", "해당 판매자에 대한 권한이 없습니다.", List.of());
@@ -529,7 +586,7 @@ public final class NaverEmulator extends EmulatorServer {
     return json(200, obj("access_token", token, "expires_in", expiresIn, "token_type", "Bearer"));
   }
 
-  private MockResponse account(RecordedRequest request, String traceId) {
+  private MockResponse account(RecordedRequest request, String traceId, boolean partner) {
     if (!"GET".equals(request.getMethod())) {
       return gateway(405, "GW.METHOD_NOT_ALLOWED", "GET only", traceId);
     }
@@ -548,6 +605,16 @@ public final class NaverEmulator extends EmulatorServer {
       return gateway(401, "GW.AUTHN", "인증에 실패했습니다. (authentication failed)", traceId);
     }
     Resource r = issued.resource;
+    if (enforceAgencyPaths && agencies.contains(r.clientId) != partner) {
+      rejectedApiRequests.incrementAndGet();
+      return gateway(
+          403,
+          "GW.FORBIDDEN",
+          partner
+              ? "/partner is for agency applications (API대행사) only"
+              : "agency applications call /partner, not /external",
+          traceId);
+    }
     return json(
         200,
         obj(
