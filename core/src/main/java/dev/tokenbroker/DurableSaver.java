@@ -10,6 +10,8 @@ import dev.tokenbroker.store.VersionConflictException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -46,6 +48,13 @@ final class DurableSaver {
     final @Nullable TokenSet renewedFrom;
 
     /**
+     * Every set this one descends from through renewals made while unsaved under the same lease,
+     * oldest first ({@link #renewedFrom} last). A store that took one of them after all (a save
+     * whose reply was lost) holds an ancestor: ours replaces it, however many renewals back.
+     */
+    final List<TokenSet> ancestors;
+
+    /**
      * When the set was first held: for an authorization, when it completed. A revocation that wrote
      * its tombstone before then is older than the authorization, which wins over it.
      */
@@ -71,9 +80,11 @@ final class DurableSaver {
         int attempts,
         @Nullable Throwable lastError,
         @Nullable TokenSet renewedFrom,
+        List<TokenSet> ancestors,
         Instant heldAt,
         boolean mayBeSpent,
         Instant requestedAt) {
+      this.ancestors = ancestors;
       this.set = set;
       this.baseVersion = baseVersion;
       this.lease = lease;
@@ -84,6 +95,27 @@ final class DurableSaver {
       this.heldAt = heldAt;
       this.mayBeSpent = mayBeSpent;
       this.requestedAt = requestedAt;
+    }
+
+    /** Whether {@code stored} is one of the sets this one descends from while unsaved. */
+    boolean descendsFrom(@Nullable TokenSet stored) {
+      if (stored == null) {
+        return false;
+      }
+      for (TokenSet a : ancestors) {
+        if (stored.sameTokensAs(a)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static List<TokenSet> lineage(List<TokenSet> ancestors, TokenSet parent) {
+      List<TokenSet> next = new ArrayList<>(ancestors.size() + 1);
+      // bounded: renewals during one outage are few (one per access-token lifetime)
+      next.addAll(ancestors.subList(Math.max(0, ancestors.size() - 63), ancestors.size()));
+      next.add(parent);
+      return List.copyOf(next);
     }
 
     /** A stored set issued after this instant is newer than this one's lineage. */
@@ -101,6 +133,7 @@ final class DurableSaver {
           attempts,
           error,
           renewedFrom,
+          ancestors,
           heldAt,
           mayBeSpent,
           requestedAt);
@@ -116,6 +149,7 @@ final class DurableSaver {
           attempts + 1,
           error,
           renewedFrom,
+          ancestors,
           heldAt,
           mayBeSpent,
           requestedAt);
@@ -131,6 +165,7 @@ final class DurableSaver {
           attempts,
           lastError,
           renewedFrom,
+          ancestors,
           heldAt,
           true,
           requestedAt);
@@ -148,6 +183,7 @@ final class DurableSaver {
           attempts,
           lastError,
           set,
+          lineage(ancestors, set),
           heldAt,
           false,
           at);
@@ -240,6 +276,7 @@ final class DurableSaver {
             1,
             error,
             renewedFrom,
+            renewedFrom == null ? List.of() : List.of(renewedFrom),
             clock.instant(),
             false,
             requestedAt);
@@ -422,10 +459,9 @@ final class DurableSaver {
       pending.replace(conn, p, p.under(p.baseVersion, null, p.lastError));
       return false;
     }
-    // The set ours was renewed from, saved after all (its save failed only in the reply), is not
-    // a newer write: ours replaces it.
-    boolean predecessor =
-        p.renewedFrom != null && now.tokens() != null && now.tokens().sameTokensAs(p.renewedFrom);
+    // A set ours was renewed from (however many renewals back while unsaved), saved after all
+    // (its save failed only in the reply), is not a newer write: ours replaces it (seed 8062).
+    boolean predecessor = p.descendsFrom(now.tokens());
     if (now.tombstone() == null
         && (now.version() <= p.baseVersion || predecessor)
         // (an unsaved set has no version: only the times say which is newer. A set issued after

@@ -1146,7 +1146,10 @@ final class SimWorld {
             && cur.authorizedSeq > c.lastTombstoneSeq
             && !unsaved
             && cur.authorizedBy.alive()
-            && c.lastDataLossSeq < cur.authorizedSeq) {
+            && c.lastDataLossSeq < cur.authorizedSeq
+            // a revoke asked for it and the platform revoked that chain: a tombstone is right,
+            // even the older one when the new one could not be written (seed 22186)
+            && !(cur.revoked && c.revokeAttempted)) {
           violation(
               "the store holds the tombstone of "
                   + c.id
