@@ -426,7 +426,9 @@ final class DurableSaver {
       return false;
     }
     pending.remove(conn, p);
-    releaseQuietly(lease);
+    if (!p.mayBeSpent) {
+      releaseQuietly(lease);
+    }
     log.info("connection {}: unsaved token set saved after {} attempt(s)", conn.id, p.attempts);
     events.emit(
         TokenEvent.Type.SAVE_RECOVERED,
@@ -435,6 +437,17 @@ final class DurableSaver {
         null);
     if (onSaved != null) {
       onSaved.saved(conn, saved, p.mayBeSpent);
+    }
+    // A set whose refresh lost its answer: the save cleared the lease's marker and the stored
+    // health record (it is a new version). Until the store holds the unknown outcome again, the
+    // lease stays, marked, so the next holder anywhere reports it (seed 26465).
+    if (p.mayBeSpent) {
+      HealthBook.LeaseAfterUnknown after = HealthBook.leaseAfterUnknown(store, conn, lease);
+      if (after == HealthBook.LeaseAfterUnknown.RELEASE) {
+        releaseQuietly(lease);
+      } else if (after == HealthBook.LeaseAfterUnknown.MARK_FAILED) {
+        scheduleMark(conn, lease, 1);
+      }
     }
     return true;
   }
@@ -492,6 +505,37 @@ final class DurableSaver {
         "connection {}: the unsaved token set was superseded by a newer write and dropped",
         conn.id);
     return true;
+  }
+
+  /**
+   * Keeps {@code lease} and retries marking it until the store takes the marker — the only report,
+   * then, that the saved set's refresh token may be spent — or the lease is gone (it lapsed, or a
+   * revoke or new authorization seized it: either way the next holder decides).
+   */
+  private void scheduleMark(Connection conn, Lease lease, int attempts) {
+    if (closed) {
+      return;
+    }
+    try {
+      scheduler.schedule(
+          () -> markAgain(conn, lease, attempts), delay(attempts), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.error("connection {}: could not mark its lease after an unknown outcome", conn.id);
+    }
+  }
+
+  private void markAgain(Connection conn, Lease lease, int attempts) {
+    Lease held = lease;
+    try {
+      held = store.extendLease(lease, leaseTtl);
+      if (held == null) {
+        return;
+      }
+      store.markRenewing(held);
+      log.info("connection {}: lease marked after an unknown outcome", conn.id);
+    } catch (RuntimeException e) {
+      scheduleMark(conn, held != null ? held : lease, attempts + 1);
+    }
   }
 
   private void releaseQuietly(Lease lease) {

@@ -1,6 +1,7 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.store.HealthRecord;
+import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import java.time.Clock;
@@ -95,6 +96,53 @@ final class HealthBook {
       conn.health = h;
       conn.healthVersion = version;
     }
+  }
+
+  /**
+   * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
+   * reported), or with the verdict of the deliberate retry that followed one — or after the durable
+   * saver stored a set whose refresh lost its answer while it was unsaved —, that the store did not
+   * take as the health record: the lease is not released but left, marked, to expire, so whoever
+   * holds the connection next learns of it from the lease itself. Otherwise nobody else would know,
+   * and the next renewal would send a possibly spent refresh token as an ordinary one.
+   *
+   * @return what to do with {@code lease}
+   */
+  static LeaseAfterUnknown leaseAfterUnknown(TokenStore store, Connection conn, Lease lease) {
+    HealthRecord mine = conn.health;
+    if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
+      // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
+      return LeaseAfterUnknown.RELEASE;
+    }
+    try {
+      HealthRecord stored = store.read(conn.id).health();
+      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
+        return LeaseAfterUnknown.RELEASE;
+      }
+    } catch (RuntimeException e) {
+      // Unknown: mark it anyway.
+    }
+    log.warn(
+        "connection {}: the unknown rotation outcome is not in the store's health record; the"
+            + " renewal lease is left to expire with its marker",
+        conn.id);
+    try {
+      // (Marked already if a request was sent under it; not after a save, which clears the mark.)
+      store.markRenewing(lease);
+      return LeaseAfterUnknown.LEFT_MARKED;
+    } catch (RuntimeException e) {
+      return LeaseAfterUnknown.MARK_FAILED;
+    }
+  }
+
+  /** What becomes of a lease after an unknown rotation outcome; see {@link #leaseAfterUnknown}. */
+  enum LeaseAfterUnknown {
+    /** The store's health record tells of it: the lease may go. */
+    RELEASE,
+    /** Kept, marked, to expire. */
+    LEFT_MARKED,
+    /** Kept; the marker could not be written now (after a request, it is there already). */
+    MARK_FAILED
   }
 
   /** Whether {@code h} says no instance holds any tokens (nothing stored, nothing held). */

@@ -1,7 +1,6 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.Secrets;
-import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
@@ -109,41 +108,14 @@ final class StoreRenewal {
       handedOver = r.leaseHandedOver;
       return served != null ? served : r.token;
     } catch (TokenUnavailableException e) {
-      handedOver = keepsMarker(conn, lease);
+      handedOver =
+          HealthBook.leaseAfterUnknown(store, conn, lease) != HealthBook.LeaseAfterUnknown.RELEASE;
       throw e;
     } finally {
       if (!handedOver) {
         view.release(lease);
       }
     }
-  }
-
-  /**
-   * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
-   * reported), or with the verdict of the deliberate retry that followed one, that the store did
-   * not take as the health record: the lease is not released but left, marked, to expire, so
-   * whoever holds the connection next learns of it from the lease itself. Otherwise nobody else
-   * would know, and the next renewal would send a possibly spent refresh token as an ordinary one.
-   */
-  private boolean keepsMarker(Connection conn, Lease lease) {
-    HealthRecord mine = conn.health;
-    if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
-      return false; // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
-    }
-    try {
-      HealthRecord stored = store.read(conn.id).health();
-      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
-        return false;
-      }
-      store.markRenewing(lease);
-    } catch (RuntimeException e) {
-      // Left as it is: marked if a request was sent under it, and it expires on its own.
-    }
-    log.warn(
-        "connection {}: the unknown rotation outcome is not in the store's health record; the"
-            + " renewal lease is left to expire with its marker",
-        conn.id);
-    return true;
   }
 
   private static final class Result {

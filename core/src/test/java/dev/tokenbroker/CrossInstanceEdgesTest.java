@@ -113,6 +113,7 @@ class CrossInstanceEdgesTest {
     final AtomicInteger tombstones = new AtomicInteger();
     final AtomicInteger saves = new AtomicInteger();
     final AtomicInteger marks = new AtomicInteger();
+    final AtomicInteger healths = new AtomicInteger();
 
     Faults(TokenStore delegate) {
       super(delegate);
@@ -134,6 +135,13 @@ class CrossInstanceEdgesTest {
     public void markRenewing(Lease lease) {
       failIf(marks, lease.connection(), "markRenewing");
       super.markRenewing(lease);
+    }
+
+    @Override
+    public boolean compareAndSetHealth(
+        ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+      failIf(healths, id, "compareAndSetHealth");
+      return super.compareAndSetHealth(id, expectedVersion, next);
     }
 
     @Override
@@ -306,6 +314,43 @@ class CrossInstanceEdgesTest {
     assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
     assertThat(now.health().tokenVersion()).isEqualTo(now.version());
     assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
+  }
+
+  @Test
+  void
+      anUnsavedSetWhoseRefreshLostItsAnswerIsSaved_butTheStoreRefusesTheReport_theLeaseStaysMarked_andTheNextHolderReportsFirst() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, losing, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
+    aView.saves.set(1);
+    aView.healths.set(10); // the store refuses every report of the unknown outcome
+    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+
+    // The store is back for the save, but still refuses the report, and the first try to mark the
+    // lease (seeds 26465 and 4930): the save cleared the marker of the lost request, so nothing in
+    // the store would say refresh-2 may be spent.
+    aView.marks.set(1);
+    aRetries.runAll(); // saved
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-2");
+    assertThat(store.read(id).health()).isNull();
+    aRetries.runAll(); // the lease is kept and marked on the next try
+    losing.loseAfterProcessing = false;
+
+    clock.advance(Duration.ofHours(3)); // a stopped, say: its lease lapsed; access-2 expired
+    TokenBroker b = instance("b", store, provider, null);
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class)
+        .satisfies(
+            e ->
+                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
+                    .as("the one deliberate try after the report, not an ordinary renewal")
+                    .isEqualTo("rotation-outcome-unknown"));
   }
 
   @Test

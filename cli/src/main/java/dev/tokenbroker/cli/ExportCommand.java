@@ -59,18 +59,7 @@ final class ExportCommand extends ConnectionCommand {
     if (keyFile == null) {
       throw new UsageException("--encrypt-to needs --key-file");
     }
-    EncryptionKeys keys;
-    try {
-      keys =
-          EncryptionKeys.parse(
-              Files.readString(console.workingDirectory.resolve(keyFile), StandardCharsets.UTF_8)
-                  .trim());
-    } catch (IOException e) {
-      throw new UsageException("cannot read the key file " + keyFile + ": " + e.getMessage());
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(
-          "the key file " + keyFile + " holds no valid key: " + e.getMessage());
-    }
+    EncryptionKeys keys = readKeys(console, keyFile);
     TokenSet t = broker.tokenSet(id);
     byte[] record = TokenCodec.encrypted(keys).encode(id, t);
     Path out = console.workingDirectory.resolve(encryptTo);
@@ -94,16 +83,38 @@ final class ExportCommand extends ConnectionCommand {
     return ExitCode.OK;
   }
 
+  /**
+   * The key in {@code keyFile} (32 random bytes, base64, as a store's key file), relative to the
+   * working directory; for export and import alike.
+   */
+  static EncryptionKeys readKeys(Console console, String keyFile) {
+    try {
+      return EncryptionKeys.parse(
+          Files.readString(console.workingDirectory.resolve(keyFile), StandardCharsets.UTF_8)
+              .trim());
+    } catch (IOException e) {
+      throw new UsageException("cannot read the key file " + keyFile + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "the key file " + keyFile + " holds no valid key: " + e.getMessage());
+    }
+  }
+
+  /** The set as JSON, escaped by Jackson (a token may hold any printable ASCII, quotes too). */
   private static String json(TokenSet t) {
-    StringBuilder b = new StringBuilder("{");
-    b.append("\"access_token\": \"").append(t.accessToken()).append('"');
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("access_token", t.accessToken());
     if (t.refreshToken() != null) {
-      b.append(", \"refresh_token\": \"").append(t.refreshToken()).append('"');
+      m.put("refresh_token", t.refreshToken());
     }
-    b.append(", \"expires_at\": \"").append(t.expiresAt()).append('"');
+    m.put("expires_at", t.expiresAt().toString());
     if (t.refreshExpiresAt() != null) {
-      b.append(", \"refresh_expires_at\": \"").append(t.refreshExpiresAt()).append('"');
+      m.put("refresh_expires_at", t.refreshExpiresAt().toString());
     }
-    return b.append('}').toString();
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings always serialises", e);
+    }
   }
 }

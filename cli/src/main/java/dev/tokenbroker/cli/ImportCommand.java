@@ -63,10 +63,7 @@ final class ImportCommand extends ConnectionCommand {
       throw new UsageException("--encrypted-file needs --key-file");
     }
     try {
-      dev.tokenbroker.spi.EncryptionKeys keys =
-          dev.tokenbroker.spi.EncryptionKeys.parse(
-              Files.readString(console.workingDirectory.resolve(keyFile), StandardCharsets.UTF_8)
-                  .trim());
+      dev.tokenbroker.spi.EncryptionKeys keys = ExportCommand.readKeys(console, keyFile);
       byte[] record = Files.readAllBytes(console.workingDirectory.resolve(encryptedFile));
       TokenSet exported = dev.tokenbroker.spi.TokenCodec.encrypted(keys).decode(id, record);
       if (exported.refreshToken() == null) {
