@@ -383,17 +383,28 @@ final class DurableSaver {
     TokenSet saved;
     try {
       if (lease == null) {
-        Tombstone revoked = p.authorization ? store.read(conn.id).tombstone() : null;
-        if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
-          // Revoked after this authorization completed: the revocation wins, as it would have over
-          // the authorization had it been saved at once. Seizing would write it over the tombstone.
-          pending.remove(conn, p);
-          log.warn(
-              "connection {}: an unsaved authorization was revoked before it could be saved; dropped",
-              conn.id);
+        // Seizing overrides whoever holds the lease: look first, so that an authorization that
+        // lost already does not cut another holder's renewal short.
+        if (p.authorization && supersededWhileLeaseless(conn, p, store.read(conn.id))) {
           return true;
         }
-        lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
+        Lease seized = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
+        conn.sawFence(seized.fencingToken());
+        if (p.authorization) {
+          // Again under the seized lease: a write may have landed between the look and the seize.
+          StoredConnection now;
+          try {
+            now = store.read(conn.id);
+          } catch (RuntimeException e) {
+            releaseQuietly(seized); // (the next attempt seizes and reads again)
+            throw e;
+          }
+          if (supersededWhileLeaseless(conn, p, now)) {
+            releaseQuietly(seized);
+            return true;
+          }
+        }
+        lease = seized;
       } else {
         Lease extended = store.extendLease(lease, leaseTtl);
         if (extended == null) {
@@ -450,6 +461,37 @@ final class DurableSaver {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether what the store holds, read by an unsaved authorization that has to seize the lease
+   * again, won over it: a revocation made after it completed (as it would have had the
+   * authorization been saved at once), or a set another writer issued after it — a newer
+   * authorization (seed 100333: an older one, saved late, wrote over it), or a renewal of one. The
+   * seize itself overrides every lease, so the store's content is all there is to go by.
+   */
+  private boolean supersededWhileLeaseless(Connection conn, Pending p, StoredConnection now) {
+    Tombstone revoked = now.tombstone();
+    if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
+      pending.remove(conn, p);
+      log.warn(
+          "connection {}: an unsaved authorization was revoked before it could be saved; dropped",
+          conn.id);
+      return true;
+    }
+    TokenSet stored = now.tokens();
+    if (stored != null
+        && !stored.sameTokensAs(p.set)
+        && !p.descendsFrom(stored)
+        && stored.issuedAt().isAfter(p.newerThan())) {
+      pending.remove(conn, p);
+      log.warn(
+          "connection {}: an unsaved authorization was superseded by a newer one before it could be"
+              + " saved; dropped",
+          conn.id);
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -354,6 +354,29 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, provider, aRetries);
+    aView.seizes.set(1); // a's authorization cannot take the lease: held unsaved, with none
+    TokenSet older = connect(a, id);
+    assertThat(a.health(id).unsaved()).isTrue();
+
+    clock.advance(Duration.ofMinutes(1));
+    TokenBroker b = instance("b", store, provider, null);
+    TokenSet newer = connect(b, id); // a person authorizes again, through another instance
+    assertThat(newer.accessToken()).isNotEqualTo(older.accessToken());
+
+    aRetries.runAll(); // a's saver seizes the lease at last: it must see b's set and give way
+    assertThat(store.read(id).tokens().accessToken())
+        .as("the newer authorization, not the older one saved late over it (seed 100333)")
+        .isEqualTo(newer.accessToken());
+    assertThat(a.health(id).unsaved()).isFalse();
+    assertThat(a.accessToken(id)).isEqualTo(newer.accessToken());
+  }
+
+  @Test
   void storeForgetsDuringARenewal_andANewAuthorizationIsSaved_theOldChainsLaterAnswerLoses() {
     store.put(id, provider.seed()); // v1
     TokenBroker b = instance("b", store, provider, null);
