@@ -40,28 +40,22 @@ public final class TokenSyntax {
 
   /**
    * Why {@code value} cannot be sent as an access token in {@code Authorization: <type> <token>},
-   * or null when it can: a VSCHAR token that is also an RFC 7235 {@code token68} (RFC 6750's {@code
-   * b64token}): letters, digits, {@code - . _ ~ + /}, then optional {@code =} padding.
+   * or null when it can: a VSCHAR token without spaces — every visible ASCII character, which an
+   * HTTP field value carries as it is.
+   *
+   * <p>Not RFC 6750's stricter {@code b64token} ({@code token68}): real platforms issue tokens
+   * outside it and accept them back — eBay's user tokens hold {@code ^} and {@code #} ({@code
+   * v^1.1#i^1#p^3#…}). A space is refused: the header's parsers split the credential on it.
    */
   public static @Nullable String accessTokenProblem(String value) {
     String problem = vscharProblem(value);
     if (problem != null) {
       return problem;
     }
-    int i = 0;
-    while (i < value.length() && isToken68Char(value.charAt(i))) {
-      i++;
-    }
-    if (i == 0) {
-      return "does not start with a letter, digit or one of - . _ ~ + /";
-    }
-    while (i < value.length() && value.charAt(i) == '=') {
-      i++;
-    }
-    if (i < value.length()) {
-      return "has a character not allowed in an Authorization header credential (token68) at"
-          + " position "
-          + (i + 1);
+    int space = value.indexOf(' ');
+    if (space >= 0) {
+      return "has a space (not allowed in an Authorization header credential) at position "
+          + (space + 1);
     }
     return null;
   }
@@ -83,10 +77,6 @@ public final class TokenSyntax {
       }
     }
     return null;
-  }
-
-  private static boolean isToken68Char(char c) {
-    return isAlphaNum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
   }
 
   private static boolean isTchar(char c) {
