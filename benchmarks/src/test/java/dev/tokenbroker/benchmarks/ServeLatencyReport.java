@@ -8,8 +8,10 @@ import dev.tokenbroker.serve.TokenService;
 import dev.tokenbroker.store.FileTokenStore;
 import dev.tokenbroker.testkit.OAuth2Emulator;
 import dev.tokenbroker.testkit.OAuth2TestProvider;
+import dev.tokenbroker.testkit.OAuth2TestProviderFactory;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,9 +39,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@code tokenbroker serve}'s latency for a warm token (issue 17, "Latency"): requests per second,
- * p50 and p99 of one caller asking for {@code /v1/connections/oauth2:bench/token?format=text} over
- * the Unix socket (one keep-alive connection; a new connection per request, as {@code curl} and the
- * README's Python do; keep-alive from 4 threads) and over loopback TCP with a bearer secret
+ * p50 and p99 of one caller asking for {@code /v1/connections/oauth2-test:bench/token?format=text}
+ * over the Unix socket (one keep-alive connection; a new connection per request, as {@code curl}
+ * and the README's Python do; keep-alive from 4 threads) and over loopback TCP with a bearer secret
  * (keep-alive; new connection per request) — against starting {@code tokenbroker token} (the CLI's
  * {@code -all.jar}, {@code java -jar}, a JVM per call) for a handful of calls.
  *
@@ -54,8 +56,8 @@ import org.jspecify.annotations.Nullable;
  * Markdown section to {@code OUT.md} and the raw numbers to {@code OUT.json}. Nothing is asserted.
  */
 public final class ServeLatencyReport {
-  private static final ConnectionId ID = ConnectionId.parse("oauth2:bench");
-  private static final String PATH = "/v1/connections/oauth2:bench/token?format=text";
+  private static final ConnectionId ID = ConnectionId.parse("oauth2-test:bench");
+  private static final String PATH = "/v1/connections/oauth2-test:bench/token?format=text";
   private static final String CLIENT_SECRET = "bench-client-secret-0123456789";
 
   private ServeLatencyReport() {}
@@ -401,7 +403,11 @@ public final class ServeLatencyReport {
     return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
   }
 
-  /** {@code java -jar tokenbroker-cli-*-all.jar token oauth2:bench}, {@code calls} times. */
+  /**
+   * {@code java -cp tokenbroker-cli-*-all.jar:TESTKIT-TESTS dev.tokenbroker.cli.Main token
+   * oauth2-test:bench}, {@code calls} times: the CLI jar carries no test provider, so the testkit's
+   * test classes (where {@code oauth2-test} is registered) go on the class path beside it.
+   */
   private static Row cli(Path dir, OAuth2Emulator emulator, int calls) throws Exception {
     String name = "`tokenbroker token` per request (`java -jar` the CLI's -all.jar)";
     Path jar = cliJar();
@@ -425,7 +431,7 @@ public final class ServeLatencyReport {
             "  type: file",
             "  path: tokens",
             "connections:",
-            "  oauth2:bench:",
+            "  oauth2-test:bench:",
             "    base-url: " + emulator.baseUrl(),
             "    client-id: app",
             "    client-secret: ${APP_SECRET}",
@@ -437,7 +443,14 @@ public final class ServeLatencyReport {
     for (int i = 0; i < calls; i++) {
       ProcessBuilder pb =
           new ProcessBuilder(
-                  java, "-jar", jar.toString(), "-c", "tokenbroker.yaml", "token", ID.toString())
+                  java,
+                  "-cp",
+                  jar + File.pathSeparator + testProviderLocation(),
+                  "dev.tokenbroker.cli.Main",
+                  "-c",
+                  "tokenbroker.yaml",
+                  "token",
+                  ID.toString())
               .directory(dir.toFile())
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       pb.environment().put("APP_SECRET", "app-secret");
@@ -462,6 +475,17 @@ public final class ServeLatencyReport {
             calls + " calls: too few for a p99; slowest " + fmt(lat[calls - 1] / 1e6) + " ms");
     System.err.printf(Locale.ROOT, "%s: %.2f/s p50 %.0f ms%n", name, row.perSecond, row.p50Ms);
     return row;
+  }
+
+  /** Where {@code OAuth2TestProviderFactory} was loaded from: the testkit's test jar or classes. */
+  private static String testProviderLocation() throws Exception {
+    return Path.of(
+            OAuth2TestProviderFactory.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI())
+        .toString();
   }
 
   private static @Nullable Path cliJar() throws IOException {

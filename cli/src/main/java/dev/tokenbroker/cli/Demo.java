@@ -15,6 +15,7 @@ import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.EmulatorServer.Gate;
 import dev.tokenbroker.testkit.FakeClock;
+import dev.tokenbroker.testkit.RecordedRequest;
 import dev.tokenbroker.testkit.cafe24.Cafe24Emulator;
 import dev.tokenbroker.testkit.kakao.KakaoEmulator;
 import dev.tokenbroker.testkit.naver.NaverEmulator;
@@ -52,7 +53,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.jspecify.annotations.Nullable;
 
 /**

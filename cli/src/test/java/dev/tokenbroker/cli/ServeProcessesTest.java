@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * this test's class path; the emulator runs here, on the system clock (the children's clock).
  */
 class ServeProcessesTest {
-  private static final ConnectionId SHOP = ConnectionId.parse("oauth2:shop");
+  private static final ConnectionId SHOP = ConnectionId.parse("oauth2-test:shop");
   private static final String HOOK_SECRET = "webhook-hmac-key-0123456789";
 
   @TempDir Path dir;
@@ -58,7 +58,7 @@ class ServeProcessesTest {
             "  type: file",
             "  path: tokens",
             "connections:",
-            "  oauth2:shop:",
+            "  oauth2-test:shop:",
             "    base-url: " + emulator.baseUrl(),
             "    client-id: app",
             "    client-secret: ${APP_SECRET}",
@@ -158,9 +158,9 @@ class ServeProcessesTest {
       emulator.revokeRefreshToken(store.load(SHOP).refreshToken());
     }
 
-    String first = post("a", "/v1/connections/oauth2:shop/refresh");
+    String first = post("a", "/v1/connections/oauth2-test:shop/refresh");
     RecordedRequest hook = receiver.takeRequest(30, TimeUnit.SECONDS);
-    String second = post("b", "/v1/connections/oauth2:shop/refresh");
+    String second = post("b", "/v1/connections/oauth2-test:shop/refresh");
 
     assertThat(first).startsWith("HTTP/1.1 409").contains("refresh-token-rejected");
     assertThat(second).startsWith("HTTP/1.1 409").contains("refresh-token-rejected");

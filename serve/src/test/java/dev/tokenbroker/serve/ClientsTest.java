@@ -89,7 +89,7 @@ class ClientsTest {
             "-sf",
             "--unix-socket",
             socket.toString(),
-            "http://localhost/v1/connections/oauth2:shop/token?format=text");
+            "http://localhost/v1/connections/oauth2-test:shop/token?format=text");
 
     assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
   }
@@ -100,7 +100,7 @@ class ClientsTest {
     Path socket = socketService();
     Path example = Path.of("examples/tokenbroker_client.py").toAbsolutePath();
 
-    String out = run(dir, "python3", example.toString(), socket.toString(), "oauth2:shop");
+    String out = run(dir, "python3", example.toString(), socket.toString(), "oauth2-test:shop");
 
     assertThat(out).isEqualTo(store.load(SHOP).accessToken() + "\n");
   }
@@ -122,7 +122,7 @@ class ClientsTest {
 
   private static String ours(String text, Path socket) {
     return text.replace("/run/tokenbroker/tokenbroker.sock", socket.toString())
-        .replace("cafe24:mymall", "oauth2:shop");
+        .replace("cafe24:mymall", "oauth2-test:shop");
   }
 
   @Test
@@ -144,7 +144,7 @@ class ClientsTest {
     Files.writeString(
         script,
         ours(readmeBlock("python", "def access_token("), socket)
-            + "\nprint(access_token(\"oauth2:shop\"))\n",
+            + "\nprint(access_token(\"oauth2-test:shop\"))\n",
         StandardCharsets.UTF_8);
 
     String out = run(dir, "python3", script.toString());
@@ -158,7 +158,7 @@ class ClientsTest {
     ServeConfig config =
         ServeConfig.builder()
             .tcp("127.0.0.1", 0)
-            .client("reports", fx.secret("reports.secret", SECRET), List.of("oauth2:shop"))
+            .client("reports", fx.secret("reports.secret", SECRET), List.of("oauth2-test:shop"))
             .build();
     service = fx.service(config).start(fx.broker(store));
     String md = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
@@ -169,7 +169,7 @@ class ClientsTest {
     String line =
         m.group(1)
             .replace("127.0.0.1:8411", "127.0.0.1:" + service.tcpPort())
-            .replace("cafe24:mymall", "oauth2:shop");
+            .replace("cafe24:mymall", "oauth2-test:shop");
 
     String out = run(dir, "sh", "-c", line);
 
@@ -228,7 +228,8 @@ class ClientsTest {
             .newBuilder()
             .sslSocketFactory(tls.getSocketFactory(), (X509TrustManager) tmf.getTrustManagers()[0])
             .build();
-    String url = "https://localhost:" + service.tcpPort() + "/v1/connections/oauth2:shop/token";
+    String url =
+        "https://localhost:" + service.tcpPort() + "/v1/connections/oauth2-test:shop/token";
     try (Response r =
         client
             .newCall(
@@ -264,7 +265,7 @@ class ClientsTest {
       plain
           .getOutputStream()
           .write(
-              ("GET /v1/connections/oauth2:shop/token HTTP/1.1\r\nHost: localhost\r\n"
+              ("GET /v1/connections/oauth2-test:shop/token HTTP/1.1\r\nHost: localhost\r\n"
                       + "Authorization: Bearer "
                       + SECRET
                       + "\r\nConnection: close\r\n\r\n")

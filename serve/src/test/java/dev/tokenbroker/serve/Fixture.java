@@ -19,8 +19,8 @@ import okhttp3.OkHttpClient;
 
 /** An OAuth2 emulator on a fake clock, brokers for it, and owner-only secret files. */
 final class Fixture implements AutoCloseable {
-  static final ConnectionId SHOP = ConnectionId.of("oauth2", "shop");
-  static final ConnectionId OTHER = ConnectionId.of("oauth2", "other");
+  static final ConnectionId SHOP = ConnectionId.of("oauth2-test", "shop");
+  static final ConnectionId OTHER = ConnectionId.of("oauth2-test", "other");
   static final String CLIENT = "app";
   static final String CLIENT_SECRET = "s3cret-value";
   static final OkHttpClient HTTP = new OkHttpClient();

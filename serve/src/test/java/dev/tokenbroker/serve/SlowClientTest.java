@@ -49,7 +49,7 @@ class SlowClientTest {
       slow.connect(UnixDomainSocketAddress.of(socket));
       slow.write(
           ByteBuffer.wrap(
-              "GET /v1/connections/oauth2:shop/token HTTP/1.1\r\nHost: loc"
+              "GET /v1/connections/oauth2-test:shop/token HTTP/1.1\r\nHost: loc"
                   .getBytes(StandardCharsets.US_ASCII)));
       // The rest never comes. A bounded wait for the server to give up on us.
       CompletableFuture<Integer> closed =
@@ -72,7 +72,7 @@ class SlowClientTest {
       assertThat(closed).isCompleted();
     }
 
-    RawHttp.Reply after = RawHttp.unix(socket, "GET", "/v1/connections/oauth2:shop/token");
+    RawHttp.Reply after = RawHttp.unix(socket, "GET", "/v1/connections/oauth2-test:shop/token");
     assertThat(after.status()).isEqualTo(200);
   }
 }

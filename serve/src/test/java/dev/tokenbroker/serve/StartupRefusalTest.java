@@ -203,7 +203,7 @@ class StartupRefusalTest {
             "socket:\n  path: run/tb.sock\n"
                 + "tcp:\n  host: 127.0.0.1\n  port: 0\n  allowed-hosts: [tokens.internal]\n"
                 + "clients:\n  - name: reports\n    secret-file: reports.secret\n"
-                + "    connections: [oauth2:shop]\n"
+                + "    connections: [oauth2-test:shop]\n"
                 + "health-watch: 5s\n");
     ServeConfig config = ServeConfig.load(file);
 

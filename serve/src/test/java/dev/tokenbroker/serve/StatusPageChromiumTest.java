@@ -58,7 +58,7 @@ class StatusPageChromiumTest {
   void start() throws IOException {
     fx = new Fixture(dir);
     store = new InMemoryTokenStore(fx.clock);
-    fx.seed(store, SHOP); // oauth2:other is never authorized: it needs a person
+    fx.seed(store, SHOP); // oauth2-test:other is never authorized: it needs a person
     ServeConfig config =
         ServeConfig.builder()
             .tcp("127.0.0.1", 0)
@@ -162,7 +162,7 @@ class StatusPageChromiumTest {
       cdp.typeSecretAndSubmit(StatusPageTest.ADMIN_SECRET);
       String list = cdp.dom();
       assertThat(list)
-          .contains("Connections", "signed in as", "oauth2:shop", "oauth2:other")
+          .contains("Connections", "signed in as", "oauth2-test:shop", "oauth2-test:other")
           .contains("REAUTHORIZATION_REQUIRED", "not-authorized", "Start re-authorization")
           .contains(store.load(SHOP).expiresAt().toString());
       assertNoSecretOrToken(list);
@@ -193,10 +193,10 @@ class StatusPageChromiumTest {
       // 3. Start the re-authorization of the connection that needs it: a POST with the CSRF
       // token, answered with the platform's link.
       cdp.clickAndWait(
-          "document.querySelector('tr[data-connection=\"oauth2:other\"] button').click()");
+          "document.querySelector('tr[data-connection=\"oauth2-test:other\"] button').click()");
       String started = cdp.dom();
       assertThat(started)
-          .contains("An authorization for <strong>oauth2:other</strong> has started");
+          .contains("An authorization for <strong>oauth2-test:other</strong> has started");
       String href = cdp.eval("document.getElementById('authorize-link').href");
       assertThat(href).startsWith(fx.emulator.baseUrl().toString()).contains("state=");
       assertNoSecretOrToken(started);
@@ -204,7 +204,7 @@ class StatusPageChromiumTest {
       // 4. Sign out: the session ends and the cookie is gone.
       cdp.navigate(url("/status"));
       cdp.clickAndWait("document.getElementById('sign-out').click()");
-      assertThat(cdp.dom()).contains("name=\"secret\"").doesNotContain("oauth2:shop");
+      assertThat(cdp.dom()).contains("name=\"secret\"").doesNotContain("oauth2-test:shop");
       assertThat(cdp.cookies(url("/status"))).isEmpty();
     }
   }

@@ -43,7 +43,8 @@ class StatusPageTest {
         ServeConfig.builder()
             .tcp("127.0.0.1", 0)
             .socket(dir.resolve("run").resolve("tb.sock"))
-            .client("reports", fx.secret("reports.secret", REPORTS_SECRET), List.of("oauth2:shop"))
+            .client(
+                "reports", fx.secret("reports.secret", REPORTS_SECRET), List.of("oauth2-test:shop"))
             .client("admin", fx.secret("admin.secret", ADMIN_SECRET), List.of("*"))
             .build();
     service = fx.service(config).start(fx.broker(store));
@@ -123,8 +124,8 @@ class StatusPageTest {
       assertThat(r.header("Content-Security-Policy")).isEqualTo(StatusPage.CSP);
       String html = r.body().string();
       assertThat(html)
-          .contains("oauth2:shop", "ACTIVE", "signed in as")
-          .doesNotContain("oauth2:other");
+          .contains("oauth2-test:shop", "ACTIVE", "signed in as")
+          .doesNotContain("oauth2-test:other");
       assertThat(html).contains(store.load(SHOP).expiresAt().toString());
       for (String token : fx.tokens) {
         assertThat(html).doesNotContain(token);
@@ -135,7 +136,8 @@ class StatusPageTest {
     try (Response r = get("/status", admin)) {
       String html = r.body().string();
       assertThat(html)
-          .contains("oauth2:shop", "oauth2:other", "REAUTHORIZATION_REQUIRED", "not-authorized")
+          .contains(
+              "oauth2-test:shop", "oauth2-test:other", "REAUTHORIZATION_REQUIRED", "not-authorized")
           .contains("action=\"/status/authorize\"");
     }
   }
@@ -181,9 +183,9 @@ class StatusPageTest {
     }
     for (String[] fields :
         new String[][] {
-          {"connection", "oauth2:other"},
-          {"connection", "oauth2:other", "csrf", ""},
-          {"connection", "oauth2:other", "csrf", otherCsrf}, // another session's token
+          {"connection", "oauth2-test:other"},
+          {"connection", "oauth2-test:other", "csrf", ""},
+          {"connection", "oauth2-test:other", "csrf", otherCsrf}, // another session's token
         }) {
       try (Response r = post("/status/authorize", cookie, fields)) {
         assertThat(r.code()).isEqualTo(403);
@@ -207,11 +209,11 @@ class StatusPageTest {
       csrf = csrf(r.body().string());
     }
     try (Response r =
-        post("/status/authorize", reports, "csrf", csrf, "connection", "oauth2:other")) {
+        post("/status/authorize", reports, "csrf", csrf, "connection", "oauth2-test:other")) {
       assertThat(r.code()).isEqualTo(403);
     }
     try (Response r =
-        post("/status/authorize", reports, "csrf", csrf, "connection", "oauth2:shop")) {
+        post("/status/authorize", reports, "csrf", csrf, "connection", "oauth2-test:shop")) {
       assertThat(r.code()).isEqualTo(409); // active: nothing to do
     }
     String admin = signIn(ADMIN_SECRET);
@@ -219,7 +221,7 @@ class StatusPageTest {
       csrf = csrf(r.body().string());
     }
     try (Response r =
-        post("/status/authorize", admin, "csrf", csrf, "connection", "oauth2:other")) {
+        post("/status/authorize", admin, "csrf", csrf, "connection", "oauth2-test:other")) {
       assertThat(r.code()).isEqualTo(200);
       String html = r.body().string();
       assertThat(html).contains("id=\"authorize-link\"", "href=\"" + fx.emulator.baseUrl());
@@ -236,7 +238,7 @@ class StatusPageTest {
     }
     String link;
     try (Response r =
-        post("/status/authorize", admin, "csrf", csrf, "connection", "oauth2:other")) {
+        post("/status/authorize", admin, "csrf", csrf, "connection", "oauth2-test:other")) {
       Matcher m =
           Pattern.compile("id=\"authorize-link\"[^>]*href=\"([^\"]+)\"").matcher(r.body().string());
       assertThat(m.find()).isTrue();
@@ -251,9 +253,9 @@ class StatusPageTest {
 
     try (Response r = get("/status/callback?" + query, null)) { // the platform's redirect
       assertThat(r.code()).isEqualTo(200);
-      assertThat(r.body().string()).contains("oauth2:other", "is connected");
+      assertThat(r.body().string()).contains("oauth2-test:other", "is connected");
     }
-    assertThat(store.load(ConnectionId.parse("oauth2:other"))).isNotNull();
+    assertThat(store.load(ConnectionId.parse("oauth2-test:other"))).isNotNull();
     try (Response again = get("/status/callback?" + query, null)) {
       assertThat(again.code()).as("the state is spent").isEqualTo(400);
       assertThat(again.body().string()).contains("unknown state");
@@ -272,7 +274,7 @@ class StatusPageTest {
       assertThat(r.header("Set-Cookie")).contains("Max-Age=0");
     }
     try (Response r = get("/status", cookie)) {
-      assertThat(r.body().string()).contains("name=\"secret\"").doesNotContain("oauth2:shop");
+      assertThat(r.body().string()).contains("name=\"secret\"").doesNotContain("oauth2-test:shop");
     }
   }
 

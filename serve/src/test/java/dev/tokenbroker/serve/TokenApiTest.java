@@ -47,7 +47,8 @@ class TokenApiTest {
         ServeConfig.builder()
             .socket(socket)
             .tcp("127.0.0.1", 0)
-            .client("reports", fx.secret("reports.secret", REPORTS_SECRET), List.of("oauth2:shop"))
+            .client(
+                "reports", fx.secret("reports.secret", REPORTS_SECRET), List.of("oauth2-test:shop"))
             .client("admin", fx.secret("admin.secret", ADMIN_SECRET), List.of("*"))
             .build();
     service = fx.service(config).start(fx.broker(store));
@@ -77,7 +78,7 @@ class TokenApiTest {
   void token_overTheSocket_isTheStoredTokenAsJson() throws IOException {
     String stored = store.load(SHOP).accessToken();
 
-    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2:shop/token");
+    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2-test:shop/token");
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("Cache-Control")).isEqualTo("no-store");
@@ -93,8 +94,9 @@ class TokenApiTest {
   void token_asText_isTheBareTokenAndANewline() throws IOException {
     String stored = store.load(SHOP).accessToken();
 
-    RawHttp.Reply query = unix("GET", "/v1/connections/oauth2:shop/token?format=text");
-    RawHttp.Reply accept = unix("GET", "/v1/connections/oauth2:shop/token", "Accept: text/plain");
+    RawHttp.Reply query = unix("GET", "/v1/connections/oauth2-test:shop/token?format=text");
+    RawHttp.Reply accept =
+        unix("GET", "/v1/connections/oauth2-test:shop/token", "Accept: text/plain");
 
     assertThat(query.status()).isEqualTo(200);
     assertThat(query.body()).isEqualTo(stored + "\n");
@@ -116,7 +118,8 @@ class TokenApiTest {
           new Thread(
               () -> {
                 try {
-                  RawHttp.Reply r = unix("GET", "/v1/connections/oauth2:shop/token?format=text");
+                  RawHttp.Reply r =
+                      unix("GET", "/v1/connections/oauth2-test:shop/token?format=text");
                   statuses.add(r.status());
                   seen.add(r.body().strip());
                 } catch (IOException e) {
@@ -140,12 +143,12 @@ class TokenApiTest {
   @Test
   void connections_listHealthAndNoToken() throws IOException {
     RawHttp.Reply list = unix("GET", "/v1/connections");
-    RawHttp.Reply one = unix("GET", "/v1/connections/oauth2:shop");
+    RawHttp.Reply one = unix("GET", "/v1/connections/oauth2-test:shop");
 
     assertThat(list.status()).isEqualTo(200);
     JsonNode all = json(list).get("connections");
     assertThat(all).hasSize(2);
-    assertThat(all.get(0).get("connection").asText()).isEqualTo("oauth2:other");
+    assertThat(all.get(0).get("connection").asText()).isEqualTo("oauth2-test:other");
     assertThat(all.get(0).get("state").asText()).isEqualTo("ACTIVE");
     assertThat(one.status()).isEqualTo(200);
     assertThat(json(one).get("access_token_expires_at").asText())
@@ -160,7 +163,7 @@ class TokenApiTest {
   void refresh_renewsNowAndAnswersWithoutToken() throws IOException {
     long before = store.load(SHOP).version();
 
-    RawHttp.Reply r = unix("POST", "/v1/connections/oauth2:shop/refresh");
+    RawHttp.Reply r = unix("POST", "/v1/connections/oauth2-test:shop/refresh");
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(json(r).get("version").asLong()).isGreaterThan(before);
@@ -174,7 +177,7 @@ class TokenApiTest {
   @Test
   void metrics_inPrometheusFormat_countTheRenewal_needTheSecretOnTcp_andCarryNoToken()
       throws IOException {
-    unix("POST", "/v1/connections/oauth2:shop/refresh");
+    unix("POST", "/v1/connections/oauth2-test:shop/refresh");
     String renewed = store.load(SHOP).accessToken();
     fx.tokens.add(renewed);
     fx.tokens.add(store.load(SHOP).refreshToken());
@@ -186,7 +189,7 @@ class TokenApiTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("Content-Type")).startsWith("text/plain");
     assertThat(r.body())
-        .contains("tokenbroker_renewals_total{outcome=\"success\",provider=\"oauth2\"} 1.0")
+        .contains("tokenbroker_renewals_total{outcome=\"success\",provider=\"oauth2-test\"} 1.0")
         .contains("tokenbroker_connections{state=\"active\"} 2.0")
         .doesNotContain(renewed)
         .doesNotContain(REPORTS_SECRET);
@@ -197,7 +200,7 @@ class TokenApiTest {
 
   @Test
   void refresh_byGet_isMethodNotAllowed() throws IOException {
-    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2:shop/refresh");
+    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2-test:shop/refresh");
 
     assertThat(r.status()).isEqualTo(405);
     assertThat(r.header("Allow")).isEqualTo("POST");
@@ -206,7 +209,7 @@ class TokenApiTest {
 
   @Test
   void unknownConnection_is404_malformedId_is400_unknownPath_is404() throws IOException {
-    RawHttp.Reply unknown = unix("GET", "/v1/connections/oauth2:nobody/token");
+    RawHttp.Reply unknown = unix("GET", "/v1/connections/oauth2-test:nobody/token");
     RawHttp.Reply malformed = unix("GET", "/v1/connections/no-colon-here/token");
     RawHttp.Reply nowhere = unix("GET", "/v2/anything");
 
@@ -231,14 +234,14 @@ class TokenApiTest {
     fx.emulator.revokeRefreshToken(store.load(SHOP).refreshToken());
     fx.clock.advance(Duration.ofHours(2));
 
-    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2:shop/token");
+    RawHttp.Reply r = unix("GET", "/v1/connections/oauth2-test:shop/token");
 
     assertThat(r.status()).isEqualTo(409);
     JsonNode body = json(r);
     assertThat(body.get("error").asText()).isEqualTo("reauthorization-required");
     assertThat(body.get("health").get("state").asText()).isEqualTo("REAUTHORIZATION_REQUIRED");
     assertThat(body.get("health").get("reason").asText()).isEqualTo("refresh-token-rejected");
-    assertThat(body.get("action").asText()).isEqualTo("tokenbroker connect oauth2:shop");
+    assertThat(body.get("action").asText()).isEqualTo("tokenbroker connect oauth2-test:shop");
     for (String token : fx.tokens) {
       assertThat(r.body()).doesNotContain(token);
     }
@@ -259,7 +262,7 @@ class TokenApiTest {
     RawHttp.Reply r =
         tcp(
             "GET",
-            "/v1/connections/oauth2:shop/token?format=text",
+            "/v1/connections/oauth2-test:shop/token?format=text",
             "Authorization: Bearer " + REPORTS_SECRET,
             "Host: 127.0.0.1:" + service.tcpPort());
 
@@ -269,14 +272,17 @@ class TokenApiTest {
 
   @Test
   void tcp_missingOrWrongSecret_is401() throws IOException {
-    RawHttp.Reply missing = tcp("GET", "/v1/connections/oauth2:shop/token");
+    RawHttp.Reply missing = tcp("GET", "/v1/connections/oauth2-test:shop/token");
     RawHttp.Reply wrong =
         tcp(
             "GET",
-            "/v1/connections/oauth2:shop/token",
+            "/v1/connections/oauth2-test:shop/token",
             "Authorization: Bearer " + "x" + REPORTS_SECRET);
     RawHttp.Reply basic =
-        tcp("GET", "/v1/connections/oauth2:shop/token", "Authorization: Basic " + REPORTS_SECRET);
+        tcp(
+            "GET",
+            "/v1/connections/oauth2-test:shop/token",
+            "Authorization: Basic " + REPORTS_SECRET);
 
     for (RawHttp.Reply r : List.of(missing, wrong, basic)) {
       assertThat(r.status()).isEqualTo(401);
@@ -289,15 +295,21 @@ class TokenApiTest {
   @Test
   void tcp_connectionNotAllowedForClient_is403_andListShowsOnlyItsOwn() throws IOException {
     RawHttp.Reply other =
-        tcp("GET", "/v1/connections/oauth2:other/token", "Authorization: Bearer " + REPORTS_SECRET);
+        tcp(
+            "GET",
+            "/v1/connections/oauth2-test:other/token",
+            "Authorization: Bearer " + REPORTS_SECRET);
     RawHttp.Reply refresh =
         tcp(
             "POST",
-            "/v1/connections/oauth2:other/refresh",
+            "/v1/connections/oauth2-test:other/refresh",
             "Authorization: Bearer " + REPORTS_SECRET);
     RawHttp.Reply list = tcp("GET", "/v1/connections", "Authorization: Bearer " + REPORTS_SECRET);
     RawHttp.Reply admin =
-        tcp("GET", "/v1/connections/oauth2:other/token", "Authorization: Bearer " + ADMIN_SECRET);
+        tcp(
+            "GET",
+            "/v1/connections/oauth2-test:other/token",
+            "Authorization: Bearer " + ADMIN_SECRET);
 
     assertThat(other.status()).isEqualTo(403);
     assertThat(other.body()).doesNotContain(store.load(OTHER).accessToken());
@@ -305,7 +317,7 @@ class TokenApiTest {
     assertThat(fx.emulator.tokenRequests()).isZero();
     assertThat(json(list).get("connections")).hasSize(1);
     assertThat(json(list).get("connections").get(0).get("connection").asText())
-        .isEqualTo("oauth2:shop");
+        .isEqualTo("oauth2-test:shop");
     assertThat(admin.status()).isEqualTo(200);
   }
 
@@ -314,7 +326,7 @@ class TokenApiTest {
     RawHttp.Reply rebound =
         tcp(
             "GET",
-            "/v1/connections/oauth2:shop/token",
+            "/v1/connections/oauth2-test:shop/token",
             "Authorization: Bearer " + REPORTS_SECRET,
             "Host: attacker.example:" + service.tcpPort());
     RawHttp.Reply health = tcp("GET", "/healthz", "Host: attacker.example");
@@ -334,9 +346,9 @@ class TokenApiTest {
 
   @Test
   void close_removesTheSocket_andLogsHoldNoToken() throws IOException {
-    unix("GET", "/v1/connections/oauth2:shop/token");
-    tcp("GET", "/v1/connections/oauth2:shop/token", "Authorization: Bearer " + REPORTS_SECRET);
-    unix("POST", "/v1/connections/oauth2:shop/refresh");
+    unix("GET", "/v1/connections/oauth2-test:shop/token");
+    tcp("GET", "/v1/connections/oauth2-test:shop/token", "Authorization: Bearer " + REPORTS_SECRET);
+    unix("POST", "/v1/connections/oauth2-test:shop/refresh");
     fx.tokens.add(store.load(SHOP).accessToken());
     fx.tokens.add(store.load(SHOP).refreshToken());
 
@@ -345,7 +357,7 @@ class TokenApiTest {
 
     assertThat(Files.exists(socket)).isFalse();
     String log = Files.readString(Path.of("target/serve-tests.log"), StandardCharsets.UTF_8);
-    assertThat(log).contains("\"path\":\"/v1/connections/oauth2:shop/token\"");
+    assertThat(log).contains("\"path\":\"/v1/connections/oauth2-test:shop/token\"");
     assertThat(log).contains("\"client\":\"reports\"");
     for (String token : fx.tokens) {
       assertThat(log).doesNotContain(token);

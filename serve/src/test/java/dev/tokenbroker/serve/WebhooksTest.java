@@ -97,7 +97,7 @@ class WebhooksTest {
   }
 
   private static RawHttp.Reply token(TokenService s) throws IOException {
-    return RawHttp.unix(s.socketPath(), "GET", "/v1/connections/oauth2:shop/token");
+    return RawHttp.unix(s.socketPath(), "GET", "/v1/connections/oauth2-test:shop/token");
   }
 
   private RecordedRequest nextHook() throws InterruptedException {
@@ -159,7 +159,7 @@ class WebhooksTest {
         .isEqualTo("sha256=" + hmac(timestamp, body));
     JsonNode json = JSON.readTree(body);
     assertThat(json.get("type").asText()).isEqualTo("reauthorization-required");
-    assertThat(json.get("connection").asText()).isEqualTo("oauth2:shop");
+    assertThat(json.get("connection").asText()).isEqualTo("oauth2-test:shop");
     assertThat(json.get("reason").asText()).isEqualTo("refresh-token-rejected");
     assertThat(json.get("delivery").asText()).isEqualTo(hook.getHeader("X-Tokenbroker-Delivery"));
     for (String t : fx.tokens) {
@@ -286,7 +286,7 @@ class WebhooksTest {
     RecordedRequest recovered = nextHook();
     assertThat(recovered.getHeader("X-Tokenbroker-Event")).isEqualTo("recovered");
     JsonNode json = JSON.readTree(recovered.getBody().readUtf8());
-    assertThat(json.get("connection").asText()).isEqualTo("oauth2:shop");
+    assertThat(json.get("connection").asText()).isEqualTo("oauth2-test:shop");
     assertThat(json.get("previous_reason").asText()).isEqualTo("refresh-token-rejected");
     assertThat(json.get("instance").asText()).isEqualTo("b");
 

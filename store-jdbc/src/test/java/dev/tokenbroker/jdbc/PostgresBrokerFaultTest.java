@@ -53,7 +53,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * other test.
  */
 class PostgresBrokerFaultTest {
-  private static final ConnectionId ID = ConnectionId.of("oauth2", "shop");
+  private static final ConnectionId ID = ConnectionId.of("oauth2-test", "shop");
   private static final String CLIENT = "app";
   private static final String SECRET = "s3cret";
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -22,18 +21,19 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.HttpUrl;
-import okhttp3.mockwebserver.Dispatcher;
-import okhttp3.mockwebserver.MockResponse;
-import okhttp3.mockwebserver.MockWebServer;
-import okhttp3.mockwebserver.RecordedRequest;
-import okhttp3.mockwebserver.SocketPolicy;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The base of every emulator: a local HTTP server on 127.0.0.1 (OkHttp's MockWebServer) that
- * records every request, applies injected {@link Fault}s, can hold requests at a {@link Gate} so a
- * test decides the order of events, and hands everything else to {@link #handle}. Subclasses keep
- * their platform's state and must be thread-safe: requests arrive concurrently.
+ * The base of every emulator: a local HTTP/1.1 server on 127.0.0.1 (the JDK's sockets, no
+ * dependency) that records every request, applies injected {@link Fault}s, can hold requests at a
+ * {@link Gate} so a test decides the order of events, and hands everything else to {@link #handle}.
+ * Subclasses keep their platform's state and must be thread-safe: requests arrive concurrently,
+ * each connection on its own thread.
+ *
+ * <p>The request and answer types, {@link RecordedRequest} and {@link MockResponse}, are the
+ * testkit's own; they keep the names and methods of OkHttp MockWebServer's types, which the
+ * emulators were first built on, so no test library reaches an application's run time through the
+ * testkit (the CLI's {@code demo} runs the emulators).
  */
 public abstract class EmulatorServer implements Closeable {
   /** For subclasses writing JSON answers. */
@@ -42,7 +42,7 @@ public abstract class EmulatorServer implements Closeable {
   /** The clock the emulator issues and checks tokens by. */
   protected final Clock clock;
 
-  private final MockWebServer server = new MockWebServer();
+  private volatile @Nullable LoopbackHttpServer server;
   private final List<RecordedRequest> recorded = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
@@ -53,13 +53,6 @@ public abstract class EmulatorServer implements Closeable {
    */
   protected EmulatorServer(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
-    server.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-            return EmulatorServer.this.dispatch(request);
-          }
-        });
   }
 
   /**
@@ -70,8 +63,11 @@ public abstract class EmulatorServer implements Closeable {
    */
   @SuppressWarnings("unchecked")
   public <T extends EmulatorServer> T start() {
+    if (started) {
+      throw new IllegalStateException("emulator already started");
+    }
     try {
-      server.start(InetAddress.getByName("127.0.0.1"), 0);
+      server = LoopbackHttpServer.start(getClass().getSimpleName(), this::dispatch);
       started = true;
       return (T) this;
     } catch (IOException e) {
@@ -86,7 +82,7 @@ public abstract class EmulatorServer implements Closeable {
    */
   public String baseUrl() {
     checkStarted();
-    return "http://127.0.0.1:" + server.getPort();
+    return "http://127.0.0.1:" + port();
   }
 
   /**
@@ -96,8 +92,8 @@ public abstract class EmulatorServer implements Closeable {
    * @return http://127.0.0.1:PORT followed by the path
    */
   public HttpUrl url(String path) {
-    checkStarted();
-    return server.url(path);
+    return Objects.requireNonNull(
+        HttpUrl.get(baseUrl() + "/").resolve(path), () -> "not a path: " + path);
   }
 
   /**
@@ -106,8 +102,7 @@ public abstract class EmulatorServer implements Closeable {
    * @return the port
    */
   public int port() {
-    checkStarted();
-    return server.getPort();
+    return checkStarted().port();
   }
 
   /**
@@ -183,10 +178,9 @@ public abstract class EmulatorServer implements Closeable {
     for (Gate g : gates.values()) {
       g.release();
     }
-    try {
-      server.shutdown();
-    } catch (IOException e) {
-      // closing a test server: nothing useful to do
+    LoopbackHttpServer s = server;
+    if (s != null) {
+      s.close();
     }
   }
 
@@ -224,10 +218,10 @@ public abstract class EmulatorServer implements Closeable {
       case DELAY:
         return handle(request).setHeadersDelay(fault.delay.toMillis(), TimeUnit.MILLISECONDS);
       case DROP_BEFORE:
-        return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST);
+        return MockResponse.disconnect();
       case DROP_AFTER:
         handle(request);
-        return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST);
+        return MockResponse.disconnect();
       case REPLACE_AFTER:
         handle(request);
         return new MockResponse()
@@ -236,18 +230,18 @@ public abstract class EmulatorServer implements Closeable {
             .setBody(Objects.requireNonNull(fault.body));
       case REWRITE_AFTER:
         MockResponse real = handle(request);
-        okio.Buffer body = real.getBody();
-        String text = body == null ? "" : body.readUtf8();
-        return real.setBody(Objects.requireNonNull(fault.rewrite).apply(text));
+        return real.setBody(Objects.requireNonNull(fault.rewrite).apply(real.getBody()));
       default:
         throw new AssertionError(fault);
     }
   }
 
-  private void checkStarted() {
-    if (!started) {
+  private LoopbackHttpServer checkStarted() {
+    LoopbackHttpServer s = server;
+    if (!started || s == null) {
       throw new IllegalStateException("emulator not started: call start()");
     }
+    return s;
   }
 
   // ---- helpers for subclasses ------------------------------------------------------------
@@ -259,8 +253,7 @@ public abstract class EmulatorServer implements Closeable {
    * @return the request path without the query
    */
   protected static String pathOf(RecordedRequest request) {
-    HttpUrl url = request.getRequestUrl();
-    return url == null ? String.valueOf(request.getPath()) : url.encodedPath();
+    return request.getRequestUrl().encodedPath();
   }
 
   /**
@@ -271,7 +264,7 @@ public abstract class EmulatorServer implements Closeable {
    * @return the form fields of an {@code application/x-www-form-urlencoded} body
    */
   public static Map<String, String> form(RecordedRequest request) {
-    return parseUrlEncoded(request.getBody().clone().readUtf8());
+    return parseUrlEncoded(request.getUtf8Body());
   }
 
   /**
@@ -283,7 +276,7 @@ public abstract class EmulatorServer implements Closeable {
    */
   public static int formFieldCount(RecordedRequest request, String field) {
     int n = 0;
-    for (String pair : request.getBody().clone().readUtf8().split("&")) {
+    for (String pair : request.getUtf8Body().split("&")) {
       String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
       if (URLDecoder.decode(name, StandardCharsets.UTF_8).equals(field)) {
         n++;
@@ -301,11 +294,9 @@ public abstract class EmulatorServer implements Closeable {
   public static Map<String, String> query(RecordedRequest request) {
     HttpUrl url = request.getRequestUrl();
     Map<String, String> out = new LinkedHashMap<>();
-    if (url != null) {
-      for (String name : url.queryParameterNames()) {
-        String v = url.queryParameter(name);
-        out.put(name, v == null ? "" : v);
-      }
+    for (String name : url.queryParameterNames()) {
+      String v = url.queryParameter(name);
+      out.put(name, v == null ? "" : v);
     }
     return out;
   }

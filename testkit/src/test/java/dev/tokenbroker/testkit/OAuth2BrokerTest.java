@@ -38,7 +38,6 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,7 +52,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The emulator is gated so the test decides the order of events; time only moves on the FakeClock.
  */
 class OAuth2BrokerTest {
-  private static final ConnectionId ID = ConnectionId.of("oauth2", "shop");
+  private static final ConnectionId ID = ConnectionId.of("oauth2-test", "shop");
   private static final String CLIENT = "app";
   private static final String SECRET = "s3cret-value";
   private static final String REDIRECT = "http://127.0.0.1:9/callback";

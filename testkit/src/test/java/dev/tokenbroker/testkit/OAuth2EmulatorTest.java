@@ -605,7 +605,7 @@ class OAuth2EmulatorTest {
   @Test
   void seed_storesAFreshSetWithoutHttpOrCounting() {
     InMemoryTokenStore store = new InMemoryTokenStore(clock);
-    ConnectionId id = ConnectionId.of("oauth2", "seeded");
+    ConnectionId id = ConnectionId.of("oauth2-test", "seeded");
 
     TokenSet saved = emulator.seed(store, id, CLIENT);
 

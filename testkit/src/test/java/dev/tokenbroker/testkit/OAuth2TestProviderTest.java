@@ -22,7 +22,6 @@ import java.util.Map;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -259,7 +258,7 @@ class OAuth2TestProviderTest {
   void toString_showsNoSecret() {
     String s = provider().build().toString();
 
-    assertThat(s).contains("oauth2").doesNotContain(SECRET);
+    assertThat(s).contains("oauth2-test").doesNotContain(SECRET);
   }
 
   @Test
@@ -311,10 +310,10 @@ class OAuth2TestProviderTest {
     s.put("pkce", "true");
     s.put("renew-before", "1s");
 
-    TokenProvider p = build(ConnectionId.of("oauth2", "cfg"), s);
+    TokenProvider p = build(ConnectionId.of("oauth2-test", "cfg"), s);
 
     assertThat(p).isInstanceOf(OAuth2TestProvider.class);
-    assertThat(p.name()).isEqualTo("oauth2");
+    assertThat(p.name()).isEqualTo("oauth2-test");
     assertThat(p.grantType()).isEqualTo(GrantType.AUTHORIZATION_CODE);
     assertThat(p.usesPkce()).isTrue();
     // The 5 s skew is clamped to a renew-before shorter than it.
@@ -329,7 +328,7 @@ class OAuth2TestProviderTest {
     s.remove("redirect-uri");
     s.put("grant", "client_credentials");
 
-    TokenProvider p = build(ConnectionId.of("oauth2", "cc"), s);
+    TokenProvider p = build(ConnectionId.of("oauth2-test", "cc"), s);
 
     assertThat(p.grantType()).isEqualTo(GrantType.CLIENT_CREDENTIALS);
     assertThat(p.renewalPolicy().renewBefore()).isEqualTo(Duration.ofSeconds(60));
@@ -339,7 +338,7 @@ class OAuth2TestProviderTest {
 
   @Test
   void theFactoryNamesTheConnectionAndSettingOfEveryMistake() {
-    ConnectionId id = ConnectionId.of("oauth2", "bad");
+    ConnectionId id = ConnectionId.of("oauth2-test", "bad");
     Map<String, Object> typo = settings();
     typo.put("client_secret", "x");
     Map<String, Object> noSecret = settings();

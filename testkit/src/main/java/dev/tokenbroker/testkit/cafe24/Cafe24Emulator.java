@@ -3,6 +3,8 @@ package dev.tokenbroker.testkit.cafe24;
 import static java.time.temporal.ChronoField.NANO_OF_SECOND;
 
 import dev.tokenbroker.testkit.EmulatorServer;
+import dev.tokenbroker.testkit.MockResponse;
+import dev.tokenbroker.testkit.RecordedRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -30,8 +32,6 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.mockwebserver.MockResponse;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.Fault;
+import dev.tokenbroker.testkit.MockResponse;
+import dev.tokenbroker.testkit.RecordedRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -32,8 +34,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
-import okhttp3.mockwebserver.MockResponse;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -2,6 +2,8 @@ package dev.tokenbroker.testkit.naver;
 
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.Fault;
+import dev.tokenbroker.testkit.MockResponse;
+import dev.tokenbroker.testkit.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -24,8 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import okhttp3.mockwebserver.MockResponse;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.jspecify.annotations.Nullable;
 import org.mindrot.jbcrypt.BCrypt;
 

@@ -29,7 +29,7 @@ import okhttp3.OkHttpClient;
  * prints {@code DONE <calls> <errors>}.
  */
 public final class ClusterChild {
-  static final ConnectionId ID = ConnectionId.of("oauth2", "cluster");
+  static final ConnectionId ID = ConnectionId.of("oauth2-test", "cluster");
   static final String CLIENT = "cluster-app";
   static final String SECRET = "cluster-secret";
   static final String REDIRECT = "http://127.0.0.1:9/callback";

@@ -10,12 +10,14 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Builds {@link OAuth2TestProvider}s for {@code provider: oauth2} connections, so a configuration
- * file can point a connection at an {@link OAuth2Emulator}:
+ * Builds {@link OAuth2TestProvider}s for {@code provider: oauth2-test} connections, so a
+ * configuration file in a test can point a connection at an {@link OAuth2Emulator}. Registered in
+ * the testkit's test jar only ({@code src/test/resources/META-INF/services}): on a test class path
+ * that adds that jar, never in the product.
  *
  * <pre>
  * connections:
- *   oauth2:demo:
+ *   oauth2-test:demo:
  *     base-url: http://127.0.0.1:8089
  *     client-id: app
  *     client-secret: ${OAUTH2_SECRET}

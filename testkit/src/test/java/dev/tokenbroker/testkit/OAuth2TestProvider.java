@@ -39,6 +39,9 @@ import org.jspecify.annotations.Nullable;
  * one without {@code scope} keeps the old scopes. Errors are classified by {@link
  * TokenResponse#standardError()}.
  *
+ * <p>Test code only: it lives in the testkit's test jar ({@code tokenbroker-testkit}, type {@code
+ * test-jar}), which modules add at test scope, so it never reaches an application or the CLI.
+ *
  * <p>Immutable and thread-safe. {@link #toString()} shows no secret.
  *
  * <pre>{@code
@@ -52,8 +55,11 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class OAuth2TestProvider implements TokenProvider {
-  /** The default provider name, also the name of {@link OAuth2TestProviderFactory}. */
-  public static final String DEFAULT_NAME = "oauth2";
+  /**
+   * The default provider name, also the name of {@link OAuth2TestProviderFactory}: not {@code
+   * oauth2}, which is the production generic provider's (module {@code provider-oauth2}).
+   */
+  public static final String DEFAULT_NAME = "oauth2-test";
 
   /** Renew 60 s before expiry, treat the last 5 s as expired (clamped for short lifetimes). */
   public static final Duration DEFAULT_RENEW_BEFORE = Duration.ofSeconds(60);
