@@ -427,6 +427,16 @@ final class DurableSaver {
       }
       return lostLease(conn, p);
     } catch (RuntimeException e) {
+      if (p.mayBeSpent && lease != null) {
+        // The save may have been applied all the same (only its reply lost), clearing the marker
+        // of the request that lost its answer: put it back, or a holder after this lease lapses
+        // would renew as if nothing had been sent (seed 14483).
+        try {
+          store.markRenewing(lease);
+        } catch (RuntimeException again) {
+          // The next attempt tries again.
+        }
+      }
       Pending next = p.failed(lease, e);
       pending.replace(conn, p, next);
       log.warn(

@@ -114,6 +114,7 @@ class CrossInstanceEdgesTest {
     final AtomicInteger saves = new AtomicInteger();
     final AtomicInteger marks = new AtomicInteger();
     final AtomicInteger healths = new AtomicInteger();
+    final AtomicInteger savesAppliedButFailed = new AtomicInteger();
 
     Faults(TokenStore delegate) {
       super(delegate);
@@ -148,7 +149,9 @@ class CrossInstanceEdgesTest {
     public TokenSet compareAndSet(
         ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
       failIf(saves, id, "compareAndSet");
-      return super.compareAndSet(id, expectedVersion, tokens, lease);
+      TokenSet saved = super.compareAndSet(id, expectedVersion, tokens, lease);
+      failIf(savesAppliedButFailed, id, "compareAndSet, applied");
+      return saved;
     }
 
     @Override
@@ -343,6 +346,39 @@ class CrossInstanceEdgesTest {
     losing.loseAfterProcessing = false;
 
     clock.advance(Duration.ofHours(3)); // a stopped, say: its lease lapsed; access-2 expired
+    TokenBroker b = instance("b", store, provider, null);
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class)
+        .satisfies(
+            e ->
+                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
+                    .as("the one deliberate try after the report, not an ordinary renewal")
+                    .isEqualTo("rotation-outcome-unknown"));
+  }
+
+  @Test
+  void aSaveAppliedWhoseReplyWasLost_afterARefreshLostItsAnswer_putsTheMarkerBack() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, losing, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
+    aView.saves.set(1);
+    aView.healths.set(10); // the store refuses every report of the unknown outcome
+    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+
+    // The saver's next save is applied, but its reply is lost (seed 14483): the save cleared the
+    // marker of the request that lost its answer, and the saver believes nothing was saved.
+    aView.savesAppliedButFailed.set(1);
+    aRetries.runAll();
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-2");
+    losing.loseAfterProcessing = false;
+
+    clock.advance(Duration.ofHours(3)); // a stalls before its next retry: its lease lapses
     TokenBroker b = instance("b", store, provider, null);
     assertThatThrownBy(() -> b.accessToken(id))
         .isInstanceOf(ReauthorizationRequiredException.class)
