@@ -164,6 +164,9 @@ public final class Settings {
     if (v == null) {
       return List.of();
     }
+    if (v instanceof Map) {
+      throw invalid(key, "must be a list, not a mapping");
+    }
     List<String> out = new ArrayList<>();
     if (v instanceof Collection) {
       for (Object o : (Collection<?>) v) {
@@ -182,6 +185,57 @@ public final class Settings {
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * A map setting (a YAML mapping) of names to plain values, in the order written; empty when
+   * absent. Values are never echoed in errors.
+   *
+   * @param key the setting
+   * @return name to value, unmodifiable
+   * @throws ConfigurationException if the value is not a mapping of names to plain values
+   */
+  public Map<String, String> map(String key) {
+    Object v = values.get(key);
+    if (v == null) {
+      return Map.of();
+    }
+    if (!(v instanceof Map)) {
+      throw invalid(key, "must be a mapping of names to values, e.g. {prompt: login}");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+      Object name = e.getKey();
+      Object value = e.getValue();
+      if (name == null || name.toString().isBlank()) {
+        throw invalid(key, "has an empty name");
+      }
+      if (value == null || value instanceof Collection || value instanceof Map) {
+        throw invalid(key, "'" + name + "' must have one plain value");
+      }
+      out.put(name.toString().trim(), value.toString());
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * A setting that must be one of {@code allowed} (compared ignoring case), or {@code defaultValue}
+   * when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @param allowed the values accepted, in lower case
+   * @return the value, in lower case
+   * @throws ConfigurationException naming the allowed values otherwise
+   */
+  public String oneOf(String key, String defaultValue, String... allowed) {
+    String v = optional(key, defaultValue).toLowerCase(Locale.ROOT);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return a;
+      }
+    }
+    throw invalid(key, "must be one of " + String.join(", ", allowed));
   }
 
   /**
