@@ -222,9 +222,9 @@ public final class OAuth2ProviderFactory implements TokenProviderFactory {
     HttpUrl authorize = code ? url(s, "authorize-url") : null;
     HttpUrl revocation = url(s, "revocation-url");
     String issuer = s.optional("issuer");
-    if (issuer != null && (token == null || (code && authorize == null) || revocation == null)) {
-      Metadata m =
-          Metadata.fetch(s, issuer, s.checkedUrl("issuer", issuer), context.tokenHttp(NAME));
+    HttpUrl issuerUrl = issuer == null ? null : s.checkedUrl("issuer", issuer);
+    if (issuerUrl != null && (token == null || (code && authorize == null) || revocation == null)) {
+      Metadata m = Metadata.fetch(s, issuer, issuerUrl, context.tokenHttp(NAME));
       token = token != null ? token : m.tokenEndpoint;
       authorize = authorize != null || !code ? authorize : m.authorizationEndpoint;
       revocation = revocation != null ? revocation : m.revocationEndpoint;
