@@ -260,6 +260,50 @@ public final class Settings {
   }
 
   /**
+   * A {@linkplain #duration(String, Duration) duration} within {@code [min, max]}.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @param min the shortest accepted
+   * @param max the longest accepted
+   * @param problem what to say otherwise, for a person
+   * @return the duration
+   * @throws ConfigurationException naming {@code key} when it is out of bounds
+   */
+  public Duration duration(
+      String key, Duration defaultValue, Duration min, Duration max, String problem) {
+    Duration d = duration(key, defaultValue);
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw invalid(key, problem);
+    }
+    return d;
+  }
+
+  /**
+   * A setting that a connection made from a template ({@code cafe24:{mall}}) takes from the
+   * template's subject: the configured value, else {@code subject}. Both given and different is an
+   * error.
+   *
+   * @param key the setting the subject stands for ({@code mall-id})
+   * @param subject the template subject ({@link ProviderContext#subject()}), or null
+   * @param template the template's pattern, for the message ({@code cafe24:{mall}})
+   * @return the value, or null when neither is given
+   */
+  public @Nullable String orSubject(String key, @Nullable String subject, String template) {
+    String configured = optional(key);
+    if (configured != null && subject != null && !configured.equals(subject)) {
+      throw invalid(
+          key,
+          "differs from the value this connection was made for by its template ("
+              + template
+              + "): leave "
+              + key
+              + " out of a template app's settings, or make the two equal");
+    }
+    return configured != null ? configured : subject;
+  }
+
+  /**
    * Parses a duration as settings and the CLI write them: ISO-8601 ({@code PT5M}) or a number with
    * a unit {@code ms}, {@code s}, {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare
    * number is seconds.

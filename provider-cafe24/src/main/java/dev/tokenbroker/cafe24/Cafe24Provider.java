@@ -1,7 +1,6 @@
 package dev.tokenbroker.cafe24;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
@@ -16,10 +15,10 @@ import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenAnswer;
+import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenRequest;
 import dev.tokenbroker.spi.TokenResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,9 +62,6 @@ final class Cafe24Provider implements TokenProvider {
   static final Duration KEEP_ALIVE_BEFORE = Duration.ofDays(7);
 
   static final String API_VERSION_HEADER = "X-Cafe24-Api-Version";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_PEEK_BYTES = 16 * 1024;
 
   private final Cafe24Config config;
   private final Clock clock;
@@ -211,7 +207,8 @@ final class Cafe24Provider implements TokenProvider {
     if (response.code() != 403) {
       return ApiVerdict.ok();
     }
-    JsonNode error = apiError(response);
+    JsonNode json = TokenHttp.peekJson(response);
+    JsonNode error = json == null || !json.path("error").isObject() ? null : json.get("error");
     String message = error == null ? "" : error.path("message").asText("");
     if (saysUninstalled(message)) {
       JsonNode code = error == null ? null : error.get("code");
@@ -386,20 +383,6 @@ final class Cafe24Provider implements TokenProvider {
 
   private static @Nullable String textOrNull(@Nullable JsonNode node) {
     return node == null || node.isNull() || node.isContainerNode() ? null : node.asText();
-  }
-
-  private static @Nullable JsonNode apiError(Response response) {
-    try {
-      String body = response.peekBody(MAX_PEEK_BYTES).string();
-      JsonNode json = JSON.readTree(body);
-      JsonNode error = json == null ? null : json.get("error");
-      if (error != null && error.isObject()) {
-        return error;
-      }
-      return null;
-    } catch (IOException | RuntimeException e) {
-      return null; // not Cafe24's JSON (an HTML page): nothing to read
-    }
   }
 
   /** Whether a 403's message says the app was removed from the mall (wording undocumented). */

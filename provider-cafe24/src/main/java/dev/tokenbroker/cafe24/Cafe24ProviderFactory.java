@@ -113,14 +113,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
    * template's subject. Neither value is ever put in a message: only the setting is named.
    */
   private static String mallId(Settings settings, @Nullable String subject) {
-    String configured = settings.optional("mall-id");
-    if (configured != null && subject != null && !configured.equals(subject)) {
-      throw settings.invalid(
-          "mall-id",
-          "differs from the mall this connection was made for by its template (cafe24:{mall}):"
-              + " leave mall-id out of a template app's settings, or make the two equal");
-    }
-    String mallId = configured != null ? configured : subject;
+    String mallId = settings.orSubject("mall-id", subject, "cafe24:{mall}");
     if (mallId == null) {
       throw settings.invalid(
           "mall-id",
@@ -130,7 +123,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     if (!MALL_ID.matcher(mallId).matches()) {
       throw settings.invalid(
           "mall-id",
-          (configured == null ? "(the template subject) " : "")
+          (settings.has("mall-id") ? "" : "(the template subject) ")
               + "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g."
               + " mymall)");
     }
@@ -224,12 +217,11 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
 
   private static Duration renewBefore(Settings settings) {
     // Settings bound every duration; this one is also bounded by the 2-hour token lifetime.
-    Duration renewBefore = settings.duration("renew-before", DEFAULT_RENEW_BEFORE);
-    if (renewBefore.compareTo(EXPIRY_SKEW) < 0 || renewBefore.compareTo(ACCESS_LIFETIME) >= 0) {
-      throw settings.invalid(
-          "renew-before",
-          "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
-    }
-    return renewBefore;
+    return settings.duration(
+        "renew-before",
+        DEFAULT_RENEW_BEFORE,
+        EXPIRY_SKEW,
+        ACCESS_LIFETIME.minusNanos(1),
+        "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
   }
 }

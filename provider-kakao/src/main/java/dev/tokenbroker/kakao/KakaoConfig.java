@@ -109,23 +109,25 @@ final class KakaoConfig {
           APP_ID,
           "is required when validate-on-load is true: it is what a loaded token is checked against");
     }
-    renewBefore = s.duration(RENEW_BEFORE, DEFAULT_RENEW_BEFORE);
-    if (renewBefore.isZero() || renewBefore.compareTo(MAX_RENEW_BEFORE) > 0) {
-      throw s.invalid(
-          RENEW_BEFORE,
-          "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
-              + " renews earlier than half the lifetime anyway)");
-    }
+    renewBefore =
+        s.duration(
+            RENEW_BEFORE,
+            DEFAULT_RENEW_BEFORE,
+            Duration.ofMillis(1),
+            MAX_RENEW_BEFORE,
+            "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
+                + " renews earlier than half the lifetime anyway)");
     // Read by KakaoUnlinkCallback.from, checked here too so a bad one fails at start-up.
     adminKey(s);
     subjectUserId = subject == null ? null : userId(s, subject);
-    keepAliveBefore = s.duration(KEEP_ALIVE_BEFORE, DEFAULT_KEEP_ALIVE_BEFORE);
-    if (keepAliveBefore.isZero() || keepAliveBefore.compareTo(MAX_KEEP_ALIVE_BEFORE) > 0) {
-      throw s.invalid(
-          KEEP_ALIVE_BEFORE,
-          "must be positive and at most 28d: Kakao hands out a new refresh token only in the"
-              + " refresh token's last month");
-    }
+    keepAliveBefore =
+        s.duration(
+            KEEP_ALIVE_BEFORE,
+            DEFAULT_KEEP_ALIVE_BEFORE,
+            Duration.ofMillis(1),
+            MAX_KEEP_ALIVE_BEFORE,
+            "must be positive and at most 28d: Kakao hands out a new refresh token only in the"
+                + " refresh token's last month");
   }
 
   static KakaoConfig from(Settings settings) {

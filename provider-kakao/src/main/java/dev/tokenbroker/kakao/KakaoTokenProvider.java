@@ -1,7 +1,6 @@
 package dev.tokenbroker.kakao;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
@@ -18,7 +17,6 @@ import dev.tokenbroker.spi.TokenAnswer;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,8 +53,6 @@ final class KakaoTokenProvider implements TokenProvider {
 
   private static final MediaType FORM =
       MediaType.get("application/x-www-form-urlencoded;charset=utf-8");
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_PEEK_BYTES = 16 * 1024;
 
   private final KakaoConfig config;
   private final TokenHttp http;
@@ -308,7 +304,7 @@ final class KakaoTokenProvider implements TokenProvider {
 
   @Override
   public ApiVerdict classifyApiResponse(Response response) {
-    JsonNode json = peekJson(response);
+    JsonNode json = TokenHttp.peekJson(response);
     Integer code = KakaoErrors.kapiCode(json);
     if (KakaoErrors.isTokenRejected(response.code(), code)) {
       return ApiVerdict.tokenRejected();
@@ -337,19 +333,6 @@ final class KakaoTokenProvider implements TokenProvider {
     }
     // -10 (quota), -9798 (maintenance), 5xx and the rest: not about the token.
     return ApiVerdict.ok();
-  }
-
-  private static @Nullable JsonNode peekJson(Response response) {
-    try {
-      String text = response.peekBody(MAX_PEEK_BYTES).string().trim();
-      if (!text.startsWith("{")) {
-        return null;
-      }
-      JsonNode node = JSON.readTree(text);
-      return node != null && node.isObject() ? node : null;
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.tokenbroker.naver;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
@@ -14,10 +13,10 @@ import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.TokenAnswer;
+import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenRequest;
 import dev.tokenbroker.spi.TokenResponse;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,12 +40,9 @@ import org.slf4j.LoggerFactory;
  */
 final class NaverTokenProvider implements TokenProvider {
   private static final Logger LOG = LoggerFactory.getLogger(NaverTokenProvider.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Anything longer is not a Naver token lifetime (3 hours), it is a broken answer. */
   private static final Duration MAX_LIFETIME = Duration.ofDays(1);
-
-  private static final int MAX_PEEKED_ERROR_BYTES = 16 * 1024;
 
   /** The {@code type} form field. */
   enum Type {
@@ -195,7 +191,8 @@ final class NaverTokenProvider implements TokenProvider {
       return ApiVerdict.tokenRejected();
     }
     if (response.code() == 403) {
-      String code = peekCode(response);
+      JsonNode json = TokenHttp.peekJson(response);
+      String code = json == null ? null : json.path("code").textValue();
       if (NaverErrors.IP_NOT_ALLOWED.equals(code)) {
         return ApiVerdict.connectionDead(NaverErrors.IP_HINT, code);
       }
@@ -282,19 +279,6 @@ final class NaverTokenProvider implements TokenProvider {
       }
     }
     return null;
-  }
-
-  private static @Nullable String peekCode(Response response) {
-    try {
-      String body = response.peekBody(MAX_PEEKED_ERROR_BYTES).string().trim();
-      if (!body.startsWith("{")) {
-        return null;
-      }
-      JsonNode code = JSON.readTree(body).get("code");
-      return code != null && code.isTextual() ? code.asText() : null;
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
   }
 
   private static Instant min(Instant a, Instant b) {
