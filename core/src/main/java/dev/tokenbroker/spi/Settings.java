@@ -141,6 +141,54 @@ public final class Settings {
   }
 
   /**
+   * A required text setting that must match {@code pattern} as a whole.
+   *
+   * @param key the setting
+   * @param pattern what it must look like
+   * @param problem what to say otherwise, for a person (the value is never echoed)
+   * @return the value, trimmed
+   */
+  public String require(String key, Pattern pattern, String problem) {
+    String v = require(key);
+    if (!pattern.matcher(v).matches()) {
+      throw invalid(key, problem);
+    }
+    return v;
+  }
+
+  /**
+   * A {@linkplain #list list} setting whose every item must match {@code pattern}.
+   *
+   * @param key the setting
+   * @param pattern what each item must look like
+   * @param problem what to say of a bad item, for a person: follows "item N "
+   * @return the items
+   */
+  public List<String> list(String key, Pattern pattern, String problem) {
+    List<String> items = list(key);
+    for (int i = 0; i < items.size(); i++) {
+      if (!pattern.matcher(items.get(i)).matches()) {
+        throw invalid(key, "item " + (i + 1) + " " + problem);
+      }
+    }
+    return items;
+  }
+
+  /**
+   * A required redirect URI, {@linkplain #redirectUri checked} and returned exactly as written:
+   * platforms compare it with the registered value character for character, so it is not normalized
+   * (a parsed URL would gain a trailing slash on a bare host).
+   *
+   * @param key the setting
+   * @return the redirect URI as written
+   */
+  public String requireRedirectUri(String key) {
+    String uri = require(key);
+    redirectUri(key, uri);
+    return uri;
+  }
+
+  /**
    * The setting as text, or {@code defaultValue} when it is absent.
    *
    * @param key the setting

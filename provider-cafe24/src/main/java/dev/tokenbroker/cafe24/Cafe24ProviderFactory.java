@@ -77,6 +77,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
   // Mall ids are lower-case letters and digits and become a host name label; dashes are
   // tolerated for emulators and test malls.
   private static final Pattern MALL_ID = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern CLIENT_ID = Pattern.compile("[^:\\s]+");
   private static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern API_VERSION = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
@@ -97,9 +98,10 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     Cafe24Config config =
         new Cafe24Config(
             mallId,
-            clientId(settings),
+            // Basic authentication (unencoded, as Cafe24 takes it) cannot carry a ':' in the id.
+            settings.require("client-id", CLIENT_ID, "must not contain ':' or white space"),
             settings.require("client-secret"),
-            redirectUri(settings),
+            settings.requireRedirectUri("redirect-uri"),
             scopes(settings),
             shopNo(settings),
             apiVersion(settings),
@@ -135,38 +137,16 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     return MALL_ID.matcher(mallId).matches();
   }
 
-  private static String clientId(Settings settings) {
-    String clientId = settings.require("client-id");
-    if (clientId.indexOf(':') >= 0 || clientId.chars().anyMatch(Character::isWhitespace)) {
-      // Basic authentication cannot carry a user name with a colon.
-      throw settings.invalid("client-id", "must not contain ':' or white space");
-    }
-    return clientId;
-  }
-
-  private static String redirectUri(Settings settings) {
-    // Kept exactly as written: Cafe24 compares it with the registered value character for
-    // character, so it must not be normalized (HttpUrl would add a trailing slash to a bare host).
-    String uri = settings.require("redirect-uri");
-    settings.redirectUri("redirect-uri", uri);
-    return uri;
-  }
-
   private static List<String> scopes(Settings settings) {
-    List<String> scopes = settings.list("scopes");
+    List<String> scopes =
+        settings.list(
+            "scopes",
+            SCOPE,
+            "is not a Cafe24 scope (letters, digits, '.', '_' and '-' only, e.g."
+                + " mall.read_product)");
     if (scopes.isEmpty()) {
       throw settings.invalid(
           "scopes", "is required: list the scopes the app needs, e.g. [mall.read_product]");
-    }
-    for (int i = 0; i < scopes.size(); i++) {
-      if (!SCOPE.matcher(scopes.get(i)).matches()) {
-        throw settings.invalid(
-            "scopes",
-            "item "
-                + (i + 1)
-                + " is not a Cafe24 scope (letters, digits, '.', '_' and '-' only, e.g."
-                + " mall.read_product)");
-      }
     }
     return scopes;
   }

@@ -4,6 +4,7 @@ import dev.tokenbroker.spi.Settings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 
@@ -36,6 +37,8 @@ final class KakaoConfig {
           RENEW_BEFORE,
           KEEP_ALIVE_BEFORE,
           ADMIN_KEY);
+
+  private static final Pattern NO_SPACE = Pattern.compile("\\S+");
 
   static final String DEFAULT_AUTH_BASE_URL = "https://kauth.kakao.com";
   static final String DEFAULT_API_BASE_URL = "https://kapi.kakao.com";
@@ -74,19 +77,11 @@ final class KakaoConfig {
 
   private KakaoConfig(Settings s, @Nullable String subject) {
     s.rejectUnknown(KNOWN);
-    clientId = s.require(CLIENT_ID);
-    if (clientId.chars().anyMatch(Character::isWhitespace)) {
-      throw s.invalid(CLIENT_ID, "must be the app's REST API key, without white space");
-    }
+    clientId =
+        s.require(CLIENT_ID, NO_SPACE, "must be the app's REST API key, without white space");
     clientSecret = s.optional(CLIENT_SECRET);
-    redirectUri = s.require(REDIRECT_URI);
-    s.redirectUri(REDIRECT_URI, redirectUri);
-    scopes = s.list(SCOPES);
-    for (String scope : scopes) {
-      if (scope.chars().anyMatch(Character::isWhitespace)) {
-        throw s.invalid(SCOPES, "must list one consent item per entry, without white space");
-      }
-    }
+    redirectUri = s.requireRedirectUri(REDIRECT_URI);
+    scopes = s.list(SCOPES, NO_SPACE, "has white space: list one consent item per entry");
     String app = s.optional(APP_ID);
     if (app == null) {
       appId = null;

@@ -158,10 +158,8 @@ public final class OAuth2ProviderFactory implements TokenProviderFactory {
         }
       }
     }
-    String clientId = s.require("client-id");
-    if (!PRINTABLE.matcher(clientId).matches()) {
-      throw s.invalid("client-id", "must be printable characters without white space");
-    }
+    String clientId =
+        s.require("client-id", PRINTABLE, "must be printable characters without white space");
     ClientAuth auth = clientAuth(s);
     String secret = s.optional("client-secret");
     if (auth == ClientAuth.NONE && secret != null) {
@@ -175,12 +173,8 @@ public final class OAuth2ProviderFactory implements TokenProviderFactory {
 
     boolean pkce = s.bool("pkce", false);
     OAuthEndpoint endpoint = endpoint(s, context, auth, code, pkce);
-    List<String> scopes = s.list("scope");
-    for (String scope : scopes) {
-      if (!PRINTABLE.matcher(scope).matches()) {
-        throw s.invalid("scope", "must list one scope per item, without white space");
-      }
-    }
+    List<String> scopes =
+        s.list("scope", PRINTABLE, "has white space or control characters: one scope per item");
     Duration renewBefore = s.duration("renew-before", DEFAULT_RENEW_BEFORE);
     if (renewBefore.isZero()) {
       throw s.invalid("renew-before", "must be positive");
