@@ -43,28 +43,32 @@ final class OAuth2Provider implements TokenProvider {
     this.config = config;
     this.connection = context.connection().toString();
     this.client =
-        OAuthClient.builder(config.endpoint, config.clientId, context.tokenHttp(name()))
-            .clientSecret(config.clientSecret)
-            .tokenParams(config.tokenParams)
+        OAuthClient.builder(config.endpoint(), config.clientId(), context.tokenHttp(name()))
+            .clientSecret(config.clientSecret())
+            .tokenParams(config.tokenParams())
             .build();
     String separators =
-        config.scopeSeparator.isBlank() ? "\\s+" : "\\s+|" + Pattern.quote(config.scopeSeparator);
+        config.scopeSeparator().isBlank()
+            ? "\\s+"
+            : "\\s+|" + Pattern.quote(config.scopeSeparator());
     this.answer =
         TokenAnswer.builder("oauth2", context.connection())
             .accessLifetime(this::accessLifetime)
             .refreshLifetime(
                 TokenAnswer.optionalSeconds(
-                    "refresh_token_expires_in", Settings.MAX_DURATION, config.refreshTokenLifetime))
+                    "refresh_token_expires_in",
+                    Settings.MAX_DURATION,
+                    config.refreshTokenLifetime()))
             .scopes(TokenAnswer.scopeList("scope", separators))
-            .requestedScopes(config.scopes)
+            .requestedScopes(config.scopes())
             .bearerOnly(true)
             .build();
-    Duration renewBefore = config.renewBefore;
+    Duration renewBefore = config.renewBefore();
     RenewalPolicy p =
         RenewalPolicy.of(
             renewBefore, renewBefore.compareTo(EXPIRY_SKEW) < 0 ? renewBefore : EXPIRY_SKEW);
     this.policy =
-        config.keepAliveBefore == null ? p : p.withKeepAliveBefore(config.keepAliveBefore);
+        config.keepAliveBefore() == null ? p : p.withKeepAliveBefore(config.keepAliveBefore());
   }
 
   @Override
@@ -74,7 +78,7 @@ final class OAuth2Provider implements TokenProvider {
 
   @Override
   public GrantType grantType() {
-    return config.grant;
+    return config.grant();
   }
 
   @Override
@@ -84,30 +88,30 @@ final class OAuth2Provider implements TokenProvider {
 
   @Override
   public boolean usesPkce() {
-    return config.pkce;
+    return config.pkce();
   }
 
   @Override
   public URI authorizationUrl(String state, @Nullable String codeChallenge) {
     requireCodeGrant();
-    if (config.pkce && codeChallenge == null) {
+    if (config.pkce() && codeChallenge == null) {
       throw new IllegalArgumentException("PKCE is on for this connection: a challenge is required");
     }
     HttpUrl.Builder url =
         client.authorizationUrl(
             state,
-            config.redirectUri,
-            config.scopes,
-            config.scopeSeparator,
-            config.pkce ? codeChallenge : null);
-    config.authorizeParams.forEach(url::addQueryParameter);
+            config.redirectUri(),
+            config.scopes(),
+            config.scopeSeparator(),
+            config.pkce() ? codeChallenge : null);
+    config.authorizeParams().forEach(url::addQueryParameter);
     return url.build().uri();
   }
 
   @Override
   public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
     requireCodeGrant();
-    if (config.pkce && codeVerifier == null) {
+    if (config.pkce() && codeVerifier == null) {
       throw new IllegalArgumentException("PKCE is on for this connection: a verifier is required");
     }
     // A lost answer has spent the code, not a stored refresh token: TRANSIENT (mayRotate false).
@@ -115,8 +119,8 @@ final class OAuth2Provider implements TokenProvider {
         client
             .tokenRequest("authorization_code")
             .param("code", code)
-            .param("redirect_uri", config.redirectUri)
-            .param("code_verifier", config.pkce ? codeVerifier : null)
+            .param("redirect_uri", config.redirectUri())
+            .param("code_verifier", config.pkce() ? codeVerifier : null)
             .secret(code, codeVerifier)
             .send(false);
     return read(r, Call.CODE, null);
@@ -136,7 +140,7 @@ final class OAuth2Provider implements TokenProvider {
         client
             .tokenRequest("refresh_token")
             .param("refresh_token", refreshToken)
-            .param("scope", config.refreshScope ? scope() : null)
+            .param("scope", config.refreshScope() ? scope() : null)
             .secret(refreshToken, current.accessToken())
             .send(true);
     return read(r, Call.REFRESH, current);
@@ -144,7 +148,7 @@ final class OAuth2Provider implements TokenProvider {
 
   @Override
   public TokenSet obtain(@Nullable TokenSet current) {
-    if (config.grant != GrantType.CLIENT_CREDENTIALS) {
+    if (config.grant() != GrantType.CLIENT_CREDENTIALS) {
       throw new UnsupportedOperationException(connection + " uses grant authorization_code");
     }
     TokenResponse r = client.tokenRequest("client_credentials").param("scope", scope()).send(false);
@@ -158,7 +162,7 @@ final class OAuth2Provider implements TokenProvider {
    */
   @Override
   public void revoke(TokenSet current, Revocation revocation) {
-    HttpUrl url = config.endpoint.revocationUrl();
+    HttpUrl url = config.endpoint().revocationUrl();
     if (url == null) {
       throw new UnsupportedOperationException(
           connection + " has no revocation-url: the tokens can only be forgotten locally");
@@ -186,11 +190,11 @@ final class OAuth2Provider implements TokenProvider {
 
   /** {@code expires_in} or {@code expires_at}, as configured; else the configured lifetime. */
   private Duration accessLifetime(TokenResponse r) {
-    String field = config.expires == Expires.IN ? "expires_in" : "expires_at";
-    if (!r.has(field) && config.accessTokenLifetime != null) {
-      return config.accessTokenLifetime;
+    String field = config.expires() == Expires.IN ? "expires_in" : "expires_at";
+    if (!r.has(field) && config.accessTokenLifetime() != null) {
+      return config.accessTokenLifetime();
     }
-    if (config.expires == Expires.IN) {
+    if (config.expires() == Expires.IN) {
       return r.requireLifetime(field, Settings.MAX_DURATION);
     }
     Instant at = instant(r, field);
@@ -216,11 +220,11 @@ final class OAuth2Provider implements TokenProvider {
   }
 
   private @Nullable String scope() {
-    return config.scopes.isEmpty() ? null : String.join(config.scopeSeparator, config.scopes);
+    return config.scopes().isEmpty() ? null : String.join(config.scopeSeparator(), config.scopes());
   }
 
   private void requireCodeGrant() {
-    if (config.grant != GrantType.AUTHORIZATION_CODE) {
+    if (config.grant() != GrantType.AUTHORIZATION_CODE) {
       throw new UnsupportedOperationException(connection + " uses grant client_credentials");
     }
   }
