@@ -1,5 +1,7 @@
 package dev.tokenbroker.spi;
 
+import dev.tokenbroker.TokenEndpointException;
+import dev.tokenbroker.TokenSet;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -114,6 +116,48 @@ public final class OAuthClient {
    */
   public TokenRequest tokenRequest(String grantType) {
     return new TokenRequest(this, endpoint.tokenUrl(), tokenParams).param("grant_type", grantType);
+  }
+
+  /**
+   * An authorization-code exchange (RFC 6749 §4.1.3): {@code redirect_uri}, {@code code} and, with
+   * PKCE, {@code code_verifier} (RFC 7636 §4.5); the code and verifier are scrubbed from answers.
+   *
+   * @param code the code from the redirect
+   * @param redirectUri the redirect URI the authorization used, or null if it named none
+   * @param codeVerifier the PKCE verifier, or null without PKCE
+   * @return a request to {@linkplain TokenRequest#send send}, not rotating anything
+   */
+  public TokenRequest codeRequest(
+      String code, @Nullable String redirectUri, @Nullable String codeVerifier) {
+    Objects.requireNonNull(code, "code");
+    return tokenRequest("authorization_code")
+        .param("redirect_uri", redirectUri)
+        .param("code", code)
+        .param("code_verifier", codeVerifier)
+        .secret(code, codeVerifier);
+  }
+
+  /**
+   * A refresh (RFC 6749 §6) with {@code current}'s refresh token; both of its tokens are scrubbed
+   * from answers. Send it as one that may rotate where the platform may.
+   *
+   * @param current the set to renew
+   * @param remedy what a person must do when there is no refresh token ({@code authorize again})
+   * @return a request to fill and {@linkplain TokenRequest#send send}
+   * @throws dev.tokenbroker.TokenEndpointException PERMANENT if {@code current} has no refresh
+   *     token
+   */
+  public TokenRequest refreshRequest(TokenSet current, String remedy) {
+    String refreshToken = current.refreshToken();
+    if (refreshToken == null) {
+      throw TokenEndpointException.builder(http.provider())
+          .kind(TokenEndpointException.Kind.PERMANENT)
+          .reason("no refresh token stored: " + remedy)
+          .build();
+    }
+    return tokenRequest("refresh_token")
+        .param("refresh_token", refreshToken)
+        .secret(refreshToken, current.accessToken());
   }
 
   /**

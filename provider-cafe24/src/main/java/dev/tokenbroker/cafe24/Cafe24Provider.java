@@ -134,13 +134,7 @@ final class Cafe24Provider implements TokenProvider {
 
   @Override
   public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
-    Objects.requireNonNull(code, "code");
-    TokenRequest request =
-        client
-            .tokenRequest("authorization_code")
-            .param("code", code)
-            .param("redirect_uri", config.redirectUri())
-            .secret(code);
+    TokenRequest request = client.codeRequest(code, config.redirectUri(), null);
     TokenResponse response = request.send(false);
     if (!response.isSuccessful()) {
       throw classify(response, Call.CODE, request.secrets());
@@ -150,18 +144,7 @@ final class Cafe24Provider implements TokenProvider {
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    String refreshToken = current.refreshToken();
-    if (refreshToken == null) {
-      throw TokenEndpointException.builder(name())
-          .kind(Kind.PERMANENT)
-          .reason("no refresh token stored: authorize the mall again")
-          .build();
-    }
-    TokenRequest request =
-        client
-            .tokenRequest("refresh_token")
-            .param("refresh_token", refreshToken)
-            .secret(refreshToken, current.accessToken());
+    TokenRequest request = client.refreshRequest(current, "authorize the mall again");
     // Every Cafe24 refresh rotates the refresh token: a lost answer may have spent it.
     TokenResponse response = request.send(true);
     if (!response.isSuccessful()) {

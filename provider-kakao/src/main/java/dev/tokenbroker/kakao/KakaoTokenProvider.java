@@ -135,13 +135,7 @@ final class KakaoTokenProvider implements TokenProvider {
           "PKCE is on for this connection: a code verifier is required");
     }
     TokenResponse r =
-        client
-            .tokenRequest("authorization_code")
-            .param("redirect_uri", config.redirectUri)
-            .param("code", code)
-            .param("code_verifier", config.pkce ? codeVerifier : null)
-            .secret(code, codeVerifier)
-            .send(false);
+        client.codeRequest(code, config.redirectUri, config.pkce ? codeVerifier : null).send(false);
     if (!r.isSuccessful()) {
       throw KakaoErrors.token(r, Call.CODE);
     }
@@ -150,19 +144,7 @@ final class KakaoTokenProvider implements TokenProvider {
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    String refreshToken = current.refreshToken();
-    if (refreshToken == null) {
-      throw TokenEndpointException.builder(name())
-          .kind(Kind.PERMANENT)
-          .reason("no refresh token stored: the user must log in again")
-          .build();
-    }
-    TokenResponse r =
-        client
-            .tokenRequest("refresh_token")
-            .param("refresh_token", refreshToken)
-            .secret(refreshToken)
-            .send(true);
+    TokenResponse r = client.refreshRequest(current, "the user must log in again").send(true);
     if (!r.isSuccessful()) {
       throw KakaoErrors.token(r, Call.REFRESH);
     }

@@ -1,8 +1,6 @@
 package dev.tokenbroker.oauth2;
 
 import dev.tokenbroker.Revocation;
-import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.oauth2.OAuth2Config.Expires;
 import dev.tokenbroker.spi.GrantType;
@@ -117,11 +115,7 @@ final class OAuth2Provider implements TokenProvider {
     // A lost answer has spent the code, not a stored refresh token: TRANSIENT (mayRotate false).
     TokenResponse r =
         client
-            .tokenRequest("authorization_code")
-            .param("code", code)
-            .param("redirect_uri", config.redirectUri())
-            .param("code_verifier", config.pkce() ? codeVerifier : null)
-            .secret(code, codeVerifier)
+            .codeRequest(code, config.redirectUri(), config.pkce() ? codeVerifier : null)
             .send(false);
     return read(r, Call.CODE, null);
   }
@@ -129,19 +123,10 @@ final class OAuth2Provider implements TokenProvider {
   @Override
   public TokenSet refresh(TokenSet current) {
     requireCodeGrant();
-    String refreshToken = current.refreshToken();
-    if (refreshToken == null) {
-      throw TokenEndpointException.builder(name())
-          .kind(Kind.PERMANENT)
-          .reason("no refresh token stored: authorize again")
-          .build();
-    }
     TokenResponse r =
         client
-            .tokenRequest("refresh_token")
-            .param("refresh_token", refreshToken)
+            .refreshRequest(current, "authorize again")
             .param("scope", config.refreshScope() ? scope() : null)
-            .secret(refreshToken, current.accessToken())
             .send(true);
     return read(r, Call.REFRESH, current);
   }
