@@ -291,7 +291,8 @@ public final class OAuthClient {
     }
 
     /**
-     * Extra form parameters sent on every token request (not on revocation).
+     * Extra form parameters sent on every token request (not on revocation); their values are
+     * scrubbed from answers like secrets.
      *
      * @param params name to value
      * @return this builder

@@ -32,6 +32,8 @@ public final class TokenRequest {
     this.url = url;
     this.extra = extra;
     secrets.addAll(client.secrets());
+    // Configured extra parameters may carry credentials (an assertion, an API key): scrubbed too.
+    secrets.addAll(extra.values());
   }
 
   /**
