@@ -354,7 +354,17 @@ final class ConfigFile {
       return out;
     }
     if (value instanceof Map) {
-      throw new ConfigurationException(id, setting, "must be a value or a list, not a section");
+      // A mapping of plain values (oauth2's authorize-params: {prompt: login}); deeper is refused.
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+        Object v = e.getValue();
+        if (v == null || v instanceof Map || v instanceof List) {
+          throw new ConfigurationException(
+              id, setting, "must be a value, a list, or a mapping of names to plain values");
+        }
+        out.put(String.valueOf(e.getKey()), substituteValue(id, setting, v, env));
+      }
+      return out;
     }
     return expand(id, setting, value.toString(), env);
   }

@@ -17,10 +17,11 @@ public final class Secrets {
   public static final String REDACTED = "<redacted>";
 
   // Names of JSON members, form fields and settings that hold something secret. Error and status
-  // codes (Kakao's "error_code": "KOE322") are diagnostics, not secrets, and are kept.
+  // codes (Kakao's "error_code": "KOE322") are diagnostics, not secrets, and are kept; so are
+  // URLs and lifetimes (oauth2's token-url, refresh-token-lifetime).
   private static final Pattern SECRET_NAME =
       Pattern.compile(
-          "(?!(?:error|result|status)[_-]?code$)[A-Za-z0-9_.-]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z0-9_.-]*",
+          "(?!(?:error|result|status)[_-]?code$)(?!.*[_-](?:url|uri|lifetime)$)[A-Za-z0-9_.-]*(?:token|secret|code|password|sign|verifier|key)[A-Za-z0-9_.-]*",
           Pattern.CASE_INSENSITIVE);
   private static final int MAX_NAME_LENGTH = 64;
   // form or query members with such names (refresh_token=…, client_secret=…).

@@ -141,6 +141,54 @@ public final class Settings {
   }
 
   /**
+   * A required text setting that must match {@code pattern} as a whole.
+   *
+   * @param key the setting
+   * @param pattern what it must look like
+   * @param problem what to say otherwise, for a person (the value is never echoed)
+   * @return the value, trimmed
+   */
+  public String require(String key, Pattern pattern, String problem) {
+    String v = require(key);
+    if (!pattern.matcher(v).matches()) {
+      throw invalid(key, problem);
+    }
+    return v;
+  }
+
+  /**
+   * A {@linkplain #list list} setting whose every item must match {@code pattern}.
+   *
+   * @param key the setting
+   * @param pattern what each item must look like
+   * @param problem what to say of a bad item, for a person: follows "item N "
+   * @return the items
+   */
+  public List<String> list(String key, Pattern pattern, String problem) {
+    List<String> items = list(key);
+    for (int i = 0; i < items.size(); i++) {
+      if (!pattern.matcher(items.get(i)).matches()) {
+        throw invalid(key, "item " + (i + 1) + " " + problem);
+      }
+    }
+    return items;
+  }
+
+  /**
+   * A required redirect URI, {@linkplain #redirectUri checked} and returned exactly as written:
+   * platforms compare it with the registered value character for character, so it is not normalized
+   * (a parsed URL would gain a trailing slash on a bare host).
+   *
+   * @param key the setting
+   * @return the redirect URI as written
+   */
+  public String requireRedirectUri(String key) {
+    String uri = require(key);
+    redirectUri(key, uri);
+    return uri;
+  }
+
+  /**
    * The setting as text, or {@code defaultValue} when it is absent.
    *
    * @param key the setting
@@ -164,6 +212,9 @@ public final class Settings {
     if (v == null) {
       return List.of();
     }
+    if (v instanceof Map) {
+      throw invalid(key, "must be a list, not a mapping");
+    }
     List<String> out = new ArrayList<>();
     if (v instanceof Collection) {
       for (Object o : (Collection<?>) v) {
@@ -185,6 +236,57 @@ public final class Settings {
   }
 
   /**
+   * A map setting (a YAML mapping) of names to plain values, in the order written; empty when
+   * absent. Values are never echoed in errors.
+   *
+   * @param key the setting
+   * @return name to value, unmodifiable
+   * @throws ConfigurationException if the value is not a mapping of names to plain values
+   */
+  public Map<String, String> map(String key) {
+    Object v = values.get(key);
+    if (v == null) {
+      return Map.of();
+    }
+    if (!(v instanceof Map)) {
+      throw invalid(key, "must be a mapping of names to values, e.g. {prompt: login}");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+      Object name = e.getKey();
+      Object value = e.getValue();
+      if (name == null || name.toString().isBlank()) {
+        throw invalid(key, "has an empty name");
+      }
+      if (value == null || value instanceof Collection || value instanceof Map) {
+        throw invalid(key, "'" + name + "' must have one plain value");
+      }
+      out.put(name.toString().trim(), value.toString());
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * A setting that must be one of {@code allowed} (compared ignoring case), or {@code defaultValue}
+   * when absent.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @param allowed the values accepted, in lower case
+   * @return the value, in lower case
+   * @throws ConfigurationException naming the allowed values otherwise
+   */
+  public String oneOf(String key, String defaultValue, String... allowed) {
+    String v = optional(key, defaultValue).toLowerCase(Locale.ROOT);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return a;
+      }
+    }
+    throw invalid(key, "must be one of " + String.join(", ", allowed));
+  }
+
+  /**
    * A duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s}, {@code m},
    * {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds.
    *
@@ -203,6 +305,50 @@ public final class Settings {
     } catch (IllegalArgumentException e) {
       throw invalid(key, e.getMessage());
     }
+  }
+
+  /**
+   * A {@linkplain #duration(String, Duration) duration} within {@code [min, max]}.
+   *
+   * @param key the setting
+   * @param defaultValue what an absent setting means
+   * @param min the shortest accepted
+   * @param max the longest accepted
+   * @param problem what to say otherwise, for a person
+   * @return the duration
+   * @throws ConfigurationException naming {@code key} when it is out of bounds
+   */
+  public Duration duration(
+      String key, Duration defaultValue, Duration min, Duration max, String problem) {
+    Duration d = duration(key, defaultValue);
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw invalid(key, problem);
+    }
+    return d;
+  }
+
+  /**
+   * A setting that a connection made from a template ({@code cafe24:{mall}}) takes from the
+   * template's subject: the configured value, else {@code subject}. Both given and different is an
+   * error.
+   *
+   * @param key the setting the subject stands for ({@code mall-id})
+   * @param subject the template subject ({@link ProviderContext#subject()}), or null
+   * @param template the template's pattern, for the message ({@code cafe24:{mall}})
+   * @return the value, or null when neither is given
+   */
+  public @Nullable String orSubject(String key, @Nullable String subject, String template) {
+    String configured = optional(key);
+    if (configured != null && subject != null && !configured.equals(subject)) {
+      throw invalid(
+          key,
+          "differs from the value this connection was made for by its template ("
+              + template
+              + "): leave "
+              + key
+              + " out of a template app's settings, or make the two equal");
+    }
+    return configured != null ? configured : subject;
   }
 
   /**

@@ -171,6 +171,22 @@ public final class TokenHttp {
         .build();
   }
 
+  /**
+   * The body of an API response as a JSON object, peeked (not consumed, at most 16 KiB), or null
+   * when it is not one (an HTML page, empty, cut off): for {@link
+   * TokenProvider#classifyApiResponse}.
+   *
+   * @param response an API response
+   * @return the JSON object, or null
+   */
+  public static @Nullable JsonNode peekJson(okhttp3.Response response) {
+    try {
+      return parseObject(response.peekBody(16 * 1024).string());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** Parses JSON, or returns null when {@code text} is not a JSON object. */
   static @Nullable JsonNode parseObject(String text) {
     String t = text.trim();

@@ -112,13 +112,12 @@ public final class Cafe24AppLaunch {
 
   /** The {@value #MAX_AGE_SETTING} setting, checked. */
   static Duration maxAge(Settings settings) {
-    Duration d = settings.duration(MAX_AGE_SETTING, DEFAULT_MAX_AGE);
-    if (d.compareTo(MIN_MAX_AGE) < 0 || d.compareTo(MAX_MAX_AGE) > 0) {
-      throw settings.invalid(
-          MAX_AGE_SETTING,
-          "must be from 10s to 1h: a launch is opened by the operator's click, seconds old");
-    }
-    return d;
+    return settings.duration(
+        MAX_AGE_SETTING,
+        DEFAULT_MAX_AGE,
+        MIN_MAX_AGE,
+        MAX_MAX_AGE,
+        "must be from 10s to 1h: a launch is opened by the operator's click, seconds old");
   }
 
   /**

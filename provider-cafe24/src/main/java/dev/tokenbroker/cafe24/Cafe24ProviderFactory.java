@@ -77,6 +77,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
   // Mall ids are lower-case letters and digits and become a host name label; dashes are
   // tolerated for emulators and test malls.
   private static final Pattern MALL_ID = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern CLIENT_ID = Pattern.compile("[^:\\s]+");
   private static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern API_VERSION = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
@@ -97,9 +98,10 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     Cafe24Config config =
         new Cafe24Config(
             mallId,
-            clientId(settings),
+            // Basic authentication (unencoded, as Cafe24 takes it) cannot carry a ':' in the id.
+            settings.require("client-id", CLIENT_ID, "must not contain ':' or white space"),
             settings.require("client-secret"),
-            redirectUri(settings),
+            settings.requireRedirectUri("redirect-uri"),
             scopes(settings),
             shopNo(settings),
             apiVersion(settings),
@@ -113,14 +115,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
    * template's subject. Neither value is ever put in a message: only the setting is named.
    */
   private static String mallId(Settings settings, @Nullable String subject) {
-    String configured = settings.optional("mall-id");
-    if (configured != null && subject != null && !configured.equals(subject)) {
-      throw settings.invalid(
-          "mall-id",
-          "differs from the mall this connection was made for by its template (cafe24:{mall}):"
-              + " leave mall-id out of a template app's settings, or make the two equal");
-    }
-    String mallId = configured != null ? configured : subject;
+    String mallId = settings.orSubject("mall-id", subject, "cafe24:{mall}");
     if (mallId == null) {
       throw settings.invalid(
           "mall-id",
@@ -130,7 +125,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     if (!MALL_ID.matcher(mallId).matches()) {
       throw settings.invalid(
           "mall-id",
-          (configured == null ? "(the template subject) " : "")
+          (settings.has("mall-id") ? "" : "(the template subject) ")
               + "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g."
               + " mymall)");
     }
@@ -142,38 +137,16 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     return MALL_ID.matcher(mallId).matches();
   }
 
-  private static String clientId(Settings settings) {
-    String clientId = settings.require("client-id");
-    if (clientId.indexOf(':') >= 0 || clientId.chars().anyMatch(Character::isWhitespace)) {
-      // Basic authentication cannot carry a user name with a colon.
-      throw settings.invalid("client-id", "must not contain ':' or white space");
-    }
-    return clientId;
-  }
-
-  private static String redirectUri(Settings settings) {
-    // Kept exactly as written: Cafe24 compares it with the registered value character for
-    // character, so it must not be normalized (HttpUrl would add a trailing slash to a bare host).
-    String uri = settings.require("redirect-uri");
-    settings.redirectUri("redirect-uri", uri);
-    return uri;
-  }
-
   private static List<String> scopes(Settings settings) {
-    List<String> scopes = settings.list("scopes");
+    List<String> scopes =
+        settings.list(
+            "scopes",
+            SCOPE,
+            "is not a Cafe24 scope (letters, digits, '.', '_' and '-' only, e.g."
+                + " mall.read_product)");
     if (scopes.isEmpty()) {
       throw settings.invalid(
           "scopes", "is required: list the scopes the app needs, e.g. [mall.read_product]");
-    }
-    for (int i = 0; i < scopes.size(); i++) {
-      if (!SCOPE.matcher(scopes.get(i)).matches()) {
-        throw settings.invalid(
-            "scopes",
-            "item "
-                + (i + 1)
-                + " is not a Cafe24 scope (letters, digits, '.', '_' and '-' only, e.g."
-                + " mall.read_product)");
-      }
     }
     return scopes;
   }
@@ -224,12 +197,11 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
 
   private static Duration renewBefore(Settings settings) {
     // Settings bound every duration; this one is also bounded by the 2-hour token lifetime.
-    Duration renewBefore = settings.duration("renew-before", DEFAULT_RENEW_BEFORE);
-    if (renewBefore.compareTo(EXPIRY_SKEW) < 0 || renewBefore.compareTo(ACCESS_LIFETIME) >= 0) {
-      throw settings.invalid(
-          "renew-before",
-          "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
-    }
-    return renewBefore;
+    return settings.duration(
+        "renew-before",
+        DEFAULT_RENEW_BEFORE,
+        EXPIRY_SKEW,
+        ACCESS_LIFETIME.minusNanos(1),
+        "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
   }
 }

@@ -4,6 +4,7 @@ import dev.tokenbroker.spi.Settings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 
@@ -36,6 +37,8 @@ final class KakaoConfig {
           RENEW_BEFORE,
           KEEP_ALIVE_BEFORE,
           ADMIN_KEY);
+
+  private static final Pattern NO_SPACE = Pattern.compile("\\S+");
 
   static final String DEFAULT_AUTH_BASE_URL = "https://kauth.kakao.com";
   static final String DEFAULT_API_BASE_URL = "https://kapi.kakao.com";
@@ -74,19 +77,11 @@ final class KakaoConfig {
 
   private KakaoConfig(Settings s, @Nullable String subject) {
     s.rejectUnknown(KNOWN);
-    clientId = s.require(CLIENT_ID);
-    if (clientId.chars().anyMatch(Character::isWhitespace)) {
-      throw s.invalid(CLIENT_ID, "must be the app's REST API key, without white space");
-    }
+    clientId =
+        s.require(CLIENT_ID, NO_SPACE, "must be the app's REST API key, without white space");
     clientSecret = s.optional(CLIENT_SECRET);
-    redirectUri = s.require(REDIRECT_URI);
-    s.redirectUri(REDIRECT_URI, redirectUri);
-    scopes = s.list(SCOPES);
-    for (String scope : scopes) {
-      if (scope.chars().anyMatch(Character::isWhitespace)) {
-        throw s.invalid(SCOPES, "must list one consent item per entry, without white space");
-      }
-    }
+    redirectUri = s.requireRedirectUri(REDIRECT_URI);
+    scopes = s.list(SCOPES, NO_SPACE, "has white space: list one consent item per entry");
     String app = s.optional(APP_ID);
     if (app == null) {
       appId = null;
@@ -109,23 +104,25 @@ final class KakaoConfig {
           APP_ID,
           "is required when validate-on-load is true: it is what a loaded token is checked against");
     }
-    renewBefore = s.duration(RENEW_BEFORE, DEFAULT_RENEW_BEFORE);
-    if (renewBefore.isZero() || renewBefore.compareTo(MAX_RENEW_BEFORE) > 0) {
-      throw s.invalid(
-          RENEW_BEFORE,
-          "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
-              + " renews earlier than half the lifetime anyway)");
-    }
+    renewBefore =
+        s.duration(
+            RENEW_BEFORE,
+            DEFAULT_RENEW_BEFORE,
+            Duration.ofMillis(1),
+            MAX_RENEW_BEFORE,
+            "must be positive and at most 1h (Kakao access tokens live 6 hours; the broker never"
+                + " renews earlier than half the lifetime anyway)");
     // Read by KakaoUnlinkCallback.from, checked here too so a bad one fails at start-up.
     adminKey(s);
     subjectUserId = subject == null ? null : userId(s, subject);
-    keepAliveBefore = s.duration(KEEP_ALIVE_BEFORE, DEFAULT_KEEP_ALIVE_BEFORE);
-    if (keepAliveBefore.isZero() || keepAliveBefore.compareTo(MAX_KEEP_ALIVE_BEFORE) > 0) {
-      throw s.invalid(
-          KEEP_ALIVE_BEFORE,
-          "must be positive and at most 28d: Kakao hands out a new refresh token only in the"
-              + " refresh token's last month");
-    }
+    keepAliveBefore =
+        s.duration(
+            KEEP_ALIVE_BEFORE,
+            DEFAULT_KEEP_ALIVE_BEFORE,
+            Duration.ofMillis(1),
+            MAX_KEEP_ALIVE_BEFORE,
+            "must be positive and at most 28d: Kakao hands out a new refresh token only in the"
+                + " refresh token's last month");
   }
 
   static KakaoConfig from(Settings settings) {

@@ -3,6 +3,8 @@ package dev.tokenbroker.kakao;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
+import dev.tokenbroker.spi.OAuthErrors;
+import dev.tokenbroker.spi.OAuthErrors.Call;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenResponse;
 import java.util.List;
@@ -22,16 +24,23 @@ final class KakaoErrors {
 
   private KakaoErrors() {}
 
-  /** Classifies a failed {@code /oauth/token} answer. */
-  static TokenEndpointException token(TokenResponse r, boolean refreshing) {
+  /**
+   * Classifies a failed {@code /oauth/token} answer: Kakao's {@code KOE} codes first, then RFC 6749
+   * §5.2; the {@code KOE} code is kept as the platform code.
+   */
+  static TokenEndpointException token(TokenResponse r, Call call) {
+    String errorCode = r.text("error_code");
+    return OAuthErrors.classify(r, call, (x, c, b) -> koe(x, c, b.platformCode(errorCode)))
+        .toBuilder()
+        .platformCode(errorCode)
+        .build();
+  }
+
+  private static @Nullable TokenEndpointException koe(
+      TokenResponse r, Call call, TokenEndpointException.Builder b) {
     String errorCode = r.text("error_code");
     String error = r.text("error");
-    TokenEndpointException standard = r.standardError();
-    if (r.json() == null || r.status() >= 500 || r.status() == 408 || r.status() == 429) {
-      return standard.toBuilder().platformCode(errorCode).build();
-    }
-    TokenEndpointException.Builder b = r.failure().platformCode(errorCode);
-    if ("KOE322".equals(errorCode)) {
+    if ("KOE322".equals(errorCode) || (call == Call.REFRESH && "invalid_grant".equals(error))) {
       return b.kind(Kind.PERMANENT).reason(REFRESH_DEAD).build();
     }
     if ("KOE320".equals(errorCode)) {
@@ -51,32 +60,18 @@ final class KakaoErrors {
       // Kakao documents KOE003 as a temporary error of its OAuth server.
       return b.kind(Kind.TRANSIENT).reason("temporary error at Kakao's OAuth server").build();
     }
-    if (error == null) {
-      return standard.toBuilder().platformCode(errorCode).build();
+    if ("invalid_client".equals(error)) {
+      return b.kind(Kind.PERMANENT)
+          .reason("client credentials rejected: check client-id (REST API key) and client-secret")
+          .build();
     }
-    switch (error) {
-      case "invalid_grant":
-        return b.kind(Kind.PERMANENT)
-            .reason(
-                refreshing
-                    ? REFRESH_DEAD
-                    : "authorization code invalid, expired or already used,"
-                        + " or the PKCE verifier did not match")
-            .build();
-      case "invalid_client":
-        return b.kind(Kind.PERMANENT)
-            .reason("client credentials rejected: check client-id (REST API key) and client-secret")
-            .build();
-      case "misconfigured":
-        return b.kind(Kind.PERMANENT)
-            .reason("the app is misconfigured in the Kakao Developers console")
-            .build();
-      case "server_error":
-      case "temporarily_unavailable":
-        return b.kind(Kind.TRANSIENT).reason("Kakao's OAuth server failed").build();
-      default:
-        return standard.toBuilder().platformCode(errorCode).build();
+    if ("misconfigured".equals(error)) {
+      // Kakao's own error code: the app's console settings, not the request, are wrong.
+      return b.kind(Kind.PERMANENT)
+          .reason("the app is misconfigured in the Kakao Developers console")
+          .build();
     }
+    return null;
   }
 
   /** Classifies a failed kapi answer (token info, logout, unlink); {@code what} names the call. */

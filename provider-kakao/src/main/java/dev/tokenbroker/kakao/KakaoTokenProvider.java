@@ -1,37 +1,33 @@
 package dev.tokenbroker.kakao;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.ApiVerdict;
+import dev.tokenbroker.spi.ClientAuth;
 import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.OAuthClient;
+import dev.tokenbroker.spi.OAuthEndpoint;
+import dev.tokenbroker.spi.OAuthErrors.Call;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenAnswer;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenResponse;
-import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Kakao Login for one connection. Stateless apart from its configuration; thread-safe.
@@ -52,31 +48,45 @@ final class KakaoTokenProvider implements TokenProvider {
   /** The Health reason code of a user who unlinked the app ({@code -101} on an API call). */
   static final String UNLINKED = "unlinked";
 
-  private static final Logger LOG = LoggerFactory.getLogger(KakaoTokenProvider.class);
-
   /** Token info may shorten a stored expiry, but not over clock noise. */
   private static final Duration EXPIRY_TOLERANCE = Duration.ofMinutes(1);
 
   private static final MediaType FORM =
       MediaType.get("application/x-www-form-urlencoded;charset=utf-8");
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_PEEK_BYTES = 16 * 1024;
 
   private final KakaoConfig config;
-  private final ConnectionId connection;
   private final TokenHttp http;
   private final RenewalPolicy renewalPolicy;
-  private final HttpUrl tokenUrl;
+  private final OAuthClient client;
+  private final TokenAnswer answer;
 
   KakaoTokenProvider(KakaoConfig config, ProviderContext context) {
     this.config = config;
-    this.connection = context.connection();
     this.http = context.tokenHttp(KakaoProviderFactory.NAME);
     Duration skew =
         EXPIRY_SKEW.compareTo(config.renewBefore) > 0 ? config.renewBefore : EXPIRY_SKEW;
     this.renewalPolicy =
         RenewalPolicy.of(config.renewBefore, skew).withKeepAliveBefore(config.keepAliveBefore);
-    this.tokenUrl = config.authBase.newBuilder().addPathSegments("oauth/token").build();
+    // Kakao takes the credentials in the form body (no Basic header); the secret is optional.
+    OAuthEndpoint endpoint =
+        OAuthEndpoint.of(OAuthEndpoint.resolve(config.authBase, "oauth/token"), ClientAuth.FORM)
+            .withAuthorizeUrl(OAuthEndpoint.resolve(config.authBase, "oauth/authorize"));
+    this.client =
+        OAuthClient.builder(endpoint, config.clientId, http)
+            .clientSecret(config.clientSecret)
+            .formContentType("application/x-www-form-urlencoded;charset=utf-8")
+            .build();
+    this.answer =
+        TokenAnswer.builder("Kakao", context.connection())
+            .accessLifetime(TokenAnswer.seconds("expires_in", MAX_ACCESS_LIFETIME))
+            // Kakao sends a refresh token with its lifetime, and only in its last month on refresh.
+            .refreshLifetime(TokenAnswer.seconds("refresh_token_expires_in", MAX_REFRESH_LIFETIME))
+            // Kakao separates granted scopes with spaces; commas are tolerated as well.
+            .scopes(TokenAnswer.scopeList("scope", "[\\s,]+"))
+            .bearerOnly(true)
+            .firstAnswerNeedsRefreshToken(true)
+            .build();
+    // An id_token (OpenID Connect) is ignored: this library keeps API access alive, not sign-in.
   }
 
   @Override
@@ -110,24 +120,12 @@ final class KakaoTokenProvider implements TokenProvider {
       throw new IllegalArgumentException(
           "PKCE is on for this connection: a code challenge is required");
     }
-    HttpUrl.Builder url =
-        config
-            .authBase
-            .newBuilder()
-            .addPathSegments("oauth/authorize")
-            .addQueryParameter("response_type", "code")
-            .addQueryParameter("client_id", config.clientId)
-            .addQueryParameter("redirect_uri", config.redirectUri)
-            .addQueryParameter("state", state);
-    if (!config.scopes.isEmpty()) {
-      // Kakao joins scopes with commas in the authorize URL (and with spaces in token responses).
-      url.addQueryParameter("scope", String.join(",", config.scopes));
-    }
-    if (config.pkce) {
-      url.addQueryParameter("code_challenge", codeChallenge);
-      url.addQueryParameter("code_challenge_method", "S256");
-    }
-    return url.build().uri();
+    // Kakao joins scopes with commas in the authorize URL (and with spaces in token responses).
+    String challenge = config.pkce ? codeChallenge : null;
+    return client
+        .authorizationUrl(state, config.redirectUri, config.scopes, ",", challenge)
+        .build()
+        .uri();
   }
 
   @Override
@@ -136,123 +134,21 @@ final class KakaoTokenProvider implements TokenProvider {
       throw new IllegalArgumentException(
           "PKCE is on for this connection: a code verifier is required");
     }
-    Map<String, String> form = new LinkedHashMap<>();
-    form.put("grant_type", "authorization_code");
-    form.put("client_id", config.clientId);
-    form.put("redirect_uri", config.redirectUri);
-    form.put("code", code);
-    putSecret(form);
-    if (config.pkce) {
-      form.put("code_verifier", codeVerifier);
-    }
     TokenResponse r =
-        http.send(post(tokenUrl, form), false, code, codeVerifier, config.clientSecret);
+        client.codeRequest(code, config.redirectUri, config.pkce ? codeVerifier : null).send(false);
     if (!r.isSuccessful()) {
-      throw KakaoErrors.token(r, false);
+      throw KakaoErrors.token(r, Call.CODE);
     }
-    return tokenSet(r, null);
+    return answer.read(r, null);
   }
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    String refreshToken = current.refreshToken();
-    if (refreshToken == null) {
-      throw TokenEndpointException.builder(name())
-          .kind(Kind.PERMANENT)
-          .reason("no refresh token stored: the user must log in again")
-          .build();
-    }
-    Map<String, String> form = new LinkedHashMap<>();
-    form.put("grant_type", "refresh_token");
-    form.put("client_id", config.clientId);
-    form.put("refresh_token", refreshToken);
-    putSecret(form);
-    TokenResponse r = http.send(post(tokenUrl, form), true, refreshToken, config.clientSecret);
+    TokenResponse r = client.refreshRequest(current, "the user must log in again").send(true);
     if (!r.isSuccessful()) {
-      throw KakaoErrors.token(r, true);
+      throw KakaoErrors.token(r, Call.REFRESH);
     }
-    return tokenSet(r, current);
-  }
-
-  /**
-   * Reads a token response. {@code current} is the set being refreshed, or null for a code
-   * exchange; what the answer leaves out is taken from it.
-   */
-  private TokenSet tokenSet(TokenResponse r, @Nullable TokenSet current) {
-    if (r.json() == null) {
-      throw r.malformed("the answer is not a JSON object");
-    }
-    String accessProblem = r.tokenProblem("access_token", true);
-    if (accessProblem != null) {
-      if (current != null
-          && r.has("refresh_token")
-          && r.tokenProblem("refresh_token", false) == null) {
-        return keepNewRefreshToken(r, current, accessProblem);
-      }
-      throw r.malformed(accessProblem);
-    }
-    String accessToken = r.requireToken("access_token", true);
-    Duration lifetime = r.requireLifetime("expires_in", MAX_ACCESS_LIFETIME);
-    String tokenType = r.tokenType("token_type");
-    // Kakao sends "bearer" in lower case; the TokenSet builder normalizes it.
-    if (tokenType != null && !tokenType.equalsIgnoreCase("bearer")) {
-      throw r.malformed("'token_type' is not bearer");
-    }
-    Instant issuedAt = r.receivedAt();
-    TokenSet.Builder b =
-        (current == null ? TokenSet.builder() : current.toBuilder())
-            .accessToken(accessToken)
-            .tokenType("Bearer")
-            .issuedAt(issuedAt)
-            .expiresAt(issuedAt.plus(lifetime));
-    if (r.has("refresh_token")) {
-      // A new refresh token: the old one is dead at Kakao from now on.
-      // A bad one: the stored one may be dead already, so the outcome is unknown (malformed says
-      // so).
-      String refreshToken = r.requireToken("refresh_token", false);
-      Duration refreshLife = r.requireLifetime("refresh_token_expires_in", MAX_REFRESH_LIFETIME);
-      b.refreshToken(refreshToken).refreshExpiresAt(issuedAt.plus(refreshLife));
-    } else if (current == null) {
-      throw r.malformed("no 'refresh_token' in the code exchange response");
-    }
-    // else: Kakao omits the refresh token until its last month; the builder kept the stored one
-    // and its expiry.
-    String scope = r.text("scope");
-    if (scope != null) {
-      b.scopes(splitScopes(scope));
-    }
-    // An id_token (OpenID Connect) is ignored: this library keeps API access alive, not sign-in.
-    try {
-      return b.build();
-    } catch (IllegalArgumentException e) {
-      throw r.malformed(e.getMessage());
-    }
-  }
-
-  /**
-   * A refresh answer with a new, good refresh token and an unusable access token: the old refresh
-   * token is dead, so the new one is kept (with the access token renewed from and its unchanged
-   * expiry, so the broker renews again when it is due) and the bad access token is reported in the
-   * log.
-   */
-  private TokenSet keepNewRefreshToken(TokenResponse r, TokenSet current, String accessProblem) {
-    String refreshToken = r.requireToken("refresh_token", false);
-    // Its lifetime must be readable as usual: an answer broken beyond the access token is unusable
-    // as a whole (malformed: the outcome is unknown), not half kept.
-    Duration refreshLife = r.requireLifetime("refresh_token_expires_in", MAX_REFRESH_LIFETIME);
-    LOG.warn(
-        "connection {}: Kakao answered the refresh with an unusable access token ({}); kept the"
-            + " new refresh token; the next renewal asks again",
-        connection,
-        accessProblem);
-    try {
-      return current.toBuilder()
-          .refreshToken(refreshToken)
-          .refreshExpiresAt(r.receivedAt().plus(refreshLife))
-          .build();
-    } catch (IllegalArgumentException e) {
-      throw r.malformed(accessProblem);
-    }
+    return answer.read(r, current);
   }
 
   /**
@@ -390,7 +286,7 @@ final class KakaoTokenProvider implements TokenProvider {
 
   @Override
   public ApiVerdict classifyApiResponse(Response response) {
-    JsonNode json = peekJson(response);
+    JsonNode json = TokenHttp.peekJson(response);
     Integer code = KakaoErrors.kapiCode(json);
     if (KakaoErrors.isTokenRejected(response.code(), code)) {
       return ApiVerdict.tokenRejected();
@@ -419,53 +315,6 @@ final class KakaoTokenProvider implements TokenProvider {
     }
     // -10 (quota), -9798 (maintenance), 5xx and the rest: not about the token.
     return ApiVerdict.ok();
-  }
-
-  private void putSecret(Map<String, String> form) {
-    if (config.clientSecret != null) {
-      form.put("client_secret", config.clientSecret);
-    }
-  }
-
-  private static Request post(HttpUrl url, Map<String, String> form) {
-    StringBuilder body = new StringBuilder();
-    for (Map.Entry<String, String> e : form.entrySet()) {
-      if (body.length() > 0) {
-        body.append('&');
-      }
-      body.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
-          .append('=')
-          .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
-    }
-    return new Request.Builder()
-        .url(url)
-        .post(RequestBody.create(body.toString().getBytes(StandardCharsets.UTF_8), FORM))
-        .header("Accept", "application/json")
-        .build();
-  }
-
-  private static List<String> splitScopes(String scope) {
-    List<String> out = new ArrayList<>();
-    // Kakao separates granted scopes with spaces; commas are tolerated as well.
-    for (String s : scope.split("[\\s,]+")) {
-      if (!s.isEmpty()) {
-        out.add(s);
-      }
-    }
-    return out;
-  }
-
-  private static @Nullable JsonNode peekJson(Response response) {
-    try {
-      String text = response.peekBody(MAX_PEEK_BYTES).string().trim();
-      if (!text.startsWith("{")) {
-        return null;
-      }
-      JsonNode node = JSON.readTree(text);
-      return node != null && node.isObject() ? node : null;
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   @Override

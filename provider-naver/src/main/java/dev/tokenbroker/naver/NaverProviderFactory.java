@@ -122,15 +122,7 @@ public final class NaverProviderFactory implements TokenProviderFactory {
           "must be SELLER for a template connection (naver:seller:{account}): its subject is a"
               + " seller's account id");
     }
-    String configured = settings.optional("account-id");
-    if (configured != null && subject != null && !configured.equals(subject)) {
-      throw settings.invalid(
-          "account-id",
-          "differs from the seller this connection was made for by its template"
-              + " (naver:seller:{account}): leave account-id out of a template app's settings, or"
-              + " make the two equal");
-    }
-    String accountId = configured != null ? configured : subject;
+    String accountId = settings.orSubject("account-id", subject, "naver:seller:{account}");
     if (type == NaverTokenProvider.Type.SELLER && accountId == null) {
       throw settings.invalid(
           "account-id", "is required with type SELLER: the seller's id or uid to act for");
@@ -143,7 +135,7 @@ public final class NaverProviderFactory implements TokenProviderFactory {
     if (accountId != null && !ACCOUNT.matcher(accountId).matches()) {
       throw settings.invalid(
           "account-id",
-          (configured == null ? "(the template subject) " : "")
+          (settings.has("account-id") ? "" : "(the template subject) ")
               + "must be the seller's id or uid: 1 to 128 printable characters, no white space");
     }
 
@@ -164,24 +156,22 @@ public final class NaverProviderFactory implements TokenProviderFactory {
             .addPathSegments(TOKEN_PATH_UNDER_PREFIX)
             .build();
 
-    Duration renewBefore = settings.duration("renew-before", DEFAULT_RENEW_BEFORE);
-    if (renewBefore.compareTo(SAME_TOKEN_WINDOW) > 0) {
-      throw settings.invalid(
-          "renew-before",
-          "must be at most 30m: Naver returns the same token while 30 minutes or more remain, so"
-              + " renewing earlier only fetches the same token again");
-    }
-    if (renewBefore.compareTo(EXPIRY_SKEW) < 0) {
-      throw settings.invalid(
-          "renew-before",
-          "must be at least " + EXPIRY_SKEW.getSeconds() + "s (the margin treated as expired)");
-    }
-    Duration margin = settings.duration("timestamp-margin", DEFAULT_TIMESTAMP_MARGIN);
-    if (margin.compareTo(MAX_TIMESTAMP_MARGIN) > 0) {
-      throw settings.invalid(
-          "timestamp-margin",
-          "must be at most 1m: Naver accepts a signed timestamp for 5 minutes only");
-    }
+    Duration renewBefore =
+        settings.duration(
+            "renew-before",
+            DEFAULT_RENEW_BEFORE,
+            EXPIRY_SKEW,
+            SAME_TOKEN_WINDOW,
+            "must be at least 30s (the margin treated as expired) and at most 30m: Naver returns"
+                + " the same token while 30 minutes or more remain, so renewing earlier only"
+                + " fetches the same token again");
+    Duration margin =
+        settings.duration(
+            "timestamp-margin",
+            DEFAULT_TIMESTAMP_MARGIN,
+            Duration.ZERO,
+            MAX_TIMESTAMP_MARGIN,
+            "must be at most 1m: Naver accepts a signed timestamp for 5 minutes only");
 
     return new NaverTokenProvider(
         context,

@@ -1,19 +1,22 @@
 package dev.tokenbroker.naver;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.ApiVerdict;
+import dev.tokenbroker.spi.ClientAuth;
 import dev.tokenbroker.spi.GrantType;
+import dev.tokenbroker.spi.OAuthClient;
+import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.TokenAnswer;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
+import dev.tokenbroker.spi.TokenRequest;
 import dev.tokenbroker.spi.TokenResponse;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,9 +25,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import okhttp3.FormBody;
 import okhttp3.HttpUrl;
-import okhttp3.Request;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -39,12 +40,9 @@ import org.slf4j.LoggerFactory;
  */
 final class NaverTokenProvider implements TokenProvider {
   private static final Logger LOG = LoggerFactory.getLogger(NaverTokenProvider.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Anything longer is not a Naver token lifetime (3 hours), it is a broken answer. */
   private static final Duration MAX_LIFETIME = Duration.ofDays(1);
-
-  private static final int MAX_PEEKED_ERROR_BYTES = 16 * 1024;
 
   /** The {@code type} form field. */
   enum Type {
@@ -56,7 +54,8 @@ final class NaverTokenProvider implements TokenProvider {
 
   private final ConnectionId connection;
   private final Clock clock;
-  private final TokenHttp http;
+  private final OAuthClient client;
+  private final TokenAnswer answer;
   private final String clientId;
   private final String secret;
   private final Type type;
@@ -81,7 +80,26 @@ final class NaverTokenProvider implements TokenProvider {
       Duration timestampMargin) {
     this.connection = context.connection();
     this.clock = context.clock();
-    this.http = context.tokenHttp(NaverProviderFactory.NAME);
+    // Naver's client proves itself by a signature in the form body, not by a secret: to the shared
+    // plumbing it is a public client (client_id only) with extra fields.
+    this.client =
+        OAuthClient.builder(
+                OAuthEndpoint.of(tokenUrl, ClientAuth.NONE),
+                clientId,
+                context.tokenHttp(NaverProviderFactory.NAME))
+            .build();
+    this.answer =
+        TokenAnswer.builder("Naver", context.connection())
+            .accessLifetime(TokenAnswer.seconds("expires_in", MAX_LIFETIME))
+            .extras(
+                (r, c, b) -> {
+                  // Where this application's resources live (/partner for agencies, else
+                  // /external): the application builds its API URLs with it.
+                  b.extra("type", type.name())
+                      .extra(NaverProviderFactory.API_PATH_PREFIX_EXTRA, apiPathPrefix)
+                      .extra("account_id", accountId);
+                })
+            .build();
     this.clientId = clientId;
     this.secret = secret;
     this.type = type;
@@ -173,7 +191,8 @@ final class NaverTokenProvider implements TokenProvider {
       return ApiVerdict.tokenRejected();
     }
     if (response.code() == 403) {
-      String code = peekCode(response);
+      JsonNode json = TokenHttp.peekJson(response);
+      String code = json == null ? null : json.path("code").textValue();
       if (NaverErrors.IP_NOT_ALLOWED.equals(code)) {
         return ApiVerdict.connectionDead(NaverErrors.IP_HINT, code);
       }
@@ -214,65 +233,34 @@ final class NaverTokenProvider implements TokenProvider {
     long timestamp = clock.millis() - marginMillis + clockOffsetMillis.get();
     // The only place a signature is computed: bcrypt is far too slow for the hot path.
     String signature = NaverSignature.sign(clientId, timestamp, secret);
-    FormBody.Builder form =
-        new FormBody.Builder()
-            .add("client_id", clientId)
-            .add("timestamp", Long.toString(timestamp))
-            .add("grant_type", "client_credentials")
-            .add("client_secret_sign", signature)
-            .add("type", type.name());
-    if (accountId != null) {
-      form.add("account_id", accountId);
-    }
-    Request request =
-        new Request.Builder()
-            .url(tokenUrl)
-            .header("Accept", "application/json")
-            .post(form.build())
-            .build();
+    TokenRequest request =
+        client
+            .tokenRequest("client_credentials")
+            .param("timestamp", Long.toString(timestamp))
+            .param("client_secret_sign", signature)
+            .param("type", type.name())
+            .param("account_id", accountId)
+            .secret(secret, signature);
     // Client credentials rotate nothing: a lost answer is simply retried later (mayRotate=false).
-    return new Attempt(http.send(request, false, secret, signature), List.of(secret, signature));
+    return new Attempt(request.send(false), List.of(secret, signature));
   }
 
   private TokenSet parse(TokenResponse r, @Nullable TokenSet current) {
-    if (r.json() == null) {
-      throw r.malformed("the answer is not a JSON object");
+    TokenSet set = answer.read(r, null);
+    if (current == null || !current.accessToken().equals(set.accessToken())) {
+      return set;
     }
-    String token = r.requireToken("access_token", true);
-    Duration lifetime = r.requireLifetime("expires_in", MAX_LIFETIME);
+    // Naver returns the same token while 30 minutes or more remain; whether expires_in then says
+    // 10800 or the time left is undocumented, so keep the earlier expiry and the first issue time.
     Instant received = r.receivedAt();
-    Instant issued = received;
-    Instant expires = received.plus(lifetime);
-    if (current != null && current.accessToken().equals(token)) {
-      // Naver returns the same token while 30 minutes or more remain; whether expires_in then says
-      // 10800 or the time left is undocumented, so keep the earlier expiry and the first issue
-      // time.
-      Instant earlier = min(current.expiresAt(), expires);
-      // But the server only hands the same token back with 30 minutes or more left: never record
-      // less, or every caller would wait on a renewal that fetches this very token again.
-      Instant floor = min(expires, received.plus(NaverProviderFactory.SAME_TOKEN_WINDOW));
-      expires = max(earlier, floor);
-      issued = min(current.issuedAt(), received);
-    }
-    String tokenType = r.tokenType("token_type");
-    TokenSet.Builder set =
-        TokenSet.builder()
-            .accessToken(token)
-            .tokenType(tokenType == null ? "Bearer" : tokenType)
-            .issuedAt(issued)
-            .expiresAt(expires)
-            .extra("type", type.name())
-            // Where this application's resources live (/partner for agencies, else /external):
-            // the application builds its API URLs with it.
-            .extra(NaverProviderFactory.API_PATH_PREFIX_EXTRA, apiPathPrefix);
-    if (accountId != null) {
-      set.extra("account_id", accountId);
-    }
-    try {
-      return set.build();
-    } catch (IllegalArgumentException e) {
-      throw r.malformed("unusable token: " + e.getMessage());
-    }
+    Instant earlier = min(current.expiresAt(), set.expiresAt());
+    // But the server only hands the same token back with 30 minutes or more left: never record
+    // less, or every caller would wait on a renewal that fetches this very token again.
+    Instant floor = min(set.expiresAt(), received.plus(NaverProviderFactory.SAME_TOKEN_WINDOW));
+    return set.toBuilder()
+        .issuedAt(min(current.issuedAt(), received))
+        .expiresAt(max(earlier, floor))
+        .build();
   }
 
   /** Naver's clock at the answer: the {@code Date} header, else the error body's timestamp. */
@@ -291,19 +279,6 @@ final class NaverTokenProvider implements TokenProvider {
       }
     }
     return null;
-  }
-
-  private static @Nullable String peekCode(Response response) {
-    try {
-      String body = response.peekBody(MAX_PEEKED_ERROR_BYTES).string().trim();
-      if (!body.startsWith("{")) {
-        return null;
-      }
-      JsonNode code = JSON.readTree(body).get("code");
-      return code != null && code.isTextual() ? code.asText() : null;
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
   }
 
   private static Instant min(Instant a, Instant b) {

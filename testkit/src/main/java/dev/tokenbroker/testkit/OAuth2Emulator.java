@@ -101,6 +101,9 @@ public final class OAuth2Emulator extends EmulatorServer {
   /** The revocation endpoint's path (RFC 7009). */
   public static final String REVOKE_PATH = "/oauth/revoke";
 
+  /** RFC 8414 authorization server metadata for the issuer {@link #baseUrl()}. */
+  public static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
+
   /** A Bearer-protected resource: 200 with a valid access token, 401 otherwise. */
   public static final String API_PATH = "/api/resource";
 
@@ -132,6 +135,10 @@ public final class OAuth2Emulator extends EmulatorServer {
   private volatile boolean allowSecretPost;
   private volatile boolean rejectAllApiCalls;
   private volatile boolean denyAuthorization;
+  private volatile boolean absoluteExpiry;
+  private volatile String tokenPath = TOKEN_PATH;
+  private volatile String authorizePath = AUTHORIZE_PATH;
+  private volatile String revokePath = REVOKE_PATH;
 
   private final Map<String, AtomicLong> tokenRequestsByGrant = new ConcurrentHashMap<>();
   private final AtomicLong tokenRequests = new AtomicLong();
@@ -280,6 +287,48 @@ public final class OAuth2Emulator extends EmulatorServer {
    */
   public OAuth2Emulator denyAuthorization(boolean deny) {
     this.denyAuthorization = deny;
+    return this;
+  }
+
+  /**
+   * Registers a public client (RFC 6749 §2.1, {@code client-auth none}): it authenticates with
+   * {@code client_id} in the form body alone; a secret or a Basic header from it is refused.
+   *
+   * @param clientId the app's client id
+   * @param redirectUris the redirect URIs the app accepts (none: any)
+   * @return this emulator
+   */
+  public OAuth2Emulator registerPublicClient(String clientId, String... redirectUris) {
+    Objects.requireNonNull(clientId, "clientId");
+    clients.put(clientId, new Client(clientId, null, Set.of(redirectUris)));
+    return this;
+  }
+
+  /**
+   * Serves the token, authorization and revocation endpoints at other paths (the defaults then
+   * answer 404), as platforms name them differently; {@link #METADATA_PATH} lists the paths in use.
+   *
+   * @param token the token endpoint's path, e.g. {@code /identity/v1/oauth2/token}
+   * @param authorize the authorization endpoint's path
+   * @param revoke the revocation endpoint's path
+   * @return this emulator
+   */
+  public OAuth2Emulator paths(String token, String authorize, String revoke) {
+    this.tokenPath = Objects.requireNonNull(token, "token");
+    this.authorizePath = Objects.requireNonNull(authorize, "authorize");
+    this.revokePath = Objects.requireNonNull(revoke, "revoke");
+    return this;
+  }
+
+  /**
+   * When true, token answers state the access token's expiry as an instant, {@code expires_at} in
+   * epoch seconds, instead of {@code expires_in} (some platforms do). Default false.
+   *
+   * @param absolute whether to answer with {@code expires_at}
+   * @return this emulator
+   */
+  public OAuth2Emulator absoluteExpiry(boolean absolute) {
+    this.absoluteExpiry = absolute;
     return this;
   }
 
@@ -470,7 +519,20 @@ public final class OAuth2Emulator extends EmulatorServer {
 
   @Override
   protected MockResponse handle(RecordedRequest request) {
-    switch (pathOf(request)) {
+    String path = pathOf(request);
+    if (path.equals(METADATA_PATH)) {
+      return metadata();
+    }
+    // Configured paths stand for the default ones; a default path no longer configured is 404.
+    String route =
+        path.equals(tokenPath)
+            ? TOKEN_PATH
+            : path.equals(authorizePath)
+                ? AUTHORIZE_PATH
+                : path.equals(revokePath)
+                    ? REVOKE_PATH
+                    : List.of(TOKEN_PATH, AUTHORIZE_PATH, REVOKE_PATH).contains(path) ? "" : path;
+    switch (route) {
       case TOKEN_PATH:
         MockResponse r = token(request);
         Duration latency = tokenLatency;
@@ -484,6 +546,30 @@ public final class OAuth2Emulator extends EmulatorServer {
       default:
         return json(404, obj("error", "not_found"));
     }
+  }
+
+  // ---- /.well-known/oauth-authorization-server ----------------------------------------------
+
+  private MockResponse metadata() {
+    return json(
+        200,
+        obj(
+            "issuer",
+            baseUrl(),
+            "token_endpoint",
+            url(tokenPath).toString(),
+            "authorization_endpoint",
+            url(authorizePath).toString(),
+            "revocation_endpoint",
+            url(revokePath).toString(),
+            "response_types_supported",
+            List.of("code"),
+            "grant_types_supported",
+            List.of(AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS),
+            "token_endpoint_auth_methods_supported",
+            List.of("client_secret_basic", "client_secret_post", "none"),
+            "code_challenge_methods_supported",
+            List.of("S256")));
   }
 
   // ---- /oauth/token --------------------------------------------------------------------------
@@ -775,8 +861,12 @@ public final class OAuth2Emulator extends EmulatorServer {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", issued.accessToken);
     body.put("token_type", "Bearer");
-    body.put("expires_in", wholeSeconds(issued.accessLifetime));
-    body.put("expires_in_ms", issued.accessLifetime.toMillis());
+    if (absoluteExpiry) {
+      body.put("expires_at", (issued.issuedAtMillis + issued.accessLifetime.toMillis()) / 1000);
+    } else {
+      body.put("expires_in", wholeSeconds(issued.accessLifetime));
+      body.put("expires_in_ms", issued.accessLifetime.toMillis());
+    }
     if (issued.refreshToken != null) {
       body.put("refresh_token", issued.refreshToken);
       body.put("refresh_token_expires_in", wholeSeconds(issued.refreshLifetime));
@@ -863,6 +953,10 @@ public final class OAuth2Emulator extends EmulatorServer {
         throw invalidClient("client_id in the body differs from the authenticated client");
       }
       return client;
+    }
+    Client publicClient = bodyId == null ? null : clients.get(bodyId);
+    if (publicClient != null && publicClient.isPublic() && bodySecret == null) {
+      return publicClient; // RFC 6749 §2.1: a public client identifies itself, nothing more
     }
     if (allowSecretPost && bodyId != null && bodySecret != null) {
       Client client = clients.get(bodyId);
@@ -990,17 +1084,22 @@ public final class OAuth2Emulator extends EmulatorServer {
 
   private static final class Client {
     final String id;
-    private final byte[] secret;
+    private final byte @Nullable [] secret;
     final Set<String> redirectUris;
 
-    Client(String id, String secret, Set<String> redirectUris) {
+    Client(String id, @Nullable String secret, Set<String> redirectUris) {
       this.id = id;
-      this.secret = secret.getBytes(StandardCharsets.UTF_8);
+      this.secret = secret == null ? null : secret.getBytes(StandardCharsets.UTF_8);
       this.redirectUris = redirectUris;
     }
 
+    boolean isPublic() {
+      return secret == null;
+    }
+
     boolean secretMatches(String presented) {
-      return MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8));
+      return secret != null
+          && MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8));
     }
   }
 
