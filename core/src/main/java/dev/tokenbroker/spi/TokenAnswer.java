@@ -61,6 +61,7 @@ public final class TokenAnswer {
   private final Function<TokenResponse, @Nullable List<String>> scopes;
   private final List<String> requestedScopes;
   private final boolean bearerOnly;
+  private final @Nullable String fixedTokenType;
   private final boolean firstAnswerNeedsRefreshToken;
   private final Extras extras;
   private final BiConsumer<TokenResponse, TokenSet.Builder> refreshExtras;
@@ -74,6 +75,7 @@ public final class TokenAnswer {
     this.scopes = b.scopes;
     this.requestedScopes = List.copyOf(b.requestedScopes);
     this.bearerOnly = b.bearerOnly;
+    this.fixedTokenType = b.fixedTokenType;
     this.firstAnswerNeedsRefreshToken = b.firstAnswerNeedsRefreshToken;
     this.extras = b.extras;
     this.refreshExtras = b.refreshExtras;
@@ -115,7 +117,8 @@ public final class TokenAnswer {
     }
     String accessToken = r.requireToken("access_token", true);
     Duration lifetime = accessLifetime.apply(r);
-    String tokenType = r.tokenType("token_type");
+    // A platform whose token_type names the kind of token, not the scheme, has it fixed instead.
+    String tokenType = fixedTokenType != null ? fixedTokenType : r.tokenType("token_type");
     if (bearerOnly && tokenType != null && !tokenType.equalsIgnoreCase("bearer")) {
       throw r.malformed("'token_type' is not bearer");
     }
@@ -254,6 +257,7 @@ public final class TokenAnswer {
     private Function<TokenResponse, @Nullable List<String>> scopes = scopeList("scope", "\\s+");
     private List<String> requestedScopes = List.of();
     private boolean bearerOnly;
+    private @Nullable String fixedTokenType;
     private boolean firstAnswerNeedsRefreshToken;
     private Extras extras = (r, current, b) -> {};
     private BiConsumer<TokenResponse, TokenSet.Builder> refreshExtras = (r, b) -> {};
@@ -328,6 +332,26 @@ public final class TokenAnswer {
      */
     public Builder bearerOnly(boolean bearerOnly) {
       this.bearerOnly = bearerOnly;
+      return this;
+    }
+
+    /**
+     * Sends every access token with {@code scheme} and does not read the answer's {@code
+     * token_type}: for a platform whose {@code token_type} names the kind of token rather than an
+     * HTTP auth scheme (eBay answers {@code "User Access Token"} and wants {@code Bearer}).
+     *
+     * @param scheme the auth scheme, or null to read {@code token_type} (the default)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code scheme} is not an HTTP auth scheme
+     */
+    public Builder fixedTokenType(@Nullable String scheme) {
+      if (scheme != null) {
+        String problem = TokenSyntax.tokenTypeProblem(scheme);
+        if (problem != null) {
+          throw new IllegalArgumentException("token type " + problem);
+        }
+      }
+      this.fixedTokenType = scheme;
       return this;
     }
 

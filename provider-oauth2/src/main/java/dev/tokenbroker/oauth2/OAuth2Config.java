@@ -24,7 +24,8 @@ record OAuth2Config(
     @Nullable Duration accessTokenLifetime,
     @Nullable Duration refreshTokenLifetime,
     Duration renewBefore,
-    @Nullable Duration keepAliveBefore) {
+    @Nullable Duration keepAliveBefore,
+    @Nullable String tokenType) {
   /** How the answer states the access token's expiry ({@code expires:}). */
   enum Expires {
     /** {@code expires_in}, seconds from now (RFC 6749 §5.1). */

@@ -60,6 +60,7 @@ final class OAuth2Provider implements TokenProvider {
             .scopes(TokenAnswer.scopeList("scope", separators))
             .requestedScopes(config.scopes())
             .bearerOnly(true)
+            .fixedTokenType(config.tokenType())
             .build();
     Duration renewBefore = config.renewBefore();
     RenewalPolicy p =

@@ -94,7 +94,8 @@ public final class OAuth2ProviderFactory implements TokenProviderFactory {
           "access-token-lifetime",
           "refresh-token-lifetime",
           "renew-before",
-          "keep-alive-before");
+          "keep-alive-before",
+          "token-type");
 
   /** Only for the authorization-code grant. */
   private static final List<String> CODE_ONLY =
@@ -195,7 +196,21 @@ public final class OAuth2ProviderFactory implements TokenProviderFactory {
         positive(s, "access-token-lifetime"),
         positive(s, "refresh-token-lifetime"),
         renewBefore,
-        positive(s, "keep-alive-before"));
+        positive(s, "keep-alive-before"),
+        tokenType(s));
+  }
+
+  /**
+   * {@code token-type}: the scheme every access token is sent with, whatever the answer's {@code
+   * token_type} says (eBay's names the kind of token: {@code "User Access Token"}). Unset: the
+   * answer's, which must be Bearer.
+   */
+  private static @Nullable String tokenType(Settings s) {
+    String v = s.optional("token-type");
+    if (v != null && !v.equalsIgnoreCase("bearer")) {
+      throw s.invalid("token-type", "must be Bearer (the only scheme this provider sends)");
+    }
+    return v == null ? null : "Bearer";
   }
 
   private static ClientAuth clientAuth(Settings s) {

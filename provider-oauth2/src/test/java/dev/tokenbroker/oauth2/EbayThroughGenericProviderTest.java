@@ -21,7 +21,6 @@ import java.util.Map;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,11 +47,10 @@ class EbayThroughGenericProviderTest {
 
   @TempDir Path dir;
   private final FakeClock clock = FakeClock.create();
-  // Letters-and-digits tokens here; eBay's real shape has its own test below.
+  // eBay-shaped tokens (v^1.1#…) and token_type values, as eBay issues them
   private final EbayEmulator ebay =
       new EbayEmulator(clock)
           .registerApp(CLIENT_ID, CLIENT_SECRET, RU_NAME, ACCEPT_URL, INVENTORY)
-          .ebayShapedTokens(false)
           .start();
 
   @AfterEach
@@ -166,11 +164,9 @@ class EbayThroughGenericProviderTest {
 
   /**
    * eBay's real tokens ({@code v^1.1#i^1#…}, as in eBay's documented samples) carry {@code ^} and
-   * {@code #}. Core's {@code TokenSyntax.accessTokenProblem} accepts only RFC 6750 {@code b64token}
-   * characters, so it refuses them as malformed; eBay's APIs take them in {@code Authorization:
-   * Bearer} all the same. Enable once core accepts header-safe tokens.
+   * {@code #}, outside RFC 6750's {@code b64token}; eBay's APIs take them in {@code Authorization:
+   * Bearer} all the same, and so does core.
    */
-  @Disabled("core refuses eBay's access-token characters ^ and # (token68): see docs/providers.md")
   @Test
   void eBaysRealTokenShape_isAccepted() throws IOException {
     ebay.ebayShapedTokens(true);

@@ -7,6 +7,7 @@ import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.FakeClock;
 import dev.tokenbroker.testkit.OAuth2Emulator;
+import dev.tokenbroker.testkit.RecordedRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
@@ -17,7 +18,6 @@ import java.util.Objects;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import dev.tokenbroker.testkit.RecordedRequest;
 
 /**
  * An {@link OAuth2Emulator} on a {@link FakeClock}, and providers configured against it. The only

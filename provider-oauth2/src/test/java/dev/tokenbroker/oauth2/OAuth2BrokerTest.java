@@ -55,7 +55,7 @@ class OAuth2BrokerTest {
             .clock(e.clock)
             .store(new InMemoryTokenStore(e.clock))
             .httpClient(Emulated.HTTP)
-            // Explicit: testkit's test provider also calls itself oauth2 on this classpath.
+            // (ServiceLoader finds it too; explicit keeps the test independent of the class path)
             .providerFactory(new OAuth2ProviderFactory())
             .environment(Map.of("EBAY_SECRET", "ebay-secret-value"))
             .withoutKeepAlive()

@@ -68,7 +68,8 @@ class OAuth2ProviderFactoryTest {
         Arguments.of(new Object[] {"renew-before", "soon"}, "renew-before"),
         Arguments.of(new Object[] {"refresh-token-lifetime", "20y"}, "refresh-token-lifetime"),
         Arguments.of(new Object[] {"access-token-lifetime", "0s"}, "access-token-lifetime"),
-        Arguments.of(new Object[] {"issuer", "http://auth.example.com"}, "issuer"));
+        Arguments.of(new Object[] {"issuer", "http://auth.example.com"}, "issuer"),
+        Arguments.of(new Object[] {"token-type", "MAC"}, "token-type"));
   }
 
   @ParameterizedTest
