@@ -250,10 +250,17 @@ final class DurableSaver {
         lease = extended;
       }
       conn.sawFence(lease.fencingToken());
-      saved =
-          p.authorization
-              ? store.authorize(conn.id, p.set, lease)
-              : store.compareAndSet(conn.id, p.baseVersion, p.set, lease);
+      TokenSet held = p.mayBeSpent ? store.read(conn.id).tokens() : null;
+      if (held != null && held.sameTokensAs(p.set)) {
+        // Taken already by a save whose reply was lost. Saving it again would clear the marker of
+        // the request that lost its answer — the store's only report of it (seed 14483).
+        saved = held;
+      } else {
+        saved =
+            p.authorization
+                ? store.authorize(conn.id, p.set, lease)
+                : store.compareAndSet(conn.id, p.baseVersion, p.set, lease);
+      }
     } catch (StaleLeaseException | TombstonedException e) {
       return lostLease(conn, p);
     } catch (VersionConflictException e) {
