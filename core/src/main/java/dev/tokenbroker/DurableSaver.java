@@ -10,8 +10,6 @@ import dev.tokenbroker.store.VersionConflictException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -32,164 +30,6 @@ import org.slf4j.LoggerFactory;
 final class DurableSaver {
   private static final Logger log = LoggerFactory.getLogger(DurableSaver.class);
 
-  /** An unsaved set. Immutable; replaced as a whole. */
-  static final class Pending {
-    final TokenSet set;
-    final long baseVersion;
-    final @Nullable Lease lease;
-    final boolean authorization;
-    final int attempts;
-    final @Nullable Throwable lastError;
-
-    /**
-     * The set this one was renewed from, if known: a stored or unsaved set (see {@link #replace}),
-     * or this instance's own when the store had lost the record.
-     */
-    final @Nullable TokenSet renewedFrom;
-
-    /**
-     * Every set this one descends from through renewals made while unsaved under the same lease,
-     * oldest first ({@link #renewedFrom} last). A store that took one of them after all (a save
-     * whose reply was lost) holds an ancestor: ours replaces it, however many renewals back.
-     */
-    final List<TokenSet> ancestors;
-
-    /**
-     * When the set was first held: for an authorization, when it completed. A revocation that wrote
-     * its tombstone before then is older than the authorization, which wins over it.
-     */
-    final Instant heldAt;
-
-    /**
-     * A refresh from this set lost its answer: its refresh token may be spent. Saved all the same
-     * (it is the newest set known), but reported as an unknown outcome, not as a success.
-     */
-    final boolean mayBeSpent;
-
-    /**
-     * When the request that produced {@link #set} was sent (for an authorization, the set's issue
-     * time). A set issued after it by someone else, found when the lease was lost, won.
-     */
-    final Instant requestedAt;
-
-    private Pending(
-        TokenSet set,
-        long baseVersion,
-        @Nullable Lease lease,
-        boolean authorization,
-        int attempts,
-        @Nullable Throwable lastError,
-        @Nullable TokenSet renewedFrom,
-        List<TokenSet> ancestors,
-        Instant heldAt,
-        boolean mayBeSpent,
-        Instant requestedAt) {
-      this.ancestors = ancestors;
-      this.set = set;
-      this.baseVersion = baseVersion;
-      this.lease = lease;
-      this.authorization = authorization;
-      this.attempts = attempts;
-      this.lastError = lastError;
-      this.renewedFrom = renewedFrom;
-      this.heldAt = heldAt;
-      this.mayBeSpent = mayBeSpent;
-      this.requestedAt = requestedAt;
-    }
-
-    /** Whether {@code stored} is one of the sets this one descends from while unsaved. */
-    boolean descendsFrom(@Nullable TokenSet stored) {
-      if (stored == null) {
-        return false;
-      }
-      for (TokenSet a : ancestors) {
-        if (stored.sameTokensAs(a)) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    private static List<TokenSet> lineage(List<TokenSet> ancestors, TokenSet parent) {
-      List<TokenSet> next = new ArrayList<>(ancestors.size() + 1);
-      // bounded: renewals during one outage are few (one per access-token lifetime)
-      next.addAll(ancestors.subList(Math.max(0, ancestors.size() - 63), ancestors.size()));
-      next.add(parent);
-      return List.copyOf(next);
-    }
-
-    /** A stored set issued after this instant is newer than this one's lineage. */
-    Instant newerThan() {
-      return renewedFrom != null ? renewedFrom.issuedAt() : requestedAt;
-    }
-
-    /** This set, to be saved over {@code baseVersion} under {@code lease}. */
-    Pending under(long baseVersion, @Nullable Lease lease, @Nullable Throwable error) {
-      return new Pending(
-          set,
-          baseVersion,
-          lease,
-          authorization,
-          attempts,
-          error,
-          renewedFrom,
-          ancestors,
-          heldAt,
-          mayBeSpent,
-          requestedAt);
-    }
-
-    /** This set after one more failed attempt under {@code lease}. */
-    Pending failed(@Nullable Lease lease, Throwable error) {
-      return new Pending(
-          set,
-          baseVersion,
-          lease,
-          authorization,
-          attempts + 1,
-          error,
-          renewedFrom,
-          ancestors,
-          heldAt,
-          mayBeSpent,
-          requestedAt);
-    }
-
-    /** This set, after a refresh from it lost its answer. */
-    Pending spent() {
-      return new Pending(
-          set,
-          baseVersion,
-          lease,
-          authorization,
-          attempts,
-          lastError,
-          renewedFrom,
-          ancestors,
-          heldAt,
-          true,
-          requestedAt);
-    }
-
-    /**
-     * {@code newer}, renewed from this set under the same lease by a request sent at {@code at}.
-     */
-    Pending renewedTo(TokenSet newer, Instant at) {
-      return new Pending(
-          newer.withVersion(0),
-          baseVersion,
-          lease,
-          authorization,
-          attempts,
-          lastError,
-          set,
-          lineage(ancestors, set),
-          heldAt,
-          false,
-          at);
-    }
-  }
-
   /** What the saver needs of the rest of the engine once a set is saved. */
   interface Saved {
     /** {@code mayBeSpent}: a refresh from {@code saved} lost its answer while it was unsaved. */
@@ -204,7 +44,7 @@ final class DurableSaver {
   private final Duration leaseTtl;
   private final Duration backoffInitial;
   private final Duration backoffMax;
-  private final Map<Connection, Pending> pending = new ConcurrentHashMap<>();
+  private final Map<Connection, UnsavedSet> pending = new ConcurrentHashMap<>();
   private @Nullable Saved onSaved;
   private volatile boolean closed;
 
@@ -233,7 +73,7 @@ final class DurableSaver {
   }
 
   /** The unsaved set of {@code conn}, or null. */
-  @Nullable Pending pending(Connection conn) {
+  @Nullable UnsavedSet pending(Connection conn) {
     return pending.get(conn);
   }
 
@@ -242,7 +82,7 @@ final class DurableSaver {
    * that revocation.
    */
   boolean authorizedAfter(Connection conn, Tombstone revoked) {
-    Pending p = pending.get(conn);
+    UnsavedSet p = pending.get(conn);
     return p != null && p.authorization && revoked.at().isBefore(p.heldAt);
   }
 
@@ -267,18 +107,15 @@ final class DurableSaver {
       Throwable error,
       Instant requestedAt,
       @Nullable TokenSet renewedFrom) {
-    Pending p =
-        new Pending(
-            set.withVersion(0),
+    UnsavedSet p =
+        UnsavedSet.first(
+            set,
             baseVersion,
             lease,
             authorization,
-            1,
             error,
             renewedFrom,
-            renewedFrom == null ? List.of() : List.of(renewedFrom),
             clock.instant(),
-            false,
             requestedAt);
     pending.put(conn, p);
     log.warn(
@@ -298,8 +135,8 @@ final class DurableSaver {
    * Replaces {@code old}'s set with {@code newer}, renewed from it under the same lease while the
    * store was still refusing saves. False if {@code old} is no longer the pending set.
    */
-  boolean replace(Connection conn, Pending old, TokenSet newer, Instant requestedAt) {
-    Pending next = old.renewedTo(newer, requestedAt);
+  boolean replace(Connection conn, UnsavedSet old, TokenSet newer, Instant requestedAt) {
+    UnsavedSet next = old.renewedTo(newer, requestedAt);
     if (!pending.replace(conn, old, next)) {
       return false;
     }
@@ -310,8 +147,8 @@ final class DurableSaver {
   /**
    * Records that a refresh from {@code p}'s set lost its answer, if it is still the pending one.
    */
-  void mayBeSpent(Connection conn, Pending p) {
-    Pending next = p.spent();
+  void mayBeSpent(Connection conn, UnsavedSet p) {
+    UnsavedSet next = p.spent();
     if (pending.replace(conn, p, next)) {
       schedule(conn, next, delay(next.attempts)); // the retry scheduled for p stops at the swap
     }
@@ -319,7 +156,7 @@ final class DurableSaver {
 
   /** Forgets {@code conn}'s unsaved set: a new authorization or a revoke replaced it. */
   void drop(Connection conn) {
-    Pending p = pending.remove(conn);
+    UnsavedSet p = pending.remove(conn);
     if (p != null) {
       log.info("connection {}: an unsaved token set was superseded and dropped", conn.id);
     }
@@ -332,11 +169,11 @@ final class DurableSaver {
    * saved").
    */
   synchronized boolean saveNow(Connection conn) {
-    Pending p = pending.get(conn);
+    UnsavedSet p = pending.get(conn);
     return p == null || attempt(conn, p);
   }
 
-  private void schedule(Connection conn, Pending p, long delayMillis) {
+  private void schedule(Connection conn, UnsavedSet p, long delayMillis) {
     if (closed) {
       return;
     }
@@ -347,13 +184,13 @@ final class DurableSaver {
     }
   }
 
-  private void retry(Connection conn, Pending p) {
+  private void retry(Connection conn, UnsavedSet p) {
     try {
       if (pending.get(conn) != p) {
         return; // saved, superseded, or replaced by a newer attempt record
       }
       if (!attempt(conn, p)) {
-        Pending next = pending.get(conn);
+        UnsavedSet next = pending.get(conn);
         if (next != null) {
           schedule(conn, next, delay(next.attempts));
         }
@@ -361,7 +198,7 @@ final class DurableSaver {
     } catch (Throwable t) {
       // Never die silently: report and try again later.
       log.error("connection {}: save retry failed unexpectedly: {}", conn.id, t.toString());
-      Pending next = pending.get(conn);
+      UnsavedSet next = pending.get(conn);
       if (next != null) {
         schedule(conn, next, delay(next.attempts));
       }
@@ -375,7 +212,7 @@ final class DurableSaver {
   }
 
   /** Extends the lease and saves; true if saved (or superseded). */
-  private synchronized boolean attempt(Connection conn, Pending p) {
+  private synchronized boolean attempt(Connection conn, UnsavedSet p) {
     if (pending.get(conn) != p) {
       return !pending.containsKey(conn);
     }
@@ -413,10 +250,17 @@ final class DurableSaver {
         lease = extended;
       }
       conn.sawFence(lease.fencingToken());
-      saved =
-          p.authorization
-              ? store.authorize(conn.id, p.set, lease)
-              : store.compareAndSet(conn.id, p.baseVersion, p.set, lease);
+      TokenSet held = p.mayBeSpent ? store.read(conn.id).tokens() : null;
+      if (held != null && held.sameTokensAs(p.set)) {
+        // Taken already by a save whose reply was lost. Saving it again would clear the marker of
+        // the request that lost its answer — the store's only report of it (seed 14483).
+        saved = held;
+      } else {
+        saved =
+            p.authorization
+                ? store.authorize(conn.id, p.set, lease)
+                : store.compareAndSet(conn.id, p.baseVersion, p.set, lease);
+      }
     } catch (StaleLeaseException | TombstonedException e) {
       return lostLease(conn, p);
     } catch (VersionConflictException e) {
@@ -437,7 +281,7 @@ final class DurableSaver {
           // The next attempt tries again.
         }
       }
-      Pending next = p.failed(lease, e);
+      UnsavedSet next = p.failed(lease, e);
       pending.replace(conn, p, next);
       log.warn(
           "connection {}: save attempt {} of the unsaved token set failed: {}",
@@ -463,10 +307,10 @@ final class DurableSaver {
     // health record (it is a new version). Until the store holds the unknown outcome again, the
     // lease stays, marked, so the next holder anywhere reports it (seed 26465).
     if (p.mayBeSpent) {
-      HealthBook.LeaseAfterUnknown after = HealthBook.leaseAfterUnknown(store, conn, lease);
-      if (after == HealthBook.LeaseAfterUnknown.RELEASE) {
+      HealthRules.LeaseAfterUnknown after = HealthRules.leaseAfterUnknown(store, conn, lease);
+      if (after == HealthRules.LeaseAfterUnknown.RELEASE) {
         releaseQuietly(lease);
-      } else if (after == HealthBook.LeaseAfterUnknown.MARK_FAILED) {
+      } else if (after == HealthRules.LeaseAfterUnknown.MARK_FAILED) {
         scheduleMark(conn, lease, 1);
       }
     }
@@ -480,7 +324,7 @@ final class DurableSaver {
    * authorization (seed 100333: an older one, saved late, wrote over it), or a renewal of one. The
    * seize itself overrides every lease, so the store's content is all there is to go by.
    */
-  private boolean supersededWhileLeaseless(Connection conn, Pending p, StoredConnection now) {
+  private boolean supersededWhileLeaseless(Connection conn, UnsavedSet p, StoredConnection now) {
     Tombstone revoked = now.tombstone();
     if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
       pending.remove(conn, p);
@@ -509,7 +353,7 @@ final class DurableSaver {
    * taken over after it lapsed. Whatever the store now holds is newer than our base; if it holds
    * nothing newer, ours is written back as the newest set.
    */
-  private boolean lostLease(Connection conn, Pending p) {
+  private boolean lostLease(Connection conn, UnsavedSet p) {
     StoredConnection now;
     try {
       now = store.read(conn.id);

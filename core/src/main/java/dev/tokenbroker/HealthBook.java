@@ -1,7 +1,6 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.store.HealthRecord;
-import dev.tokenbroker.store.Lease;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import java.time.Clock;
@@ -74,12 +73,14 @@ final class HealthBook {
       HealthRecord mine = conn.health;
       if (mine != null
           && conn.healthLocalOnly
-          && weight(mine) > weight(h)
-          && weight(mine) >= 2
+          && HealthRules.weight(mine) > HealthRules.weight(h)
+          && HealthRules.weight(mine) >= 2
           && mine.tokenVersion() >= stored.version()
           // A revocation lives in the store as its tombstone: a stored set without one is a new
           // authorization (versions restart after a store lost the record), not the revoked one.
-          && !(fromTombstone(mine) && stored.tombstone() == null && stored.tokens() != null)) {
+          && !(HealthRules.fromTombstone(mine)
+              && stored.tombstone() == null
+              && stored.tokens() != null)) {
         // A verdict or an unknown outcome recorded here that the store could not take: a record
         // that says less about the same tokens does not settle it (only a newer set, an answer, or
         // a
@@ -96,119 +97,6 @@ final class HealthBook {
       conn.health = h;
       conn.healthVersion = version;
     }
-  }
-
-  /**
-   * After a renewal ended with an unknown rotation outcome (an answer lost, or a cut-short renewal
-   * reported), or with the verdict of the deliberate retry that followed one — or after the durable
-   * saver stored a set whose refresh lost its answer while it was unsaved —, that the store did not
-   * take as the health record: the lease is not released but left, marked, to expire, so whoever
-   * holds the connection next learns of it from the lease itself. Otherwise nobody else would know,
-   * and the next renewal would send a possibly spent refresh token as an ordinary one.
-   *
-   * @return what to do with {@code lease}
-   */
-  static LeaseAfterUnknown leaseAfterUnknown(TokenStore store, Connection conn, Lease lease) {
-    HealthRecord mine = conn.health;
-    if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
-      // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
-      return LeaseAfterUnknown.RELEASE;
-    }
-    try {
-      HealthRecord stored = store.read(conn.id).health();
-      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
-        return LeaseAfterUnknown.RELEASE;
-      }
-    } catch (RuntimeException e) {
-      // Unknown: mark it anyway.
-    }
-    log.warn(
-        "connection {}: the unknown rotation outcome is not in the store's health record; the"
-            + " renewal lease is left to expire with its marker",
-        conn.id);
-    try {
-      // (Marked already if a request was sent under it; not after a save, which clears the mark.)
-      store.markRenewing(lease);
-      return LeaseAfterUnknown.LEFT_MARKED;
-    } catch (RuntimeException e) {
-      return LeaseAfterUnknown.MARK_FAILED;
-    }
-  }
-
-  /** What becomes of a lease after an unknown rotation outcome; see {@link #leaseAfterUnknown}. */
-  enum LeaseAfterUnknown {
-    /** The store's health record tells of it: the lease may go. */
-    RELEASE,
-    /** Kept, marked, to expire. */
-    LEFT_MARKED,
-    /** Kept; the marker could not be written now (after a request, it is there already). */
-    MARK_FAILED
-  }
-
-  /** Whether {@code h} says no instance holds any tokens (nothing stored, nothing held). */
-  private static boolean noneHeld(HealthRecord h) {
-    return "not-authorized".equals(h.reason()) || "store-lost-record".equals(h.reason());
-  }
-
-  private static boolean fromTombstone(HealthRecord h) {
-    return "revoked".equals(h.reason()) || "unlinked".equals(h.reason());
-  }
-
-  /** How much a record says: none, DEGRADED, an unknown outcome, a person must act. */
-  private static int weight(@Nullable HealthRecord h) {
-    if (h == null) {
-      return 0;
-    }
-    if (h.state() == Health.State.REAUTHORIZATION_REQUIRED) {
-      return 3;
-    }
-    return unsettled(h) ? 2 : 1;
-  }
-
-  /** Whether {@code h} is an unknown rotation outcome not yet settled by an answer. */
-  static boolean unsettled(@Nullable HealthRecord h) {
-    return h != null
-        && h.state() == Health.State.DEGRADED
-        && "rotation-outcome-unknown".equals(h.reason());
-  }
-
-  /** REAUTHORIZATION_REQUIRED for the stored version (a newer stored set supersedes it). */
-  static boolean needsPerson(Connection conn, long storedVersion) {
-    HealthRecord h = conn.health;
-    return h != null
-        && h.state() == Health.State.REAUTHORIZATION_REQUIRED
-        && h.tokenVersion() >= storedVersion;
-  }
-
-  /**
-   * Whether a refresh whose answer was lost may still be in process at the platform: until its
-   * pause is over no request may be sent, not even for an explicit refresh.
-   */
-  static boolean awaitsOutcome(Connection conn, long nowMillis) {
-    HealthRecord h = conn.health;
-    // Also after the deliberate retry's own answer was lost (REAUTHORIZATION_REQUIRED): that
-    // request may be in process too, and an explicit refresh would race it.
-    // A verdict's next attempt is set only while a lost request may be in process.
-    return h != null
-        && ("rotation-outcome-unknown".equals(h.reason())
-            || h.state() == Health.State.REAUTHORIZATION_REQUIRED)
-        && h.nextAttemptAt() != null
-        && nowMillis < h.nextAttemptAt().toEpochMilli();
-  }
-
-  /**
-   * Whether an automatic renewal must wait (backoff, Retry-After) or give up (a person must act).
-   */
-  static boolean holdsOff(Connection conn, long nowMillis) {
-    HealthRecord h = conn.health;
-    if (h == null) {
-      return false;
-    }
-    if (h.state() == Health.State.REAUTHORIZATION_REQUIRED) {
-      return true;
-    }
-    Instant next = h.nextAttemptAt();
-    return next != null && nowMillis < next.toEpochMilli();
   }
 
   /**
@@ -327,8 +215,9 @@ final class HealthBook {
     if (f.state == Health.State.DEGRADED
         && previous != null
         && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
-        && (previous.tokenVersion() >= tokenVersion || aboutTheStore(f) && !noneHeld(previous))
-        && (!"rotation-outcome-unknown".equals(f.reasonCode) || spent(previous))) {
+        && (previous.tokenVersion() >= tokenVersion
+            || HealthRules.aboutTheStore(f) && !HealthRules.noneHeld(previous))
+        && (!"rotation-outcome-unknown".equals(f.reasonCode) || HealthRules.spent(previous))) {
       // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
       // not undo the verdict that a person must act: automatic renewals would resume and send a
       // refresh token the platform refused. Only a success or a new authorization clears it. An
@@ -400,17 +289,6 @@ final class HealthBook {
         // failed): the record would look superseded and be cleared.
         unsettled ? Math.max(previous.tokenVersion(), tokenVersion) : tokenVersion,
         0);
-  }
-
-  /** Whether {@code f} is the store's failure, saying nothing about the tokens. */
-  private static boolean aboutTheStore(Failure f) {
-    return "store-unavailable".equals(f.reasonCode) || "lease-busy".equals(f.reasonCode);
-  }
-
-  /** Whether {@code h} says the stored refresh token itself is dead. */
-  private static boolean spent(HealthRecord h) {
-    return "refresh-token-rejected".equals(h.reason())
-        || "rotation-outcome-unknown".equals(h.reason());
   }
 
   /**
@@ -487,119 +365,5 @@ final class HealthBook {
             + (health.nextAttemptAt() == null ? "" : "; next attempt at " + health.nextAttemptAt()),
         health,
         cause);
-  }
-
-  /** What went wrong, as the health record will say it. */
-  static final class Failure {
-    final Health.State state;
-    final String reasonCode;
-    final String detail;
-    final @Nullable String errorCode;
-    final @Nullable Duration retryAfter;
-    final @Nullable Duration minimumPause;
-    final @Nullable Throwable cause;
-
-    Failure(
-        Health.State state,
-        String reasonCode,
-        String detail,
-        @Nullable String errorCode,
-        @Nullable Duration retryAfter,
-        @Nullable Duration minimumPause,
-        @Nullable Throwable cause) {
-      this.state = state;
-      this.reasonCode = reasonCode;
-      this.detail = detail;
-      this.errorCode = errorCode;
-      this.retryAfter = retryAfter;
-      this.minimumPause = minimumPause;
-      this.cause = cause;
-    }
-
-    /** The failure a token endpoint reported, classified by its kind and error fields. */
-    static Failure of(TokenEndpointException e) {
-      String code = errorCode(e);
-      switch (e.kind()) {
-        case PERMANENT:
-          return new Failure(
-              Health.State.REAUTHORIZATION_REQUIRED,
-              reauthorizationReason(e),
-              e.reason(),
-              code,
-              null,
-              null,
-              e);
-        case OUTCOME_UNKNOWN:
-          return new Failure(
-              Health.State.DEGRADED,
-              "rotation-outcome-unknown",
-              "rotation outcome unknown: " + e.reason(),
-              code,
-              null,
-              null,
-              e);
-        default:
-          return new Failure(
-              Health.State.DEGRADED,
-              e.httpStatus() == 429 || e.retryAfter() != null ? "rate-limited" : "transient",
-              e.reason(),
-              code,
-              e.retryAfter(),
-              null,
-              e);
-      }
-    }
-
-    /** The platform's own error, never an HTTP 200. */
-    static @Nullable String errorCode(TokenEndpointException e) {
-      if (e.platformCode() != null) {
-        return e.platformCode();
-      }
-      if (e.error() != null) {
-        return e.error();
-      }
-      return e.httpStatus() >= 400 ? Integer.toString(e.httpStatus()) : null;
-    }
-
-    /** Which of the re-authorization reasons a permanent endpoint failure is. */
-    static String reauthorizationReason(TokenEndpointException e) {
-      String code = e.platformCode() == null ? "" : e.platformCode();
-      String error = e.error() == null ? "" : e.error();
-      String text =
-          (error
-                  + " "
-                  + (e.errorDescription() == null ? "" : e.errorDescription())
-                  + " "
-                  + e.reason())
-              .toLowerCase(java.util.Locale.ROOT);
-      if (code.equals("GW.IP_NOT_ALLOWED") || text.contains("ip not allowed")) {
-        return "ip-not-allowed";
-      }
-      if (error.equals("invalid_client")
-          || error.equals("unauthorized_client")
-          || text.contains("client_secret")
-          || text.contains("signature")) {
-        return "client-rejected";
-      }
-      if (text.contains("uninstall")) {
-        return "uninstalled";
-      }
-      if (text.contains("unlink") || text.contains("not linked")) {
-        return "unlinked";
-      }
-      if (text.contains("not authorized yet")) {
-        return "not-authorized";
-      }
-      return "refresh-token-rejected";
-    }
-
-    static Failure degraded(String reasonCode, String detail, @Nullable Throwable cause) {
-      return new Failure(Health.State.DEGRADED, reasonCode, detail, null, null, null, cause);
-    }
-
-    static Failure needsPerson(String reasonCode, String detail, @Nullable Throwable cause) {
-      return new Failure(
-          Health.State.REAUTHORIZATION_REQUIRED, reasonCode, detail, null, null, null, cause);
-    }
   }
 }

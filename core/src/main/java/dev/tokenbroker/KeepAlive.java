@@ -59,7 +59,7 @@ final class KeepAlive {
     List<Connection> due = new ArrayList<>();
     List<Connection> batch = new ArrayList<>(BATCH);
     for (Connection conn : registry.inOrder()) {
-      if (conn.policy.keepAliveBefore() == null || HealthBook.holdsOff(conn, clock.millis())) {
+      if (conn.policy.keepAliveBefore() == null || HealthRules.holdsOff(conn, clock.millis())) {
         continue;
       }
       batch.add(conn);
@@ -94,7 +94,7 @@ final class KeepAlive {
     for (Connection conn : batch) {
       StoredConnection s = stored.get(conn.id);
       TokenSet tokens = s == null ? null : s.tokens();
-      if (tokens == null || HealthBook.needsPerson(conn, tokens.version())) {
+      if (tokens == null || HealthRules.needsPerson(conn, tokens.version())) {
         continue;
       }
       Instant at = conn.policy.keepAliveAt(tokens);

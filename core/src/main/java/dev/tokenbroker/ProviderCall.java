@@ -1,6 +1,5 @@
 package dev.tokenbroker;
 
-import dev.tokenbroker.HealthBook.Failure;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.store.HealthRecord;

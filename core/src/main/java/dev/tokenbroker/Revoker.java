@@ -77,7 +77,7 @@ final class Revoker {
     boolean release = lease.renewalCutShortAt() == null;
     try {
       StoredConnection stored = store.read(conn.id);
-      DurableSaver.Pending pending = saver.pending(conn);
+      UnsavedSet pending = saver.pending(conn);
       TokenSet current = pending != null ? pending.set : stored.tokens();
       if (current == null && stored.tombstone() == null) {
         current = conn.newest(); // the store lost the record: revoke what this instance holds
@@ -141,7 +141,7 @@ final class Revoker {
             + conn.id
             + "`";
     log.error("connection {}: {}: {}", conn.id, message, error.getMessage());
-    health.failed(conn, HealthBook.Failure.needsPerson(reason, message, error), version);
+    health.failed(conn, Failure.needsPerson(reason, message, error), version);
     return new LeaseKept(new TokenStoreException(conn.id, message, error));
   }
 

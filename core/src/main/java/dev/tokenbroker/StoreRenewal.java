@@ -74,7 +74,7 @@ final class StoreRenewal {
 
   /** Runs {@code flight}'s renewal; returns the token the flight hands out. */
   CachedToken renew(Connection conn, Flight flight) {
-    DurableSaver.Pending pending = saver.pending(conn);
+    UnsavedSet pending = saver.pending(conn);
     if (pending != null) {
       return fromUnsaved(conn, flight, pending);
     }
@@ -109,7 +109,8 @@ final class StoreRenewal {
       return served != null ? served : r.token;
     } catch (TokenUnavailableException e) {
       handedOver =
-          HealthBook.leaseAfterUnknown(store, conn, lease) != HealthBook.LeaseAfterUnknown.RELEASE;
+          HealthRules.leaseAfterUnknown(store, conn, lease)
+              != HealthRules.LeaseAfterUnknown.RELEASE;
       throw e;
     } finally {
       if (!handedOver) {
@@ -318,7 +319,7 @@ final class StoreRenewal {
       throw view.tombstoned(conn, now);
     }
     if (now.tokens() != null
-        && !HealthBook.needsPerson(conn, now.version())
+        && !HealthRules.needsPerson(conn, now.version())
         && clock.millis() < conn.policy.expiredAtMillis(now.tokens())) {
       return hot.offer(conn, now.tokens());
     }
@@ -377,11 +378,11 @@ final class StoreRenewal {
    * the lease, so no other instance renews meanwhile. Served while FRESH; renewed from (under that
    * same lease) when it is not, the new set replacing it in the saver.
    */
-  private CachedToken fromUnsaved(Connection conn, Flight flight, DurableSaver.Pending pending) {
+  private CachedToken fromUnsaved(Connection conn, Flight flight, UnsavedSet pending) {
     if (saver.saveNow(conn)) {
       return renew(conn, flight); // saved: the normal path from the store
     }
-    DurableSaver.Pending current = saver.pending(conn);
+    UnsavedSet current = saver.pending(conn);
     if (current == null) {
       return renew(conn, flight);
     }
@@ -424,7 +425,7 @@ final class StoreRenewal {
     } catch (ProviderCall.Superseded newer) {
       return servedInstead(conn, newer); // the saver finds the newer set and drops its own
     } catch (TokenUnavailableException e) {
-      if (HealthBook.unsettled(conn.health)) {
+      if (HealthRules.unsettled(conn.health)) {
         // The answer was lost: when the saver stores this set, it must say so, not "renewed".
         saver.mayBeSpent(conn, current);
       }

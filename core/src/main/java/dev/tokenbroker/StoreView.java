@@ -1,6 +1,5 @@
 package dev.tokenbroker;
 
-import dev.tokenbroker.HealthBook.Failure;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.store.HealthRecord;
@@ -179,7 +178,7 @@ final class StoreView {
     if (tokens == null
         || flight.purpose == Flight.Purpose.REFRESH
         || (flight.rejected != null && flight.rejected.equals(tokens.accessToken()))
-        || HealthBook.needsPerson(conn, tokens.version())) {
+        || HealthRules.needsPerson(conn, tokens.version())) {
       return null;
     }
     long now = clock.millis();
@@ -204,7 +203,7 @@ final class StoreView {
       Connection conn, Flight flight, @Nullable TokenSet tokens) {
     if (tokens == null
         || flight.purpose != Flight.Purpose.EXPIRED
-        || HealthBook.needsPerson(conn, tokens.version())
+        || HealthRules.needsPerson(conn, tokens.version())
         || conn.provider.validatesOnLoad() && conn.validatedVersion != tokens.version()
         || clock.millis() >= conn.policy.expiredAtMillis(tokens)) {
       return null;
@@ -250,16 +249,17 @@ final class StoreView {
    */
   void gate(Connection conn, Flight flight, StoredConnection stored, boolean cutShortReported) {
     boolean explicit =
-        flight.purpose == Flight.Purpose.REFRESH && !HealthBook.awaitsOutcome(conn, clock.millis());
+        flight.purpose == Flight.Purpose.REFRESH
+            && !HealthRules.awaitsOutcome(conn, clock.millis());
     if (stored.tombstone() != null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
       throw tombstoned(conn, stored);
     }
     long version = stored.version();
-    if (!explicit && HealthBook.needsPerson(conn, version)) {
+    if (!explicit && HealthRules.needsPerson(conn, version)) {
       throw HealthBook.exception(
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }
-    if (!explicit && !cutShortReported && HealthBook.holdsOff(conn, clock.millis())) {
+    if (!explicit && !cutShortReported && HealthRules.holdsOff(conn, clock.millis())) {
       throw HealthBook.exception(
           conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
     }

@@ -1,6 +1,5 @@
 package dev.tokenbroker;
 
-import dev.tokenbroker.HealthBook.Failure;
 import dev.tokenbroker.spi.ApiVerdict;
 import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.TokenProvider;
@@ -316,7 +315,7 @@ public final class TokenBroker implements AutoCloseable {
   }
 
   private void staleHit(Connection conn, long now) {
-    if (!closed && !HealthBook.holdsOff(conn, now)) {
+    if (!closed && !HealthRules.holdsOff(conn, now)) {
       flights.startInBackground(conn, Flight.Purpose.STALE);
     }
   }
@@ -759,7 +758,7 @@ public final class TokenBroker implements AutoCloseable {
       log.warn("connection {}: store unavailable while reading health: {}", id, e.getMessage());
       storeError = e;
     }
-    DurableSaver.Pending pending = saver.pending(conn);
+    UnsavedSet pending = saver.pending(conn);
     if (pending != null) {
       known = pending.set;
     } else if (known == null) {

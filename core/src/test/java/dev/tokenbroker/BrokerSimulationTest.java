@@ -186,6 +186,16 @@ class BrokerSimulationTest {
     }
   }
 
+  /** Like {@link #seedsThatOnceFailed_keepEveryInvariant}, for seeds found by 1,000-step soaks. */
+  @ParameterizedTest(name = "seed {0}, 1000 steps")
+  @ValueSource(longs = {14483})
+  void longSeedsThatOnceFailed_keepEveryInvariant(long seed) {
+    try (SimQuietLogs quiet = new SimQuietLogs()) {
+      SimWorld w = new SimWorld(seed, false);
+      assertThat(w.run(1000)).as("simulation seed " + seed + ", 1000 steps").isNull();
+    }
+  }
+
   @Test
   void aSeed_replaysExactly() {
     try (SimQuietLogs quiet = new SimQuietLogs()) {

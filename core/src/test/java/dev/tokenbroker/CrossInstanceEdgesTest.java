@@ -390,6 +390,39 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void aSaveAppliedWhoseReplyWasLost_andTheMarkRefused_theNextAttemptDoesNotSaveItAgain() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, losing, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2");
+    aView.saves.set(1);
+    aView.healths.set(10);
+    losing.loseAfterProcessing = true;
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+
+    aView.savesAppliedButFailed.set(1); // saved, reply lost: the marker is gone ...
+    aView.marks.set(1); // ... and putting it back is refused too
+    aRetries.runAll();
+    long version = store.read(id).version();
+    aRetries.runAll(); // the next attempt finds its set stored: it must not save (and unmark) again
+    assertThat(store.read(id).version()).as("not saved a second time").isEqualTo(version);
+    losing.loseAfterProcessing = false;
+
+    clock.advance(Duration.ofHours(3));
+    TokenBroker b = instance("b", store, provider, null);
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class)
+        .satisfies(
+            e ->
+                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
+                    .isEqualTo("rotation-outcome-unknown"));
+  }
+
+  @Test
   void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);

@@ -82,7 +82,7 @@ final class SimInstance {
   }
 
   /** The set this instance holds unsaved for {@code id} (what {@code health.unsaved} reports). */
-  DurableSaver.Pending unsaved(ConnectionId id) {
+  UnsavedSet unsaved(ConnectionId id) {
     return saver.pending(conn(id));
   }
 

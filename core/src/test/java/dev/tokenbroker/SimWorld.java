@@ -1024,7 +1024,7 @@ final class SimWorld {
   /** Invariant 3, checked on every token handed out. */
   private void served(SimInstance i, ConnectionId id, String token) {
     stats.served++;
-    DurableSaver.Pending unsaved = i.unsaved(id);
+    UnsavedSet unsaved = i.unsaved(id);
     if (unsaved != null) {
       i.heldUnsaved.add(unsaved.set.accessToken());
     }
@@ -1130,7 +1130,7 @@ final class SimWorld {
         }
       }
       for (SimInstance i : live) {
-        DurableSaver.Pending p = i.alive() ? i.unsaved(c.id) : null;
+        UnsavedSet p = i.alive() ? i.unsaved(c.id) : null;
         if (p != null) {
           i.heldUnsaved.add(p.set.accessToken());
         }
