@@ -3,8 +3,6 @@ package dev.tokenbroker.spi;
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,7 +13,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
@@ -28,8 +25,6 @@ import org.jspecify.annotations.Nullable;
 public final class Settings {
   /** Keys the broker itself reads; providers need not declare them as known. */
   public static final Set<String> CORE_KEYS = Set.of("provider", "app");
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
   /**
    * The longest duration any setting takes: ten years. Longer ones are typos, and would overflow
@@ -208,31 +203,7 @@ public final class Settings {
    * @return a list setting: a YAML list, or one text of comma-separated items (properties files)
    */
   public List<String> list(String key) {
-    Object v = values.get(key);
-    if (v == null) {
-      return List.of();
-    }
-    if (v instanceof Map) {
-      throw invalid(key, "must be a list, not a mapping");
-    }
-    List<String> out = new ArrayList<>();
-    if (v instanceof Collection) {
-      for (Object o : (Collection<?>) v) {
-        if (o instanceof Collection || o instanceof Map) {
-          throw invalid(key, "must be a list of plain values");
-        }
-        if (o != null && !o.toString().isBlank()) {
-          out.add(o.toString().trim());
-        }
-      }
-    } else {
-      for (String part : v.toString().split(",")) {
-        if (!part.isBlank()) {
-          out.add(part.trim());
-        }
-      }
-    }
-    return List.copyOf(out);
+    return SettingCollections.list(this, key, values.get(key));
   }
 
   /**
@@ -244,26 +215,7 @@ public final class Settings {
    * @throws ConfigurationException if the value is not a mapping of names to plain values
    */
   public Map<String, String> map(String key) {
-    Object v = values.get(key);
-    if (v == null) {
-      return Map.of();
-    }
-    if (!(v instanceof Map)) {
-      throw invalid(key, "must be a mapping of names to values, e.g. {prompt: login}");
-    }
-    Map<String, String> out = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-      Object name = e.getKey();
-      Object value = e.getValue();
-      if (name == null || name.toString().isBlank()) {
-        throw invalid(key, "has an empty name");
-      }
-      if (value == null || value instanceof Collection || value instanceof Map) {
-        throw invalid(key, "'" + name + "' must have one plain value");
-      }
-      out.put(name.toString().trim(), value.toString());
-    }
-    return Collections.unmodifiableMap(out);
+    return SettingCollections.map(this, key, values.get(key));
   }
 
   /**
@@ -362,49 +314,7 @@ public final class Settings {
    *     {@link #MAX_DURATION}; the message does not repeat the text
    */
   public static Duration parseDuration(String text) {
-    String v = text.trim();
-    Duration d;
-    if (v.length() > 64) {
-      throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
-    }
-    Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
-    if (m.matches()) {
-      if (m.group(1).length() > 12) {
-        // 13 digits of any unit exceed the bound; parsing them could overflow a long.
-        throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
-      }
-      long n = Long.parseLong(m.group(1));
-      String unit = m.group(2) == null ? "s" : m.group(2);
-      switch (unit) {
-        case "ms":
-          d = Duration.ofMillis(n);
-          break;
-        case "m":
-          d = Duration.ofMinutes(n);
-          break;
-        case "h":
-          d = Duration.ofHours(n);
-          break;
-        case "d":
-          d = Duration.ofDays(n);
-          break;
-        default:
-          d = Duration.ofSeconds(n);
-      }
-    } else {
-      try {
-        d = Duration.parse(v.toUpperCase(Locale.ROOT));
-      } catch (DateTimeParseException | ArithmeticException e) {
-        throw new IllegalArgumentException("must be a duration such as 5m, 300s, 14d or PT5M");
-      }
-    }
-    if (d.isNegative()) {
-      throw new IllegalArgumentException("must not be negative");
-    }
-    if (d.compareTo(MAX_DURATION) > 0) {
-      throw new IllegalArgumentException("must be at most " + MAX_DURATION.toDays() + "d");
-    }
-    return d;
+    return DurationSyntax.parse(text);
   }
 
   /**
@@ -478,15 +388,7 @@ public final class Settings {
    * @return the URL
    */
   public HttpUrl checkedUrl(String key, String value) {
-    HttpUrl url = HttpUrl.parse(value);
-    if (url == null) {
-      throw invalid(key, "must be an absolute http(s) URL");
-    }
-    if (!url.isHttps() && !isLoopback(url.host())) {
-      throw invalid(
-          key, "must use https (plain http is accepted only for localhost and 127.0.0.1)");
-    }
-    return url;
+    return UrlChecks.baseUrl(this, key, value);
   }
 
   /**
@@ -498,41 +400,7 @@ public final class Settings {
    * @return whether {@code host} is a loopback address or {@code localhost}
    */
   public static boolean isLoopback(String host) {
-    String h = host.toLowerCase(Locale.ROOT);
-    if (h.startsWith("[") && h.endsWith("]")) {
-      h = h.substring(1, h.length() - 1);
-    }
-    if (h.equals("localhost")) {
-      return true;
-    }
-    if (h.indexOf(':') >= 0) {
-      return isLoopbackIpv6(h);
-    }
-    String[] parts = h.split("\\.", -1);
-    if (parts.length != 4) {
-      return false;
-    }
-    for (String p : parts) {
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        return false;
-      }
-      if (Integer.parseInt(p) > 255) {
-        return false;
-      }
-    }
-    return Integer.parseInt(parts[0]) == 127;
-  }
-
-  private static boolean isLoopbackIpv6(String h) {
-    if (!h.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
-      return false; // not a literal (zone ids and names are not loopback here)
-    }
-    try {
-      // A literal of hex digits, colons and dots is parsed without any name lookup.
-      return java.net.InetAddress.getByName(h).isLoopbackAddress();
-    } catch (java.net.UnknownHostException e) {
-      return false;
-    }
+    return UrlChecks.isLoopback(host);
   }
 
   /**
@@ -541,20 +409,7 @@ public final class Settings {
    * text itself should be kept as written (platforms compare it character for character).
    */
   public HttpUrl redirectUri(String key, String value) {
-    HttpUrl url = HttpUrl.parse(value);
-    if (url == null) {
-      throw invalid(key, "must be an absolute http(s) URL, as registered with the app");
-    }
-    if (!url.isHttps() && !isLoopback(url.host())) {
-      throw invalid(
-          key,
-          "must use https (plain http is accepted only for a loopback host such as localhost or"
-              + " 127.0.0.1)");
-    }
-    if (url.fragment() != null) {
-      throw invalid(key, "must not contain a fragment (#…)");
-    }
-    return url;
+    return UrlChecks.redirectUri(this, key, value);
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.tokenbroker.spi;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
@@ -12,14 +11,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -125,7 +119,7 @@ public final class TokenCodec {
    * @return the record for {@code tokens}, which keeps its {@link TokenSet#version() version}
    */
   public byte[] encode(ConnectionId id, TokenSet tokens) {
-    ObjectNode body = tokensToJson(tokens);
+    ObjectNode body = TokenSetJson.toJson(tokens);
     ObjectNode record = JSON.createObjectNode();
     record.put("tokenbroker", FORMAT);
     record.put("connection", id.toString());
@@ -201,7 +195,7 @@ public final class TokenCodec {
               + " (written by a newer version?)",
           null);
     }
-    String owner = text(root, "connection");
+    String owner = TokenSetJson.text(root, "connection");
     if (owner == null) {
       throw corrupt(id, "names no connection", null);
     }
@@ -214,7 +208,7 @@ public final class TokenCodec {
     } else {
       body = decrypt(id, root);
     }
-    return tokensFromJson(id, body);
+    return TokenSetJson.fromJson(id, body);
   }
 
   /**
@@ -239,17 +233,17 @@ public final class TokenCodec {
   public static @Nullable String connectionOf(byte[] record) {
     try {
       JsonNode root = JSON.readTree(record);
-      return root == null ? null : text(root, "connection");
+      return root == null ? null : TokenSetJson.text(root, "connection");
     } catch (IOException | RuntimeException | StackOverflowError e) {
       return null;
     }
   }
 
   private JsonNode decrypt(ConnectionId id, JsonNode root) {
-    String alg = text(root, "alg");
-    String kid = text(root, "kid");
-    String iv = text(root, "iv");
-    String data = text(root, "data");
+    String alg = TokenSetJson.text(root, "alg");
+    String kid = TokenSetJson.text(root, "kid");
+    String iv = TokenSetJson.text(root, "iv");
+    String data = TokenSetJson.text(root, "data");
     if (alg == null || kid == null || iv == null || data == null) {
       throw corrupt(id, "has neither 'tokens' nor a complete encrypted envelope", null);
     }
@@ -320,87 +314,6 @@ public final class TokenCodec {
         .getBytes(StandardCharsets.UTF_8);
   }
 
-  private static ObjectNode tokensToJson(TokenSet t) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("version", t.version());
-    o.put("tokenType", t.tokenType());
-    o.put("accessToken", t.accessToken());
-    o.put("expiresAt", t.expiresAt().toString());
-    if (t.refreshToken() != null) {
-      o.put("refreshToken", t.refreshToken());
-    }
-    if (t.refreshExpiresAt() != null) {
-      o.put("refreshExpiresAt", String.valueOf(t.refreshExpiresAt()));
-    }
-    ArrayNode scopes = o.putArray("scopes");
-    t.scopes().forEach(scopes::add);
-    o.put("issuedAt", t.issuedAt().toString());
-    ObjectNode extras = o.putObject("extras");
-    t.extras().forEach(extras::put);
-    return o;
-  }
-
-  private static TokenSet tokensFromJson(ConnectionId id, @Nullable JsonNode o) {
-    if (o == null || !o.isObject()) {
-      throw corrupt(id, "holds no token object", null);
-    }
-    try {
-      JsonNode version = o.get("version");
-      if (version == null || !version.canConvertToLong() || version.longValue() < 0) {
-        throw corrupt(id, "has no valid 'version'", null);
-      }
-      String tokenType = required(id, o, "tokenType");
-      String accessToken = required(id, o, "accessToken");
-      String refreshToken = text(o, "refreshToken");
-      TokenSet.Builder b =
-          TokenSet.builder()
-              .version(version.longValue())
-              .tokenType(tokenType)
-              .accessToken(accessToken)
-              .expiresAt(Instant.parse(required(id, o, "expiresAt")))
-              .issuedAt(Instant.parse(required(id, o, "issuedAt")))
-              .refreshToken(refreshToken);
-      String refreshExpiresAt = text(o, "refreshExpiresAt");
-      if (refreshExpiresAt != null) {
-        b.refreshExpiresAt(Instant.parse(refreshExpiresAt));
-      }
-      JsonNode scopes = o.get("scopes");
-      if (scopes != null && scopes.isArray()) {
-        List<String> list = new ArrayList<>(scopes.size());
-        for (JsonNode s : scopes) {
-          list.add(s.asText());
-        }
-        b.scopes(list);
-      }
-      JsonNode extras = o.get("extras");
-      if (extras != null && extras.isObject()) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = extras.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          b.extra(e.getKey(), e.getValue().asText());
-        }
-      }
-      return b.build();
-    } catch (DateTimeParseException e) {
-      throw corrupt(id, "has a malformed time", null);
-    } catch (IllegalArgumentException | ArithmeticException e) {
-      // TokenSet's own checks; their messages name fields, never values.
-      throw corrupt(id, "holds an invalid token set: " + e.getMessage(), null);
-    }
-  }
-
-  private static String required(ConnectionId id, JsonNode o, String field) {
-    String v = text(o, field);
-    if (v == null) {
-      throw corrupt(id, "has no '" + field + "'", null);
-    }
-    return v;
-  }
-
-  private static @Nullable String text(JsonNode o, String field) {
-    JsonNode v = o.get(field);
-    return v == null || !v.isTextual() ? null : v.textValue();
-  }
-
   private static byte[] writeBytes(JsonNode node) {
     try {
       return JSON.writeValueAsBytes(node);
@@ -409,8 +322,8 @@ public final class TokenCodec {
     }
   }
 
-  private static TokenStoreException corrupt(
-      ConnectionId id, String problem, @Nullable Throwable cause) {
+  /** The exception for a record that cannot be read: it names the connection, never a value. */
+  static TokenStoreException corrupt(ConnectionId id, String problem, @Nullable Throwable cause) {
     return new TokenStoreException(
         id, "connection " + id + ": stored record is corrupt: it " + problem, cause);
   }

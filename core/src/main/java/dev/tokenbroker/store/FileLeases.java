@@ -1,6 +1,7 @@
 package dev.tokenbroker.store;
 
 import dev.tokenbroker.ConnectionId;
+import dev.tokenbroker.store.FileLocking.Mode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.time.Clock;
@@ -12,24 +13,78 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The renewal-lease operations of a {@link FileTokenStore}, each run by the store under the
- * connection's exclusive lock on {@code lock}, the lock file holding the {@link LeaseState}. Lease
- * expiry uses the store's {@link Clock}; a lease whose holder's process is found dead (its holder
- * file unlocked, see {@link HolderLocks}) is taken over before it expires.
+ * The renewal-lease operations of a {@link FileTokenStore}, each run under the connection's
+ * exclusive lock ({@link FileLocking}) on {@code lock}, the lock file holding the {@link
+ * LeaseState}. Lease expiry uses the store's {@link Clock}; a lease whose holder's process is found
+ * dead (its holder file unlocked, see {@link HolderLocks}) is taken over before it expires.
+ * Arguments are checked by the store ({@link #checkLeaseArguments}, {@link #checkTtl}).
  */
 final class FileLeases {
   private static final Logger log = LoggerFactory.getLogger(FileTokenStore.class);
 
   private final Clock clock;
   private final HolderLocks holders;
+  private final FileLocking locking;
 
-  FileLeases(Clock clock, HolderLocks holders) {
+  FileLeases(Clock clock, HolderLocks holders, FileLocking locking) {
     this.clock = clock;
     this.holders = holders;
+    this.locking = locking;
   }
 
   /** The lease, unless another owner holds an unexpired one whose process lives. */
-  @Nullable Lease tryAcquire(
+  @Nullable Lease tryAcquire(ConnectionId id, String owner, Duration ttl, long minFence) {
+    return locking.locked(
+        id,
+        "take the renewal lease",
+        Mode.WRITE,
+        lock -> tryAcquire(id, lock, owner, ttl, minFence));
+  }
+
+  /** The lease, whoever holds it. */
+  Lease seize(ConnectionId id, String owner, Duration ttl, long minFence) {
+    return locking.locked(
+        id,
+        "seize the renewal lease",
+        Mode.WRITE,
+        lock -> grant(id, lock, LeaseState.read(lock), owner, ttl, minFence, clock.millis(), null));
+  }
+
+  /** The lease with a new expiry, or null if it is not current. */
+  @Nullable Lease extend(Lease lease, Duration ttl) {
+    return locking.locked(
+        lease.connection(),
+        "extend the renewal lease",
+        Mode.WRITE,
+        lock -> extend(lock, lease, ttl));
+  }
+
+  /** Sets the renewal marker of the current {@code lease}. */
+  void markRenewing(Lease lease) {
+    ConnectionId id = lease.connection();
+    locking.locked(
+        id,
+        "mark the renewal",
+        Mode.WRITE,
+        lock -> {
+          markRenewing(id, lock, lease);
+          return null;
+        });
+  }
+
+  /** Frees {@code lease} if it is current, and drops its holder lock either way. */
+  void release(Lease lease) {
+    locking.locked(
+        lease.connection(),
+        "release the renewal lease",
+        Mode.WRITE,
+        lock -> {
+          release(lock, lease);
+          return null;
+        });
+  }
+
+  private @Nullable Lease tryAcquire(
       ConnectionId id, FileChannel lock, String owner, Duration ttl, long minFence)
       throws IOException {
     LeaseState held = LeaseState.read(lock);
@@ -47,12 +102,6 @@ final class FileLeases {
           held.fence);
     }
     return grant(id, lock, held, owner, ttl, minFence, now, deadHolders);
-  }
-
-  /** The lease, whoever holds it. */
-  Lease seize(ConnectionId id, FileChannel lock, String owner, Duration ttl, long minFence)
-      throws IOException {
-    return grant(id, lock, LeaseState.read(lock), owner, ttl, minFence, clock.millis(), null);
   }
 
   /**
@@ -92,8 +141,7 @@ final class FileLeases {
     return new Lease(id, owner, fence, Instant.ofEpochMilli(expires), cutShort);
   }
 
-  /** The lease with a new expiry, or null if it is not current. */
-  @Nullable Lease extend(FileChannel lock, Lease lease, Duration ttl) throws IOException {
+  private @Nullable Lease extend(FileChannel lock, Lease lease, Duration ttl) throws IOException {
     LeaseState held = LeaseState.read(lock);
     if (!held.isCurrent(lease)) {
       return null;
@@ -104,16 +152,14 @@ final class FileLeases {
     return lease.withExpiry(Instant.ofEpochMilli(expires));
   }
 
-  /** Sets the renewal marker of the current {@code lease}. */
-  void markRenewing(ConnectionId id, FileChannel lock, Lease lease) throws IOException {
+  private void markRenewing(ConnectionId id, FileChannel lock, Lease lease) throws IOException {
     LeaseState held = LeaseState.read(lock);
     requireCurrent(id, held, lease);
     new LeaseState(held.fence, held.owner, held.expiresAtMillis, clock.millis(), held.holderLocked)
         .write(lock);
   }
 
-  /** Frees {@code lease} if it is current, and drops its holder lock either way. */
-  void release(FileChannel lock, Lease lease) throws IOException {
+  private void release(FileChannel lock, Lease lease) throws IOException {
     LeaseState held = LeaseState.read(lock);
     if (held.isCurrent(lease)) {
       // Keep the fencing value: the next grant must get a larger one.

@@ -7,21 +7,13 @@ import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.store.FileLocking.Mode;
 import dev.tokenbroker.store.RecordReader.Records;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,16 +135,18 @@ public final class FileTokenStore implements TokenStore {
   private static final Logger log = LoggerFactory.getLogger(FileTokenStore.class);
 
   // The parts, each in its own package-private class: the file names, the record files (atomic
-  // writes), the JVM-wide and file locking, the lease line (LeaseState) and its operations, and
-  // the table of the holder files this JVM keeps locked.
+  // writes), reading records, writing token sets and tombstones, the registry read from directory
+  // listings, the JVM-wide and file locking, the lease line (LeaseState) and its operations, the
+  // table of the holder files this JVM keeps locked, and the one-time records.
   private final FileNames names;
   private final RecordFiles files;
   private final RecordReader reader;
+  private final FileRecordWrites writes;
+  private final FileRegistry registry;
   private final FileLocking locking;
   private final HolderLocks holders;
   private final FileLeases leases;
   private final TokenCodec codec;
-  private final Clock clock;
   private final FileOnceRecords once;
 
   private FileTokenStore(Path directory, Clock clock, TokenCodec codec, boolean posix) {
@@ -160,10 +154,11 @@ public final class FileTokenStore implements TokenStore {
     this.files = new RecordFiles(directory, posix);
     this.reader = new RecordReader(names, codec);
     this.locking = new FileLocking(names, files);
+    this.writes = new FileRecordWrites(names, files, reader, locking, codec, clock);
+    this.registry = new FileRegistry(names, reader);
     this.holders = new HolderLocks(names, files);
-    this.leases = new FileLeases(clock, holders);
+    this.leases = new FileLeases(clock, holders, locking);
     this.codec = codec;
-    this.clock = clock;
     this.once = new FileOnceRecords(directory, posix, locking, codec, clock);
   }
 
@@ -224,46 +219,15 @@ public final class FileTokenStore implements TokenStore {
   @Override
   public @Nullable TokenSet load(ConnectionId id) {
     Objects.requireNonNull(id, "id");
-    TokenSet tokens = reader.readTokens(id);
-    if (tokens == null) {
-      return null;
-    }
-    Tombstone tombstone = reader.readTombstone(id);
-    return tombstone != null && tombstone.version() >= tokens.version() ? null : tokens;
+    return reader.current(id);
   }
 
   @Override
   public List<ConnectionId> connections() {
-    List<ConnectionId> ids = new ArrayList<>();
-    try (DirectoryStream<Path> entries =
-        Files.newDirectoryStream(directory(), "*" + FileNames.DATA_SUFFIX)) {
-      for (Path p : entries) {
-        ConnectionId id = FileNames.connectionOf(p);
-        if (id != null && !leftBehindByATombstone(id)) {
-          ids.add(id);
-        }
-      }
-    } catch (IOException e) {
-      throw new TokenStoreException(
-          null, "cannot list token records in " + directory() + ": " + RecordFiles.describe(e), e);
-    }
-    ids.sort(null);
-    return ids;
+    return registry.connections();
   }
 
-  /** True for a token set that a tombstone written after it outranks (a crash in between). */
-  private boolean leftBehindByATombstone(ConnectionId id) {
-    if (!Files.exists(names.file(id, FileNames.TOMBSTONE_SUFFIX), LinkOption.NOFOLLOW_LINKS)) {
-      return false;
-    }
-    try {
-      return load(id) == null;
-    } catch (TokenStoreException e) {
-      return false; // listed: reading it reports the problem
-    }
-  }
-
-  // ---------------------------------------------------------------- token sets
+  // ------------------------------------------ token sets and tombstones (see FileRecordWrites)
 
   @Override
   public TokenSet compareAndSet(
@@ -274,32 +238,7 @@ public final class FileTokenStore implements TokenStore {
     if (expectedVersion < 0) {
       throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
     }
-    TokenSet saved = tokens.withVersion(expectedVersion + 1);
-    byte[] record = codec.encode(id, saved); // before the lock: see the class description
-    return fenced(
-        id,
-        lease,
-        "save tokens",
-        () -> {
-          // Read under the lock: a corrupt record fails the save here instead of being replaced.
-          Records r = reader.records(id);
-          if (r.tombstone != null) {
-            throw new TombstonedException(id, r.tombstone);
-          }
-          long actual = r.version();
-          if (actual != expectedVersion) {
-            throw new VersionConflictException(id, expectedVersion, actual);
-          }
-          Path target = names.file(id, FileNames.DATA_SUFFIX);
-          // A renewal keeps the registry time (the file's modification time, see changedSince);
-          // the first set of a connection is a registry change.
-          FileTime registered =
-              actual == 0 || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)
-                  ? now()
-                  : Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS);
-          files.writeAtomically(target, record, registered);
-          return saved;
-        });
+    return writes.compareAndSet(id, expectedVersion, tokens, lease);
   }
 
   @Override
@@ -307,41 +246,14 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(lease, "lease");
-    return fenced(
-        id,
-        lease,
-        "save tokens",
-        () -> {
-          Records r = reader.records(id);
-          TokenSet saved = tokens.withVersion(r.highestVersion() + 1);
-          byte[] record = codec.encode(id, saved);
-          // The health record first: failing after it leaves the old set without it, never the
-          // new set with the old chain's failure. The rename's directory sync covers the delete.
-          Files.deleteIfExists(names.file(id, FileNames.HEALTH_SUFFIX));
-          files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
-          // The new set outranks the tombstone already (a higher version); this is tidying.
-          files.deleteOutranked(id, names.file(id, FileNames.TOMBSTONE_SUFFIX));
-          return saved;
-        });
+    return writes.authorize(id, tokens, lease);
   }
 
   @Override
   public StoredConnection restore(ConnectionId id, TokenSet tokens) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tokens, "tokens");
-    byte[] record = codec.encode(id, tokens);
-    return locking.locked(
-        id,
-        "restore tokens",
-        Mode.WRITE,
-        lock -> {
-          Records r = reader.records(id);
-          if (r.tombstone == null && tokens.version() > r.version()) {
-            files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
-            return new StoredConnection(tokens, reader.readHealth(id), null);
-          }
-          return new StoredConnection(r.tokens, reader.readHealth(id), r.tombstone);
-        });
+    return writes.restore(id, tokens);
   }
 
   @Override
@@ -349,29 +261,10 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(tombstone, "tombstone");
     Objects.requireNonNull(lease, "lease");
-    fenced(
-        id,
-        lease,
-        "write the tombstone",
-        () -> {
-          long version = reader.versionForTombstone(id, tombstone.version());
-          Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
-          files.writeAtomically(
-              names.file(id, FileNames.TOMBSTONE_SUFFIX),
-              StateCodec.encodeTombstone(id, stored),
-              now());
-          // The tombstone outranks the set already (its version is not lower); this is tidying.
-          files.deleteOutranked(id, names.file(id, FileNames.DATA_SUFFIX));
-          return null;
-        });
+    writes.tombstone(id, tombstone, lease);
   }
 
-  /** This store's time, as a file's modification time: when a registry change was made. */
-  private FileTime now() {
-    return FileTime.from(clock.instant());
-  }
-
-  // ---------------------------------------------------------------- the registry
+  // ---------------------------------------------------------- the registry (see FileRegistry)
 
   /**
    * {@inheritDoc}
@@ -390,31 +283,7 @@ public final class FileTokenStore implements TokenStore {
   @Override
   public List<ConnectionId> changedSince(Instant since) {
     Objects.requireNonNull(since, "since");
-    Set<ConnectionId> ids = new LinkedHashSet<>();
-    collectChanged(since, FileNames.DATA_SUFFIX, ids);
-    collectChanged(since, FileNames.TOMBSTONE_SUFFIX, ids);
-    return new ArrayList<>(ids);
-  }
-
-  private void collectChanged(Instant since, String suffix, Set<ConnectionId> into) {
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory(), "*" + suffix)) {
-      for (Path p : entries) {
-        try {
-          if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(since)) {
-            continue;
-          }
-        } catch (NoSuchFileException e) {
-          continue; // deleted meanwhile (outranked): its other record is listed
-        }
-        ConnectionId id = FileNames.connectionOf(p, suffix);
-        if (id != null) {
-          into.add(id);
-        }
-      }
-    } catch (IOException e) {
-      throw new TokenStoreException(
-          null, "cannot list the records in " + directory() + ": " + RecordFiles.describe(e), e);
-    }
+    return registry.changedSince(since);
   }
 
   // ---------------------------------------------------------------- one-time records
@@ -455,89 +324,38 @@ public final class FileTokenStore implements TokenStore {
     return once.file(key);
   }
 
-  /** A write under the connection's lock that only {@code lease}, while current, may make. */
-  private interface FencedWrite<T> {
-    T run() throws IOException;
-  }
-
-  /**
-   * Runs {@code write} under the connection's file lock if {@code lease} is still current
-   * (otherwise {@link StaleLeaseException}), then clears the lease's renewal marker: the write is
-   * the renewal's outcome, saved.
-   */
-  private <T> T fenced(ConnectionId id, Lease lease, String action, FencedWrite<T> write) {
-    return locking.locked(
-        id,
-        action,
-        Mode.WRITE,
-        lock -> {
-          LeaseState held = LeaseState.read(lock);
-          FileLeases.requireCurrent(id, held, lease);
-          T result = write.run();
-          FileLeases.clearMarker(id, lock, held);
-          return result;
-        });
-  }
-
   // ---------------------------------------------------------------- the lease (see FileLeases)
 
   @Override
   public @Nullable Lease tryAcquireLease(
       ConnectionId id, String owner, Duration ttl, long minFence) {
     FileLeases.checkLeaseArguments(id, owner, ttl);
-    return locking.locked(
-        id,
-        "take the renewal lease",
-        Mode.WRITE,
-        lock -> leases.tryAcquire(id, lock, owner, ttl, minFence));
+    return leases.tryAcquire(id, owner, ttl, minFence);
   }
 
   @Override
   public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
     FileLeases.checkLeaseArguments(id, owner, ttl);
-    return locking.locked(
-        id,
-        "seize the renewal lease",
-        Mode.WRITE,
-        lock -> leases.seize(id, lock, owner, ttl, minFence));
+    return leases.seize(id, owner, ttl, minFence);
   }
 
   @Override
   public @Nullable Lease extendLease(Lease lease, Duration ttl) {
     Objects.requireNonNull(lease, "lease");
     FileLeases.checkTtl(ttl);
-    return locking.locked(
-        lease.connection(),
-        "extend the renewal lease",
-        Mode.WRITE,
-        lock -> leases.extend(lock, lease, ttl));
+    return leases.extend(lease, ttl);
   }
 
   @Override
   public void markRenewing(Lease lease) {
     Objects.requireNonNull(lease, "lease");
-    ConnectionId id = lease.connection();
-    locking.locked(
-        id,
-        "mark the renewal",
-        Mode.WRITE,
-        lock -> {
-          leases.markRenewing(id, lock, lease);
-          return null;
-        });
+    leases.markRenewing(lease);
   }
 
   @Override
   public void releaseLease(Lease lease) {
     Objects.requireNonNull(lease, "lease");
-    locking.locked(
-        lease.connection(),
-        "release the renewal lease",
-        Mode.WRITE,
-        lock -> {
-          leases.release(lock, lease);
-          return null;
-        });
+    leases.release(lease);
   }
 
   /**

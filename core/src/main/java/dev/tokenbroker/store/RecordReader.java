@@ -88,6 +88,20 @@ final class RecordReader {
     return version;
   }
 
+  /**
+   * The token set, unless a tombstone outranks it (its version is not lower). Needs no lock (see
+   * {@link FileTokenStore#load}): it reads the token set before the tombstone, which a revocation
+   * writes before it deletes the set, and the tombstone only when there is a set.
+   */
+  @Nullable TokenSet current(ConnectionId id) {
+    TokenSet tokens = readTokens(id);
+    if (tokens == null) {
+      return null;
+    }
+    Tombstone tombstone = readTombstone(id);
+    return tombstone != null && tombstone.version() >= tokens.version() ? null : tokens;
+  }
+
   @Nullable TokenSet readTokens(ConnectionId id) {
     Path file = names.file(id, FileNames.DATA_SUFFIX);
     byte[] bytes = RecordFiles.readRecord(id, file);
