@@ -17,7 +17,6 @@ import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenAnswer;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
-import dev.tokenbroker.spi.TokenRequest;
 import dev.tokenbroker.spi.TokenResponse;
 import java.net.URI;
 import java.time.Clock;
@@ -134,22 +133,20 @@ final class Cafe24Provider implements TokenProvider {
 
   @Override
   public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
-    TokenRequest request = client.codeRequest(code, config.redirectUri(), null);
-    TokenResponse response = request.send(false);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.CODE, request.secrets());
-    }
+    TokenResponse response =
+        client
+            .codeRequest(code, config.redirectUri(), null)
+            .sendOrThrow(false, (r, secrets) -> classify(r, Call.CODE, secrets));
     return answer.read(response, null);
   }
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    TokenRequest request = client.refreshRequest(current, "authorize the mall again");
     // Every Cafe24 refresh rotates the refresh token: a lost answer may have spent it.
-    TokenResponse response = request.send(true);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.REFRESH, request.secrets());
-    }
+    TokenResponse response =
+        client
+            .refreshRequest(current, "authorize the mall again")
+            .sendOrThrow(true, (r, secrets) -> classify(r, Call.REFRESH, secrets));
     return answer.read(response, current);
   }
 
@@ -164,17 +161,13 @@ final class Cafe24Provider implements TokenProvider {
     String refreshToken = current.refreshToken();
     boolean accessAlive = clock.instant().isBefore(current.expiresAt());
     String token = accessAlive || refreshToken == null ? current.accessToken() : refreshToken;
-    TokenRequest request =
-        client
-            .request(Objects.requireNonNull(client.endpoint().revocationUrl()))
-            .param("token", token)
-            // Cafe24 names it token_hint, not RFC 7009's token_type_hint.
-            .param("token_hint", token.equals(refreshToken) ? "refresh_token" : "access_token")
-            .secret(current.accessToken(), refreshToken);
-    TokenResponse response = request.send(false);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.REVOKE, request.secrets());
-    }
+    client
+        .request(Objects.requireNonNull(client.endpoint().revocationUrl()))
+        .param("token", token)
+        // Cafe24 names it token_hint, not RFC 7009's token_type_hint.
+        .param("token_hint", token.equals(refreshToken) ? "refresh_token" : "access_token")
+        .secret(current.accessToken(), refreshToken)
+        .sendOrThrow(false, (r, secrets) -> classify(r, Call.REVOKE, secrets));
   }
 
   /**
