@@ -1,5 +1,6 @@
 package dev.tokenbroker.spi;
 
+import java.time.Duration;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -9,7 +10,28 @@ import org.jspecify.annotations.Nullable;
  * setting and never repeats its value. Stateless.
  */
 public final class SettingRules {
+  /** How long before expiry a token counts as expired already, at most: clock noise, latency. */
+  public static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
+
   private SettingRules() {}
+
+  /**
+   * The {@code renew-before} setting, bounded, as a {@link RenewalPolicy} whose expiry skew is
+   * {@link #EXPIRY_SKEW}, or {@code renew-before} itself when that is shorter.
+   *
+   * @param settings the settings
+   * @param defaultValue what an absent setting means
+   * @param min the shortest allowed
+   * @param max the longest allowed (below the platform's token lifetime)
+   * @param problem what to say of a value out of bounds, for a person
+   * @return the policy, without keep-alive
+   */
+  public static RenewalPolicy renewBefore(
+      Settings settings, Duration defaultValue, Duration min, Duration max, String problem) {
+    Duration renewBefore = settings.duration("renew-before", defaultValue, min, max, problem);
+    return RenewalPolicy.of(
+        renewBefore, renewBefore.compareTo(EXPIRY_SKEW) < 0 ? renewBefore : EXPIRY_SKEW);
+  }
 
   /**
    * An optional text setting that must match {@code pattern} as a whole when given.

@@ -3,7 +3,6 @@ package dev.tokenbroker.cafe24;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.ApiVerdict;
 import dev.tokenbroker.spi.ClientAuth;
@@ -11,6 +10,7 @@ import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.OAuthClient;
 import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.OAuthErrors.Call;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Secrets;
@@ -71,9 +71,7 @@ final class Cafe24Provider implements TokenProvider {
   Cafe24Provider(Cafe24Config config, ProviderContext context) {
     this.config = Objects.requireNonNull(config);
     this.clock = context.clock();
-    this.policy =
-        RenewalPolicy.of(config.renewBefore(), Cafe24ProviderFactory.EXPIRY_SKEW)
-            .withKeepAliveBefore(KEEP_ALIVE_BEFORE);
+    this.policy = config.renewal().withKeepAliveBefore(KEEP_ALIVE_BEFORE);
     HttpUrl base = config.baseUrl();
     // Cafe24 takes the client credentials in a Basic header only, as written (not form-encoded); a
     // newer documentation page shows them as form fields, which we do not trust.
@@ -221,17 +219,13 @@ final class Cafe24Provider implements TokenProvider {
   private void checkMall(TokenResponse response) {
     String mallId = response.text("mall_id");
     if (mallId != null && !mallId.equalsIgnoreCase(config.mallId())) {
-      throw response
-          .failure()
-          .body(null)
-          .kind(Kind.PERMANENT)
-          .reason(
+      throw Verdict.permanent(
               "the token was issued for mall '"
                   + Secrets.scrub(mallId, List.of(), 64)
                   + "', but this connection is for mall '"
                   + config.mallId()
                   + "': authorize again, logged in to the right mall")
-          .build();
+          .apply(response.failure().body(null));
     }
   }
 
@@ -315,37 +309,33 @@ final class Cafe24Provider implements TokenProvider {
             .toLowerCase(Locale.ROOT);
     String quoted = quote(description != null ? description : error, secrets);
     if (said.contains("client_secret") || said.contains("client secret")) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client secret rejected" + quoted + ": check client-secret")
-          .build();
+      return Verdict.permanent("client secret rejected" + quoted + ": check client-secret")
+          .apply(b);
     }
     if (said.contains("client_id") || said.contains("client id")) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client id rejected" + quoted + ": check client-id")
-          .build();
+      return Verdict.permanent("client id rejected" + quoted + ": check client-id").apply(b);
     }
     if (call == Call.REFRESH
         && (said.contains("refresh_token")
             || said.contains("refresh token")
             || "invalid_grant".equalsIgnoreCase(error))) {
-      return b.kind(Kind.PERMANENT).reason(REFRESH_TOKEN_DEAD).build();
+      return Verdict.permanent(REFRESH_TOKEN_DEAD).apply(b);
     }
     if (said.contains("redirect_uri") || said.contains("redirect uri")) {
-      return b.kind(Kind.PERMANENT)
-          .reason(
+      return Verdict.permanent(
               "redirect URI rejected"
                   + quoted
                   + ": redirect-uri must equal the app's registered redirect URI exactly,"
                   + " trailing slash included")
-          .build();
+          .apply(b);
     }
     if (call == Call.CODE && (said.contains("code") || "invalid_grant".equalsIgnoreCase(error))) {
-      return b.kind(Kind.PERMANENT).reason(CODE_DEAD).build();
+      return Verdict.permanent(CODE_DEAD).apply(b);
     }
     if ("invalid_client".equalsIgnoreCase(error) || "unauthorized_client".equalsIgnoreCase(error)) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client credentials rejected" + quoted + ": check client-id and client-secret")
-          .build();
+      return Verdict.permanent(
+              "client credentials rejected" + quoted + ": check client-id and client-secret")
+          .apply(b);
     }
     return standard;
   }

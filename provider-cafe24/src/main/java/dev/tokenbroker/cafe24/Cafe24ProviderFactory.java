@@ -1,6 +1,7 @@
 package dev.tokenbroker.cafe24;
 
 import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.SettingRules;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenProvider;
@@ -58,7 +59,6 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
 
   static final String MALL_ID_PLACEHOLDER = "{mall_id}";
   static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(5);
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
   // Cafe24 access tokens live 2 hours; a margin as long as that would renew on every call.
   static final Duration ACCESS_LIFETIME = Duration.ofHours(2);
 
@@ -107,7 +107,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
             shopNo(settings),
             apiVersion(settings),
             baseUrl(settings, mallId),
-            renewBefore(settings));
+            renewal(settings));
     return new Cafe24Provider(config, context);
   }
 
@@ -190,12 +190,12 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     return base;
   }
 
-  private static Duration renewBefore(Settings settings) {
+  private static RenewalPolicy renewal(Settings settings) {
     // Settings bound every duration; this one is also bounded by the 2-hour token lifetime.
-    return settings.duration(
-        "renew-before",
+    return SettingRules.renewBefore(
+        settings,
         DEFAULT_RENEW_BEFORE,
-        EXPIRY_SKEW,
+        SettingRules.EXPIRY_SKEW,
         ACCESS_LIFETIME.minusNanos(1),
         "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
   }

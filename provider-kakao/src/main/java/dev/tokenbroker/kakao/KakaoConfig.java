@@ -1,5 +1,6 @@
 package dev.tokenbroker.kakao;
 
+import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.SettingRules;
 import dev.tokenbroker.spi.Settings;
 import java.time.Duration;
@@ -54,7 +55,7 @@ final class KakaoConfig {
   final HttpUrl apiBase;
   final boolean pkce;
   final boolean validateOnLoad;
-  final Duration renewBefore;
+  final RenewalPolicy renewal;
   final Duration keepAliveBefore;
 
   /**
@@ -80,9 +81,9 @@ final class KakaoConfig {
           APP_ID,
           "is required when validate-on-load is true: it is what a loaded token is checked against");
     }
-    renewBefore =
-        s.duration(
-            "renew-before",
+    renewal =
+        SettingRules.renewBefore(
+            s,
             Duration.ofMinutes(5),
             Duration.ofMillis(1),
             MAX_RENEW_BEFORE,

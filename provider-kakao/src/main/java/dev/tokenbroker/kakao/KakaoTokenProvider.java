@@ -11,6 +11,7 @@ import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.OAuthClient;
 import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.OAuthErrors.Call;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.TokenAnswer;
@@ -43,8 +44,6 @@ final class KakaoTokenProvider implements TokenProvider {
   /** Kakao's refresh tokens live about 2 months; a year means a broken answer. */
   static final Duration MAX_REFRESH_LIFETIME = Duration.ofDays(366);
 
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
-
   /** The Health reason code of a user who unlinked the app ({@code -101} on an API call). */
   static final String UNLINKED = "unlinked";
 
@@ -63,10 +62,7 @@ final class KakaoTokenProvider implements TokenProvider {
   KakaoTokenProvider(KakaoConfig config, ProviderContext context) {
     this.config = config;
     this.http = context.tokenHttp(KakaoProviderFactory.NAME);
-    Duration skew =
-        EXPIRY_SKEW.compareTo(config.renewBefore) > 0 ? config.renewBefore : EXPIRY_SKEW;
-    this.renewalPolicy =
-        RenewalPolicy.of(config.renewBefore, skew).withKeepAliveBefore(config.keepAliveBefore);
+    this.renewalPolicy = config.renewal.withKeepAliveBefore(config.keepAliveBefore);
     // Kakao takes the credentials in the form body (no Basic header); the secret is optional.
     OAuthEndpoint endpoint =
         OAuthEndpoint.of(OAuthEndpoint.resolve(config.authBase, "oauth/token"), ClientAuth.FORM)
@@ -181,22 +177,18 @@ final class KakaoTokenProvider implements TokenProvider {
     long appId =
         r.has("app_id") || !r.has("appId") ? r.requireNumber("app_id") : r.requireNumber("appId");
     if (config.appId != null && appId != config.appId) {
-      throw r.failure()
-          .kind(Kind.PERMANENT)
-          .reason(
+      throw Verdict.permanent(
               "token was issued for another app (app_id "
                   + appId
                   + ", this connection's app-id is "
                   + config.appId
                   + ")")
-          .build();
+          .apply(r.failure());
     }
     if (config.subjectUserId != null && userId != config.subjectUserId) {
       // A kakao:{user} connection holding another user's token: a mix-up that must not be used.
-      throw r.failure()
-          .kind(Kind.PERMANENT)
-          .reason("token belongs to another Kakao user than this connection's")
-          .build();
+      throw Verdict.permanent("token belongs to another Kakao user than this connection's")
+          .apply(r.failure());
     }
     TokenSet.Builder b =
         current.toBuilder()

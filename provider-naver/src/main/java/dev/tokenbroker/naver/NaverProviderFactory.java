@@ -68,7 +68,6 @@ public final class NaverProviderFactory implements TokenProviderFactory {
   static final Duration SAME_TOKEN_WINDOW = Duration.ofMinutes(30);
 
   static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(25);
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
 
   private static final Set<String> KNOWN =
       Set.of(

@@ -108,16 +108,15 @@ final class NaverTokenProvider implements TokenProvider {
         OAuthEndpoint.resolve(
             settings.url("base-url", NaverProviderFactory.DEFAULT_BASE_URL),
             apiPathPrefix.substring(1) + "/" + NaverProviderFactory.TOKEN_PATH_UNDER_PREFIX);
-    Duration renewBefore =
-        settings.duration(
-            "renew-before",
+    this.policy =
+        SettingRules.renewBefore(
+            settings,
             NaverProviderFactory.DEFAULT_RENEW_BEFORE,
-            NaverProviderFactory.EXPIRY_SKEW,
+            SettingRules.EXPIRY_SKEW,
             NaverProviderFactory.SAME_TOKEN_WINDOW,
             "must be at least 30s (the margin treated as expired) and at most 30m: Naver returns"
                 + " the same token while 30 minutes or more remain, so renewing earlier only"
                 + " fetches the same token again");
-    this.policy = RenewalPolicy.of(renewBefore, NaverProviderFactory.EXPIRY_SKEW);
     this.marginMillis =
         settings
             .duration(
