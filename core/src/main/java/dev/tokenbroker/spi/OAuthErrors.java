@@ -3,6 +3,8 @@ package dev.tokenbroker.spi;
 import dev.tokenbroker.TokenEndpointException;
 import dev.tokenbroker.TokenEndpointException.Kind;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,6 +54,68 @@ public final class OAuthErrors {
      */
     @Nullable TokenEndpointException read(
         TokenResponse r, Call call, TokenEndpointException.Builder failure);
+  }
+
+  /**
+   * What one of a platform's error codes means: a kind and a reason for a person. A platform keeps
+   * its codes as a table of these ({@code KOE322} → PERMANENT, "refresh token expired…") instead of
+   * a chain of ifs. Immutable.
+   *
+   * @param kind how the broker treats the failure
+   * @param reason what happened and what to do, for a person
+   */
+  public record Verdict(Kind kind, String reason) {
+    /**
+     * A verdict.
+     *
+     * @param kind how the broker treats the failure
+     * @param reason what happened and what to do, for a person
+     */
+    public Verdict {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(reason, "reason");
+    }
+
+    /**
+     * A permanent failure: a person must act.
+     *
+     * @param reason what happened and what to do
+     * @return the verdict
+     */
+    public static Verdict permanent(String reason) {
+      return new Verdict(Kind.PERMANENT, reason);
+    }
+
+    /**
+     * A transient failure: back off and try again.
+     *
+     * @param reason what happened
+     * @return the verdict
+     */
+    public static Verdict temporary(String reason) {
+      return new Verdict(Kind.TRANSIENT, reason);
+    }
+
+    /**
+     * The exception {@code failure} describes, with this kind and reason.
+     *
+     * @param failure prefilled with the answer's fields
+     * @return the exception
+     */
+    public TokenEndpointException apply(TokenEndpointException.Builder failure) {
+      return failure.kind(kind).reason(reason).build();
+    }
+
+    /**
+     * The verdict {@code table} holds for {@code code}, or null when the code is null or not in it.
+     *
+     * @param table platform codes to verdicts
+     * @param code the code the answer carries, or null
+     * @return the verdict, or null
+     */
+    public static @Nullable Verdict of(Map<String, Verdict> table, @Nullable String code) {
+      return code == null ? null : table.get(code);
+    }
   }
 
   private OAuthErrors() {}

@@ -1,5 +1,6 @@
 package dev.tokenbroker.spi;
 
+import dev.tokenbroker.TokenEndpointException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -120,6 +121,36 @@ public final class TokenRequest {
       request.header("Authorization", basic);
     }
     return client.http().send(request.build(), mayRotate, secrets.toArray(new String[0]));
+  }
+
+  /**
+   * Sends the request once, as {@link #send}, and throws the platform's reading of an answer that
+   * is not 2xx: the send-check-classify every grant repeats, once.
+   *
+   * @param mayRotate as for {@link #send}
+   * @param failure the platform's classification of a failed answer
+   * @return the successful answer
+   * @throws TokenEndpointException what {@code failure} makes of a failed answer
+   */
+  public TokenResponse sendOrThrow(boolean mayRotate, Failure failure) {
+    TokenResponse r = send(mayRotate);
+    if (!r.isSuccessful()) {
+      throw failure.of(r, secrets());
+    }
+    return r;
+  }
+
+  /** A platform's reading of a failed answer ({@link #sendOrThrow}). */
+  @FunctionalInterface
+  public interface Failure {
+    /**
+     * The exception for a failed answer.
+     *
+     * @param r the answer, not 2xx
+     * @param secrets every secret the request carried, to scrub from what the exception quotes
+     * @return the exception to throw
+     */
+    TokenEndpointException of(TokenResponse r, List<String> secrets);
   }
 
   @Override

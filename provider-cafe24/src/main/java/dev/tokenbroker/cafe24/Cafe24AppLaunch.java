@@ -1,17 +1,19 @@
 package dev.tokenbroker.cafe24;
 
+import dev.tokenbroker.cafe24.Cafe24LaunchException.Reason;
+import dev.tokenbroker.spi.CallbackParams;
 import dev.tokenbroker.spi.Settings;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -141,39 +143,35 @@ public final class Cafe24AppLaunch {
         new String[][] {{"mall_id", mallId}, {"timestamp", timestamp}, {"hmac", hmac}}) {
       if (required[1] == null || required[1].isEmpty()) {
         throw new Cafe24LaunchException(
-            Cafe24LaunchException.Reason.MISSING_FIELD,
-            required[0],
-            "the query has no '" + required[0] + "' parameter");
+            Reason.MISSING_FIELD, required[0], "the query has no '" + required[0] + "' parameter");
       }
     }
     if (!verifier.verify(raw, clientSecret)) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.BAD_SIGNATURE,
+          Reason.BAD_SIGNATURE,
           "hmac",
           "the signature does not match (tampered, or signed by another app)");
     }
     String mall = decode(mallId);
     if (mall == null || !Cafe24ProviderFactory.isMallId(mall)) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.MALFORMED, "mall_id", "'mall_id' is not a Cafe24 mall id");
+          Reason.MALFORMED, "mall_id", "'mall_id' is not a Cafe24 mall id");
     }
     if (!SECONDS.matcher(timestamp).matches()) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.MALFORMED,
-          "timestamp",
-          "'timestamp' is not a Unix time in seconds");
+          Reason.MALFORMED, "timestamp", "'timestamp' is not a Unix time in seconds");
     }
     Instant issued = Instant.ofEpochSecond(Long.parseLong(timestamp));
     Instant now = clock.instant();
     if (issued.isBefore(now.minus(maxAge))) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.EXPIRED,
+          Reason.EXPIRED,
           "timestamp",
           "the launch is older than " + maxAge.getSeconds() + "s: open the app again from Cafe24");
     }
     if (issued.isAfter(now.plus(clockSkew))) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.EXPIRED,
+          Reason.EXPIRED,
           "timestamp",
           "the launch's timestamp is ahead of this machine's clock by more than "
               + clockSkew.getSeconds()
@@ -184,9 +182,7 @@ public final class Cafe24AppLaunch {
     String key = "cafe24-launch:" + mall + ":" + timestamp + ":" + digest(hmac);
     if (!replayGuard.firstUse(key, issued.plus(maxAge))) {
       throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.REPLAYED,
-          "",
-          "this launch was already used once: open the app again from Cafe24");
+          Reason.REPLAYED, "", "this launch was already used once: open the app again from Cafe24");
     }
     Map<String, String> decoded = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : values.entrySet()) {
@@ -215,30 +211,21 @@ public final class Cafe24AppLaunch {
       q = mark < 0 ? "" : q.substring(mark + 1);
     }
     if (q.length() > MAX_QUERY_LENGTH) {
-      throw new Cafe24LaunchException(
-          Cafe24LaunchException.Reason.MALFORMED, "", "the query is too long to be a launch");
+      throw new Cafe24LaunchException(Reason.MALFORMED, "", "the query is too long to be a launch");
     }
     return q;
   }
 
   /** Parameter name to raw (still encoded) value; a name given twice is refused. */
   private static Map<String, String> parse(String raw) {
-    Map<String, String> values = new LinkedHashMap<>();
-    for (String part : raw.split("&", -1)) {
-      if (part.isEmpty()) {
-        continue;
-      }
-      int eq = part.indexOf('=');
-      String key = eq < 0 ? part : part.substring(0, eq);
-      String value = eq < 0 ? "" : part.substring(eq + 1);
-      if (values.put(key, value) != null) {
-        throw new Cafe24LaunchException(
-            Cafe24LaunchException.Reason.MALFORMED,
-            printable(key),
-            "a parameter is given twice: which one was signed is ambiguous");
-      }
-    }
-    return values;
+    return CallbackParams.pairs(
+        raw,
+        v -> v,
+        name ->
+            new Cafe24LaunchException(
+                Reason.MALFORMED,
+                printable(name),
+                "a parameter is given twice: which one was signed is ambiguous"));
   }
 
   /** The field name if it is a plain parameter name, else empty: never echo arbitrary input. */
@@ -253,13 +240,7 @@ public final class Cafe24AppLaunch {
   }
 
   private static String digest(String value) {
-    try {
-      byte[] d =
-          MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    return HexFormat.of().formatHex(CallbackParams.sha256(value), 0, 16);
   }
 
   @Override
@@ -366,7 +347,7 @@ public final class Cafe24AppLaunch {
     private Duration clockSkew = DEFAULT_CLOCK_SKEW;
     private @Nullable LaunchReplayGuard replayGuard;
     private Cafe24LaunchVerifier verifier = Cafe24LaunchVerifier.hmacSha256();
-    private final java.util.Set<String> set = new java.util.HashSet<>();
+    private final Set<String> set = new HashSet<>();
 
     private Builder(String clientSecret) {
       if (Objects.requireNonNull(clientSecret, "clientSecret").isBlank()) {

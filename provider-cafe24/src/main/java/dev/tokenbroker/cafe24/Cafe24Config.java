@@ -1,6 +1,6 @@
 package dev.tokenbroker.cafe24;
 
-import java.time.Duration;
+import dev.tokenbroker.spi.RenewalPolicy;
 import java.util.List;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
@@ -15,7 +15,7 @@ record Cafe24Config(
     @Nullable String shopNo,
     @Nullable String apiVersion,
     HttpUrl baseUrl,
-    Duration renewBefore) {
+    RenewalPolicy renewal) {
 
   Cafe24Config {
     scopes = List.copyOf(scopes);

@@ -3,7 +3,6 @@ package dev.tokenbroker.cafe24;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbroker.Revocation;
 import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.ApiVerdict;
 import dev.tokenbroker.spi.ClientAuth;
@@ -11,13 +10,13 @@ import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.OAuthClient;
 import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.OAuthErrors.Call;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenAnswer;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
-import dev.tokenbroker.spi.TokenRequest;
 import dev.tokenbroker.spi.TokenResponse;
 import java.net.URI;
 import java.time.Clock;
@@ -72,9 +71,7 @@ final class Cafe24Provider implements TokenProvider {
   Cafe24Provider(Cafe24Config config, ProviderContext context) {
     this.config = Objects.requireNonNull(config);
     this.clock = context.clock();
-    this.policy =
-        RenewalPolicy.of(config.renewBefore(), Cafe24ProviderFactory.EXPIRY_SKEW)
-            .withKeepAliveBefore(KEEP_ALIVE_BEFORE);
+    this.policy = config.renewal().withKeepAliveBefore(KEEP_ALIVE_BEFORE);
     HttpUrl base = config.baseUrl();
     // Cafe24 takes the client credentials in a Basic header only, as written (not form-encoded); a
     // newer documentation page shows them as form fields, which we do not trust.
@@ -134,22 +131,20 @@ final class Cafe24Provider implements TokenProvider {
 
   @Override
   public TokenSet exchangeCode(String code, @Nullable String codeVerifier) {
-    TokenRequest request = client.codeRequest(code, config.redirectUri(), null);
-    TokenResponse response = request.send(false);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.CODE, request.secrets());
-    }
+    TokenResponse response =
+        client
+            .codeRequest(code, config.redirectUri(), null)
+            .sendOrThrow(false, (r, secrets) -> classify(r, Call.CODE, secrets));
     return answer.read(response, null);
   }
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    TokenRequest request = client.refreshRequest(current, "authorize the mall again");
     // Every Cafe24 refresh rotates the refresh token: a lost answer may have spent it.
-    TokenResponse response = request.send(true);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.REFRESH, request.secrets());
-    }
+    TokenResponse response =
+        client
+            .refreshRequest(current, "authorize the mall again")
+            .sendOrThrow(true, (r, secrets) -> classify(r, Call.REFRESH, secrets));
     return answer.read(response, current);
   }
 
@@ -164,17 +159,13 @@ final class Cafe24Provider implements TokenProvider {
     String refreshToken = current.refreshToken();
     boolean accessAlive = clock.instant().isBefore(current.expiresAt());
     String token = accessAlive || refreshToken == null ? current.accessToken() : refreshToken;
-    TokenRequest request =
-        client
-            .request(Objects.requireNonNull(client.endpoint().revocationUrl()))
-            .param("token", token)
-            // Cafe24 names it token_hint, not RFC 7009's token_type_hint.
-            .param("token_hint", token.equals(refreshToken) ? "refresh_token" : "access_token")
-            .secret(current.accessToken(), refreshToken);
-    TokenResponse response = request.send(false);
-    if (!response.isSuccessful()) {
-      throw classify(response, Call.REVOKE, request.secrets());
-    }
+    client
+        .request(Objects.requireNonNull(client.endpoint().revocationUrl()))
+        .param("token", token)
+        // Cafe24 names it token_hint, not RFC 7009's token_type_hint.
+        .param("token_hint", token.equals(refreshToken) ? "refresh_token" : "access_token")
+        .secret(current.accessToken(), refreshToken)
+        .sendOrThrow(false, (r, secrets) -> classify(r, Call.REVOKE, secrets));
   }
 
   /**
@@ -228,17 +219,13 @@ final class Cafe24Provider implements TokenProvider {
   private void checkMall(TokenResponse response) {
     String mallId = response.text("mall_id");
     if (mallId != null && !mallId.equalsIgnoreCase(config.mallId())) {
-      throw response
-          .failure()
-          .body(null)
-          .kind(Kind.PERMANENT)
-          .reason(
+      throw Verdict.permanent(
               "the token was issued for mall '"
                   + Secrets.scrub(mallId, List.of(), 64)
                   + "', but this connection is for mall '"
                   + config.mallId()
                   + "': authorize again, logged in to the right mall")
-          .build();
+          .apply(response.failure().body(null));
     }
   }
 
@@ -322,37 +309,33 @@ final class Cafe24Provider implements TokenProvider {
             .toLowerCase(Locale.ROOT);
     String quoted = quote(description != null ? description : error, secrets);
     if (said.contains("client_secret") || said.contains("client secret")) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client secret rejected" + quoted + ": check client-secret")
-          .build();
+      return Verdict.permanent("client secret rejected" + quoted + ": check client-secret")
+          .apply(b);
     }
     if (said.contains("client_id") || said.contains("client id")) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client id rejected" + quoted + ": check client-id")
-          .build();
+      return Verdict.permanent("client id rejected" + quoted + ": check client-id").apply(b);
     }
     if (call == Call.REFRESH
         && (said.contains("refresh_token")
             || said.contains("refresh token")
             || "invalid_grant".equalsIgnoreCase(error))) {
-      return b.kind(Kind.PERMANENT).reason(REFRESH_TOKEN_DEAD).build();
+      return Verdict.permanent(REFRESH_TOKEN_DEAD).apply(b);
     }
     if (said.contains("redirect_uri") || said.contains("redirect uri")) {
-      return b.kind(Kind.PERMANENT)
-          .reason(
+      return Verdict.permanent(
               "redirect URI rejected"
                   + quoted
                   + ": redirect-uri must equal the app's registered redirect URI exactly,"
                   + " trailing slash included")
-          .build();
+          .apply(b);
     }
     if (call == Call.CODE && (said.contains("code") || "invalid_grant".equalsIgnoreCase(error))) {
-      return b.kind(Kind.PERMANENT).reason(CODE_DEAD).build();
+      return Verdict.permanent(CODE_DEAD).apply(b);
     }
     if ("invalid_client".equalsIgnoreCase(error) || "unauthorized_client".equalsIgnoreCase(error)) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client credentials rejected" + quoted + ": check client-id and client-secret")
-          .build();
+      return Verdict.permanent(
+              "client credentials rejected" + quoted + ": check client-id and client-secret")
+          .apply(b);
     }
     return standard;
   }

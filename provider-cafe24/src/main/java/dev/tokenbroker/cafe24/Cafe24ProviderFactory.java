@@ -1,6 +1,8 @@
 package dev.tokenbroker.cafe24;
 
 import dev.tokenbroker.spi.ProviderContext;
+import dev.tokenbroker.spi.RenewalPolicy;
+import dev.tokenbroker.spi.SettingRules;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenProviderFactory;
@@ -57,7 +59,6 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
 
   static final String MALL_ID_PLACEHOLDER = "{mall_id}";
   static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(5);
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
   // Cafe24 access tokens live 2 hours; a margin as long as that would renew on every call.
   static final Duration ACCESS_LIFETIME = Duration.ofHours(2);
 
@@ -106,7 +107,7 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
             shopNo(settings),
             apiVersion(settings),
             baseUrl(settings, mallId),
-            renewBefore(settings));
+            renewal(settings));
     return new Cafe24Provider(config, context);
   }
 
@@ -115,19 +116,19 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
    * template's subject. Neither value is ever put in a message: only the setting is named.
    */
   private static String mallId(Settings settings, @Nullable String subject) {
-    String mallId = settings.orSubject("mall-id", subject, "cafe24:{mall}");
+    String mallId =
+        SettingRules.orSubject(
+            settings,
+            "mall-id",
+            subject,
+            "cafe24:{mall}",
+            MALL_ID,
+            "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g. mymall)");
     if (mallId == null) {
       throw settings.invalid(
           "mall-id",
           "is required (or connect the mall through a template app, cafe24:{mall}, whose"
               + " subject is the mall id)");
-    }
-    if (!MALL_ID.matcher(mallId).matches()) {
-      throw settings.invalid(
-          "mall-id",
-          (settings.has("mall-id") ? "" : "(the template subject) ")
-              + "must be the mall id as Cafe24 writes it: lower-case letters and digits (e.g."
-              + " mymall)");
     }
     return mallId;
   }
@@ -163,20 +164,14 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
   }
 
   private static @Nullable String apiVersion(Settings settings) {
-    String version = settings.optional("api-version");
-    if (version == null) {
-      return null;
-    }
-    boolean valid = API_VERSION.matcher(version).matches();
-    if (valid) {
-      try {
-        LocalDate.parse(version);
-      } catch (DateTimeParseException e) {
-        valid = false;
+    String problem = "must be a date YYYY-MM-DD, e.g. 2024-06-01";
+    String version = SettingRules.optional(settings, "api-version", API_VERSION, problem);
+    try {
+      if (version != null) {
+        LocalDate.parse(version); // the pattern lets 2024-02-30 through
       }
-    }
-    if (!valid) {
-      throw settings.invalid("api-version", "must be a date YYYY-MM-DD, e.g. 2024-06-01");
+    } catch (DateTimeParseException e) {
+      throw settings.invalid("api-version", problem);
     }
     return version;
   }
@@ -195,12 +190,12 @@ public final class Cafe24ProviderFactory implements TokenProviderFactory {
     return base;
   }
 
-  private static Duration renewBefore(Settings settings) {
+  private static RenewalPolicy renewal(Settings settings) {
     // Settings bound every duration; this one is also bounded by the 2-hour token lifetime.
-    return settings.duration(
-        "renew-before",
+    return SettingRules.renewBefore(
+        settings,
         DEFAULT_RENEW_BEFORE,
-        EXPIRY_SKEW,
+        SettingRules.EXPIRY_SKEW,
         ACCESS_LIFETIME.minusNanos(1),
         "must be at least 30s and less than 2h (Cafe24 access tokens live 2 hours)");
   }

@@ -2,12 +2,13 @@ package dev.tokenbroker.kakao;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenEndpointException.Kind;
 import dev.tokenbroker.spi.OAuthErrors;
 import dev.tokenbroker.spi.OAuthErrors.Call;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenResponse;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +22,28 @@ final class KakaoErrors {
   static final String NOT_LINKED =
       "the user unlinked the app (the Kakao account is not linked to it): the user must log in"
           + " again";
+
+  /** Kakao's {@code error_code}s, read before its {@code error}. */
+  private static final Map<String, Verdict> KOE =
+      Map.of(
+          "KOE322", Verdict.permanent(REFRESH_DEAD),
+          "KOE320", Verdict.permanent(CODE_SPENT),
+          "KOE006",
+              Verdict.permanent(
+                  "redirect URI not registered for the app: check redirect-uri and the console"),
+          "KOE303", Verdict.permanent("redirect URI differs from the one the authorization used"),
+          // Kakao documents KOE003 as a temporary error of its OAuth server.
+          "KOE003", Verdict.temporary("temporary error at Kakao's OAuth server"));
+
+  /** Kakao's {@code error}s that mean more than RFC 6749 says. */
+  private static final Map<String, Verdict> ERROR =
+      Map.of(
+          "invalid_client",
+              Verdict.permanent(
+                  "client credentials rejected: check client-id (REST API key) and client-secret"),
+          // Kakao's own error code: the app's console settings, not the request, are wrong.
+          "misconfigured",
+              Verdict.permanent("the app is misconfigured in the Kakao Developers console"));
 
   private KakaoErrors() {}
 
@@ -38,40 +61,13 @@ final class KakaoErrors {
 
   private static @Nullable TokenEndpointException koe(
       TokenResponse r, Call call, TokenEndpointException.Builder b) {
-    String errorCode = r.text("error_code");
     String error = r.text("error");
-    if ("KOE322".equals(errorCode) || (call == Call.REFRESH && "invalid_grant".equals(error))) {
-      return b.kind(Kind.PERMANENT).reason(REFRESH_DEAD).build();
-    }
-    if ("KOE320".equals(errorCode)) {
-      return b.kind(Kind.PERMANENT).reason(CODE_SPENT).build();
-    }
-    if ("KOE006".equals(errorCode)) {
-      return b.kind(Kind.PERMANENT)
-          .reason("redirect URI not registered for the app: check redirect-uri and the console")
-          .build();
-    }
-    if ("KOE303".equals(errorCode)) {
-      return b.kind(Kind.PERMANENT)
-          .reason("redirect URI differs from the one the authorization used")
-          .build();
-    }
-    if ("KOE003".equals(errorCode)) {
-      // Kakao documents KOE003 as a temporary error of its OAuth server.
-      return b.kind(Kind.TRANSIENT).reason("temporary error at Kakao's OAuth server").build();
-    }
-    if ("invalid_client".equals(error)) {
-      return b.kind(Kind.PERMANENT)
-          .reason("client credentials rejected: check client-id (REST API key) and client-secret")
-          .build();
-    }
-    if ("misconfigured".equals(error)) {
-      // Kakao's own error code: the app's console settings, not the request, are wrong.
-      return b.kind(Kind.PERMANENT)
-          .reason("the app is misconfigured in the Kakao Developers console")
-          .build();
-    }
-    return null;
+    Verdict v =
+        call == Call.REFRESH && "invalid_grant".equals(error)
+            ? Verdict.permanent(REFRESH_DEAD)
+            : Verdict.of(KOE, r.text("error_code"));
+    v = v != null ? v : Verdict.of(ERROR, error);
+    return v == null ? null : v.apply(b);
   }
 
   /** Classifies a failed kapi answer (token info, logout, unlink); {@code what} names the call. */
@@ -84,25 +80,21 @@ final class KakaoErrors {
             .errorDescription(msg == null ? null : Secrets.scrub(msg, List.of(), 200));
     int status = r.status();
     if (status >= 500 || status == 408 || status == 429 || r.json() == null) {
-      return b.kind(Kind.TRANSIENT).reason("Kakao API unavailable for " + what).build();
+      return Verdict.temporary("Kakao API unavailable for " + what).apply(b);
     }
     if (isTokenRejected(status, code)) {
       // Renewing fixes an expired access token; the refresh will say if the connection is dead.
-      return b.kind(Kind.TRANSIENT)
-          .reason("access token expired or invalid (" + what + ")")
-          .build();
+      return Verdict.temporary("access token expired or invalid (" + what + ")").apply(b);
     }
-    if (code != null && code == -101) {
-      return b.kind(Kind.PERMANENT).reason(NOT_LINKED).build();
-    }
-    if (code != null && code == -10) {
-      return b.kind(Kind.TRANSIENT).reason("Kakao API quota exceeded (" + what + ")").build();
-    }
-    if (code != null && code == -9798) {
-      return b.kind(Kind.TRANSIENT).reason("Kakao API under maintenance (" + what + ")").build();
-    }
-    // Anything else is not about the tokens: keep the connection as it is and let a person look.
-    return b.kind(Kind.TRANSIENT).reason("unexpected answer from Kakao " + what).build();
+    Verdict v =
+        switch (code == null ? 0 : code) {
+          case -101 -> Verdict.permanent(NOT_LINKED);
+          case -10 -> Verdict.temporary("Kakao API quota exceeded (" + what + ")");
+          case -9798 -> Verdict.temporary("Kakao API under maintenance (" + what + ")");
+            // Anything else is not about the tokens: keep the connection and let a person look.
+          default -> Verdict.temporary("unexpected answer from Kakao " + what);
+        };
+    return v.apply(b);
   }
 
   /** 401 without a kapi code, or kapi code -401 whatever the status. */
@@ -112,13 +104,7 @@ final class KakaoErrors {
 
   /** kapi's numeric {@code code}, or null when absent or not a number. */
   static @Nullable Integer kapiCode(@Nullable JsonNode json) {
-    if (json == null) {
-      return null;
-    }
-    JsonNode code = json.get("code");
-    if (code == null || !code.canConvertToInt()) {
-      return null;
-    }
-    return code.asInt();
+    JsonNode code = json == null ? null : json.get("code");
+    return code == null || !code.canConvertToInt() ? null : code.asInt();
   }
 }

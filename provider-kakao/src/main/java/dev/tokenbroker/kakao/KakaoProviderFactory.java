@@ -61,6 +61,6 @@ public final class KakaoProviderFactory implements TokenProviderFactory {
 
   @Override
   public TokenProvider create(Settings settings, ProviderContext context) {
-    return new KakaoTokenProvider(KakaoConfig.from(settings, context.subject()), context);
+    return new KakaoTokenProvider(new KakaoConfig(settings, context.subject()), context);
   }
 }

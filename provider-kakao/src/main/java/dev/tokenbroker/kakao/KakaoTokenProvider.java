@@ -11,6 +11,7 @@ import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.OAuthClient;
 import dev.tokenbroker.spi.OAuthEndpoint;
 import dev.tokenbroker.spi.OAuthErrors.Call;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.TokenAnswer;
@@ -22,7 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import okhttp3.HttpUrl;
+import java.util.Objects;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -43,8 +44,6 @@ final class KakaoTokenProvider implements TokenProvider {
   /** Kakao's refresh tokens live about 2 months; a year means a broken answer. */
   static final Duration MAX_REFRESH_LIFETIME = Duration.ofDays(366);
 
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
-
   /** The Health reason code of a user who unlinked the app ({@code -101} on an API call). */
   static final String UNLINKED = "unlinked";
 
@@ -63,10 +62,7 @@ final class KakaoTokenProvider implements TokenProvider {
   KakaoTokenProvider(KakaoConfig config, ProviderContext context) {
     this.config = config;
     this.http = context.tokenHttp(KakaoProviderFactory.NAME);
-    Duration skew =
-        EXPIRY_SKEW.compareTo(config.renewBefore) > 0 ? config.renewBefore : EXPIRY_SKEW;
-    this.renewalPolicy =
-        RenewalPolicy.of(config.renewBefore, skew).withKeepAliveBefore(config.keepAliveBefore);
+    this.renewalPolicy = config.renewal.withKeepAliveBefore(config.keepAliveBefore);
     // Kakao takes the credentials in the form body (no Basic header); the secret is optional.
     OAuthEndpoint endpoint =
         OAuthEndpoint.of(OAuthEndpoint.resolve(config.authBase, "oauth/token"), ClientAuth.FORM)
@@ -135,19 +131,18 @@ final class KakaoTokenProvider implements TokenProvider {
           "PKCE is on for this connection: a code verifier is required");
     }
     TokenResponse r =
-        client.codeRequest(code, config.redirectUri, config.pkce ? codeVerifier : null).send(false);
-    if (!r.isSuccessful()) {
-      throw KakaoErrors.token(r, Call.CODE);
-    }
+        client
+            .codeRequest(code, config.redirectUri, config.pkce ? codeVerifier : null)
+            .sendOrThrow(false, (x, secrets) -> KakaoErrors.token(x, Call.CODE));
     return answer.read(r, null);
   }
 
   @Override
   public TokenSet refresh(TokenSet current) {
-    TokenResponse r = client.refreshRequest(current, "the user must log in again").send(true);
-    if (!r.isSuccessful()) {
-      throw KakaoErrors.token(r, Call.REFRESH);
-    }
+    TokenResponse r =
+        client
+            .refreshRequest(current, "the user must log in again")
+            .sendOrThrow(true, (x, secrets) -> KakaoErrors.token(x, Call.REFRESH));
     return answer.read(r, current);
   }
 
@@ -167,24 +162,13 @@ final class KakaoTokenProvider implements TokenProvider {
     if (known != null) {
       return known;
     }
-    String userId = validate(issued).extras().get(KakaoProviderFactory.USER_ID);
-    if (userId == null) {
-      throw new IllegalStateException("token info returned no user id"); // validate requires it
-    }
-    return userId;
+    // validate requires the user id: token info without one is malformed there
+    return Objects.requireNonNull(validate(issued).extras().get(KakaoProviderFactory.USER_ID));
   }
 
   @Override
   public TokenSet validate(TokenSet current) {
-    HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/access_token_info").build();
-    Request request =
-        new Request.Builder()
-            .url(url)
-            .get()
-            .header("Authorization", "Bearer " + current.accessToken())
-            .header("Accept", "application/json")
-            .build();
-    TokenResponse r = http.send(request, false, current.accessToken());
+    TokenResponse r = kapi("access_token_info", null, current.accessToken());
     if (!r.isSuccessful()) {
       throw KakaoErrors.api(r, "token info");
     }
@@ -193,22 +177,18 @@ final class KakaoTokenProvider implements TokenProvider {
     long appId =
         r.has("app_id") || !r.has("appId") ? r.requireNumber("app_id") : r.requireNumber("appId");
     if (config.appId != null && appId != config.appId) {
-      throw r.failure()
-          .kind(Kind.PERMANENT)
-          .reason(
+      throw Verdict.permanent(
               "token was issued for another app (app_id "
                   + appId
                   + ", this connection's app-id is "
                   + config.appId
                   + ")")
-          .build();
+          .apply(r.failure());
     }
     if (config.subjectUserId != null && userId != config.subjectUserId) {
       // A kakao:{user} connection holding another user's token: a mix-up that must not be used.
-      throw r.failure()
-          .kind(Kind.PERMANENT)
-          .reason("token belongs to another Kakao user than this connection's")
-          .build();
+      throw Verdict.permanent("token belongs to another Kakao user than this connection's")
+          .apply(r.failure());
     }
     TokenSet.Builder b =
         current.toBuilder()
@@ -240,48 +220,40 @@ final class KakaoTokenProvider implements TokenProvider {
   public void revoke(TokenSet current, Revocation revocation) {
     boolean unlink = revocation == Revocation.UNLINK;
     String what = unlink ? "unlink" : "logout";
-    TokenResponse r = revokeCall(what, current.accessToken());
+    TokenResponse r = kapi(what, RequestBody.create(new byte[0], FORM), current.accessToken());
     if (r.isSuccessful()) {
       return;
     }
-    if (isRejection(r)) {
+    Integer code = KakaoErrors.kapiCode(r.json());
+    if (r.json() != null && KakaoErrors.isTokenRejected(r.status(), code)) {
       // The access token is no longer accepted. Renewing it here would spend the refresh token
       // outside the broker's single flight, lease and save: report it, and the broker renews
       // through its normal path, saves, and calls again with the new token.
       throw TokenEndpointException.builder(KakaoProviderFactory.NAME)
           .httpStatus(r.status())
-          .platformCode(
-              KakaoErrors.kapiCode(r.json()) == null
-                  ? null
-                  : String.valueOf(KakaoErrors.kapiCode(r.json())))
+          .platformCode(code == null ? null : String.valueOf(code))
           .kind(Kind.TOKEN_REJECTED)
           .reason("the access token was not accepted for " + what)
           .build();
     }
-    Integer code = KakaoErrors.kapiCode(r.json());
     if (unlink && code != null && code == -101) {
       return; // already unlinked
     }
     throw KakaoErrors.api(r, what);
   }
 
-  private TokenResponse revokeCall(String what, String accessToken) {
-    HttpUrl url = config.apiBase.newBuilder().addPathSegments("v1/user/" + what).build();
+  /**
+   * A kapi call under {@code /v1/user/} with the access token: a GET, or a POST of {@code body}.
+   */
+  private TokenResponse kapi(String path, @Nullable RequestBody body, String accessToken) {
     Request request =
         new Request.Builder()
-            .url(url)
-            .post(RequestBody.create(new byte[0], FORM))
+            .url(config.apiBase.newBuilder().addPathSegments("v1/user/" + path).build())
+            .method(body == null ? "GET" : "POST", body)
             .header("Authorization", "Bearer " + accessToken)
             .header("Accept", "application/json")
             .build();
     return http.send(request, false, accessToken);
-  }
-
-  /** Kakao's answer for an access token it does not accept (a JSON 401 or code -401). */
-  private static boolean isRejection(TokenResponse r) {
-    return !r.isSuccessful()
-        && r.json() != null
-        && KakaoErrors.isTokenRejected(r.status(), KakaoErrors.kapiCode(r.json()));
   }
 
   @Override

@@ -1,10 +1,10 @@
 package dev.tokenbroker.kakao;
 
+import dev.tokenbroker.spi.CallbackParams;
 import dev.tokenbroker.spi.Settings;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -40,7 +40,7 @@ public final class KakaoUnlinkCallback {
   private final @Nullable Long appId;
 
   private KakaoUnlinkCallback(String adminKey, @Nullable Long appId) {
-    this.adminKeyDigest = sha256(adminKey);
+    this.adminKeyDigest = CallbackParams.sha256(adminKey);
     this.appId = appId;
   }
 
@@ -79,20 +79,7 @@ public final class KakaoUnlinkCallback {
           KakaoConfig.ADMIN_KEY,
           "is required to verify unlink callbacks: the app's primary admin key, which Kakao sends");
     }
-    String app = settings.optional(KakaoConfig.APP_ID);
-    Long appId = null;
-    if (app != null) {
-      try {
-        appId = Long.parseLong(app);
-      } catch (NumberFormatException e) {
-        appId = -1L;
-      }
-      if (appId <= 0) {
-        throw settings.invalid(
-            KakaoConfig.APP_ID, "must be the app's numeric ID from the Kakao Developers console");
-      }
-    }
-    return new KakaoUnlinkCallback(key, appId);
+    return new KakaoUnlinkCallback(key, KakaoConfig.appId(settings));
   }
 
   /**
@@ -151,26 +138,16 @@ public final class KakaoUnlinkCallback {
    *     refused as ambiguous)
    */
   public Unlink verifyEncoded(@Nullable String authorization, String urlEncoded) {
-    Map<String, String> parameters = new LinkedHashMap<>();
     String text = urlEncoded.startsWith("?") ? urlEncoded.substring(1) : urlEncoded;
-    for (String part : text.split("&", -1)) {
-      if (part.isEmpty()) {
-        continue;
-      }
-      int eq = part.indexOf('=');
-      try {
-        String key =
-            URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
-        String value =
-            eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
-        if (parameters.put(key, value) != null) {
-          throw new KakaoUnlinkException(
-              KakaoUnlinkException.Reason.MALFORMED, "a parameter is given twice");
-        }
-      } catch (IllegalArgumentException e) {
-        throw new KakaoUnlinkException(
-            KakaoUnlinkException.Reason.MALFORMED, "the parameters are not URL-encoded");
-      }
+    Map<String, String> parameters;
+    try {
+      parameters =
+          CallbackParams.pairs(
+              text,
+              v -> URLDecoder.decode(v, StandardCharsets.UTF_8),
+              name -> malformed("a parameter is given twice"));
+    } catch (IllegalArgumentException e) {
+      throw malformed("the parameters are not URL-encoded");
     }
     return verify(authorization, parameters);
   }
@@ -187,7 +164,7 @@ public final class KakaoUnlinkCallback {
     }
     String sent = h.substring(SCHEME.length()).trim();
     // Digests of equal length, compared in constant time: neither content nor length leaks.
-    return MessageDigest.isEqual(sha256(sent), adminKeyDigest);
+    return MessageDigest.isEqual(CallbackParams.sha256(sent), adminKeyDigest);
   }
 
   private static long number(Map<String, String> parameters, String name) {
@@ -196,29 +173,15 @@ public final class KakaoUnlinkCallback {
       throw new KakaoUnlinkException(
           KakaoUnlinkException.Reason.MISSING_FIELD, "the '" + name + "' parameter is missing");
     }
-    String t = v.trim();
-    if (t.length() > 19 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new KakaoUnlinkException(
-          KakaoUnlinkException.Reason.MALFORMED, "'" + name + "' is not a positive number");
+    Long n = KakaoConfig.positiveId(v.trim());
+    if (n == null) {
+      throw malformed("'" + name + "' is not a positive number");
     }
-    try {
-      long n = Long.parseLong(t);
-      if (n <= 0) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new KakaoUnlinkException(
-          KakaoUnlinkException.Reason.MALFORMED, "'" + name + "' is not a positive number");
-    }
+    return n;
   }
 
-  private static byte[] sha256(String text) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+  private static KakaoUnlinkException malformed(String message) {
+    return new KakaoUnlinkException(KakaoUnlinkException.Reason.MALFORMED, message);
   }
 
   @Override

@@ -2,13 +2,14 @@ package dev.tokenbroker.naver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbroker.TokenEndpointException;
-import dev.tokenbroker.TokenEndpointException.Kind;
+import dev.tokenbroker.spi.OAuthErrors.Verdict;
 import dev.tokenbroker.spi.Secrets;
 import dev.tokenbroker.spi.TokenResponse;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,107 +20,104 @@ import org.jspecify.annotations.Nullable;
  */
 final class NaverErrors {
   static final String IP_NOT_ALLOWED = "GW.IP_NOT_ALLOWED";
-  static final String AUTHN = "GW.AUTHN";
 
   static final String IP_HINT =
       "this server's IP address is not allowed to call the Naver Commerce API for this"
           + " application: register the server's public IP address for the application in the Naver"
           + " Commerce API center (커머스API센터), then refresh the connection";
 
+  private static final String[] TIMESTAMP = {"timestamp", "타임스탬프"};
+  private static final String[] SIGNATURE = {"client_secret_sign", "signature", "서명"};
+
   private NaverErrors() {}
 
   /**
    * Whether the token endpoint refused the request for its timestamp. Defensive, because the code
-   * strings are undocumented: a 400, 401 or 403 whose invalid field names — or, when it names no
-   * fields, whose code or message — mention the timestamp.
+   * strings are undocumented: a 400, 401 or 403 that {@linkplain #says says} so.
    */
   static boolean isTimestampRejection(TokenResponse r) {
     int status = r.status();
-    if ((status != 400 && status != 401 && status != 403) || r.json() == null) {
-      return false;
-    }
-    List<String> names = invalidInputNames(r);
-    if (!names.isEmpty()) {
-      // The fields the server named decide: the message of a signature error may well quote the
-      // timestamp it was computed over.
-      return names.stream().anyMatch(NaverErrors::mentionsTimestamp);
-    }
-    return mentionsTimestamp(r.text("code")) || mentionsTimestamp(r.text("message"));
+    return (status == 400 || status == 401 || status == 403) && says(r, TIMESTAMP);
   }
 
-  /** Whether the answer says the signature ({@code client_secret_sign}) did not verify. */
+  /** Whether a 4xx answer says the signature ({@code client_secret_sign}) did not verify. */
   static boolean isSignatureRejection(TokenResponse r) {
-    if (r.json() == null || r.status() < 400 || r.status() >= 500) {
+    return r.status() >= 400 && r.status() < 500 && says(r, SIGNATURE);
+  }
+
+  /**
+   * Whether a JSON answer's invalid field names mention one of {@code words} — or, when it names no
+   * fields, its code or message does. The fields the server named decide: the message of a
+   * signature error may well quote the timestamp it was computed over.
+   */
+  private static boolean says(TokenResponse r, String... words) {
+    if (r.json() == null) {
       return false;
     }
     List<String> names = invalidInputNames(r);
     if (!names.isEmpty()) {
-      return names.stream().anyMatch(NaverErrors::mentionsSignature);
+      return names.stream().anyMatch(n -> mentions(n, words));
     }
-    return mentionsSignature(r.text("code")) || mentionsSignature(r.text("message"));
+    return mentions(r.text("code"), words) || mentions(r.text("message"), words);
   }
 
   /** The Naver reading of a token-endpoint error, with the platform's code and message kept. */
   static TokenEndpointException classify(TokenResponse r, Collection<String> secrets) {
     String code = r.text("code");
     String message = r.text("message");
-    int status = r.status();
-    TokenEndpointException.Builder b =
-        r.failure()
-            .platformCode(code)
-            .errorDescription(message == null ? null : Secrets.scrub(message, secrets, 200));
-    String upper = code == null ? "" : code.toUpperCase(Locale.ROOT);
+    return verdict(r, code == null ? "" : code.toUpperCase(Locale.ROOT))
+        .apply(
+            r.failure()
+                .platformCode(code)
+                .errorDescription(message == null ? null : Secrets.scrub(message, secrets, 200)));
+  }
 
-    if (IP_NOT_ALLOWED.equals(upper)) {
-      return b.kind(Kind.PERMANENT).reason(IP_HINT).build();
+  private static Verdict verdict(TokenResponse r, String code) {
+    int status = r.status();
+    if (IP_NOT_ALLOWED.equals(code)) {
+      return Verdict.permanent(IP_HINT);
     }
     if (r.json() == null) {
       // Proxies and load balancers in front of the gateway answer with HTML pages.
-      return b.kind(Kind.TRANSIENT)
-          .reason("unexpected non-JSON answer from the token endpoint (an HTML error page?)")
-          .build();
+      return Verdict.temporary(
+          "unexpected non-JSON answer from the token endpoint (an HTML error page?)");
     }
-    if (upper.equals("GW.RATE_LIMIT") || upper.equals("GW.QUOTA_LIMIT") || status == 429) {
-      return b.kind(Kind.TRANSIENT).reason("rate limited by the Naver Commerce gateway").build();
+    if (code.equals("GW.RATE_LIMIT") || code.equals("GW.QUOTA_LIMIT") || status == 429) {
+      return Verdict.temporary("rate limited by the Naver Commerce gateway");
     }
-    if (upper.startsWith("GW.BLOCK")) {
-      return b.kind(Kind.TRANSIENT)
-          .reason("Naver Commerce is unavailable (circuit open or maintenance)")
-          .build();
+    if (code.startsWith("GW.BLOCK")) {
+      return Verdict.temporary("Naver Commerce is unavailable (circuit open or maintenance)");
     }
-    if (upper.startsWith("GW.TIMEOUT") || status == 408 || status == 504) {
-      return b.kind(Kind.TRANSIENT).reason("the Naver Commerce gateway timed out").build();
+    if (code.startsWith("GW.TIMEOUT") || status == 408 || status == 504) {
+      return Verdict.temporary("the Naver Commerce gateway timed out");
     }
-    if (status >= 500 || upper.startsWith("GW.PROXY") || upper.equals("GW.INTERNAL_SERVER_ERROR")) {
-      return b.kind(Kind.TRANSIENT).reason("Naver Commerce token endpoint unavailable").build();
+    if (status >= 500 || code.startsWith("GW.PROXY") || code.equals("GW.INTERNAL_SERVER_ERROR")) {
+      return Verdict.temporary("Naver Commerce token endpoint unavailable");
     }
     if (isSignatureRejection(r)) {
-      return b.kind(Kind.PERMANENT)
-          .reason(
-              "signature rejected: client-secret is wrong or was reissued in the API center"
-                  + " (a reissued secret breaks every signature at once)")
-          .build();
+      return Verdict.permanent(
+          "signature rejected: client-secret is wrong or was reissued in the API center"
+              + " (a reissued secret breaks every signature at once)");
     }
     List<String> names = invalidInputNames(r);
     if (status == 400 && !names.isEmpty()) {
-      return b.kind(Kind.PERMANENT).reason("request rejected; invalid fields " + names).build();
+      return Verdict.permanent("request rejected; invalid fields " + names);
     }
     if (status == 403) {
-      return b.kind(Kind.PERMANENT)
-          .reason(
-              "access denied by Naver Commerce: check the application's permissions and, for"
-                  + " type SELLER, that account-id is a seller linked to the application")
-          .build();
+      return Verdict.permanent(
+          "access denied by Naver Commerce: check the application's permissions and, for"
+              + " type SELLER, that account-id is a seller linked to the application");
     }
     if (status == 400 || status == 401) {
-      return b.kind(Kind.PERMANENT)
-          .reason("request rejected" + (code == null ? "" : " (" + code + ")"))
-          .build();
+      String said = r.text("code");
+      return Verdict.permanent("request rejected" + (said == null ? "" : " (" + said + ")"));
     }
-    return b.kind(Kind.TRANSIENT).reason("unexpected HTTP " + status).build();
+    return Verdict.temporary("unexpected HTTP " + status);
   }
 
-  /** The {@code name}s of {@code invalidInputs}, in order; never their values. */
+  /**
+   * The {@code name}s of {@code invalidInputs}, in order, cut and printable; never their values.
+   */
   static List<String> invalidInputNames(TokenResponse r) {
     JsonNode json = r.json();
     JsonNode inputs = json == null ? null : json.get("invalidInputs");
@@ -128,31 +126,16 @@ final class NaverErrors {
       for (JsonNode input : inputs) {
         JsonNode name = input.get("name");
         if (name != null && name.isTextual() && !name.asText().isBlank()) {
-          names.add(printable(name.asText()));
+          String n = name.asText();
+          names.add((n.length() > 60 ? n.substring(0, 60) + "…" : n).replaceAll("\\p{Cntrl}", "?"));
         }
       }
     }
     return names;
   }
 
-  static boolean mentionsTimestamp(@Nullable String text) {
-    if (text == null) {
-      return false;
-    }
-    String t = text.toLowerCase(Locale.ROOT);
-    return t.contains("timestamp") || text.contains("타임스탬프");
-  }
-
-  static boolean mentionsSignature(@Nullable String text) {
-    if (text == null) {
-      return false;
-    }
-    String t = text.toLowerCase(Locale.ROOT);
-    return t.contains("client_secret_sign") || t.contains("signature") || text.contains("서명");
-  }
-
-  private static String printable(String name) {
-    String cut = name.length() > 60 ? name.substring(0, 60) + "…" : name;
-    return cut.replaceAll("\\p{Cntrl}", "?");
+  private static boolean mentions(@Nullable String text, String... words) {
+    String t = text == null ? "" : text.toLowerCase(Locale.ROOT);
+    return Stream.of(words).anyMatch(t::contains);
   }
 }

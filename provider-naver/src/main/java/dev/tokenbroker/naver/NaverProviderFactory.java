@@ -2,14 +2,11 @@ package dev.tokenbroker.naver;
 
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.spi.ProviderContext;
-import dev.tokenbroker.spi.RenewalPolicy;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenProviderFactory;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Set;
-import okhttp3.HttpUrl;
 
 /**
  * Builds Naver Commerce providers ({@code provider: naver}): client credentials signed with the
@@ -65,20 +62,12 @@ public final class NaverProviderFactory implements TokenProviderFactory {
   /** Token set extra: the {@code api-path-prefix} the application's resources live under. */
   public static final String API_PATH_PREFIX_EXTRA = "api_path_prefix";
 
-  private static final java.util.regex.Pattern PREFIX =
-      java.util.regex.Pattern.compile("(/[A-Za-z0-9._~-]+)+");
-  private static final java.util.regex.Pattern ACCOUNT =
-      java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,128}");
-
   /**
    * Naver hands the same token back while 30 minutes or more remain, so renewing earlier is wasted.
    */
   static final Duration SAME_TOKEN_WINDOW = Duration.ofMinutes(30);
 
   static final Duration DEFAULT_RENEW_BEFORE = Duration.ofMinutes(25);
-  static final Duration EXPIRY_SKEW = Duration.ofSeconds(30);
-  static final Duration DEFAULT_TIMESTAMP_MARGIN = Duration.ofSeconds(3);
-  static final Duration MAX_TIMESTAMP_MARGIN = Duration.ofMinutes(1);
 
   private static final Set<String> KNOWN =
       Set.of(
@@ -100,97 +89,6 @@ public final class NaverProviderFactory implements TokenProviderFactory {
   @Override
   public TokenProvider create(Settings settings, ProviderContext context) {
     settings.rejectUnknown(KNOWN);
-    String clientId = settings.require("client-id");
-    String secret = settings.require("client-secret");
-    String problem = NaverSignature.secretProblem(secret);
-    if (problem != null) {
-      throw settings.invalid("client-secret", problem);
-    }
-
-    boolean agency = settings.bool("agency", false);
-    String subject = context.subject();
-    NaverTokenProvider.Type type = type(settings, agency || subject != null);
-    if (agency && type == NaverTokenProvider.Type.SELF) {
-      throw settings.invalid(
-          "type",
-          "must be SELLER for an agency application: an agency acts for the sellers who designate"
-              + " it, one SELLER token per seller");
-    }
-    if (subject != null && type == NaverTokenProvider.Type.SELF) {
-      throw settings.invalid(
-          "type",
-          "must be SELLER for a template connection (naver:seller:{account}): its subject is a"
-              + " seller's account id");
-    }
-    String accountId = settings.orSubject("account-id", subject, "naver:seller:{account}");
-    if (type == NaverTokenProvider.Type.SELLER && accountId == null) {
-      throw settings.invalid(
-          "account-id", "is required with type SELLER: the seller's id or uid to act for");
-    }
-    if (type == NaverTokenProvider.Type.SELF && accountId != null) {
-      throw settings.invalid(
-          "account-id",
-          "is only used with type SELLER; remove it, or set type: SELLER to act for that seller");
-    }
-    if (accountId != null && !ACCOUNT.matcher(accountId).matches()) {
-      throw settings.invalid(
-          "account-id",
-          (settings.has("account-id") ? "" : "(the template subject) ")
-              + "must be the seller's id or uid: 1 to 128 printable characters, no white space");
-    }
-
-    String prefix = settings.optional("api-path-prefix", agency ? AGENCY_PREFIX : DEFAULT_PREFIX);
-    if (prefix.endsWith("/") && prefix.length() > 1) {
-      prefix = prefix.substring(0, prefix.length() - 1);
-    }
-    if (!PREFIX.matcher(prefix).matches()) {
-      throw settings.invalid(
-          "api-path-prefix",
-          "must be a path such as /partner or /external: a '/' and letters, digits, '.', '_',"
-              + " '-' or '~' per segment");
-    }
-    HttpUrl base = settings.url("base-url", DEFAULT_BASE_URL);
-    HttpUrl tokenUrl =
-        base.newBuilder()
-            .addPathSegments(prefix.substring(1))
-            .addPathSegments(TOKEN_PATH_UNDER_PREFIX)
-            .build();
-
-    Duration renewBefore =
-        settings.duration(
-            "renew-before",
-            DEFAULT_RENEW_BEFORE,
-            EXPIRY_SKEW,
-            SAME_TOKEN_WINDOW,
-            "must be at least 30s (the margin treated as expired) and at most 30m: Naver returns"
-                + " the same token while 30 minutes or more remain, so renewing earlier only"
-                + " fetches the same token again");
-    Duration margin =
-        settings.duration(
-            "timestamp-margin",
-            DEFAULT_TIMESTAMP_MARGIN,
-            Duration.ZERO,
-            MAX_TIMESTAMP_MARGIN,
-            "must be at most 1m: Naver accepts a signed timestamp for 5 minutes only");
-
-    return new NaverTokenProvider(
-        context,
-        clientId,
-        secret,
-        type,
-        accountId,
-        tokenUrl,
-        prefix,
-        RenewalPolicy.of(renewBefore, EXPIRY_SKEW),
-        margin);
-  }
-
-  private static NaverTokenProvider.Type type(Settings settings, boolean sellerByDefault) {
-    String value = settings.optional("type", sellerByDefault ? "SELLER" : "SELF");
-    try {
-      return NaverTokenProvider.Type.valueOf(value.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw settings.invalid("type", "must be SELF or SELLER");
-    }
+    return new NaverTokenProvider(settings, context);
   }
 }

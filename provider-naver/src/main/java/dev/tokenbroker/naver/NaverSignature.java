@@ -19,6 +19,9 @@ final class NaverSignature {
           + " (e.g. $2a$04$ followed by 22 such characters)";
 
   private static final int LENGTH = 29;
+  private static final String DIGITS = "0123456789";
+  private static final String SALT =
+      "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + DIGITS;
   private static final int MIN_COST = 4;
   // jBCrypt takes up to 31, but each step doubles the work: cost 12 is ~250 ms a signature, cost
   // 30 hours. Naver issues low costs; a higher one is a mistake that would stall every renewal.
@@ -60,11 +63,13 @@ final class NaverSignature {
     if (secret.length() != LENGTH) {
       return "has " + secret.length() + " characters instead of " + LENGTH + "; " + EXPECTED_SHAPE;
     }
-    if (!isDigit(secret.charAt(4)) || !isDigit(secret.charAt(5)) || secret.charAt(6) != '$') {
+    if (DIGITS.indexOf(secret.charAt(4)) < 0
+        || DIGITS.indexOf(secret.charAt(5)) < 0
+        || secret.charAt(6) != '$') {
       return "has no two-digit cost after '$2a$'; " + EXPECTED_SHAPE;
     }
     for (int i = 7; i < LENGTH; i++) {
-      if (!isSaltChar(secret.charAt(i))) {
+      if (SALT.indexOf(secret.charAt(i)) < 0) {
         return "has a character outside [./A-Za-z0-9] at position "
             + (i + 1)
             + "; "
@@ -81,17 +86,5 @@ final class NaverSignature {
           + EXPECTED_SHAPE;
     }
     return null;
-  }
-
-  private static boolean isDigit(char c) {
-    return c >= '0' && c <= '9';
-  }
-
-  private static boolean isSaltChar(char c) {
-    return (c >= 'a' && c <= 'z')
-        || (c >= 'A' && c <= 'Z')
-        || (c >= '0' && c <= '9')
-        || c == '.'
-        || c == '/';
   }
 }
