@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  * part that starts work checks {@link #checkOpen} first.
  */
 final class Lifecycle {
+  // Logged under the facade's name, as before close() moved here.
   private static final Logger log = LoggerFactory.getLogger(TokenBroker.class);
 
   private final ConnectionRegistry registry;
