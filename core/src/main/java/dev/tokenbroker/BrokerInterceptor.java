@@ -12,11 +12,13 @@ import okhttp3.Response;
  * and replays once. A second rejection goes back to the caller: never a loop.
  */
 final class BrokerInterceptor implements Interceptor {
-  private final TokenBroker broker;
+  private final TokenCalls tokens;
+  private final RuntimeConnections connections;
   private final Connection conn;
 
-  BrokerInterceptor(TokenBroker broker, Connection conn) {
-    this.broker = broker;
+  BrokerInterceptor(TokenCalls tokens, RuntimeConnections connections, Connection conn) {
+    this.tokens = tokens;
+    this.connections = connections;
     this.conn = conn;
   }
 
@@ -31,7 +33,7 @@ final class BrokerInterceptor implements Interceptor {
     ApiVerdict verdict = conn.provider.classifyApiResponse(response);
     switch (verdict.kind()) {
       case CONNECTION_DEAD:
-        broker.markDead(conn, verdict);
+        connections.markDead(conn, verdict);
         return response;
       case TOKEN_REJECTED:
         RequestBody body = original.body();
@@ -40,7 +42,7 @@ final class BrokerInterceptor implements Interceptor {
         }
         CachedToken renewed;
         try {
-          renewed = broker.renewAfterRejection(conn, token);
+          renewed = tokens.renewAfterRejection(conn, token);
         } catch (TokenBrokerException e) {
           response.close();
           throw new TokenUnavailableIOException(e);
@@ -57,7 +59,7 @@ final class BrokerInterceptor implements Interceptor {
 
   private CachedToken token() throws IOException {
     try {
-      return broker.current(conn);
+      return tokens.current(conn);
     } catch (TokenBrokerException e) {
       throw new TokenUnavailableIOException(e);
     }

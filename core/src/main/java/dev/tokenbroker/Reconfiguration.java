@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,11 +20,32 @@ final class Reconfiguration {
   private static final Logger log = LoggerFactory.getLogger(Reconfiguration.class);
 
   private final ConnectionRegistry registry;
-  private final TokenBrokerBuilder.Parts parts;
+  private final ProviderFactories providers;
+  private volatile Map<ConnectionId, Map<String, Object>> configuredSettings;
+  private final @Nullable Path reloadFrom;
+  private final Map<String, String> environment;
+  private final Predicate<ConnectionId> reloadFilter;
 
-  Reconfiguration(ConnectionRegistry registry, TokenBrokerBuilder.Parts parts) {
+  /**
+   * @param configuredSettings the settings of the configured connections that were given as
+   *     settings (not as a provider), by id
+   * @param reloadFrom the configuration file the broker was built from, if any
+   * @param environment where the file's {@code ${VAR}}s are looked up
+   * @param reloadFilter which of the file's connections the broker takes
+   */
+  Reconfiguration(
+      ConnectionRegistry registry,
+      ProviderFactories providers,
+      Map<ConnectionId, Map<String, Object>> configuredSettings,
+      @Nullable Path reloadFrom,
+      Map<String, String> environment,
+      Predicate<ConnectionId> reloadFilter) {
     this.registry = registry;
-    this.parts = parts;
+    this.providers = providers;
+    this.configuredSettings = configuredSettings;
+    this.reloadFrom = reloadFrom;
+    this.environment = environment;
+    this.reloadFilter = reloadFilter;
   }
 
   /** A configured connection's new settings. */
@@ -33,11 +56,11 @@ final class Reconfiguration {
           id, null, "is made from an app's template: reconfigure the app (reconfigureApp)");
     }
     Map<String, Object> copy = new LinkedHashMap<>(settings);
-    conn.reconfigured(reconfigurer().provider(id, copy, null));
+    conn.reconfigured(providers.provider(id, copy, null));
     synchronized (this) {
-      Map<ConnectionId, Map<String, Object>> next = new LinkedHashMap<>(parts.configuredSettings);
+      Map<ConnectionId, Map<String, Object>> next = new LinkedHashMap<>(configuredSettings);
       next.put(id, copy);
-      parts.configuredSettings = next;
+      configuredSettings = next;
     }
     log.info("connection {}: settings changed", id);
   }
@@ -48,8 +71,7 @@ final class Reconfiguration {
     Map<String, Object> copy = new LinkedHashMap<>(settings);
     copy.remove("template");
     ConnectionTemplate next = ConnectionTemplate.parse(app, current.pattern(), copy);
-    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
-    TokenBrokerBuilder.probe(next, providers); // checked before anything changes
+    providers.probe(next); // checked before anything changes
     for (Connection c : registry.replaceTemplate(next)) {
       c.reconfigured(providers.provider(c.id, copy, next.subjectOf(c.id)));
     }
@@ -58,21 +80,20 @@ final class Reconfiguration {
 
   /** The configuration file read again; returns what changed, a line each. */
   List<String> reload() {
-    Path file = parts.reloadFrom;
+    Path file = reloadFrom;
     if (file == null) {
       throw new ConfigurationException(null, null, "the broker was not built from a file");
     }
-    ConfigFile config = ConfigFile.load(file, parts.environment, parts.reloadFilter);
+    ConfigFile config = ConfigFile.load(file, environment, reloadFilter);
     List<String> changes = new ArrayList<>();
     // validate everything first: a bad file changes nothing
-    TokenBrokerBuilder.Reconfigurer providers = reconfigurer();
     for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
-      if (parts.configuredSettings.containsKey(e.getKey())) {
+      if (configuredSettings.containsKey(e.getKey())) {
         providers.provider(e.getKey(), e.getValue(), null);
       }
     }
     for (Map.Entry<ConnectionId, Map<String, Object>> e : config.connections().entrySet()) {
-      Map<String, Object> before = parts.configuredSettings.get(e.getKey());
+      Map<String, Object> before = configuredSettings.get(e.getKey());
       if (before == null) {
         changes.add(e.getKey() + ": new in the file — restart to add it");
       } else if (!before.equals(e.getValue())) {
@@ -80,7 +101,7 @@ final class Reconfiguration {
         changes.add(e.getKey() + ": settings changed");
       }
     }
-    for (ConnectionId id : parts.configuredSettings.keySet()) {
+    for (ConnectionId id : configuredSettings.keySet()) {
       if (!config.connections().containsKey(id)) {
         changes.add(id + ": gone from the file — still served until a restart");
       }
@@ -99,13 +120,5 @@ final class Reconfiguration {
       }
     }
     return changes;
-  }
-
-  private TokenBrokerBuilder.Reconfigurer reconfigurer() {
-    TokenBrokerBuilder.Reconfigurer r = parts.providers;
-    if (r == null) {
-      throw new IllegalStateException("not built by TokenBrokerBuilder.build()");
-    }
-    return r;
   }
 }

@@ -1,25 +1,16 @@
 package dev.tokenbroker;
 
 import dev.tokenbroker.spi.ApiVerdict;
-import dev.tokenbroker.spi.GrantType;
 import dev.tokenbroker.spi.TokenProvider;
-import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import okhttp3.Interceptor;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the OAuth tokens of many connections alive and hands out valid access tokens.
@@ -40,8 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is the facade: each step is a part of its own (the {@link HotTier}, the {@link
  * SingleFlight}, the {@link StoreRenewal}, the {@link DurableSaver}, the {@link HealthBook}, {@link
- * KeepAlive}, the {@link AuthorizationFlow} and the {@link Revoker}), assembled by {@link
- * TokenBrokerBuilder}.
+ * KeepAlive}, the {@link AuthorizationFlow} and the {@link Revoker}), and so is each group of calls
+ * ({@link TokenCalls}, {@link AsyncCalls}, {@link RuntimeConnections}, {@link HealthReader}, {@link
+ * Reconfiguration}, {@link Lifecycle}), assembled by {@link TokenBrokerBuilder} ({@link
+ * EngineParts}). The facade only delegates; no part holds it.
  *
  * <p>Thread-safe. {@link #accessToken} blocks only when no valid token is cached, and then at most
  * for the renewal timeout; interrupting a waiting caller ends its wait and nothing else. Every
@@ -51,54 +44,37 @@ import org.slf4j.LoggerFactory;
  * contains a token or secret.
  */
 public final class TokenBroker implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(TokenBroker.class);
-
-  private final Clock clock;
   private final TokenStore store;
-  private final boolean ownsStore;
   private final String owner;
-  private final Duration renewalTimeout;
   private final ConnectionRegistry registry;
-  private final HotTier hot;
-  private final @Nullable TokenCache cache;
   private final SingleFlight flights;
-  private final StoreView view;
-  private final DurableSaver saver;
-  private final HealthBook health;
   private final KeepAlive keepAlive;
   private final AuthorizationFlow authorization;
   private final Revoker revoker;
-  private final Events events;
-  private final Discovery discovery;
+  private final Lifecycle life;
+  private final TokenCalls tokens;
+  private final AsyncCalls async;
+  private final RuntimeConnections runtime;
+  private final HealthReader healthReader;
   private final Reconfiguration reconfiguration;
-  private final @Nullable ExecutorService ownedExecutor;
-  private final ScheduledExecutorService scheduler;
-  private volatile boolean closed;
+  // Not used here: the simulation test (SimInstance) reads it by reflection.
+  private final DurableSaver saver;
 
-  TokenBroker(TokenBrokerBuilder.Parts p) {
-    this.clock = p.clock;
+  TokenBroker(EngineParts p) {
     this.store = p.store;
-    this.ownsStore = p.ownsStore;
     this.owner = p.owner;
-    this.renewalTimeout = p.renewalTimeout;
     this.registry = p.registry;
-    this.hot = p.hot;
-    this.cache = p.cache;
     this.flights = p.flights;
-    this.view = p.view;
-    this.saver = p.saver;
-    this.health = p.health;
     this.keepAlive = p.keepAlive;
     this.authorization = p.authorization;
     this.revoker = p.revoker;
-    this.events = p.events;
-    this.ownedExecutor = p.ownedExecutor;
-    this.scheduler = p.scheduler;
-    this.reconfiguration = new Reconfiguration(registry, p);
-    this.discovery = new Discovery(clock, store, registry, events, this::forgetRemoved);
-    if (p.discoveryInterval != null) {
-      Discovery.schedule(scheduler, p.discoveryInterval, discovery);
-    }
+    this.life = p.life;
+    this.tokens = p.tokens;
+    this.async = p.async;
+    this.runtime = p.runtime;
+    this.healthReader = p.healthReader;
+    this.reconfiguration = p.reconfiguration;
+    this.saver = p.saver;
   }
 
   /**
@@ -139,7 +115,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if {@code id} is not configured
    */
   public String accessToken(ConnectionId id) {
-    return current(id).accessToken();
+    return tokens.current(id).accessToken();
   }
 
   /**
@@ -149,7 +125,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return the whole valid token set
    */
   public TokenSet tokenSet(ConnectionId id) {
-    return current(id).tokenSet();
+    return tokens.current(id).tokenSet();
   }
 
   /**
@@ -170,8 +146,8 @@ public final class TokenBroker implements AutoCloseable {
    * @param id the connection
    * @return a future of a valid access token for {@code id}
    */
-  public java.util.concurrent.CompletableFuture<String> accessTokenAsync(ConnectionId id) {
-    return currentAsync(id).thenApply(CachedToken::accessToken);
+  public CompletableFuture<String> accessTokenAsync(ConnectionId id) {
+    return async.current(id).thenApply(CachedToken::accessToken);
   }
 
   /**
@@ -180,8 +156,8 @@ public final class TokenBroker implements AutoCloseable {
    * @param id the connection
    * @return a future of the whole valid token set
    */
-  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAsync(ConnectionId id) {
-    return currentAsync(id).thenApply(CachedToken::tokenSet);
+  public CompletableFuture<TokenSet> tokenSetAsync(ConnectionId id) {
+    return async.current(id).thenApply(CachedToken::tokenSet);
   }
 
   /**
@@ -198,15 +174,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws TokenUnavailableException if no valid token can be had now
    */
   public TokenSet tokenSetAfterRejection(ConnectionId id, String rejectedAccessToken) {
-    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
-    Connection conn = registry.get(id);
-    CachedToken now = hot.get(conn);
-    if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
-      return now.tokenSet(); // someone renewed already: never invalidate a token we did not send
-    }
-    checkOpen();
-    hot.invalidate(conn);
-    return flights.await(conn, Flight.Purpose.REJECTED, rejectedAccessToken).tokenSet();
+    return tokens.afterRejection(id, rejectedAccessToken);
   }
 
   /**
@@ -216,23 +184,9 @@ public final class TokenBroker implements AutoCloseable {
    * @param rejectedAccessToken the access token the API rejected
    * @return a future of a valid token set carrying a different access token
    */
-  public java.util.concurrent.CompletableFuture<TokenSet> tokenSetAfterRejectionAsync(
+  public CompletableFuture<TokenSet> tokenSetAfterRejectionAsync(
       ConnectionId id, String rejectedAccessToken) {
-    Objects.requireNonNull(rejectedAccessToken, "rejectedAccessToken");
-    try {
-      Connection conn = registry.get(id);
-      CachedToken now = hot.get(conn);
-      if (now != null && !now.accessToken().equals(rejectedAccessToken)) {
-        return java.util.concurrent.CompletableFuture.completedFuture(now.tokenSet());
-      }
-      checkOpen();
-      hot.invalidate(conn);
-      return flights
-          .awaitAsync(conn, Flight.Purpose.REJECTED, rejectedAccessToken)
-          .thenApply(CachedToken::tokenSet);
-    } catch (RuntimeException e) {
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
+    return async.afterRejection(id, rejectedAccessToken);
   }
 
   /**
@@ -249,80 +203,8 @@ public final class TokenBroker implements AutoCloseable {
     Objects.requireNonNull(verdict, "verdict");
     Connection conn = registry.get(id);
     if (verdict.kind() == ApiVerdict.Kind.CONNECTION_DEAD) {
-      markDead(conn, verdict);
+      runtime.markDead(conn, verdict);
     }
-  }
-
-  /** The cached token, or the single flight's future; never throws but for a null id. */
-  private java.util.concurrent.CompletableFuture<CachedToken> currentAsync(ConnectionId id) {
-    Objects.requireNonNull(id, "id");
-    try {
-      Connection conn = registry.get(id);
-      CachedToken c = hot.get(conn);
-      if (c != null) {
-        long now = clock.millis();
-        if (now < c.expiredAtMillis()) {
-          if (now >= c.renewAtMillis()) {
-            staleHit(conn, now);
-          }
-          return java.util.concurrent.CompletableFuture.completedFuture(c);
-        }
-      }
-      checkOpen();
-      return flights.awaitAsync(conn, Flight.Purpose.EXPIRED, null);
-    } catch (RuntimeException e) {
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
-  }
-
-  /** The cached token, renewing as {@link #accessToken} does. For the OkHttp integration. */
-  CachedToken current(ConnectionId id) {
-    Connection conn = null;
-    CachedToken c;
-    if (cache == null) {
-      conn = registry.find(id);
-      c = conn == null ? null : conn.hot;
-    } else {
-      c = cache.get(id);
-    }
-    if (c != null) {
-      long now = clock.millis();
-      if (now < c.renewAtMillis()) {
-        return c;
-      }
-      if (now < c.expiredAtMillis()) {
-        staleHit(conn != null ? conn : registry.get(id), now);
-        return c;
-      }
-    }
-    return expired(conn != null ? conn : registry.get(id));
-  }
-
-  /** The hot path of {@link TokenSource}: {@link #current}, without the lookup by id. */
-  CachedToken current(Connection conn) {
-    CachedToken c = hot.get(conn);
-    if (c != null) {
-      long now = clock.millis();
-      if (now < c.renewAtMillis()) {
-        return c;
-      }
-      if (now < c.expiredAtMillis()) {
-        staleHit(conn, now);
-        return c;
-      }
-    }
-    return expired(conn);
-  }
-
-  private void staleHit(Connection conn, long now) {
-    if (!closed && !HealthRules.holdsOff(conn, now)) {
-      flights.startInBackground(conn, Flight.Purpose.STALE);
-    }
-  }
-
-  private CachedToken expired(Connection conn) {
-    checkOpen();
-    return flights.await(conn, Flight.Purpose.EXPIRED, null);
   }
 
   /**
@@ -338,9 +220,7 @@ public final class TokenBroker implements AutoCloseable {
    *     and did not renew within the lease wait)
    */
   public TokenSet refresh(ConnectionId id) {
-    Connection conn = registry.get(id);
-    checkOpen();
-    return flights.await(conn, Flight.Purpose.REFRESH, null).tokenSet();
+    return tokens.refresh(id);
   }
 
   /**
@@ -353,7 +233,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return the connections renewed in this pass
    */
   public List<ConnectionId> keepAlive() {
-    checkOpen();
+    life.checkOpen();
     return keepAlive.pass();
   }
 
@@ -375,7 +255,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if {@code id} is neither configured nor named by a template
    */
   public AuthorizationRequest startAuthorization(ConnectionId id) {
-    checkOpen();
+    life.checkOpen();
     return authorization.start(registry.open(id));
   }
 
@@ -391,7 +271,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if no app of that name has a template
    */
   public AuthorizationRequest startAuthorization(String app) {
-    checkOpen();
+    life.checkOpen();
     Connection appConn = registry.appConnection(Objects.requireNonNull(app, "app"));
     return authorization.start(appConn, appConn.id, app);
   }
@@ -413,8 +293,8 @@ public final class TokenBroker implements AutoCloseable {
    */
   public TokenSet completeAuthorization(ConnectionId id, String redirectedUrl) {
     Objects.requireNonNull(id, "id");
-    checkOpen();
-    return authorization.complete(id, redirectedUrl, target).tokens;
+    life.checkOpen();
+    return authorization.complete(id, redirectedUrl, runtime).tokens;
   }
 
   /**
@@ -430,32 +310,9 @@ public final class TokenBroker implements AutoCloseable {
    * @throws TokenEndpointException if the platform refused the code
    */
   public ConnectionId handleCallback(String redirectedUrl) {
-    checkOpen();
-    return authorization.complete(null, redirectedUrl, target).conn.id;
+    life.checkOpen();
+    return authorization.complete(null, redirectedUrl, runtime).conn.id;
   }
-
-  /** How an authorization finds its connection, or names a new one from its app's template. */
-  private final AuthorizationFlow.Target target =
-      new AuthorizationFlow.Target() {
-        @Override
-        public Connection connection(ConnectionId id) {
-          Connection conn = registry.open(id);
-          if (registry.isRunTime(conn)) {
-            events.emit(TokenEvent.Type.CONNECTION_ADDED, id, "authorized", null);
-          }
-          return conn;
-        }
-
-        @Override
-        public Connection app(String app) {
-          return registry.appConnection(app);
-        }
-
-        @Override
-        public ConnectionId named(String app, String subject) {
-          return registry.template(app).idFor(subject);
-        }
-      };
 
   /**
    * Adds the connection of {@code subject} under {@code app}'s template ({@code cafe24:{mall}} with
@@ -472,15 +329,7 @@ public final class TokenBroker implements AutoCloseable {
    *     had (it stays added here, and is retried on use)
    */
   public ConnectionId connect(String app, String subject) {
-    checkOpen();
-    ConnectionTemplate t = registry.template(Objects.requireNonNull(app, "app"));
-    ConnectionId id = t.idFor(subject);
-    Connection conn = registry.add(id, t);
-    if (conn.provider.grantType() == dev.tokenbroker.spi.GrantType.CLIENT_CREDENTIALS) {
-      // Nothing for a person to do: the first token, saved, is what other instances learn from.
-      current(conn);
-    }
-    return id;
+    return runtime.connect(app, subject);
   }
 
   /**
@@ -493,7 +342,7 @@ public final class TokenBroker implements AutoCloseable {
    *     configuration) or unknown
    */
   public void remove(ConnectionId id) {
-    remove(id, null);
+    runtime.remove(id, null);
   }
 
   /**
@@ -505,30 +354,7 @@ public final class TokenBroker implements AutoCloseable {
    * @param reason {@code uninstalled}, {@code unlinked} or {@code removed}
    */
   public void removeEnded(ConnectionId id, String reason) {
-    if (!ConnectionRegistry.REMOVAL_REASONS.contains(Objects.requireNonNull(reason, "reason"))) {
-      throw new IllegalArgumentException(
-          "reason must be one of " + new java.util.TreeSet<>(ConnectionRegistry.REMOVAL_REASONS));
-    }
-    remove(id, reason);
-  }
-
-  private void remove(ConnectionId id, @Nullable String ended) {
-    checkOpen();
-    Connection conn = registry.find(Objects.requireNonNull(id, "id"));
-    if (conn == null) {
-      conn = registry.open(id); // not known here: still tombstoned in the store for everyone
-    }
-    if (!registry.isRunTime(conn)) {
-      throw new ConfigurationException(
-          id, null, "is a configured connection: remove it from the configuration, or revoke it");
-    }
-    Connection c = conn;
-    flights.exclusive(
-        c,
-        (x, flight) ->
-            revoker.revoke(x, Revocation.TOKENS, ended != null ? ended : "removed", ended == null));
-    // (the platform refusing the revocation throws: then nothing is removed)
-    forgetRemoved(c, ended != null ? ended : "removed");
+    runtime.removeEnded(id, reason);
   }
 
   /**
@@ -545,33 +371,7 @@ public final class TokenBroker implements AutoCloseable {
    *     lost: {@link TokenEndpointException.Kind#OUTCOME_UNKNOWN}, the token may be spent)
    */
   public TokenSet importRefreshToken(ConnectionId id, String refreshToken) {
-    checkOpen();
-    Objects.requireNonNull(refreshToken, "refreshToken");
-    if (refreshToken.isBlank()) {
-      throw new IllegalArgumentException("refresh token is blank");
-    }
-    Connection conn = registry.open(id);
-    if (conn.provider.grantType() != dev.tokenbroker.spi.GrantType.AUTHORIZATION_CODE) {
-      throw new ConfigurationException(
-          id, null, "uses client credentials: there is no refresh token to import");
-    }
-    Instant now = clock.instant();
-    // Only carries the refresh token to the provider; never stored or served.
-    TokenSet carrier =
-        TokenSet.builder()
-            .accessToken("imported")
-            .refreshToken(refreshToken.trim())
-            .issuedAt(now.minusSeconds(1))
-            .expiresAt(now)
-            .build();
-    TokenSet[] saved = new TokenSet[1];
-    flights.exclusive(
-        conn,
-        (c, flight) -> {
-          saved[0] = authorization.importSet(c, carrier);
-          return null;
-        });
-    return saved[0];
+    return runtime.importRefreshToken(id, refreshToken);
   }
 
   /**
@@ -585,12 +385,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return true if the key was not used before
    */
   public boolean claimOnce(String key, Instant until) {
-    checkOpen();
-    Objects.requireNonNull(key, "key");
-    if (key.length() > 150) {
-      throw new IllegalArgumentException("key must be at most 150 characters");
-    }
-    return store.putOnce("tb-once:" + key, new byte[0], Objects.requireNonNull(until, "until"));
+    return runtime.claimOnce(key, until);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -606,7 +401,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException naming the setting, if they are invalid (then nothing changes)
    */
   public void reconfigure(ConnectionId id, Map<String, ?> settings) {
-    checkOpen();
+    life.checkOpen();
     reconfiguration.connection(id, settings);
   }
 
@@ -619,7 +414,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if they are invalid (then nothing changes)
    */
   public void reconfigureApp(String app, Map<String, ?> settings) {
-    checkOpen();
+    life.checkOpen();
     reconfiguration.app(app, settings);
   }
 
@@ -632,7 +427,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if the file is invalid (then nothing changes)
    */
   public List<String> reload() {
-    checkOpen();
+    life.checkOpen();
     return reconfiguration.reload();
   }
 
@@ -645,18 +440,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return how many connections were added or removed here
    */
   public int discover() {
-    checkOpen();
-    return registry.hasTemplates() ? discovery.poll() : 0;
-  }
-
-  /** Stops serving a removed run-time connection here. */
-  void forgetRemoved(Connection conn, String reason) {
-    if (registry.remove(conn)) {
-      hot.invalidate(conn);
-      conn.forgetTokens();
-      events.emit(
-          TokenEvent.Type.CONNECTION_REMOVED, conn.id, "connection removed (" + reason + ")", null);
-    }
+    return runtime.discover();
   }
 
   /**
@@ -679,7 +463,7 @@ public final class TokenBroker implements AutoCloseable {
    */
   public void revoke(ConnectionId id, Revocation revocation) {
     Connection conn = registry.get(id);
-    checkOpen();
+    life.checkOpen();
     Objects.requireNonNull(revocation, "revocation");
     flights.exclusive(conn, (c, flight) -> revoker.revoke(c, revocation));
   }
@@ -693,24 +477,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ReauthorizationRequiredException if the platform says the token must not be used
    */
   public TokenSet validate(ConnectionId id) {
-    Connection conn = registry.get(id);
-    CachedToken current = current(conn);
-    TokenSet validated;
-    try {
-      validated = conn.provider.validate(current.tokenSet());
-    } catch (TokenEndpointException e) {
-      if (e.kind() == TokenEndpointException.Kind.TOKEN_REJECTED) {
-        CachedToken renewed = renewAfterRejection(conn, current);
-        return conn.provider.validate(renewed.tokenSet());
-      }
-      if (e.kind() == TokenEndpointException.Kind.PERMANENT) {
-        hot.invalidate(conn);
-      }
-      throw health.failed(conn, Failure.of(e), current.tokenSet().version());
-    }
-    conn.validatedVersion = current.tokenSet().version();
-    hot.put(conn, new CachedToken(validated, conn.policy));
-    return validated;
+    return tokens.validate(id);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -725,64 +492,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return the connection's health; never null
    */
   public Health health(ConnectionId id) {
-    Connection conn = registry.get(id);
-    TokenSet known = null;
-    RuntimeException storeError = null;
-    try {
-      // What the store holds after a lost or older record was written back from here.
-      StoredConnection stored = view.reconcile(conn, store.read(id));
-      known = stored.tokens();
-      if (stored.tombstone() != null
-          && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE
-          && !saver.authorizedAfter(conn, stored.tombstone())) {
-        return view.tombstoned(conn, stored).health();
-      }
-      if (known == null
-          && conn.health == null
-          && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE
-          && saver.pending(conn) == null) {
-        return new Health(
-            Health.State.REAUTHORIZATION_REQUIRED,
-            "not-authorized",
-            "not authorized yet: run `tokenbroker connect " + id + "`",
-            null,
-            clock.instant(),
-            null,
-            0,
-            null,
-            null,
-            null,
-            false);
-      }
-    } catch (RuntimeException e) {
-      log.warn("connection {}: store unavailable while reading health: {}", id, e.getMessage());
-      storeError = e;
-    }
-    UnsavedSet pending = saver.pending(conn);
-    if (pending != null) {
-      known = pending.set;
-    } else if (known == null) {
-      CachedToken c = hot.get(conn);
-      known = c != null ? c.tokenSet() : conn.newest();
-    }
-    Health h = health.snapshot(conn, known, pending != null);
-    if (storeError != null && h.state() == Health.State.ACTIVE) {
-      // Not ACTIVE on the strength of a store nobody could read (a fresh process knows nothing
-      // else): what this instance knows, said with the store's failure.
-      return new Health(
-          Health.State.DEGRADED,
-          "store-unavailable",
-          "token store unavailable: " + storeError.getMessage(),
-          null,
-          clock.instant(),
-          null,
-          h.consecutiveFailures(),
-          h.lastRenewalAt(),
-          h.accessTokenExpiresAt(),
-          h.refreshTokenExpiresAt(),
-          h.unsaved());
-    }
-    return h;
+    return healthReader.read(registry.get(id));
   }
 
   /**
@@ -815,7 +525,7 @@ public final class TokenBroker implements AutoCloseable {
    * @throws ConfigurationException if {@code id} is not configured
    */
   public TokenSource tokenSource(ConnectionId id) {
-    return new TokenSource(this, registry.get(id));
+    return new TokenSource(tokens, registry.get(id));
   }
 
   /**
@@ -827,7 +537,7 @@ public final class TokenBroker implements AutoCloseable {
    * @return an interceptor to add to the application's OkHttp client
    */
   public Interceptor interceptor(ConnectionId id) {
-    return new BrokerInterceptor(this, registry.get(id));
+    return new BrokerInterceptor(tokens, runtime, registry.get(id));
   }
 
   /**
@@ -835,57 +545,11 @@ public final class TokenBroker implements AutoCloseable {
    * rejected one is still the current one.
    */
   CachedToken renewAfterRejection(Connection conn, CachedToken rejected) {
-    CachedToken now = hot.get(conn);
-    if (now != null && !now.accessToken().equals(rejected.accessToken())) {
-      return now; // someone renewed already: never invalidate a token the request did not carry
-    }
-    hot.invalidate(conn);
-    return flights.await(conn, Flight.Purpose.REJECTED, rejected.accessToken());
-  }
-
-  /** The API said the connection is dead (app uninstalled, IP not allowed). */
-  void markDead(Connection conn, ApiVerdict verdict) {
-    hot.invalidate(conn);
-    TokenSet known = conn.newest();
-    health.failed(
-        conn,
-        Failure.of(
-            TokenEndpointException.builder(conn.provider.name())
-                .kind(TokenEndpointException.Kind.PERMANENT)
-                .reason(Objects.requireNonNull(verdict.reason()))
-                .platformCode(verdict.code())
-                .build()),
-        known == null ? 0 : known.version());
-    if (verdict.ended() && registry.isRunTime(conn) && !closed) {
-      try {
-        String reason = verdict.reason();
-        // everywhere: the platform ended the link
-        remove(
-            conn.id,
-            reason != null && ConnectionRegistry.REMOVAL_REASONS.contains(reason)
-                ? reason
-                : "uninstalled");
-      } catch (RuntimeException e) {
-        log.warn(
-            "connection {}: the platform ended the link, but removing it failed: {}",
-            conn.id,
-            e.getMessage());
-      }
-    }
-  }
-
-  Clock clock() {
-    return clock;
+    return tokens.renewAfterRejection(conn, rejected);
   }
 
   Connection connection(ConnectionId id) {
     return registry.get(id);
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("broker is closed");
-    }
   }
 
   /**
@@ -896,33 +560,7 @@ public final class TokenBroker implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    long deadline = System.nanoTime() + renewalTimeout.toNanos();
-    for (Connection conn : registry.inOrder()) {
-      SingleFlight.drain(conn, deadline);
-    }
-    if (ownedExecutor != null) {
-      ownedExecutor.shutdown();
-      try {
-        ownedExecutor.awaitTermination(
-            Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ownedExecutor.shutdownNow();
-    }
-    saver.close();
-    scheduler.shutdownNow();
-    if (ownsStore) {
-      try {
-        store.close();
-      } catch (Exception e) {
-        log.warn("closing the token store failed: {}", e.toString());
-      }
-    }
+    life.close();
   }
 
   @Override

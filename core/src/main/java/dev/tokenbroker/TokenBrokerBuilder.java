@@ -1,18 +1,14 @@
 package dev.tokenbroker;
 
-import dev.tokenbroker.spi.ProviderContext;
 import dev.tokenbroker.spi.Settings;
 import dev.tokenbroker.spi.TokenHttp;
 import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.spi.TokenProviderFactory;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.TokenStore;
-import dev.tokenbroker.store.TokenStoreFactory;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,17 +16,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
 import okhttp3.OkHttpClient;
@@ -42,35 +30,35 @@ import org.jspecify.annotations.Nullable;
  * thread-safe.
  */
 public final class TokenBrokerBuilder {
-  private Clock clock = Clock.systemUTC();
-  private @Nullable TokenStore store;
-  private boolean ownsStore;
-  private @Nullable TokenCache cache;
-  private @Nullable OkHttpClient httpClient;
   private final Map<ConnectionId, Object> connections = new LinkedHashMap<>();
-  private final Map<String, Object[]> templates = new LinkedHashMap<>(); // app -> pattern, settings
-  private @Nullable Duration discoveryInterval = Duration.ofSeconds(1);
-  private final List<TokenProviderFactory> factories = new ArrayList<>();
-  private final List<TokenListener> listeners = new ArrayList<>();
-  private @Nullable Executor executor;
   private @Nullable Map<String, String> environment;
-  private @Nullable Path configFile;
-  private Predicate<ConnectionId> configFileFilter = id -> true;
-  private long maxReadTimeoutMillis; // of the connections' own clients, set while building
-  private @Nullable String instanceId;
-  private Duration leaseTtl = Duration.ofSeconds(90);
-  private Duration leaseWait = Duration.ofSeconds(60);
-  private Duration renewalTimeout = Duration.ofSeconds(90);
-  private Duration backoffInitial = Duration.ofSeconds(1);
-  private Duration backoffMax = Duration.ofMinutes(5);
-  private @Nullable Duration outcomeUnknownPause;
-  private @Nullable Duration keepAliveInterval = Duration.ofMinutes(30);
-  private int keepAliveConcurrency = 4;
-  private final Set<String> set = new TreeSet<>();
   private @Nullable ClassLoader classLoader;
-  private @Nullable LongUnaryOperator backoffJitter;
-  private StoreRenewal.Pause leasePause = Thread::sleep;
-  private @Nullable ScheduledExecutorService scheduler;
+  private final Set<String> set = new TreeSet<>();
+  // Package-private: read by EngineParts, which wires the parts from them.
+  Clock clock = Clock.systemUTC();
+  @Nullable TokenStore store;
+  boolean ownsStore;
+  @Nullable TokenCache cache;
+  @Nullable OkHttpClient httpClient;
+  final Map<String, Object[]> templates = new LinkedHashMap<>(); // app -> pattern, settings
+  @Nullable Duration discoveryInterval = Duration.ofSeconds(1);
+  final List<TokenProviderFactory> factories = new ArrayList<>();
+  final List<TokenListener> listeners = new ArrayList<>();
+  @Nullable Executor executor;
+  @Nullable Path configFile;
+  Predicate<ConnectionId> configFileFilter = id -> true;
+  @Nullable String instanceId;
+  Duration leaseTtl = Duration.ofSeconds(90);
+  Duration leaseWait = Duration.ofSeconds(60);
+  Duration renewalTimeout = Duration.ofSeconds(90);
+  Duration backoffInitial = Duration.ofSeconds(1);
+  Duration backoffMax = Duration.ofMinutes(5);
+  @Nullable Duration outcomeUnknownPause;
+  @Nullable Duration keepAliveInterval = Duration.ofMinutes(30);
+  int keepAliveConcurrency = 4;
+  @Nullable LongUnaryOperator backoffJitter;
+  StoreRenewal.Pause leasePause = Thread::sleep;
+  @Nullable ScheduledExecutorService scheduler;
 
   TokenBrokerBuilder() {}
 
@@ -462,7 +450,8 @@ public final class TokenBrokerBuilder {
         template(t.getKey(), t.getValue().pattern, t.getValue().settings);
       }
       if (store == null && config.store() != null) {
-        store = createStore(new Settings(null, config.store(), env::get), loader);
+        store =
+            ProviderFactories.store(new Settings(null, config.store(), env::get), loader, clock);
         ownsStore = true;
       }
     }
@@ -475,280 +464,6 @@ public final class TokenBrokerBuilder {
     if (store == null) {
       store = new InMemoryTokenStore(clock);
     }
-    OkHttpClient http =
-        TokenHttp.safeClient(httpClient != null ? httpClient : TokenHttp.defaultClient());
-    Map<String, TokenProviderFactory> byName = factories(loader);
-    SecureRandom random = new SecureRandom();
-    Instant now = clock.instant();
-    List<Connection> built = new ArrayList<>();
-    for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
-      built.add(
-          new Connection(
-              e.getKey(), provider(e.getKey(), e.getValue(), byName, http, random, null), now));
-    }
-    List<ConnectionTemplate> parsed = new ArrayList<>();
-    for (Map.Entry<String, Object[]> e : templates.entrySet()) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> settings = (Map<String, Object>) e.getValue()[1];
-      ConnectionTemplate t =
-          ConnectionTemplate.parse(e.getKey(), (String) e.getValue()[0], settings);
-      for (ConnectionTemplate other : parsed) {
-        if (t.overlaps(other)) {
-          throw new ConfigurationException(
-              null,
-              "apps." + t.app + ".template",
-              "'" + t.pattern() + "' names the same connections as app '" + other.app + "'");
-        }
-      }
-      parsed.add(t);
-      // validated now, as a configured connection is: a bad secret fails at start-up
-      probe(
-          t, (id, m, subject) -> provider(id, new Settings(id, m), byName, http, random, subject));
-    }
-    Reconfigurer providers =
-        (id, settings, subject) ->
-            provider(id, new Settings(id, settings), byName, http, random, subject);
-    ConnectionRegistry.Maker maker =
-        (id, t, subject) ->
-            new Connection(id, providers.provider(id, t.settings, subject), clock.instant());
-    Map<ConnectionId, Map<String, Object>> configuredSettings = new LinkedHashMap<>();
-    for (Map.Entry<ConnectionId, Object> e : all.entrySet()) {
-      if (e.getValue() instanceof Settings) {
-        configuredSettings.put(e.getKey(), ((Settings) e.getValue()).asMap());
-      }
-    }
-    // Twice the longest read timeout of any connection (a read-timeout setting may raise it).
-    Duration pause =
-        outcomeUnknownPause != null
-            ? outcomeUnknownPause
-            : Duration.ofMillis(
-                Math.max(10_000, 2L * Math.max(http.readTimeoutMillis(), maxReadTimeoutMillis)));
-    Parts parts = new Parts(this, built.toArray(new Connection[0]), parsed, maker, pause, random);
-    parts.providers = providers;
-    parts.configuredSettings = configuredSettings;
-    parts.reloadFrom = configFile;
-    parts.environment = env;
-    parts.reloadFilter = configFileFilter;
-    return new TokenBroker(parts);
-  }
-
-  private TokenProvider provider(
-      ConnectionId id,
-      Object providerOrSettings,
-      Map<String, TokenProviderFactory> byName,
-      OkHttpClient http,
-      SecureRandom random,
-      @Nullable String subject) {
-    TokenProvider provider;
-    if (providerOrSettings instanceof TokenProvider) {
-      provider = (TokenProvider) providerOrSettings;
-    } else {
-      // Settings given in code were made before the environment was known.
-      Map<String, String> env = environment != null ? environment : System.getenv();
-      Settings given = (Settings) providerOrSettings;
-      // proxy, connect-timeout, read-timeout: the broker's, not the provider's (NetworkSettings)
-      OkHttpClient connectionHttp =
-          NetworkSettings.client(http, new Settings(given.connection(), given.asMap(), env::get));
-      maxReadTimeoutMillis = Math.max(maxReadTimeoutMillis, connectionHttp.readTimeoutMillis());
-      Settings settings =
-          new Settings(given.connection(), NetworkSettings.withoutNetwork(given.asMap()), env::get);
-      String name = settings.optional("provider", id.provider());
-      if (!name.equals(id.provider())) {
-        throw settings.invalid(
-            "provider",
-            "is '" + name + "' but the connection id names provider '" + id.provider() + "'");
-      }
-      TokenProviderFactory factory = byName.get(name);
-      if (factory == null) {
-        throw settings.invalid(
-            "provider",
-            "unknown provider '"
-                + name
-                + "'; available: "
-                + byName.keySet()
-                + " (is tokenbroker-"
-                + name
-                + " on the classpath?)");
-      }
-      provider =
-          factory.create(settings, new ProviderContext(id, clock, connectionHttp, random, subject));
-    }
-    if (!provider.name().equals(id.provider())) {
-      throw new ConfigurationException(
-          id,
-          "provider",
-          "provider '" + provider.name() + "' cannot serve a '" + id.provider() + "' connection");
-    }
-    return provider;
-  }
-
-  /**
-   * Checks a template's settings at start-up as a configured connection's are: builds its provider
-   * for a stand-in subject. Subjects have platform rules (a Kakao user id is a number, a Cafe24
-   * mall id lower-case), so a few stand-ins are tried; a setting wrong for every one (a bad secret,
-   * an unknown setting) is reported.
-   */
-  static void probe(ConnectionTemplate t, Reconfigurer providers) {
-    ConfigurationException last = null;
-    for (String subject : new String[] {"1", "probe", "a"}) {
-      try {
-        ConnectionId id = t.idFor(subject);
-        providers.provider(id, t.settings, subject);
-        return;
-      } catch (ConfigurationException e) {
-        last = e;
-      }
-    }
-    throw Objects.requireNonNull(last);
-  }
-
-  private Map<String, TokenProviderFactory> factories(ClassLoader loader) {
-    Map<String, TokenProviderFactory> byName = new TreeMap<>();
-    for (TokenProviderFactory f : ServiceLoader.load(TokenProviderFactory.class, loader)) {
-      byName.putIfAbsent(f.name(), f);
-    }
-    for (TokenProviderFactory f : factories) {
-      byName.put(f.name(), f); // explicit registrations win
-    }
-    return byName;
-  }
-
-  private TokenStore createStore(Settings settings, ClassLoader loader) {
-    String type = settings.optional("type", "memory");
-    for (TokenStoreFactory f : ServiceLoader.load(TokenStoreFactory.class, loader)) {
-      if (f.type().equals(type)) {
-        return f.create(settings, clock);
-      }
-    }
-    if (type.equals("memory")) {
-      return new InMemoryTokenStore(clock);
-    }
-    throw settings.invalid(
-        "type",
-        "unknown store type '" + type + "' (is tokenbroker-store-" + type + " on the classpath?)");
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  /** Builds a provider for a connection from its settings, as {@link #build} does. */
-  interface Reconfigurer {
-    TokenProvider provider(ConnectionId id, Map<String, Object> settings, @Nullable String subject);
-  }
-
-  /** The engine's parts, each built with what it needs; the facade only delegates to them. */
-  static final class Parts {
-    final Clock clock;
-    final TokenStore store;
-    final boolean ownsStore;
-    final String owner;
-    final Duration renewalTimeout;
-    final @Nullable TokenCache cache;
-    final ConnectionRegistry registry;
-    final HotTier hot;
-    final HealthBook health;
-    final DurableSaver saver;
-    final StoreView view;
-    final StoreRenewal renewal;
-    final SingleFlight flights;
-    final KeepAlive keepAlive;
-    final AuthorizationFlow authorization;
-    final Revoker revoker;
-    final Events events;
-    final @Nullable Duration discoveryInterval;
-    // For changing settings at run time (set by build()).
-    @Nullable Reconfigurer providers;
-    volatile Map<ConnectionId, Map<String, Object>> configuredSettings = Map.of();
-    @Nullable Path reloadFrom;
-    Map<String, String> environment = Map.of();
-    Predicate<ConnectionId> reloadFilter = id -> true;
-    final @Nullable ExecutorService ownedExecutor;
-    final ScheduledExecutorService scheduler;
-
-    private Parts(
-        TokenBrokerBuilder b,
-        Connection[] connections,
-        List<ConnectionTemplate> templates,
-        ConnectionRegistry.Maker maker,
-        Duration outcomeUnknownPause,
-        SecureRandom random) {
-      clock = b.clock;
-      store = Objects.requireNonNull(b.store);
-      ownsStore = b.ownsStore;
-      owner =
-          (b.instanceId != null ? b.instanceId : "broker")
-              + "-"
-              + AuthorizationFlow.randomToken(random, 6);
-      renewalTimeout = b.renewalTimeout;
-      cache = b.cache;
-      Executor executor;
-      if (b.executor != null) {
-        executor = b.executor;
-        ownedExecutor = null;
-      } else {
-        ThreadPoolExecutor pool =
-            new ThreadPoolExecutor(
-                8,
-                8,
-                30,
-                TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(),
-                daemon("tokenbroker-renew"));
-        pool.allowCoreThreadTimeOut(true);
-        executor = pool;
-        ownedExecutor = pool;
-      }
-      if (b.scheduler != null) {
-        scheduler = b.scheduler;
-      } else {
-        ScheduledThreadPoolExecutor sched =
-            new ScheduledThreadPoolExecutor(1, daemon("tokenbroker-scheduler"));
-        sched.setRemoveOnCancelPolicy(true);
-        scheduler = sched;
-      }
-      events = new Events(clock, b.listeners);
-      registry = new ConnectionRegistry(connections, templates, store, maker);
-      hot = new HotTier(cache);
-      health =
-          new HealthBook(clock, store, events, b.backoffInitial, b.backoffMax, b.backoffJitter);
-      saver =
-          new DurableSaver(
-              clock, store, events, scheduler, owner, b.leaseTtl, b.backoffInitial, b.backoffMax);
-      view = new StoreView(clock, store, hot, health, events);
-      renewal =
-          new StoreRenewal(
-              clock,
-              store,
-              hot,
-              health,
-              saver,
-              events,
-              owner,
-              b.leaseTtl,
-              b.leaseWait,
-              b.leasePause,
-              view,
-              new ProviderCall(clock, store, health, events, outcomeUnknownPause));
-      saver.onSaved(view::savedLater);
-      flights =
-          new SingleFlight(
-              executor,
-              b.renewalTimeout,
-              renewal::renew,
-              conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
-      keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
-      authorization = new AuthorizationFlow(clock, store, view, saver, health, owner, b.leaseTtl);
-      revoker = new Revoker(clock, store, hot, view, health, saver, events, owner, b.leaseTtl);
-      if (b.keepAliveInterval != null) {
-        KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
-      }
-      discoveryInterval = templates.isEmpty() ? null : b.discoveryInterval;
-    }
+    return new TokenBroker(new EngineParts(this, all, env, loader));
   }
 }

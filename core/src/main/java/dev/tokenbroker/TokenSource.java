@@ -12,11 +12,11 @@ import java.util.Objects;
  * <p>The name is golang/oauth2's: a source of valid tokens for one grant.
  */
 public final class TokenSource {
-  private final TokenBroker broker;
+  private final TokenCalls tokens;
   private final Connection conn;
 
-  TokenSource(TokenBroker broker, Connection conn) {
-    this.broker = broker;
+  TokenSource(TokenCalls tokens, Connection conn) {
+    this.tokens = tokens;
     this.conn = conn;
   }
 
@@ -37,7 +37,7 @@ public final class TokenSource {
    * @throws TokenUnavailableException if no valid token can be had now (see its health)
    */
   public String accessToken() {
-    return broker.current(conn).accessToken();
+    return tokens.current(conn).accessToken();
   }
 
   /**
@@ -46,19 +46,19 @@ public final class TokenSource {
    * @return the whole valid token set
    */
   public TokenSet tokenSet() {
-    return broker.current(conn).tokenSet();
+    return tokens.current(conn).tokenSet();
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof TokenSource
-        && ((TokenSource) o).broker == broker
+        && ((TokenSource) o).tokens == tokens
         && ((TokenSource) o).conn == conn;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(System.identityHashCode(broker), conn.id);
+    return Objects.hash(System.identityHashCode(tokens), conn.id);
   }
 
   /** {@code TokenSource{cafe24:mymall}}; never a token. */

@@ -175,7 +175,9 @@ class AsyncTokenTest {
         .hasMessageContaining("did not finish within");
 
     provider.release();
-    // the flight went on: its result is saved, and the next caller gets it
+    // the flight went on: its result is saved, and the next caller gets it (once it is: with a
+    // 1 ms timeout a caller that joined the flight still under way would time out too)
+    assertThat(refreshed.await(10, TimeUnit.SECONDS)).as("REFRESHED").isTrue();
     assertThat(broker.tokenSetAsync(id).get(30, TimeUnit.SECONDS).accessToken()).isIn("access-2");
     assertThat(store.load(id).accessToken()).isEqualTo("access-2");
     assertThat(provider.calls).hasValue(1);
