@@ -31,6 +31,10 @@ final class ProviderFactories {
   private final Clock clock;
   private final Map<String, String> env;
   private final Map<String, TokenProviderFactory> byName;
+
+  /** Names two different factory classes on the class path claim, none registered in code. */
+  private final Map<String, List<String>> ambiguous = new TreeMap<>();
+
   private final OkHttpClient http;
   private final SecureRandom random;
   private long maxReadTimeoutMillis; // of the connections' own clients
@@ -44,19 +48,28 @@ final class ProviderFactories {
       SecureRandom random) {
     this.clock = clock;
     this.env = env;
-    this.byName = factories(loader, explicit);
+    this.byName = factories(loader, explicit, ambiguous);
     this.http = http;
     this.random = random;
   }
 
   private static Map<String, TokenProviderFactory> factories(
-      ClassLoader loader, List<TokenProviderFactory> explicit) {
+      ClassLoader loader,
+      List<TokenProviderFactory> explicit,
+      Map<String, List<String>> ambiguous) {
     Map<String, TokenProviderFactory> byName = new TreeMap<>();
     for (TokenProviderFactory f : ServiceLoader.load(TokenProviderFactory.class, loader)) {
-      byName.putIfAbsent(f.name(), f);
+      TokenProviderFactory first = byName.putIfAbsent(f.name(), f);
+      if (first != null && first.getClass() != f.getClass()) {
+        // Which one the class path order picks is nobody's decision: refused where it is used.
+        ambiguous
+            .computeIfAbsent(f.name(), n -> new ArrayList<>(List.of(first.getClass().getName())))
+            .add(f.getClass().getName());
+      }
     }
     for (TokenProviderFactory f : explicit) {
       byName.put(f.name(), f); // explicit registrations win
+      ambiguous.remove(f.name());
     }
     return byName;
   }
@@ -149,6 +162,15 @@ final class ProviderFactories {
             "is '" + name + "' but the connection id names provider '" + id.provider() + "'");
       }
       TokenProviderFactory factory = byName.get(name);
+      if (ambiguous.containsKey(name)) {
+        throw settings.invalid(
+            "provider",
+            "'"
+                + name
+                + "' is offered by more than one factory on the class path "
+                + ambiguous.get(name)
+                + "; remove one, or register the one to use with providerFactory(...)");
+      }
       if (factory == null) {
         throw settings.invalid(
             "provider",

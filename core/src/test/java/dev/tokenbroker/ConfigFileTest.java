@@ -131,6 +131,59 @@ class ConfigFileTest {
         .hasMessageContaining("fake");
   }
 
+  /** Two factory classes that both call themselves "twin" (found by ServiceLoader below). */
+  public static class TwinA implements TokenProviderFactory {
+    @Override
+    public String name() {
+      return "twin";
+    }
+
+    @Override
+    public TokenProvider create(Settings settings, ProviderContext context) {
+      return new ForwardingProvider(FakeProvider.refreshing(context.clock())) {
+        @Override
+        public String name() {
+          return "twin";
+        }
+      };
+    }
+  }
+
+  /** The other "twin". */
+  public static class TwinB extends TwinA {}
+
+  @Test
+  void twoFactoriesOnTheClassPathWithOneName_areRefusedWhereUsed_unlessOneIsRegisteredInCode()
+      throws IOException {
+    Path services = dir.resolve("cp/META-INF/services");
+    Files.createDirectories(services);
+    Files.writeString(
+        services.resolve(TokenProviderFactory.class.getName()),
+        TwinA.class.getName() + "\n" + TwinB.class.getName() + "\n");
+    ClassLoader loader =
+        new java.net.URLClassLoader(
+            new java.net.URL[] {dir.resolve("cp").toUri().toURL()}, getClass().getClassLoader());
+    Path config = write("c.yaml", "connections:\n  twin:main: {}\n");
+
+    assertThatThrownBy(
+            () -> TokenBroker.builder().clock(clock).classLoader(loader).configFile(config).build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("twin:main")
+        .hasMessageContaining("more than one factory")
+        .hasMessageContaining(TwinA.class.getName())
+        .hasMessageContaining(TwinB.class.getName());
+    try (TokenBroker chosen =
+        TokenBroker.builder()
+            .clock(clock)
+            .classLoader(loader)
+            .providerFactory(new TwinB())
+            .configFile(config)
+            .withoutKeepAlive()
+            .build()) {
+      assertThat(chosen.connections()).extracting(Object::toString).contains("twin:main");
+    }
+  }
+
   @Test
   void missingSetting_namesConnectionAndSetting() throws IOException {
     Path config = write("c.yaml", "connections:\n  fake:mall-a:\n    mall-id: m\n");
