@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -21,6 +22,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -245,6 +249,34 @@ public abstract class EmulatorServer implements Closeable {
   }
 
   // ---- helpers for subclasses ------------------------------------------------------------
+
+  /**
+   * Plays the browser once: opens {@code url} without following the redirect and returns where it
+   * would be sent ({@code Location}), as the approve helpers of emulators with a consent page do.
+   *
+   * @param url the authorization URL
+   * @param page what answered, for the message (such as {@code "authorize"})
+   * @return the redirect's {@code Location}
+   * @throws IllegalStateException if the answer is not a redirect; the message holds the answer
+   */
+  protected static String redirectOf(URI url, String page) {
+    OkHttpClient client = new OkHttpClient.Builder().followRedirects(false).build();
+    Request request = new Request.Builder().url(url.toString()).get().build();
+    try (Response response = client.newCall(request).execute()) {
+      String location = response.header("Location");
+      if (response.code() != 302 || location == null) {
+        String body = response.body() == null ? "" : response.body().string();
+        throw new IllegalStateException(
+            page + " answered " + response.code() + " without a redirect: " + body);
+      }
+      return location;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      client.connectionPool().evictAll();
+      client.dispatcher().executorService().shutdown();
+    }
+  }
 
   /**
    * The request path without the query.

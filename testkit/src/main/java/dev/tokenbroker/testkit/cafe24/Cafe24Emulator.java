@@ -5,8 +5,6 @@ import static java.time.temporal.ChronoField.NANO_OF_SECOND;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.MockResponse;
 import dev.tokenbroker.testkit.RecordedRequest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -29,9 +27,6 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -540,22 +535,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    *     redirect URI that is not the registered one); the message holds the emulator's answer
    */
   public String approve(URI authorizationUrl) {
-    OkHttpClient client = new OkHttpClient.Builder().followRedirects(false).build();
-    Request request = new Request.Builder().url(authorizationUrl.toString()).get().build();
-    try (Response response = client.newCall(request).execute()) {
-      String location = response.header("Location");
-      if (response.code() != 302 || location == null) {
-        String body = response.body() == null ? "" : response.body().string();
-        throw new IllegalStateException(
-            "authorize answered " + response.code() + " without a redirect: " + body);
-      }
-      return location;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      client.connectionPool().evictAll();
-      client.dispatcher().executorService().shutdown();
-    }
+    return redirectOf(authorizationUrl, "authorize");
   }
 
   /**

@@ -3,8 +3,6 @@ package dev.tokenbroker.testkit.ebay;
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.MockResponse;
 import dev.tokenbroker.testkit.RecordedRequest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -20,9 +18,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -139,21 +134,7 @@ public final class EbayEmulator extends EmulatorServer {
    * @throws IllegalStateException if eBay would show an error page instead (the message says why)
    */
   public String approve(URI authorizationUrl) {
-    OkHttpClient client = new OkHttpClient.Builder().followRedirects(false).build();
-    Request request = new Request.Builder().url(authorizationUrl.toString()).get().build();
-    try (Response response = client.newCall(request).execute()) {
-      String location = response.header("Location");
-      if (response.code() != 302 || location == null) {
-        throw new IllegalStateException(
-            "consent page answered " + response.code() + ": " + response.body().string());
-      }
-      return location;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      client.connectionPool().evictAll();
-      client.dispatcher().executorService().shutdown();
-    }
+    return redirectOf(authorizationUrl, "consent page");
   }
 
   /**
