@@ -319,107 +319,94 @@ class CrossInstanceEdgesTest {
     assertThat(a.health(id).reasonCode()).isEqualTo("rotation-outcome-unknown");
   }
 
+  /**
+   * Instance {@code a} holds refresh-2 unsaved (its save failed, it kept the lease), then refreshes
+   * from it: the platform rotates refresh-2 and the answer is lost, and the store refuses every
+   * report of the unknown outcome.
+   */
+  private final class LostAnswerWhileUnsaved {
+    final OutcomeUnknownTest.LosingProvider losing =
+        new OutcomeUnknownTest.LosingProvider(provider);
+    final Faults view = new Faults(store);
+    final HeldRetries retries = new HeldRetries();
+
+    LostAnswerWhileUnsaved() {
+      store.put(id, provider.seed());
+      TokenBroker a = instance("a", view, losing, retries);
+      clock.advance(Duration.ofHours(3));
+      view.saves.set(1);
+      assertThat(a.accessToken(id)).isEqualTo("access-2"); // held unsaved, with the lease
+      view.saves.set(1);
+      view.healths.set(10);
+      losing.loseAfterProcessing = true;
+      assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    }
+  }
+
+  /**
+   * A fresh instance's renewal must be the one deliberate try after the report, not an ordinary
+   * one.
+   */
+  private void nextHolderReportsTheUnknownOutcomeFirst() {
+    TokenBroker b = instance("b", store, provider, null);
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class)
+        .satisfies(
+            e ->
+                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
+                    .as("the one deliberate try after the report, not an ordinary renewal")
+                    .isEqualTo("rotation-outcome-unknown"));
+  }
+
   @Test
   void
       anUnsavedSetWhoseRefreshLostItsAnswerIsSaved_butTheStoreRefusesTheReport_theLeaseStaysMarked_andTheNextHolderReportsFirst() {
-    store.put(id, provider.seed());
-    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
-    Faults aView = new Faults(store);
-    HeldRetries aRetries = new HeldRetries();
-    TokenBroker a = instance("a", aView, losing, aRetries);
-    clock.advance(Duration.ofHours(3));
-    aView.saves.set(1);
-    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
-    aView.saves.set(1);
-    aView.healths.set(10); // the store refuses every report of the unknown outcome
-    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
-    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    LostAnswerWhileUnsaved a = new LostAnswerWhileUnsaved();
 
     // The store is back for the save, but still refuses the report, and the first try to mark the
     // lease (seeds 26465 and 4930): the save cleared the marker of the lost request, so nothing in
     // the store would say refresh-2 may be spent.
-    aView.marks.set(1);
-    aRetries.runAll(); // saved
+    a.view.marks.set(1);
+    a.retries.runAll(); // saved
     assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-2");
     assertThat(store.read(id).health()).isNull();
-    aRetries.runAll(); // the lease is kept and marked on the next try
-    losing.loseAfterProcessing = false;
+    a.retries.runAll(); // the lease is kept and marked on the next try
+    a.losing.loseAfterProcessing = false;
 
     clock.advance(Duration.ofHours(3)); // a stopped, say: its lease lapsed; access-2 expired
-    TokenBroker b = instance("b", store, provider, null);
-    assertThatThrownBy(() -> b.accessToken(id))
-        .isInstanceOf(ReauthorizationRequiredException.class)
-        .satisfies(
-            e ->
-                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
-                    .as("the one deliberate try after the report, not an ordinary renewal")
-                    .isEqualTo("rotation-outcome-unknown"));
+    nextHolderReportsTheUnknownOutcomeFirst();
   }
 
   @Test
   void aSaveAppliedWhoseReplyWasLost_afterARefreshLostItsAnswer_putsTheMarkerBack() {
-    store.put(id, provider.seed());
-    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
-    Faults aView = new Faults(store);
-    HeldRetries aRetries = new HeldRetries();
-    TokenBroker a = instance("a", aView, losing, aRetries);
-    clock.advance(Duration.ofHours(3));
-    aView.saves.set(1);
-    assertThat(a.accessToken(id)).isEqualTo("access-2"); // refresh-2 held unsaved, with the lease
-    aView.saves.set(1);
-    aView.healths.set(10); // the store refuses every report of the unknown outcome
-    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
-    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    LostAnswerWhileUnsaved a = new LostAnswerWhileUnsaved();
 
     // The saver's next save is applied, but its reply is lost (seed 14483): the save cleared the
     // marker of the request that lost its answer, and the saver believes nothing was saved.
-    aView.savesAppliedButFailed.set(1);
-    aRetries.runAll();
+    a.view.savesAppliedButFailed.set(1);
+    a.retries.runAll();
     assertThat(store.read(id).tokens().accessToken()).isEqualTo("access-2");
-    losing.loseAfterProcessing = false;
+    a.losing.loseAfterProcessing = false;
 
     clock.advance(Duration.ofHours(3)); // a stalls before its next retry: its lease lapses
-    TokenBroker b = instance("b", store, provider, null);
-    assertThatThrownBy(() -> b.accessToken(id))
-        .isInstanceOf(ReauthorizationRequiredException.class)
-        .satisfies(
-            e ->
-                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
-                    .as("the one deliberate try after the report, not an ordinary renewal")
-                    .isEqualTo("rotation-outcome-unknown"));
+    nextHolderReportsTheUnknownOutcomeFirst();
   }
 
   @Test
   void aSaveAppliedWhoseReplyWasLost_andTheMarkRefused_theNextAttemptDoesNotSaveItAgain() {
-    store.put(id, provider.seed());
-    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
-    Faults aView = new Faults(store);
-    HeldRetries aRetries = new HeldRetries();
-    TokenBroker a = instance("a", aView, losing, aRetries);
-    clock.advance(Duration.ofHours(3));
-    aView.saves.set(1);
-    assertThat(a.accessToken(id)).isEqualTo("access-2");
-    aView.saves.set(1);
-    aView.healths.set(10);
-    losing.loseAfterProcessing = true;
-    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    LostAnswerWhileUnsaved a = new LostAnswerWhileUnsaved();
 
-    aView.savesAppliedButFailed.set(1); // saved, reply lost: the marker is gone ...
-    aView.marks.set(1); // ... and putting it back is refused too
-    aRetries.runAll();
+    a.view.savesAppliedButFailed.set(1); // saved, reply lost: the marker is gone ...
+    a.view.marks.set(1); // ... and putting it back is refused too
+    a.retries.runAll();
     long version = store.read(id).version();
-    aRetries.runAll(); // the next attempt finds its set stored: it must not save (and unmark) again
+    // The next attempt finds its set stored: it must not save (and unmark) it again.
+    a.retries.runAll();
     assertThat(store.read(id).version()).as("not saved a second time").isEqualTo(version);
-    losing.loseAfterProcessing = false;
+    a.losing.loseAfterProcessing = false;
 
     clock.advance(Duration.ofHours(3));
-    TokenBroker b = instance("b", store, provider, null);
-    assertThatThrownBy(() -> b.accessToken(id))
-        .isInstanceOf(ReauthorizationRequiredException.class)
-        .satisfies(
-            e ->
-                assertThat(((ReauthorizationRequiredException) e).health().reasonCode())
-                    .isEqualTo("rotation-outcome-unknown"));
+    nextHolderReportsTheUnknownOutcomeFirst();
   }
 
   @Test
