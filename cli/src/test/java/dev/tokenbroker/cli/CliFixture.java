@@ -235,15 +235,8 @@ final class CliFixture implements AutoCloseable {
   /** Connects the Cafe24 mall through `connect` and its loopback listener. */
   Result connectCafe24() throws Exception {
     Running connect = start(new ByteArrayInputStream(new byte[0]), "connect", CAFE24.toString());
-    long t0 = System.nanoTime();
-    URI u = connect.authorizationUrl();
-    long t1 = System.nanoTime();
-    Map.Entry<Integer, String> page = browse(u);
-    long t2 = System.nanoTime();
+    Map.Entry<Integer, String> page = browse(connect.authorizationUrl());
     Result r = connect.await();
-    long t3 = System.nanoTime();
-    System.err.println(
-        "TIMING " + (t1 - t0) / 1000000 + " " + (t2 - t1) / 1000000 + " " + (t3 - t2) / 1000000);
     assertThat(page.getKey()).as(r.toString()).isEqualTo(200);
     assertThat(r.code).as(r.toString()).isZero();
     return r;
@@ -276,10 +269,24 @@ final class CliFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * A loopback port nothing listens on, below the kernel's ephemeral range (32768 and up on Linux):
+   * a port from {@code new ServerSocket(0)} goes back to that range when the probe closes, and an
+   * outgoing connection of the test (to an emulator) could take it as its own port before `connect`
+   * listens there — which then fails with "Address already in use" (seen once in a full build).
+   */
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12000);
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false); // as strict as the listener `connect` opens
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new IOException("no free loopback port in 20000-31999");
   }
 
   private static Thread daemon(Runnable r) {
