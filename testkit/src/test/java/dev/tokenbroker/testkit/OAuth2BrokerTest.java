@@ -221,7 +221,8 @@ class OAuth2BrokerTest {
     Stampede stampede = new Stampede(n, () -> broker.accessToken(ID));
     stampede.release();
     assertThat(gate.awaitArrivals(1, 10, SECONDS)).isTrue();
-    stampede.awaitParked(n - 1); // everyone but the renewing caller waits on its renewal
+    // every caller waits, the first one too: renewals run on the broker's threads, not a caller's
+    stampede.awaitParked(n);
     gate.release();
     stampede.join();
 
@@ -257,7 +258,7 @@ class OAuth2BrokerTest {
     Stampede stampede = new Stampede(n, () -> broker.accessToken(ID));
     stampede.release();
     assertThat(gate.awaitArrivals(1, 10, SECONDS)).isTrue();
-    stampede.awaitParked(n - 1);
+    stampede.awaitParked(n);
     gate.release();
     stampede.join();
 
@@ -447,7 +448,10 @@ class OAuth2BrokerTest {
             });
     two.release();
     assertThat(gate.awaitArrivals(1, 10, SECONDS)).isTrue();
-    two.awaitParked(1); // the second rejected call waits on the first one's renewal
+    // Both calls must have been rejected before the held renewal answers; the first caller's own
+    // wait alone already counts as one parked thread, so counting parked threads is not enough.
+    awaitApiRejections(2);
+    two.awaitParked(2); // the second rejected call waits on the first one's renewal
     gate.release();
     two.join();
 
@@ -457,6 +461,17 @@ class OAuth2BrokerTest {
     assertThat(emulator.apiCalls()).isEqualTo(4);
     assertThat(apiAuthorizations())
         .containsOnly("Bearer " + seeded.accessToken(), "Bearer " + broker.accessToken(ID));
+  }
+
+  private void awaitApiRejections(long n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (emulator.apiRejections() < n) {
+      assertThat(System.nanoTime())
+          .as("%d of %d API calls rejected", emulator.apiRejections(), n)
+          .isLessThan(deadline);
+      Thread.onSpinWait();
+      Thread.yield();
+    }
   }
 
   @Test
