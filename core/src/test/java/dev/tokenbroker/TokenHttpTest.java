@@ -118,6 +118,20 @@ class TokenHttpTest {
   }
 
   @Test
+  void standardErrors_serverSideCodesWithA400_areTransient() {
+    server.enqueue(
+        new MockResponse().setResponseCode(400).setBody("{\"error\":\"temporarily_unavailable\"}"));
+    server.enqueue(new MockResponse().setResponseCode(400).setBody("{\"error\":\"server_error\"}"));
+
+    for (String error : new String[] {"temporarily_unavailable", "server_error"}) {
+      TokenEndpointException e = http.send(refreshRequest(), true).standardError();
+      assertThat(e.kind()).as(error).isEqualTo(Kind.TRANSIENT);
+      assertThat(e.error()).isEqualTo(error);
+      assertThat(e.httpStatus()).isEqualTo(400);
+    }
+  }
+
+  @Test
   void responseHelpers_acceptNumericStrings_rejectAbsurdLifetimes() {
     server.enqueue(
         new MockResponse().setBody("{\"expires_in\":\"3600\",\"bad\":-5,\"huge\":999999999999}"));

@@ -351,15 +351,13 @@ public final class TokenResponse {
   /**
    * The RFC 6749 reading of an error response, for providers to refine: 5xx, 408 and 429 are
    * TRANSIENT; a body that is not JSON (an HTML page from a proxy) is TRANSIENT; {@code
+   * temporarily_unavailable} and {@code server_error} are TRANSIENT whatever the status; {@code
    * invalid_grant} is PERMANENT ("refresh token or code invalid, expired or already used"); {@code
    * invalid_client} and {@code unauthorized_client} are PERMANENT ("client credentials rejected");
    * other 400/401/403 answers are PERMANENT; other statuses TRANSIENT.
    *
-   * @return the RFC 6749 reading of an error response, for providers to refine: 5xx, 408 and 429
-   *     are TRANSIENT; a body that is not JSON (an HTML page from a proxy) is TRANSIENT; {@code
-   *     invalid_grant} is PERMANENT ("refresh token or code invalid, expired or already used");
-   *     {@code invalid_client} and {@code unauthorized_client} are PERMANENT ("client credentials
-   *     rejected"); other 400/401/403 answers are PERMANENT; other statuses TRANSIENT. /
+   * @return that reading, as an exception carrying the status, the platform's error and its
+   *     scrubbed description
    */
   public TokenEndpointException standardError() {
     TokenEndpointException.Builder b = failure();
@@ -374,6 +372,11 @@ public final class TokenResponse {
       return b.kind(Kind.TRANSIENT)
           .reason("unexpected non-JSON answer (an HTML error page from a proxy?)")
           .build();
+    }
+    if ("temporarily_unavailable".equals(error) || "server_error".equals(error)) {
+      // RFC 6749 §4.1.2.1 codes that some token endpoints send with a 400: the server, not the
+      // request, is the problem, so trying again later is right.
+      return b.kind(Kind.TRANSIENT).reason("token endpoint unavailable: " + error).build();
     }
     if ("invalid_grant".equals(error)) {
       return b.kind(Kind.PERMANENT)

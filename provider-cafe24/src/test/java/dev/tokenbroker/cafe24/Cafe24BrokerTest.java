@@ -301,7 +301,10 @@ class Cafe24BrokerTest {
         Arguments.of(
             "HTML with 200",
             Fault.respond(200, "<html><body>maintenance</body></html>", "text/html")),
-        Arguments.of("HTML 502 from a proxy", Fault.html(502)));
+        Arguments.of("HTML 502 from a proxy", Fault.html(502)),
+        Arguments.of(
+            "400 temporarily_unavailable",
+            Fault.json(400, "{\"error\":\"temporarily_unavailable\"}")));
   }
 
   @ParameterizedTest(name = "{0}")
