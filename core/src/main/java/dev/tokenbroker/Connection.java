@@ -56,7 +56,10 @@ final class Connection {
   /** This instance's latest view of the shared health record; null means ACTIVE. */
   volatile @Nullable HealthRecord health;
 
-  /** The version of the store's health record {@link #health} was read or written as; 0: none. */
+  /**
+   * The connection's health version in the store as this instance last read or moved it: that of
+   * {@link #health}, or with no record the version the last clear left (0: none ever written).
+   */
   long healthVersion;
 
   /** {@link #health} was recorded here but the store could not take it (guarded by this). */

@@ -16,9 +16,11 @@ import org.slf4j.LoggerFactory;
  * Health, backoff and the events that go with them. The truth is the {@link HealthRecord} in the
  * store, beside the token set, so that every instance and every one-shot process sees the same
  * state: whoever observes a failure records it; a successful renewal or a new authorization clears
- * it. Records are written by compare-and-set on their own version, and the instance whose write
- * moves a connection to a new state is the one that sends the alert event, so each state change is
- * announced once across all instances.
+ * it. Records are written by compare-and-set on the connection's health version, and the instance
+ * whose write moves a connection to a new state is the one that sends the alert event, so each
+ * state change is announced once across all instances. A successful write or clear makes the health
+ * version exactly one above the one it named (see {@link TokenStore#compareAndSetHealth}), so this
+ * instance's view stays current after its own writes without reading the store again.
  *
  * <p>If the store cannot take the record, this instance keeps it locally and says so in the log.
  */
@@ -61,7 +63,7 @@ final class HealthBook {
     if (h != null && stored.tokens() != null && h.tokenVersion() < stored.version()) {
       try {
         if (store.compareAndSetHealth(conn.id, h.version(), null)) {
-          version = 0; // none stored (a later record gets a version that never recurs)
+          version = h.version() + 1; // none stored; the clear moved the version on
         }
       } catch (RuntimeException e) {
         log.debug(
@@ -170,9 +172,10 @@ final class HealthBook {
     synchronized (conn) {
       conn.health = null;
       conn.healthLocalOnly = false;
-      // Cleared: none stored, version 0. Never expected + 1: another writer's next record may
-      // get that version, and a write built on this view would overwrite it unseen.
-      conn.healthVersion = moved ? 0 : conn.healthVersion;
+      // Cleared: none stored, and the clear made the version expected + 1 (it stays: another
+      // writer's next record gets expected + 2, so a write built on this view cannot overwrite it
+      // unseen).
+      conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
       conn.activeSince = clock.instant();
     }
     if (moved) {

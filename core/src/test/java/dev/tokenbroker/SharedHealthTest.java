@@ -3,7 +3,10 @@ package dev.tokenbroker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbroker.spi.TokenProvider;
 import dev.tokenbroker.store.FileTokenStore;
+import dev.tokenbroker.store.ForwardingTokenStore;
+import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.InMemoryTokenStore;
 import dev.tokenbroker.store.TokenStore;
 import java.nio.file.Path;
@@ -12,6 +15,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -301,6 +306,90 @@ class SharedHealthTest {
         .isZero();
     assertThat(secondEvents.stream().filter(e -> e.type() == TokenEvent.Type.RECOVERED))
         .allMatch(e -> e.message().contains("was DEGRADED"));
+  }
+
+  /** Counts the health writes that reach the store. */
+  private static final class CountingStore extends ForwardingTokenStore {
+    final AtomicInteger healthWrites = new AtomicInteger();
+
+    CountingStore(TokenStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public boolean compareAndSetHealth(
+        ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
+      healthWrites.incrementAndGet();
+      return super.compareAndSetHealth(id, expectedVersion, next);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "file"})
+  void failuresInARow_eachWriteTheHealthRecordOnce_alsoAfterAClear(String kind) {
+    seed(kind);
+    // Another connection's failure first: each connection's health versions are its own.
+    storeFor(kind)
+        .compareAndSetHealth(
+            ConnectionId.parse("fake:other"),
+            0,
+            new HealthRecord(
+                Health.State.DEGRADED,
+                "transient",
+                "503",
+                "503",
+                clock.instant(),
+                null,
+                null,
+                1,
+                1,
+                0));
+    CountingStore counting = new CountingStore(storeFor(kind));
+    AtomicInteger validationsToFail = new AtomicInteger();
+    TokenProvider validating =
+        new ForwardingProvider(provider) {
+          @Override
+          public TokenSet validate(TokenSet current) {
+            if (validationsToFail.getAndDecrement() > 0) {
+              throw FakeProvider.transientFailure();
+            }
+            return current;
+          }
+        };
+    TokenBroker b =
+        TokenBroker.builder()
+            .clock(clock)
+            .store(counting)
+            .connection(id, validating)
+            .executor(Runnable::run)
+            .backoff(Duration.ofSeconds(1), Duration.ofMinutes(5))
+            .backoffJitter(half -> half)
+            .withoutKeepAlive()
+            .build();
+    brokers.add(b);
+    assertThat(b.accessToken(id)).isNotNull(); // the set is held here now
+
+    for (int round = 0; round < 2; round++) {
+      // Two failures in a row seen by this instance, without reading the store in between: the
+      // second write names the version the first made, expected + 1, and must not miss.
+      counting.healthWrites.set(0);
+      validationsToFail.set(2);
+      for (int failure = 0; failure < 2; failure++) {
+        assertThatThrownBy(() -> b.validate(id)).isInstanceOf(TokenUnavailableException.class);
+      }
+      assertThat(counting.healthWrites)
+          .as("round %d: two failures, two health writes (no miss, no re-read)", round)
+          .hasValue(2);
+      assertThat(b.health(id).consecutiveFailures()).isEqualTo(2);
+
+      // A renewal succeeds and clears the record, which makes the version expected + 1 too: the
+      // next round's first write names it.
+      counting.healthWrites.set(0);
+      assertThat(b.refresh(id)).isNotNull();
+      assertThat(counting.healthWrites).hasValue(1);
+      assertThat(storeFor(kind).read(id).health()).isNull();
+    }
+    assertThat(storeFor(kind).read(id).healthVersion()).isEqualTo(6);
   }
 
   @ParameterizedTest

@@ -606,7 +606,8 @@ final class SimWorld {
       inner.restore(c.id, old.tokens());
     }
     if (old.health() != null) {
-      inner.compareAndSetHealth(c.id, 0, old.health());
+      // forget keeps the health version (see there): the old record comes back above it.
+      inner.compareAndSetHealth(c.id, inner.read(c.id).healthVersion(), old.health());
     }
     if (old.tombstone() != null) {
       var lease = inner.seizeLease(c.id, "sim-restore", Duration.ofSeconds(1), 0);

@@ -81,6 +81,10 @@ final class DiscardingTokenStore implements TokenStore {
   @Override
   public void releaseLease(Lease lease) {}
 
+  /**
+   * Accepted and forgotten: reads report no record under health version 0, as after a store lost
+   * it.
+   */
   @Override
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {

@@ -24,6 +24,13 @@ final class FileNames {
 
   static final String DATA_SUFFIX = ".tokens";
   static final String HEALTH_SUFFIX = ".health";
+
+  /**
+   * The health version a clear left behind; never listed as a connection (only {@code .tokens} and
+   * {@code .tombstone} files are), and never opened by earlier releases.
+   */
+  static final String HEALTH_VERSION_SUFFIX = ".health-version";
+
   static final String TOMBSTONE_SUFFIX = ".tombstone";
   static final String LOCK_SUFFIX = ".lock";
   static final String HOLDER_SUFFIX = ".holder";

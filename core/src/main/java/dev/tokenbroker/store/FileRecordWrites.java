@@ -86,7 +86,14 @@ final class FileRecordWrites {
           byte[] record = codec.encode(id, saved);
           // The health record first: failing after it leaves the old set without it, never the
           // new set with the old chain's failure. The rename's directory sync covers the delete.
-          Files.deleteIfExists(names.file(id, FileNames.HEALTH_SUFFIX));
+          Path health = names.file(id, FileNames.HEALTH_SUFFIX);
+          if (Files.exists(health, LinkOption.NOFOLLOW_LINKS)) {
+            // A clear: the health version moves one up and stays (kept before the delete).
+            files.writeAtomically(
+                names.file(id, FileNames.HEALTH_VERSION_SUFFIX),
+                RecordReader.encodeKeptHealthVersion(reader.healthVersionForClear(id) + 1));
+            Files.deleteIfExists(health);
+          }
           files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
           // The new set outranks the tombstone already (a higher version); this is tidying.
           files.deleteOutranked(id, names.file(id, FileNames.TOMBSTONE_SUFFIX));
@@ -103,11 +110,12 @@ final class FileRecordWrites {
         Mode.WRITE,
         lock -> {
           Records r = reader.records(id);
+          RecordReader.HealthState health = reader.health(id);
           if (r.tombstone == null && tokens.version() > r.version()) {
             files.writeAtomically(names.file(id, FileNames.DATA_SUFFIX), record, now());
-            return new StoredConnection(tokens, reader.readHealth(id), null);
+            return new StoredConnection(tokens, health.record, null, health.version);
           }
-          return new StoredConnection(r.tokens, reader.readHealth(id), r.tombstone);
+          return new StoredConnection(r.tokens, health.record, r.tombstone, health.version);
         });
   }
 

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Files</h2>
  *
- * Each connection has up to five files, named {@code <name>.<kind>}, where {@code <name>} is the
+ * Each connection has up to six files, named {@code <name>.<kind>}, where {@code <name>} is the
  * connection id with every character other than {@code a-z 0-9 - _} written as {@code %XX} (UTF-8,
  * so names are safe on case-insensitive file systems too), e.g. {@code cafe24%3Amymall.tokens};
  * very long ids are shortened with a hash.
@@ -35,7 +35,11 @@ import org.slf4j.LoggerFactory;
  *       encrypted when the store has keys. Its presence lists the connection in {@link
  *       #connections()}.
  *   <li>{@code <name>.health}: the {@link HealthRecord}, {@link StateCodec} JSON (format 2, in the
- *       clear: it holds no secret). Absent when the connection is ACTIVE.
+ *       clear: it holds no secret), with its version. Absent when the connection is ACTIVE.
+ *   <li>{@code <name>.health-version}: one line, {@code tokenbroker-health-version <n>}, the health
+ *       version a clear left (written before the record is deleted, and never deleted itself): a
+ *       clear keeps the version, so the next record is {@code n + 1}. The connection's health
+ *       version is the higher of this and the record's.
  *   <li>{@code <name>.tombstone}: the {@link Tombstone} of a revoked or uninstalled connection,
  *       {@link StateCodec} JSON, with the last token set version: versions continue from it.
  *   <li>{@code <name>.lock}: locked by every write (see below) and holding the renewal lease, never
@@ -123,9 +127,14 @@ import org.slf4j.LoggerFactory;
  * same layout, so both agree on who holds a lease; an earlier release rewriting the lease drops the
  * second line, losing only a renewal marker that it would not have reported anyway; its leases
  * carry no {@code holder=1}, so they last until they expire, and it ignores holder files. Its
- * writes are not fenced: only the version protects them. Health records and tombstones live in
- * files an earlier release never opens; it sees a tombstoned connection as one with nothing stored,
- * and its compare-and-set from the version it knew fails with a conflict. It never opens {@code
+ * writes are not fenced: only the version protects them. Tombstones live in files an earlier
+ * release never opens; it sees a tombstoned connection as one with nothing stored, and its
+ * compare-and-set from the version it knew fails with a conflict. Health records keep their file
+ * and format, so the release before this one, which wrote them already, reads and writes them as
+ * before; it never opens {@code .health-version} files, so it sees a cleared record as no record
+ * (version 0) and writes the next one as version 1, which this release reads as the kept version
+ * (the higher one); a clear it makes deletes the record without moving the kept version, so this
+ * release then sees the version the last clear it made itself left (or 0). It never opens {@code
  * once/} either; its saves leave the file system's time on the token file, so {@link #changedSince}
  * lists a connection it renewed as changed (a needless read, never a missed change).
  *
@@ -211,7 +220,8 @@ public final class FileTokenStore implements TokenStore {
         Mode.READ,
         lock -> {
           Records r = reader.records(id);
-          return new StoredConnection(r.tokens, reader.readHealth(id), r.tombstone);
+          RecordReader.HealthState health = reader.health(id);
+          return new StoredConnection(r.tokens, health.record, r.tombstone, health.version);
         });
   }
 
@@ -380,16 +390,21 @@ public final class FileTokenStore implements TokenStore {
         "save the health record",
         Mode.WRITE,
         lock -> {
-          HealthRecord stored = reader.readHealth(id);
-          long actual = stored == null ? 0 : stored.version();
-          if (actual != expectedVersion) {
+          if (reader.health(id).version != expectedVersion) {
             return false;
           }
           Path target = names.file(id, FileNames.HEALTH_SUFFIX);
           if (record != null) {
-            files.writeAtomically(target, record);
-          } else if (Files.deleteIfExists(target)) {
-            files.syncDirectory();
+            files.writeAtomically(target, record); // its version is above the kept one
+          } else {
+            // The version first: a crash before the delete leaves the record under the new
+            // version, never the old version without a record.
+            files.writeAtomically(
+                names.file(id, FileNames.HEALTH_VERSION_SUFFIX),
+                RecordReader.encodeKeptHealthVersion(expectedVersion + 1));
+            if (Files.deleteIfExists(target)) {
+              files.syncDirectory();
+            }
           }
           return true;
         });

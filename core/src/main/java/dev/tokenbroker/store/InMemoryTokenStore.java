@@ -38,11 +38,6 @@ public final class InMemoryTokenStore implements TokenStore {
    */
   private long fence;
 
-  /**
-   * Health record versions come from one counter too, so a cleared record's version never recurs.
-   */
-  private long healthVersions;
-
   /** Registry changes (created, authorized, restored, tombstoned), oldest first, an hour kept. */
   private final ArrayDeque<Change> changes = new ArrayDeque<>();
 
@@ -73,6 +68,10 @@ public final class InMemoryTokenStore implements TokenStore {
 
   private static final class Extra {
     @Nullable HealthRecord health;
+
+    /** The health version: {@code health}'s when there is one, kept when it is cleared. */
+    long healthVersion;
+
     @Nullable Tombstone tombstone;
     @Nullable String leaseOwner;
     long leaseFence;
@@ -82,7 +81,7 @@ public final class InMemoryTokenStore implements TokenStore {
     long renewingSinceMillis = -1;
 
     boolean isEmpty() {
-      return health == null && tombstone == null && leaseOwner == null;
+      return health == null && healthVersion == 0 && tombstone == null && leaseOwner == null;
     }
   }
 
@@ -118,7 +117,7 @@ public final class InMemoryTokenStore implements TokenStore {
     if (e == null) {
       return tokens == null ? StoredConnection.EMPTY : new StoredConnection(tokens, null, null);
     }
-    return new StoredConnection(tokens, e.health, e.tombstone);
+    return new StoredConnection(tokens, e.health, e.tombstone, e.healthVersion);
   }
 
   @Override
@@ -181,7 +180,10 @@ public final class InMemoryTokenStore implements TokenStore {
     Extra e = extras.get(id);
     long floor = Math.max(version(id), e.tombstone == null ? 0 : e.tombstone.version());
     e.tombstone = null;
-    e.health = null;
+    if (e.health != null) {
+      e.health = null;
+      e.healthVersion++; // a clear: the version moves on, and stays
+    }
     changed(id);
     return save(id, tokens, floor + 1);
   }
@@ -315,33 +317,31 @@ public final class InMemoryTokenStore implements TokenStore {
   public synchronized boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
     Extra e = extras.get(id);
-    HealthRecord current = e == null ? null : e.health;
-    long actual = current == null ? 0 : current.version();
+    long actual = e == null ? 0 : e.healthVersion;
     if (actual != expectedVersion) {
       return false;
     }
-    if (next == null) {
-      if (e != null) {
-        e.health = null;
-        tidy(id);
-      }
-    } else {
-      healthVersions = Math.max(healthVersions, actual) + 1;
-      extra(id).health = next.withVersion(healthVersions);
-    }
+    e = extra(id);
+    e.healthVersion = actual + 1; // a clear moves it too, and it stays
+    e.health = next == null ? null : next.withVersion(e.healthVersion);
     return true;
   }
 
   /**
    * Test support: forgets everything about {@code id}, as a store restarted empty would (fences
    * keep growing: a restarted store that also forgot its fences is covered by the callers' {@code
-   * minFence}).
+   * minFence}; so does the health version, which has no such floor: the health record goes, its
+   * version stays, so that a writer's view from before the loss never matches a record written
+   * after it).
    *
    * @param id the connection
    */
   public synchronized void forget(ConnectionId id) {
     sets.remove(id);
-    extras.remove(id);
+    Extra e = extras.remove(id);
+    if (e != null && e.healthVersion > 0) {
+      extra(id).healthVersion = e.healthVersion;
+    }
   }
 
   @Override

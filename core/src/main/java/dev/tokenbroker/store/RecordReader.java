@@ -4,6 +4,7 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,6 +38,23 @@ final class RecordReader {
       return Math.max(version(), tombstone == null ? 0 : tombstone.version());
     }
   }
+
+  /**
+   * A connection's health record and health version: the higher of the record's own version and the
+   * one the last clear left in {@code <name>.health-version} (see the store's description).
+   */
+  static final class HealthState {
+    final @Nullable HealthRecord record;
+    final long version;
+
+    HealthState(@Nullable HealthRecord record, long version) {
+      this.record = record == null ? null : record.withVersion(version);
+      this.version = version;
+    }
+  }
+
+  /** The first word of a {@code .health-version} file: {@code tokenbroker-health-version <n>}. */
+  private static final String HEALTH_VERSION_TAG = "tokenbroker-health-version ";
 
   private final FileNames names;
   private final TokenCodec codec;
@@ -126,6 +144,68 @@ final class RecordReader {
     } catch (TokenStoreException e) {
       throw new TokenStoreException(id, e.getMessage() + " (file " + file + ")", e.getCause());
     }
+  }
+
+  /** The health record and the health version. */
+  HealthState health(ConnectionId id) {
+    HealthRecord record = readHealth(id);
+    long version = Math.max(readKeptHealthVersion(id), record == null ? 0 : record.version());
+    return new HealthState(record, version);
+  }
+
+  /**
+   * The health version a clear moves on from: the highest of the stored record's and the kept one,
+   * skipping (and logging) a file that cannot be read: a new authorization must be able to get rid
+   * of a health record nobody can read.
+   */
+  long healthVersionForClear(ConnectionId id) {
+    long version = 0;
+    try {
+      version = readKeptHealthVersion(id);
+    } catch (TokenStoreException e) {
+      log.warn("connection {}: {}; health versions continue from the record", id, e.getMessage());
+    }
+    try {
+      HealthRecord record = readHealth(id);
+      if (record != null) {
+        version = Math.max(version, record.version());
+      }
+    } catch (TokenStoreException e) {
+      log.warn(
+          "connection {}: the unreadable health record is cleared ({}); health versions continue"
+              + " from {}",
+          id,
+          e.getMessage(),
+          version);
+    }
+    return version;
+  }
+
+  /** The health version the last clear left, 0 when none did. */
+  long readKeptHealthVersion(ConnectionId id) {
+    Path file = names.file(id, FileNames.HEALTH_VERSION_SUFFIX);
+    byte[] bytes = RecordFiles.readRecord(id, file);
+    if (bytes == null) {
+      return 0;
+    }
+    String text = new String(bytes, StandardCharsets.US_ASCII).strip();
+    if (text.startsWith(HEALTH_VERSION_TAG)) {
+      try {
+        long version = Long.parseLong(text.substring(HEALTH_VERSION_TAG.length()));
+        if (version >= 0) {
+          return version;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    throw new TokenStoreException(
+        id, "connection " + id + ": stored health version is corrupt (file " + file + ")", null);
+  }
+
+  /** The content of a {@code .health-version} file keeping {@code version}. */
+  static byte[] encodeKeptHealthVersion(long version) {
+    return (HEALTH_VERSION_TAG + version + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   @Nullable HealthRecord readHealth(ConnectionId id) {

@@ -35,8 +35,19 @@ import org.jspecify.annotations.Nullable;
  *       Lease#renewalCutShortAt()}): the refresh token may have been spent.
  *   <li><b>Health beside the tokens.</b> The {@link HealthRecord} is kept next to the token set but
  *       a health write never changes the token set or its version. Health writes are
- *       compare-and-set on the health record's own version, so that exactly one instance moves it
- *       to a new state.
+ *       compare-and-set on the connection's own <em>health version</em>, so that exactly one
+ *       instance moves it to a new state.
+ *   <li><b>Health versions.</b> Each connection's health version starts at 0 (no record was ever
+ *       written or cleared) and only ever goes up: every successful {@link #compareAndSetHealth}, a
+ *       write or a clear, makes it exactly {@code expectedVersion + 1}. A clear removes the record
+ *       but keeps the version: a read then reports {@link StoredConnection#health()} null with
+ *       {@link StoredConnection#healthVersion()} the version the clear made, and the next write
+ *       must name it. {@link #authorize} clears a stored record the same way (the version goes one
+ *       up; with no record stored it stays). {@link #tombstone}, {@link #restore} and token saves
+ *       leave the health record and its version alone. So a writer holding an older version never
+ *       succeeds, whatever writes and clears came in between. Only a store that lost its data
+ *       (restarted empty, restored from an old copy) may start a connection's health version again
+ *       from 0.
  *   <li><b>Tombstones.</b> A tombstoned connection has no token set; only {@link #authorize} (a new
  *       authorization) writes one again. {@link #restore} never revives it.
  * </ul>
@@ -119,7 +130,8 @@ public interface TokenStore extends AutoCloseable {
   /**
    * Saves the first set of a new authorization, whatever is stored (an older chain, a tombstone,
    * nothing), if {@code lease} is still current; the new version is one above the highest the
-   * connection had. Clears the tombstone and the health record.
+   * connection had. Clears the tombstone and the health record; clearing a stored health record
+   * moves the health version one up, as a clear by {@link #compareAndSetHealth} does.
    *
    * @param id the connection
    * @param tokens the token set
@@ -208,15 +220,19 @@ public interface TokenStore extends AutoCloseable {
   // Health
 
   /**
-   * Replaces the health record of {@code id} if its stored version is {@code expectedVersion} (0:
-   * none stored); {@code next == null} clears it. The new record's version is above the replaced
-   * one and never recurs for the connection (not even after a clear), so a writer holding an old
-   * version can never overwrite a newer record. Never touches the token set.
+   * Replaces the health record of {@code id} if the connection's health version is {@code
+   * expectedVersion} ({@link StoredConnection#healthVersion()}: 0 when no record was ever written
+   * or cleared); {@code next == null} clears it. On success the health version becomes exactly
+   * {@code expectedVersion + 1}, for a clear too: a written record is stored with that version, and
+   * a cleared one leaves it behind (a read reports no record with that version). Versions never go
+   * back, so a writer holding an old version can never overwrite a newer record, nor a clear. Never
+   * touches the token set.
    *
    * @param id the connection
-   * @param expectedVersion the version the caller read
+   * @param expectedVersion the health version the caller read
    * @param next the new health record, or null for ACTIVE
-   * @return true if this call moved the record; false if another writer moved it first
+   * @return true if this call moved the record (the health version is now {@code expectedVersion +
+   *     1}); false if the health version is another one (another writer moved it first)
    */
   boolean compareAndSetHealth(ConnectionId id, long expectedVersion, @Nullable HealthRecord next);
 

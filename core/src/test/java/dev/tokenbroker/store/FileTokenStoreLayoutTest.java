@@ -7,6 +7,7 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.TestStores;
 import dev.tokenbroker.TokenSet;
+import dev.tokenbroker.spi.StateCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -107,7 +109,118 @@ class FileTokenStoreLayoutTest {
 
     store.put(MALL, tokens("b"));
 
-    assertThat(files()).isEqualTo("cafe24%3Amall.lock cafe24%3Amall.tokens");
+    // The new authorization cleared the record: its version moved on, and stays.
+    assertThat(files())
+        .isEqualTo("cafe24%3Amall.health-version cafe24%3Amall.lock cafe24%3Amall.tokens");
+    assertThat(Files.readString(file("health-version")))
+        .isEqualTo("tokenbroker-health-version 2\n");
+  }
+
+  @Test
+  void aClear_keepsTheHealthVersionInAFileOfItsOwn_thatSurvivesAReopeningAndIsNoConnection()
+      throws IOException {
+    store.compareAndSetHealth(MALL, 0, degraded());
+    store.compareAndSetHealth(MALL, 1, degraded());
+
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isTrue();
+
+    assertThat(files()).isEqualTo("cafe24%3Amall.health-version cafe24%3Amall.lock");
+    assertThat(Files.readString(file("health-version")))
+        .isEqualTo("tokenbroker-health-version 3\n");
+    FileTokenStore reopened = reopen();
+    assertThat(reopened.read(MALL)).isEqualTo(new StoredConnection(null, null, null, 3));
+    assertThat(reopened.connections()).isEmpty();
+    assertThat(reopened.changedSince(Instant.EPOCH)).isEmpty();
+    assertThat(reopened.compareAndSetHealth(MALL, 3, degraded())).isTrue();
+    assertThat(Files.readString(file("health"))).contains("\"version\":4");
+  }
+
+  @Test
+  void aCrashBetweenKeepingTheVersionAndDeletingTheRecord_leavesTheRecordUnderTheNewVersion()
+      throws IOException {
+    store.compareAndSetHealth(MALL, 0, degraded());
+    // A clear from version 1 kept version 2, then the process died before deleting the record.
+    Files.writeString(file("health-version"), "tokenbroker-health-version 2\n");
+
+    StoredConnection read = store.read(MALL);
+
+    assertThat(read.healthVersion()).isEqualTo(2);
+    assertThat(read.health()).isEqualTo(degraded().withVersion(2));
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).as("the clear did not return").isFalse();
+  }
+
+  @Test
+  void aCorruptHealthVersion_isReported_butANewAuthorizationStillClearsTheRecord()
+      throws IOException {
+    store.put(MALL, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, degraded());
+    Files.writeString(file("health-version"), "tokenbroker-health-version x\n");
+
+    assertThatThrownBy(() -> store.read(MALL))
+        .isInstanceOf(TokenStoreException.class)
+        .hasMessageContaining("connection cafe24:mall")
+        .hasMessageContaining(file("health-version").toString());
+    assertThatThrownBy(() -> store.compareAndSetHealth(MALL, 1, null))
+        .isInstanceOf(TokenStoreException.class);
+
+    store.put(MALL, tokens("b"));
+
+    assertThat(store.read(MALL).health()).isNull();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(2);
+  }
+
+  // ------------------------------------------------ health shared with the previous release
+
+  @Test
+  void aRecordClearedHere_isNoRecordToThePreviousRelease_whichWritesItsNextOneUnseenByStaleHolders()
+      throws IOException {
+    store.put(MALL, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, degraded());
+    assertThat(PreviousRelease.readHealth(dir, MALL)).isEqualTo(degraded().withVersion(1));
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
+
+    assertThat(PreviousRelease.readHealth(dir, MALL)).as("no record, no error").isNull();
+    // It writes from version 0, as it always did: the record says version 1.
+    assertThat(PreviousRelease.compareAndSetHealth(dir, MALL, 0, degraded())).isTrue();
+
+    // This release reads the record under the kept version (the higher one), and continues.
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isEqualTo(degraded().withVersion(2));
+    assertThat(store.compareAndSetHealth(MALL, 1, null))
+        .as("a holder of the version cleared here")
+        .isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded())).isTrue();
+    assertThat(PreviousRelease.readHealth(dir, MALL)).isEqualTo(degraded().withVersion(3));
+    assertThat(PreviousRelease.compareAndSetHealth(dir, MALL, 3, degraded())).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(4);
+    assertThat(PreviousRelease.connections(dir)).containsExactly(MALL);
+  }
+
+  @Test
+  void aClearByThePreviousRelease_isSeenAsNoRecord_underTheVersionKeptHere() throws IOException {
+    store.compareAndSetHealth(MALL, 0, degraded());
+    store.compareAndSetHealth(MALL, 1, null); // keeps 2
+    store.compareAndSetHealth(MALL, 2, degraded());
+    store.compareAndSetHealth(MALL, 3, degraded());
+
+    // The previous release deletes the record and knows nothing of the kept version.
+    assertThat(PreviousRelease.compareAndSetHealth(dir, MALL, 4, null)).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isNull();
+    assertThat(read.healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded())).isTrue();
+    assertThat(PreviousRelease.readHealth(dir, MALL).version()).isEqualTo(3);
+  }
+
+  @Test
+  void aRecordThePreviousReleaseWrote_isReadAsItWrote() throws IOException {
+    assertThat(PreviousRelease.compareAndSetHealth(dir, MALL, 0, degraded())).isTrue();
+    assertThat(PreviousRelease.compareAndSetHealth(dir, MALL, 1, degraded())).isTrue();
+
+    assertThat(store.read(MALL).health()).isEqualTo(degraded().withVersion(2));
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(3);
   }
 
   @Test
@@ -453,6 +566,45 @@ class FileTokenStoreLayoutTest {
         // fall through
       }
       return null;
+    }
+
+    /**
+     * Its health record, read as it reads it: the {@code .health} file alone, no file no record
+     * (version 0).
+     */
+    static @Nullable HealthRecord readHealth(Path dir, ConnectionId id) throws IOException {
+      Path file = dir.resolve(FileTokenStore.baseName(id) + ".health");
+      return Files.exists(file) ? StateCodec.decodeHealth(id, Files.readAllBytes(file)) : null;
+    }
+
+    /**
+     * Its health compare-and-set: on the record's own version, numbering the next one {@code
+     * expected + 1}, deleting the file to clear it.
+     */
+    static boolean compareAndSetHealth(
+        Path dir, ConnectionId id, long expected, @Nullable HealthRecord next) throws IOException {
+      HealthRecord stored = readHealth(dir, id);
+      if ((stored == null ? 0 : stored.version()) != expected) {
+        return false;
+      }
+      Path file = dir.resolve(FileTokenStore.baseName(id) + ".health");
+      if (next == null) {
+        Files.deleteIfExists(file);
+      } else {
+        Files.write(file, StateCodec.encodeHealth(id, next.withVersion(expected + 1)));
+      }
+      return true;
+    }
+
+    /** Its list of connections: the names of the {@code .tokens} files. */
+    static List<ConnectionId> connections(Path dir) throws IOException {
+      try (Stream<Path> files = Files.list(dir)) {
+        return files
+            .map(p -> p.getFileName().toString())
+            .filter(n -> n.endsWith(".tokens"))
+            .map(n -> FileNames.connectionOf(dir.resolve(n)))
+            .toList();
+      }
     }
 
     /** Its writer's line. */

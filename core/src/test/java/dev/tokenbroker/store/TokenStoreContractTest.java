@@ -735,6 +735,124 @@ public abstract class TokenStoreContractTest {
   }
 
   @Test
+  void compareAndSetHealth_eachSuccess_makesTheHealthVersionExactlyExpectedPlusOne() {
+    cas(MALL, 0, tokens("m"));
+    // Interleaved over two connections: each connection's versions are its own.
+    long[] mall = {0};
+    long[] seller = {0};
+    for (int step = 0; step < 4; step++) {
+      for (ConnectionId id : List.of(MALL, SELLER, MALL)) {
+        long[] version = id.equals(MALL) ? mall : seller;
+        HealthRecord next = step == 2 ? null : degraded(step + 1);
+
+        assertThat(store.compareAndSetHealth(id, version[0], next)).isTrue();
+
+        version[0]++;
+        StoredConnection read = store.read(id);
+        assertThat(read.healthVersion()).as("%s after step %d", id, step).isEqualTo(version[0]);
+        assertThat(read.health()).isEqualTo(next == null ? null : next.withVersion(version[0]));
+      }
+    }
+    assertThat(mall[0]).isEqualTo(8);
+    assertThat(seller[0]).isEqualTo(4);
+    assertThat(store.read(MALL).version()).as("health never moves the token set").isEqualTo(1);
+  }
+
+  @Test
+  void compareAndSetHealth_aClear_removesTheRecordAndKeepsItsVersion() {
+    cas(MALL, 0, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, degraded(1));
+    store.compareAndSetHealth(MALL, 1, degraded(2));
+
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isNull();
+    assertThat(read.healthVersion()).isEqualTo(3);
+    assertThat(store.readAll(List.of(MALL)).get(MALL).healthVersion()).isEqualTo(3);
+    assertThat(read.tokens().version()).isEqualTo(1);
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(9))).as("0: never written").isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded(9))).isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isFalse();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(3);
+
+    assertThat(store.compareAndSetHealth(MALL, 3, degraded(1))).isTrue();
+    assertThat(store.read(MALL).health()).isEqualTo(degraded(1).withVersion(4));
+  }
+
+  @Test
+  void compareAndSetHealth_clearingWhatWasNeverWritten_movesTheVersionToo() {
+    assertThat(store.compareAndSetHealth(MALL, 0, null)).isTrue();
+
+    assertThat(store.read(MALL).health()).isNull();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(1);
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isFalse();
+    assertThat(store.connections()).doesNotContain(MALL);
+  }
+
+  @Test
+  void compareAndSetHealth_writeClearWrite_isVersions1To3_andAWriterHoldingAnEarlierOneLoses() {
+    cas(MALL, 0, tokens("a"));
+    // Instance A records a failure and reads the record at version 1.
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
+    long heldByA = store.read(MALL).healthVersion();
+    assertThat(heldByA).isEqualTo(1);
+    // Instance B's renewal succeeds: it clears the record.
+    assertThat(store.compareAndSetHealth(MALL, heldByA, null)).isTrue();
+    long readByC = store.read(MALL).healthVersion();
+    assertThat(readByC).isEqualTo(2);
+    // Instance C sees a new failure and records it on what it read.
+    assertThat(store.compareAndSetHealth(MALL, readByC, failing(1))).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(3);
+
+    // A, still holding version 1, must not overwrite C's record (nor clear it): the ABA a
+    // version that restarts after a clear would let through.
+    assertThat(store.compareAndSetHealth(MALL, heldByA, degraded(2))).isFalse();
+    assertThat(store.compareAndSetHealth(MALL, heldByA, null)).isFalse();
+    for (long earlier = 0; earlier < 3; earlier++) {
+      assertThat(store.compareAndSetHealth(MALL, earlier, degraded(7))).isFalse();
+    }
+    assertThat(store.read(MALL).health()).isEqualTo(failing(1).withVersion(3));
+  }
+
+  @Test
+  void authorize_clearsAStoredHealthRecord_movingItsVersionOn() {
+    cas(MALL, 0, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, failing(1)); // read at version 1 by a slow instance
+    Lease connect = store.seizeLease(MALL, "connect", TTL, TokenStore.NO_FENCE);
+
+    store.authorize(MALL, tokens("fresh"), connect);
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isNull();
+    assertThat(read.healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 1, failing(1)))
+        .as("the failure of the old chain, recorded late")
+        .isFalse();
+    // With no record stored, a new authorization leaves the version as it is.
+    store.authorize(MALL, tokens("again"), connect);
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded(1))).isTrue();
+    assertThat(store.read(MALL).health().version()).isEqualTo(3);
+  }
+
+  @Test
+  void tombstoneAndRestore_leaveTheHealthVersionAlone() {
+    cas(MALL, 0, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, failing(1));
+    store.compareAndSetHealth(MALL, 1, null);
+    Lease revoke = store.seizeLease(MALL, "revoke", TTL, TokenStore.NO_FENCE);
+
+    store.tombstone(MALL, new Tombstone("revoked", T0, 1), revoke);
+    store.restore(MALL, tokens("b").withVersion(5));
+
+    assertThat(store.read(MALL).tombstone()).isNotNull();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 2, failing(1))).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(3);
+  }
+
+  @Test
   void readAll_returnsEachConnectionInTheOrderAsked() {
     cas(MALL, 0, tokens("m"));
     cas(SELLER, 0, tokens("s"));

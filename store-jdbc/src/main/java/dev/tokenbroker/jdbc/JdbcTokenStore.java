@@ -266,7 +266,11 @@ public final class JdbcTokenStore implements TokenStore {
             highest = Math.max(highest, tombstone.version());
           }
           row.tombstoneData = null;
-          row.healthData = null; // its counter stays: health versions never go back
+          if (row.healthData != null) {
+            // A clear: the health version moves one up and stays.
+            row.healthData = null;
+            row.healthVersion++;
+          }
           return rows.save(id, row, tokens, highest + 1);
         });
   }
@@ -357,9 +361,10 @@ public final class JdbcTokenStore implements TokenStore {
   /**
    * {@inheritDoc}
    *
-   * <p>The record's version is a counter kept in {@code health_version} that never goes back, not
-   * even when the record is cleared: a writer that read a record before it was cleared and written
-   * again cannot mistake the new one for the one it read.
+   * <p>The health version is the {@code health_version} column, which a clear keeps: {@code
+   * health_data} is then null. Instances of the release before this one compare a cleared record as
+   * version 0 and write the next one as {@code health_version + 1}, as this release does, so both
+   * can share the table; a clear they make leaves the column as it was.
    */
   @Override
   public boolean compareAndSetHealth(
@@ -368,7 +373,8 @@ public final class JdbcTokenStore implements TokenStore {
     if (expectedVersion < 0) {
       throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
     }
-    boolean needRow = next != null && expectedVersion == 0;
+    // Version 0 may have no row yet: a clear moves the version too, so it needs one as well.
+    boolean needRow = expectedVersion == 0;
     return tx.update(
         id,
         "save the health record",
@@ -377,21 +383,19 @@ public final class JdbcTokenStore implements TokenStore {
         false,
         (row, now) -> {
           if (row == null) {
-            return expectedVersion == 0; // clearing what is not there
+            return false; // no row, so version 0, and the caller named another one
           }
-          long actual = row.healthData == null ? 0 : row.healthVersion;
-          if (actual != expectedVersion) {
+          if (row.healthVersion != expectedVersion) {
             return false;
           }
-          if (next == null) {
-            row.healthData = null;
-          } else {
-            long version = Math.max(row.healthVersion, actual) + 1;
-            row.healthData =
-                new String(
-                    StateCodec.encodeHealth(id, next.withVersion(version)), StandardCharsets.UTF_8);
-            row.healthVersion = version;
-          }
+          long version = expectedVersion + 1;
+          row.healthData =
+              next == null
+                  ? null
+                  : new String(
+                      StateCodec.encodeHealth(id, next.withVersion(version)),
+                      StandardCharsets.UTF_8);
+          row.healthVersion = version;
           row.dirty = true;
           return true;
         });

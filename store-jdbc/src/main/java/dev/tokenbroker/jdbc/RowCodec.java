@@ -110,9 +110,10 @@ final class RowCodec {
     String data = tombstone == null ? r.tokenData : null;
     TokenSet tokens = data == null ? null : decode(id, r.version, data);
     HealthRecord health = healthOf(id, r);
-    if (tokens == null && health == null && tombstone == null) {
+    if (tokens == null && health == null && tombstone == null && r.healthVersion == 0) {
       return StoredConnection.EMPTY;
     }
-    return new StoredConnection(tokens, health, tombstone);
+    // The column is the health version with or without a record: a clear keeps it.
+    return new StoredConnection(tokens, health, tombstone, r.healthVersion);
   }
 }

@@ -361,17 +361,94 @@ abstract class JdbcTokenStoreTestBase extends DatabaseClockContractTest {
   }
 
   @Test
-  void healthVersion_neverGoesBack_evenAfterTheRecordIsCleared() {
+  void aClear_keepsTheHealthVersionColumn_andNullsTheRecord() throws Exception {
     assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
     assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
-    assertThat(store.read(MALL).healthVersion()).isZero();
 
-    assertThat(store.compareAndSetHealth(MALL, 0, degraded(2))).isTrue();
-
-    assertThat(store.read(MALL).health().version()).isEqualTo(2);
+    assertThat(column("SELECT health_data FROM " + table + " WHERE connection_id = ?", MALL))
+        .isNull();
+    assertThat(column("SELECT health_version FROM " + table + " WHERE connection_id = ?", MALL))
+        .isEqualTo("2");
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded(2))).isTrue();
+    assertThat(store.read(MALL).health().version()).isEqualTo(3);
     assertThat(store.compareAndSetHealth(MALL, 1, failing(1)))
         .as("a writer that read the record before it was cleared")
         .isFalse();
+  }
+
+  // ------------------------------------- health shared with the previous release (rolling upgrade)
+
+  /**
+   * The release before this one's health compare-and-set, verbatim in SQL: it compares a cleared
+   * record ({@code health_data} null) as version 0, writes the next one as {@code health_version +
+   * 1}, and clears by nulling {@code health_data} only.
+   */
+  private boolean previousReleaseHealthCas(
+      ConnectionId id,
+      long expected,
+      dev.tokenbroker.store.@org.jspecify.annotations.Nullable HealthRecord next)
+      throws SQLException {
+    String data = column("SELECT health_data FROM " + table + " WHERE connection_id = ?", id);
+    long hv =
+        Long.parseLong(
+            column("SELECT health_version FROM " + table + " WHERE connection_id = ?", id));
+    long actual = data == null ? 0 : hv;
+    if (actual != expected) {
+      return false;
+    }
+    if (next == null) {
+      execute("UPDATE " + table + " SET health_data = NULL WHERE connection_id = ?", id.toString());
+    } else {
+      long version = Math.max(hv, actual) + 1;
+      execute(
+          "UPDATE " + table + " SET health_data = ?, health_version = ? WHERE connection_id = ?",
+          new String(
+              dev.tokenbroker.spi.StateCodec.encodeHealth(id, next.withVersion(version)),
+              java.nio.charset.StandardCharsets.UTF_8),
+          version,
+          id.toString());
+    }
+    return true;
+  }
+
+  /** What the release before this one reads: no record while {@code health_data} is null. */
+  private dev.tokenbroker.store.@org.jspecify.annotations.Nullable HealthRecord
+      previousReleaseHealth(ConnectionId id) throws SQLException {
+    String data = column("SELECT health_data FROM " + table + " WHERE connection_id = ?", id);
+    long hv =
+        Long.parseLong(
+            column("SELECT health_version FROM " + table + " WHERE connection_id = ?", id));
+    return data == null
+        ? null
+        : dev.tokenbroker.spi.StateCodec.decodeHealth(
+                id, data.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .withVersion(hv);
+  }
+
+  @Test
+  void healthVersions_sharedWithThePreviousRelease_neverGoBackOnItsWrites() throws Exception {
+    TestStores.cas(store, MALL, 0, tokens("a"));
+    store.compareAndSetHealth(MALL, 0, degraded(1));
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
+
+    assertThat(previousReleaseHealth(MALL)).as("a cleared record is no record to it").isNull();
+    // It writes from 0, as it always did, numbering from the kept column.
+    assertThat(previousReleaseHealthCas(MALL, 0, degraded(2))).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isEqualTo(degraded(2).withVersion(3));
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 3, failing(1))).isTrue();
+    assertThat(previousReleaseHealth(MALL)).isEqualTo(failing(1).withVersion(4));
+
+    // Its clear nulls the record and leaves the column: seen here as no record under version 4.
+    assertThat(previousReleaseHealthCas(MALL, 4, null)).isTrue();
+    assertThat(store.read(MALL).health()).isNull();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(4);
+    assertThat(store.compareAndSetHealth(MALL, 4, degraded(3))).isTrue();
+    assertThat(previousReleaseHealth(MALL).version()).isEqualTo(5);
   }
 
   @Test

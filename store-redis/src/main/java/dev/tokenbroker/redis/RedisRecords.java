@@ -49,17 +49,48 @@ final class RedisRecords {
     return calls.eval(Scripts.READ, ScriptOutputType.MULTI, keys.readKeys(id));
   }
 
-  /** What {@link Scripts#READ} returned: {v, d, health, tomb, top}. */
+  /** What {@link Scripts#READ} returned: {v, d, health, tomb, top, hv, htop}. */
   StoredConnection decode(ConnectionId id, List<Object> raw) {
     String health = text(raw, 2);
     String tomb = text(raw, 3);
-    HealthRecord h = health == null ? null : StateCodec.decodeHealth(id, utf8(health));
+    // The health version: the higher of the record's (hv) and the kept one (htop), which a clear
+    // leaves behind; see Scripts.HEALTH.
+    long healthVersion =
+        Math.max(healthVersion(id, text(raw, 5), "hv"), healthVersion(id, text(raw, 6), "htop"));
+    HealthRecord h =
+        health == null
+            ? null
+            : StateCodec.decodeHealth(id, utf8(health)).withVersion(healthVersion);
     if (tomb != null) {
       // A tombstone always wins: a set beside it can only come from an instance of the previous
       // release, which knows no tombstones (see the README's rolling upgrade).
-      return new StoredConnection(null, h, StateCodec.decodeTombstone(id, utf8(tomb)));
+      return new StoredConnection(
+          null, h, StateCodec.decodeTombstone(id, utf8(tomb)), healthVersion);
     }
-    return new StoredConnection(decodeTokens(id, text(raw, 0), text(raw, 1)), h, null);
+    return new StoredConnection(
+        decodeTokens(id, text(raw, 0), text(raw, 1)), h, null, healthVersion);
+  }
+
+  private TokenStoreException corruptState(ConnectionId id, String problem) {
+    return new TokenStoreException(
+        id,
+        "connection " + id + ": stored record is corrupt: key " + keys.stateKey(id) + " " + problem,
+        null);
+  }
+
+  private long healthVersion(ConnectionId id, @Nullable String text, String field) {
+    if (text == null) {
+      return 0;
+    }
+    try {
+      long v = Long.parseLong(text);
+      if (v >= 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw corruptState(id, "has a malformed health version in field " + field);
   }
 
   @Nullable TokenSet decodeTokens(ConnectionId id, @Nullable String v, @Nullable String d) {

@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *       Exactly what the previous release reads and writes.
  *   <li>{@code tokenbroker:{cafe24:mall}:state} — a hash: {@code top} the highest version the
  *       connection ever had, {@code health} and {@code hv} the {@link HealthRecord} ({@link
- *       StateCodec} format 2) and its version, {@code tomb} the {@link Tombstone} (format 2).
+ *       StateCodec} format 2) and its version (both deleted by a clear), {@code htop} the health
+ *       version the last write or clear made (kept by a clear: the connection's health version is
+ *       the higher of {@code hv} and {@code htop}), {@code tomb} the {@link Tombstone} (format 2).
  *   <li>{@code tokenbroker:{cafe24:mall}:holder} — a hash, the renewal lease: {@code owner}, {@code
  *       fence}, {@code exp} (expiry, epoch millis by Redis's clock) and {@code mark} (when the
  *       holder {@linkplain #markRenewing started a token request}). No TTL: it outlives its expiry

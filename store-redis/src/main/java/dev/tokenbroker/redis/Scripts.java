@@ -41,14 +41,15 @@ final class Scripts {
       "if redis.replicate_commands then redis.replicate_commands() end\n";
 
   /**
-   * KEYS tokens, state. Returns {v, d, health, tomb, top}, each possibly nil: one consistent read.
+   * KEYS tokens, state. Returns {v, d, health, tomb, top, hv, htop}, each possibly nil: one
+   * consistent read.
    */
   static final Script READ =
       new Script(
           """
           local t = redis.call('HMGET', KEYS[1], 'v', 'd')
-          local s = redis.call('HMGET', KEYS[2], 'health', 'tomb', 'top')
-          return {t[1], t[2], s[1], s[2], s[3]}
+          local s = redis.call('HMGET', KEYS[2], 'health', 'tomb', 'top', 'hv', 'htop')
+          return {t[1], t[2], s[1], s[2], s[3], s[4], s[5]}
           """);
 
   /**
@@ -87,6 +88,11 @@ final class Scripts {
           if want ~= tonumber(ARGV[3]) then return {'retry', want} end
           redis.call('HSET', KEYS[1], 'v', ARGV[3], 'd', ARGV[4])
           redis.call('HSET', KEYS[2], 'top', ARGV[3])
+          -- Clearing a stored health record moves the health version one up (see HEALTH).
+          local h = redis.call('HMGET', KEYS[2], 'health', 'hv', 'htop')
+          if h[1] then
+            redis.call('HSET', KEYS[2], 'htop', fmt(math.max(num(h[2]), num(h[3])) + 1))
+          end
           redis.call('HDEL', KEYS[2], 'tomb', 'health', 'hv')
           redis.call('HDEL', KEYS[3], 'mark')
           return {'saved'}
@@ -125,8 +131,8 @@ final class Scripts {
             if n > num(s[2]) then redis.call('HSET', KEYS[2], 'top', ARGV[1]) end
           end
           local t = redis.call('HMGET', KEYS[1], 'v', 'd')
-          local r = redis.call('HMGET', KEYS[2], 'health', 'tomb', 'top')
-          return {t[1], t[2], r[1], r[2], r[3]}
+          local r = redis.call('HMGET', KEYS[2], 'health', 'tomb', 'top', 'hv', 'htop')
+          return {t[1], t[2], r[1], r[2], r[3], r[4], r[5]}
           """);
 
   /**
@@ -204,16 +210,25 @@ final class Scripts {
   /**
    * KEYS state; ARGV expected health version, record ('' clears it). Returns 1 if it moved the
    * record, 0 if another version is stored. Never touches the token set.
+   *
+   * <p>The health version is the higher of {@code hv} (the record's, while there is one) and {@code
+   * htop} (kept by a clear, and set by every write). A success makes it exactly the expected
+   * version plus one. A clear deletes {@code health} and {@code hv}, as the release before this one
+   * does (it never reads {@code htop}, and sees no record), and keeps the new version in {@code
+   * htop}.
    */
   static final Script HEALTH =
       new Script(
           """
-          local hv = num(redis.call('HGET', KEYS[1], 'hv'))
-          if hv ~= tonumber(ARGV[1]) then return 0 end
+          local h = redis.call('HMGET', KEYS[1], 'hv', 'htop')
+          local version = math.max(num(h[1]), num(h[2]))
+          if version ~= tonumber(ARGV[1]) then return 0 end
+          local nv = fmt(version + 1)
           if ARGV[2] == '' then
             redis.call('HDEL', KEYS[1], 'health', 'hv')
+            redis.call('HSET', KEYS[1], 'htop', nv)
           else
-            redis.call('HSET', KEYS[1], 'health', ARGV[2], 'hv', fmt(hv + 1))
+            redis.call('HSET', KEYS[1], 'health', ARGV[2], 'hv', nv, 'htop', nv)
           end
           return 1
           """);

@@ -7,6 +7,7 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Health;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.spi.EncryptionKeys;
+import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
@@ -14,10 +15,13 @@ import dev.tokenbroker.store.StaleLeaseException;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.Tombstone;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -198,5 +202,107 @@ class RedisRollingUpgradeTest {
     assertThat(previous.connections()).isEmpty();
     store.put(MALL, tokens("a"));
     assertThat(previous.load(MALL).sameTokensAs(tokens("a"))).isTrue();
+  }
+
+  // ------------------------------- health records, shared with the release before this one
+
+  /** The health script of the release before this one, verbatim (with the helpers it uses). */
+  private static final String PREVIOUS_HEALTH =
+      """
+      local function fmt(n) return string.format('%.0f', n) end
+      local function num(x) return tonumber(x) or 0 end
+      local hv = num(redis.call('HGET', KEYS[1], 'hv'))
+      if hv ~= tonumber(ARGV[1]) then return 0 end
+      if ARGV[2] == '' then
+        redis.call('HDEL', KEYS[1], 'health', 'hv')
+      else
+        redis.call('HSET', KEYS[1], 'health', ARGV[2], 'hv', fmt(hv + 1))
+      end
+      return 1
+      """;
+
+  private String stateKey() {
+    return prefix + "{" + MALL + "}:state";
+  }
+
+  /** Its compare-and-set: on {@code hv}, numbering the next record {@code expected + 1}. */
+  private boolean previousHealthCas(long expected, @Nullable HealthRecord next) {
+    String record =
+        next == null
+            ? ""
+            : new String(
+                StateCodec.encodeHealth(MALL, next.withVersion(expected + 1)),
+                StandardCharsets.UTF_8);
+    Long moved =
+        redis()
+            .eval(
+                PREVIOUS_HEALTH,
+                ScriptOutputType.INTEGER,
+                new String[] {stateKey()},
+                Long.toString(expected),
+                record);
+    return moved == 1;
+  }
+
+  /** Its read: the {@code health} field, with the version the record carries. */
+  private @Nullable HealthRecord previousHealth() {
+    String health = redis().hget(stateKey(), "health");
+    return health == null
+        ? null
+        : StateCodec.decodeHealth(MALL, health.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HealthRecord degraded(int failures) {
+    return new HealthRecord(
+        Health.State.DEGRADED, "transient", "503", "503", T0, null, null, failures, 1, 0);
+  }
+
+  @Test
+  void aHealthRecordClearedHere_isNoRecordToThePreviousRelease_andItsNextOneIsReadAboveTheClear() {
+    store.put(MALL, tokens("a"));
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
+    assertThat(previousHealth()).isEqualTo(degraded(1).withVersion(1));
+    assertThat(store.compareAndSetHealth(MALL, 1, null)).isTrue();
+
+    assertThat(previousHealth()).as("no record, no error").isNull();
+    // It writes from version 0, as it always did: hv is 1 again, htop stays 2.
+    assertThat(previousHealthCas(0, degraded(2))).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isEqualTo(degraded(2).withVersion(2));
+    assertThat(store.compareAndSetHealth(MALL, 1, null))
+        .as("a holder of the record cleared here")
+        .isFalse();
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded(3))).isTrue();
+    assertThat(previousHealth()).isEqualTo(degraded(3).withVersion(3));
+    assertThat(previousHealthCas(3, degraded(4))).isTrue();
+    assertThat(store.read(MALL).health()).isEqualTo(degraded(4).withVersion(4));
+    assertThat(previous.load(MALL).sameTokensAs(tokens("a"))).isTrue();
+  }
+
+  @Test
+  void aClearByThePreviousRelease_isSeenAsNoRecord_underTheVersionKeptHere() {
+    assertThat(store.compareAndSetHealth(MALL, 0, degraded(1))).isTrue();
+    assertThat(store.compareAndSetHealth(MALL, 1, degraded(2))).isTrue();
+
+    // It deletes health and hv, and knows nothing of htop.
+    assertThat(previousHealthCas(2, null)).isTrue();
+
+    StoredConnection read = store.read(MALL);
+    assertThat(read.health()).isNull();
+    assertThat(read.healthVersion()).isEqualTo(2);
+    assertThat(store.compareAndSetHealth(MALL, 2, degraded(3))).isTrue();
+    assertThat(previousHealth().version()).isEqualTo(3);
+  }
+
+  @Test
+  void aHealthRecordThePreviousReleaseWrote_isReadAsItWrote() {
+    assertThat(previousHealthCas(0, degraded(1))).isTrue();
+    assertThat(previousHealthCas(1, degraded(2))).isTrue();
+
+    assertThat(store.read(MALL).health()).isEqualTo(degraded(2).withVersion(2));
+    assertThat(store.compareAndSetHealth(MALL, 2, null)).isTrue();
+    assertThat(store.read(MALL).healthVersion()).isEqualTo(3);
+    assertThat(previousHealth()).isNull();
   }
 }
