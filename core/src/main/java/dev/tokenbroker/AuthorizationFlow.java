@@ -264,7 +264,10 @@ final class AuthorizationFlow {
   TokenSet importSet(Connection conn, TokenSet carrier) {
     Lease lease = store.seizeLease(conn.id, owner, leaseTtl, conn.highestFence());
     conn.sawFence(lease.fencingToken());
-    boolean release = true;
+    // An import that stops before saving leaves a lease seized from a renewal cut short to lapse
+    // with its marker, as a failed revocation does: released, the marker would be cleared and the
+    // next renewal would send the stored refresh token that request may have spent.
+    boolean release = lease.renewalCutShortAt() == null;
     try {
       StoredConnection stored = store.read(conn.id);
       if (stored.tokens() != null) {
@@ -296,6 +299,7 @@ final class AuthorizationFlow {
         release = false;
         return issued;
       }
+      release = true; // saved: the save cleared any marker, the new set is the connection's now
       health.clearedInStore(conn);
       health.recoveredByAuthorization(conn, stored.tombstone() != null ? stored.health() : null);
       synchronized (conn) {

@@ -233,11 +233,11 @@ final class DurableSaver {
           try {
             now = store.read(conn.id);
           } catch (RuntimeException e) {
-            releaseQuietly(seized); // (the next attempt seizes and reads again)
+            releaseUnlessCutShort(seized); // (the next attempt seizes and reads again)
             throw e;
           }
           if (supersededWhileLeaseless(conn, p, now)) {
-            releaseQuietly(seized);
+            releaseUnlessCutShort(seized);
             return true;
           }
         }
@@ -431,6 +431,18 @@ final class DurableSaver {
       log.info("connection {}: lease marked after an unknown outcome", conn.id);
     } catch (RuntimeException e) {
       scheduleMark(conn, held != null ? held : lease, attempts + 1);
+    }
+  }
+
+  /**
+   * Gives back a lease seized for an authorization that did not save, unless its grant reported a
+   * renewal cut short: released, that marker — the store's only report that the stored refresh
+   * token may be spent — would be cleared, and the next holder would send it as an ordinary renewal
+   * (seed 493522). Left alone, the lease lapses with its marker, as {@link Revoker} leaves it.
+   */
+  private void releaseUnlessCutShort(Lease seized) {
+    if (seized.renewalCutShortAt() == null) {
+      releaseQuietly(seized);
     }
   }
 

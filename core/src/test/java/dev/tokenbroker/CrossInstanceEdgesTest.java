@@ -160,10 +160,17 @@ class CrossInstanceEdgesTest {
       return super.authorize(id, tokens, lease);
     }
 
+    /** Seizes after which the next read fails (the seize itself succeeds). */
+    final AtomicInteger readsFailingAfterSeize = new AtomicInteger();
+
     @Override
     public Lease seizeLease(ConnectionId id, String owner, Duration ttl, long minFence) {
       failIf(seizes, id, "seizeLease");
-      return super.seizeLease(id, owner, ttl, minFence);
+      Lease seized = super.seizeLease(id, owner, ttl, minFence);
+      if (readsFailingAfterSeize.getAndUpdate(v -> v > 0 ? v - 1 : 0) > 0) {
+        reads.incrementAndGet();
+      }
+      return seized;
     }
 
     @Override
@@ -404,6 +411,58 @@ class CrossInstanceEdgesTest {
     a.retries.runAll();
     assertThat(store.read(id).version()).as("not saved a second time").isEqualTo(version);
     a.losing.loseAfterProcessing = false;
+
+    clock.advance(Duration.ofHours(3));
+    nextHolderReportsTheUnknownOutcomeFirst();
+  }
+
+  /**
+   * Instance {@code a}'s renewal sends refresh-1, the platform rotates it and the answer is lost,
+   * and the store refuses the report: the lease's marker is then the store's only record that
+   * refresh-1 may be spent, and it is left to lapse with the lease.
+   */
+  private void aRenewalCutShortIsOnlyOnTheLease() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    TokenBroker a = instance("a", aView, losing, new HeldRetries());
+    clock.advance(Duration.ofHours(3));
+    aView.healths.set(10);
+    losing.loseAfterProcessing = true;
+    assertThatThrownBy(() -> a.accessToken(id)).isInstanceOf(TokenUnavailableException.class);
+    assertThat(store.read(id).health()).as("the report was refused").isNull();
+  }
+
+  @Test
+  void anUnsavedAuthorizationWhoseSaveFailsAfterSeizingALeaseCutShort_leavesItsMarker() {
+    aRenewalCutShortIsOnlyOnTheLease();
+    Faults bView = new Faults(store);
+    HeldRetries bRetries = new HeldRetries();
+    TokenBroker b = instance("b", bView, provider, bRetries);
+    bView.seizes.set(1); // b's authorization cannot take the lease: held unsaved, with none
+    connect(b, id);
+    assertThat(b.health(id).unsaved()).isTrue();
+
+    // b's saver seizes the lease (its grant reports a's renewal cut short), then cannot read: it
+    // gives up this attempt, and must not give the lease back, which would clear the marker (seed
+    // 493522). b then stops before its next attempt.
+    bView.readsFailingAfterSeize.set(1);
+    bRetries.runAll();
+    assertThat(b.health(id).unsaved()).isTrue();
+
+    clock.advance(Duration.ofHours(3)); // every lease lapsed; the stored access token expired
+    nextHolderReportsTheUnknownOutcomeFirst();
+  }
+
+  @Test
+  void anImportRefusedAfterSeizingALeaseCutShort_leavesItsMarker() {
+    aRenewalCutShortIsOnlyOnTheLease();
+    TokenBroker b = instance("b", store, provider, null);
+    // The store holds tokens, so the import is refused under the lease it seized; giving that
+    // lease back would clear the marker of a's renewal.
+    assertThatThrownBy(() -> b.importRefreshToken(id, "from-a-script"))
+        .isInstanceOf(TokenBrokerException.class)
+        .hasMessageContaining("already holds tokens");
 
     clock.advance(Duration.ofHours(3));
     nextHolderReportsTheUnknownOutcomeFirst();
