@@ -4,13 +4,12 @@ import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenEvent;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
 
 /**
@@ -27,20 +26,7 @@ import picocli.CommandLine.ParentCommand;
 final class RunCommand implements Callable<Integer> {
   @ParentCommand TokenbrokerCommand root;
 
-  @Option(
-      names = "--keep-alive-interval",
-      paramLabel = "DURATION",
-      defaultValue = "1h",
-      converter = DurationConverter.class,
-      description = "time between keep-alive passes (default: ${DEFAULT-VALUE})")
-  Duration interval = Duration.ofHours(1);
-
-  @Option(
-      names = "--keep-alive-concurrency",
-      paramLabel = "N",
-      defaultValue = "4",
-      description = "connections renewed at once in a pass (default: ${DEFAULT-VALUE})")
-  int concurrency = 4;
+  @Mixin KeepAliveOptions keepAlive;
 
   @Override
   public Integer call() {
@@ -50,9 +36,7 @@ final class RunCommand implements Callable<Integer> {
     AtomicBoolean stopping = new AtomicBoolean();
     TokenBroker broker;
     try {
-      broker =
-          root.broker(
-              event -> log(out, event), TokenBroker.builder().keepAlive(interval, concurrency));
+      broker = root.broker(event -> log(out, event), keepAlive.brokerBuilder());
     } catch (RuntimeException e) {
       return Failures.report(console, e, root.verbose);
     }
@@ -78,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
                 + " tokenbroker running: "
                 + broker.connections().size()
                 + " connection(s), keep-alive every "
-                + Text.duration(interval)
+                + Text.duration(keepAlive.interval)
                 + "; stop with Ctrl-C or SIGTERM");
         StatusTable.of(broker, console.clock.instant()).printTable(out);
         out.flush();

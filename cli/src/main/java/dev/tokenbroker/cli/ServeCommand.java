@@ -1,17 +1,16 @@
 package dev.tokenbroker.cli;
 
-import dev.tokenbroker.TokenBroker;
 import dev.tokenbroker.TokenBrokerBuilder;
 import dev.tokenbroker.serve.ServeConfig;
 import dev.tokenbroker.serve.TokenService;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -42,20 +41,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "serve on this Unix socket (replaces the file's socket.path)")
   @Nullable Path socket;
 
-  @Option(
-      names = "--keep-alive-interval",
-      paramLabel = "DURATION",
-      defaultValue = "1h",
-      converter = DurationConverter.class,
-      description = "time between keep-alive passes (default: ${DEFAULT-VALUE})")
-  Duration interval = Duration.ofHours(1);
-
-  @Option(
-      names = "--keep-alive-concurrency",
-      paramLabel = "N",
-      defaultValue = "4",
-      description = "connections renewed at once in a pass (default: ${DEFAULT-VALUE})")
-  int concurrency = 4;
+  @Mixin KeepAliveOptions keepAlive;
 
   @Override
   public Integer call() {
@@ -69,8 +55,8 @@ final class ServeCommand implements Callable<Integer> {
       Path file = root.configFile();
       TokenbrokerCommand.refuseMemoryStore(file);
       TokenBrokerBuilder builder =
-          TokenBroker.builder()
-              .keepAlive(interval, concurrency)
+          keepAlive
+              .brokerBuilder()
               .configFile(file)
               .environment(console.environment)
               .clock(console.clock);

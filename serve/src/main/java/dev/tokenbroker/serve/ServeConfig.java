@@ -1,18 +1,11 @@
 package dev.tokenbroker.serve;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tokenbroker.ConfigurationException;
 import dev.tokenbroker.ConnectionId;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -130,139 +123,7 @@ public final class ServeConfig {
    * @throws ConfigurationException naming the setting that is missing or wrong
    */
   public static ServeConfig load(Path file) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
-    } catch (IOException e) {
-      throw new ConfigurationException(
-          null, null, "cannot read serve configuration " + file + ": " + e.getMessage());
-    }
-    if (root == null || !root.isObject()) {
-      throw new ConfigurationException(
-          null, null, "serve configuration " + file + " is not a YAML mapping");
-    }
-    Path dir = file.toAbsolutePath().getParent();
-    Builder b = builder();
-    known(root, "", Set.of("socket", "tcp", "clients", "webhooks", "health-watch", "idle-timeout"));
-    JsonNode socket = root.path("socket");
-    if (socket.isObject()) {
-      known(socket, "socket.", Set.of("path", "group"));
-      b.socket(resolve(dir, text(socket, "socket.path", true)));
-      String group = text(socket, "socket.group", false);
-      if (group != null) {
-        b.socketGroup(group);
-      }
-    }
-    JsonNode tcp = root.path("tcp");
-    if (tcp.isObject()) {
-      known(tcp, "tcp.", Set.of("host", "port", "allowed-hosts", "tls"));
-      String host = text(tcp, "tcp.host", false);
-      int port = tcp.path("port").isMissingNode() ? DEFAULT_PORT : tcp.path("port").asInt(-1);
-      b.tcp(host == null ? "127.0.0.1" : host, port);
-      for (String h : list(tcp, "tcp.allowed-hosts")) {
-        b.allowedHost(h);
-      }
-      JsonNode tls = tcp.path("tls");
-      if (tls.isObject()) {
-        known(tls, "tcp.tls.", Set.of("certificate", "key"));
-        b.tls(
-            resolve(dir, text(tls, "tcp.tls.certificate", true)),
-            resolve(dir, text(tls, "tcp.tls.key", true)));
-      }
-    }
-    for (JsonNode c : root.path("clients")) {
-      known(c, "clients[].", Set.of("name", "secret-file", "connections"));
-      b.client(
-          text(c, "clients[].name", true),
-          resolve(dir, text(c, "clients[].secret-file", true)),
-          list(c, "clients[].connections"));
-    }
-    for (JsonNode w : root.path("webhooks")) {
-      known(w, "webhooks[].", Set.of("url", "secret-file"));
-      b.webhook(
-          URI.create(text(w, "webhooks[].url", true)),
-          resolve(dir, text(w, "webhooks[].secret-file", true)));
-    }
-    String watch = text(root, "health-watch", false);
-    if (watch != null) {
-      b.healthWatch(duration("health-watch", watch));
-    }
-    String idle = text(root, "idle-timeout", false);
-    if (idle != null) {
-      b.idleTimeout(duration("idle-timeout", idle));
-    }
-    return b.build();
-  }
-
-  private static void known(JsonNode node, String prefix, Set<String> names) {
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String name = it.next();
-      if (!names.contains(name)) {
-        throw new ConfigurationException(
-            null, prefix + name, "unknown setting; known here: " + new java.util.TreeSet<>(names));
-      }
-    }
-  }
-
-  private static @Nullable String text(JsonNode node, String setting, boolean required) {
-    String field = setting.substring(setting.lastIndexOf('.') + 1);
-    JsonNode v = node.path(field);
-    if (v.isMissingNode() || v.isNull()) {
-      if (required) {
-        throw new ConfigurationException(null, setting, "is required");
-      }
-      return null;
-    }
-    if (!v.isValueNode()) {
-      throw new ConfigurationException(null, setting, "must be a single value");
-    }
-    return v.asText();
-  }
-
-  private static List<String> list(JsonNode node, String setting) {
-    String field = setting.substring(setting.lastIndexOf('.') + 1);
-    JsonNode v = node.path(field);
-    List<String> out = new ArrayList<>();
-    if (v.isMissingNode() || v.isNull()) {
-      return out;
-    }
-    if (v.isValueNode()) {
-      out.add(v.asText());
-      return out;
-    }
-    for (JsonNode e : v) {
-      out.add(e.asText());
-    }
-    return out;
-  }
-
-  private static Path resolve(@Nullable Path dir, @Nullable String path) {
-    Path p = Path.of(Objects.requireNonNull(path));
-    return dir == null || p.isAbsolute() ? p : dir.resolve(p).normalize();
-  }
-
-  static Duration duration(String setting, String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      long n = Long.parseLong(t.substring(0, t.length() - 1));
-      switch (t.charAt(t.length() - 1)) {
-        case 's':
-          return Duration.ofSeconds(n);
-        case 'm':
-          return Duration.ofMinutes(n);
-        case 'h':
-          return Duration.ofHours(n);
-        default:
-          break;
-      }
-    } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-      // reported below
-    }
-    throw new ConfigurationException(
-        null, setting, "'" + text + "' is not a duration like 500ms, 30s, 5m or 1h");
+    return ServeConfigYaml.load(file);
   }
 
   /**
@@ -504,9 +365,7 @@ public final class ServeConfig {
      * @return this builder
      */
     public Builder tcp(String host, int port) {
-      if (port < 0 || port > 65535) {
-        throw new ConfigurationException(null, "tcp.port", "must be between 0 and 65535");
-      }
+      ServeConfigRules.port(port);
       this.tcpHost = Objects.requireNonNull(host, "host");
       this.tcpPort = port;
       return this;
@@ -547,16 +406,7 @@ public final class ServeConfig {
      */
     public Builder client(String name, Path secretFile, List<String> connections) {
       Objects.requireNonNull(name, "name");
-      for (Client c : clients) {
-        if (c.name().equals(name)) {
-          throw new ConfigurationException(null, "clients[].name", "'" + name + "' twice");
-        }
-      }
-      for (String id : connections) {
-        if (!id.equals("*")) {
-          ConnectionId.parse(id); // fails naming the bad id
-        }
-      }
+      ServeConfigRules.client(name, connections, clients);
       clients.add(new Client(name, Objects.requireNonNull(secretFile), connections));
       return this;
     }
@@ -569,11 +419,7 @@ public final class ServeConfig {
      * @return this builder
      */
     public Builder webhook(URI url, Path secretFile) {
-      String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("https") && !(scheme.equals("http") && isLoopback(url.getHost()))) {
-        throw new ConfigurationException(
-            null, "webhooks[].url", "must be https (http only to a loopback address)");
-      }
+      ServeConfigRules.webhookUrl(url);
       webhooks.add(new Webhook(url, Objects.requireNonNull(secretFile)));
       return this;
     }
@@ -585,9 +431,7 @@ public final class ServeConfig {
      * @return this builder
      */
     public Builder healthWatch(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new ConfigurationException(null, "health-watch", "must be positive");
-      }
+      ServeConfigRules.positive("health-watch", interval);
       this.healthWatch = interval;
       return this;
     }
@@ -599,9 +443,7 @@ public final class ServeConfig {
      * @return this builder
      */
     public Builder idleTimeout(Duration timeout) {
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new ConfigurationException(null, "idle-timeout", "must be positive");
-      }
+      ServeConfigRules.positive("idle-timeout", timeout);
       this.idleTimeout = timeout;
       return this;
     }
@@ -613,41 +455,8 @@ public final class ServeConfig {
      * @throws ConfigurationException if nothing to listen on, or TCP without clients
      */
     public ServeConfig build() {
-      if (socketPath == null && tcpHost == null) {
-        throw new ConfigurationException(
-            null, "socket", "nothing to listen on: configure socket.path and/or tcp");
-      }
-      if (tcpHost != null && clients.isEmpty()) {
-        throw new ConfigurationException(
-            null, "clients", "tcp needs at least one client with a secret-file");
-      }
-      if (tcpHost != null && !isLoopback(tcpHost) && tlsKey == null) {
-        throw new ConfigurationException(
-            null,
-            "tcp.tls",
-            "tcp.host " + tcpHost + " is not a loopback address: configure tcp.tls");
-      }
+      ServeConfigRules.listeners(socketPath, tcpHost, clients, tlsKey);
       return new ServeConfig(this);
-    }
-  }
-
-  static boolean isLoopback(@Nullable String host) {
-    if (host == null) {
-      return false;
-    }
-    String h =
-        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    if (h.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    // Literal addresses only: a name is never resolved here (its answer could change).
-    if (!h.matches("[0-9.]+") && !h.contains(":")) {
-      return false;
-    }
-    try {
-      return InetAddress.getByName(h).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
     }
   }
 }

@@ -1,5 +1,18 @@
 package dev.tokenbroker.serve;
 
+import static dev.tokenbroker.serve.StatusHtml.back;
+import static dev.tokenbroker.serve.StatusHtml.csrfField;
+import static dev.tokenbroker.serve.StatusHtml.csrfRefused;
+import static dev.tokenbroker.serve.StatusHtml.esc;
+import static dev.tokenbroker.serve.StatusHtml.methodNotAllowed;
+import static dev.tokenbroker.serve.StatusHtml.page;
+import static dev.tokenbroker.serve.StatusHtml.seeOther;
+import static dev.tokenbroker.serve.StatusHtml.signInPage;
+import static dev.tokenbroker.serve.StatusHtml.styleSheet;
+import static dev.tokenbroker.serve.StatusHtml.time;
+import static dev.tokenbroker.serve.StatusSessions.cookie;
+import static dev.tokenbroker.serve.StatusSessions.csrfMatches;
+
 import dev.tokenbroker.AuthorizationRequest;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.Health;
@@ -8,16 +21,9 @@ import dev.tokenbroker.TokenBrokerException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpHeader;
@@ -37,71 +43,29 @@ import org.jspecify.annotations.Nullable;
  * session: a random 256-bit id in an {@code HttpOnly; SameSite=Strict} cookie ({@code Secure} over
  * TLS), kept server-side by its SHA-256 hash, ending 30 minutes after its last use or 8 hours after
  * sign-in. Every state-changing action is a POST carrying the session's CSRF token, compared in
- * constant time. Sign-in attempts are limited to {@link #ATTEMPTS_PER_WINDOW} a minute per remote
- * address. Every page is escaped HTML with no script, a strict {@code Content-Security-Policy},
- * {@code X-Frame-Options: DENY}, {@code Referrer-Policy: no-referrer} and {@code Cache-Control:
- * no-store}. TCP only: on the Unix socket no browser can reach it and there is no client to sign in
- * as.
+ * constant time. Sign-in attempts are limited to {@link StatusSessions#ATTEMPTS_PER_WINDOW} a
+ * minute per remote address. Every page is escaped HTML with no script, a strict {@code
+ * Content-Security-Policy}, {@code X-Frame-Options: DENY}, {@code Referrer-Policy: no-referrer} and
+ * {@code Cache-Control: no-store}. TCP only: on the Unix socket no browser can reach it and there
+ * is no client to sign in as.
+ *
+ * <p>This class routes the requests and reads the broker; {@link StatusSessions} keeps the sessions
+ * and the sign-in limit, and {@link StatusHtml} renders the pages.
  */
 final class StatusPage {
   static final String PREFIX = "/status";
-  static final String COOKIE = "tokenbroker_session";
-  static final Duration IDLE = Duration.ofMinutes(30);
-  static final Duration LIFETIME = Duration.ofHours(8);
-  static final int ATTEMPTS_PER_WINDOW = 10;
-  static final Duration WINDOW = Duration.ofMinutes(1);
-  static final int MAX_SESSIONS = 1000;
   private static final int MAX_FORM = 4096;
-
-  static final String CSP =
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-          + "frame-ancestors 'none'; base-uri 'none'";
-
-  private static final String CSS =
-      "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
-          + "table{border-collapse:collapse;margin-top:1em}"
-          + "th,td{border:1px solid #ccc;padding:.35em .6em;text-align:left;vertical-align:top}"
-          + "th{background:#f3f3f3}.ACTIVE{color:#176b21}.DEGRADED{color:#9a6700}"
-          + ".REAUTHORIZATION_REQUIRED{color:#b42318;font-weight:bold}"
-          + ".error{color:#b42318}.muted{color:#666}form.inline{display:inline}"
-          + "header{display:flex;gap:1em;align-items:baseline}";
-
-  /** A signed-in browser: which client, its CSRF token, and when it ends. */
-  private static final class Session {
-    final AccessControl.Caller caller;
-    final String csrf;
-    final Instant signedIn;
-    Instant lastUsed;
-
-    Session(AccessControl.Caller caller, String csrf, Instant now) {
-      this.caller = caller;
-      this.csrf = csrf;
-      this.signedIn = now;
-      this.lastUsed = now;
-    }
-  }
-
-  private static final class Attempts {
-    Instant windowStart;
-    int count;
-
-    Attempts(Instant windowStart) {
-      this.windowStart = windowStart;
-    }
-  }
 
   private final TokenBroker broker;
   private final Clock clock;
   private final AccessControl access;
-  private final SecureRandom random = new SecureRandom();
-  // Keyed by the hex SHA-256 of the session id: the id itself is never kept.
-  private final Map<String, Session> sessions = new HashMap<>();
-  private final Map<String, Attempts> attempts = new HashMap<>();
+  private final StatusSessions sessions;
 
   StatusPage(TokenBroker broker, Clock clock, AccessControl access) {
     this.broker = broker;
     this.clock = clock;
     this.access = access;
+    this.sessions = new StatusSessions(clock);
   }
 
   static boolean matches(String path) {
@@ -116,7 +80,7 @@ final class StatusPage {
       if (!method.equals("GET") && !method.equals("HEAD")) {
         return methodNotAllowed(response, callback, "GET");
       }
-      return write(response, callback, 200, "text/css; charset=utf-8", CSS, null, null);
+      return styleSheet(response, callback);
     }
     if (path.equals(PREFIX + "/callback")) {
       return authorizationCallback(request, response, callback, method);
@@ -132,7 +96,7 @@ final class StatusPage {
           null,
           "no-clients");
     }
-    Session session = session(request);
+    StatusSessions.Session session = sessions.find(request);
     switch (path) {
       case PREFIX:
       case PREFIX + "/":
@@ -159,7 +123,7 @@ final class StatusPage {
         if (form == null || !csrfMatches(session, form.get("csrf"))) {
           return csrfRefused(response, callback, session);
         }
-        end(request);
+        sessions.end(request);
         response
             .getHeaders()
             .add(HttpHeader.SET_COOKIE, cookie(request, "", Duration.ZERO, true).toString());
@@ -190,7 +154,7 @@ final class StatusPage {
 
   private Result signIn(Request request, Response response, Callback callback) {
     String address = Request.getRemoteAddr(request);
-    long wait = attempt(address == null ? "?" : address);
+    long wait = sessions.attempt(address == null ? "?" : address);
     if (wait > 0) {
       response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(wait));
       return signInPage(
@@ -211,50 +175,15 @@ final class StatusPage {
           "Sign-in failed: that is not the secret of a client configured for this service.");
     }
     // A new session id on every sign-in (no fixation); an old session of this browser ends.
-    end(request);
-    String id = randomToken();
-    Instant now = clock.instant();
-    synchronized (sessions) {
-      prune(now);
-      if (sessions.size() >= MAX_SESSIONS) {
-        // Drop the least recently used: a flood of sign-ins cannot grow the map without bound.
-        String oldest = null;
-        Instant oldestUse = null;
-        for (Map.Entry<String, Session> e : sessions.entrySet()) {
-          if (oldestUse == null || e.getValue().lastUsed.isBefore(oldestUse)) {
-            oldest = e.getKey();
-            oldestUse = e.getValue().lastUsed;
-          }
-        }
-        sessions.remove(oldest);
-      }
-      sessions.put(hash(id), new Session(caller, randomToken(), now));
-    }
-    response.getHeaders().add(HttpHeader.SET_COOKIE, cookie(request, id, LIFETIME, false));
+    sessions.end(request);
+    String id = sessions.start(caller);
+    response
+        .getHeaders()
+        .add(HttpHeader.SET_COOKIE, cookie(request, id, StatusSessions.LIFETIME, false));
     return seeOther(response, callback, caller.name());
   }
 
-  /** Counts an attempt; the seconds to wait when over the limit, else 0. */
-  private long attempt(String address) {
-    Instant now = clock.instant();
-    synchronized (attempts) {
-      if (attempts.size() > 10_000) {
-        attempts.values().removeIf(a -> !now.isBefore(a.windowStart.plus(WINDOW)));
-      }
-      Attempts a = attempts.computeIfAbsent(address, k -> new Attempts(now));
-      if (!now.isBefore(a.windowStart.plus(WINDOW))) {
-        a.windowStart = now;
-        a.count = 0;
-      }
-      if (a.count >= ATTEMPTS_PER_WINDOW) {
-        return Math.max(1, Duration.between(now, a.windowStart.plus(WINDOW)).toSeconds());
-      }
-      a.count++;
-      return 0;
-    }
-  }
-
-  private Result list(Response response, Callback callback, Session session) {
+  private Result list(Response response, Callback callback, StatusSessions.Session session) {
     StringBuilder b = new StringBuilder();
     b.append("<table><thead><tr><th>connection</th><th>state</th><th>reason</th>")
         .append("<th>access token expires</th><th>refresh token expires</th>")
@@ -330,7 +259,10 @@ final class StatusPage {
   }
 
   private Result authorize(
-      Response response, Callback callback, Session session, @Nullable String connection) {
+      Response response,
+      Callback callback,
+      StatusSessions.Session session,
+      @Nullable String connection) {
     ConnectionId id;
     try {
       id = ConnectionId.parse(connection == null ? "" : connection);
@@ -436,122 +368,6 @@ final class StatusPage {
     }
   }
 
-  private static String back() {
-    return "<p><a href=\"/status\">Back to the status page</a></p>";
-  }
-
-  // Sessions and cookies
-
-  private @Nullable Session session(Request request) {
-    String id = cookieValue(request);
-    if (id == null) {
-      return null;
-    }
-    String key = hash(id);
-    Instant now = clock.instant();
-    synchronized (sessions) {
-      Session s = sessions.get(key);
-      if (s == null) {
-        return null;
-      }
-      if (expired(s, now)) {
-        sessions.remove(key);
-        return null;
-      }
-      s.lastUsed = now;
-      return s;
-    }
-  }
-
-  private static boolean expired(Session s, Instant now) {
-    return !now.isBefore(s.lastUsed.plus(IDLE)) || !now.isBefore(s.signedIn.plus(LIFETIME));
-  }
-
-  private void prune(Instant now) {
-    for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
-      if (expired(it.next(), now)) {
-        it.remove();
-      }
-    }
-  }
-
-  private void end(Request request) {
-    String id = cookieValue(request);
-    if (id != null) {
-      synchronized (sessions) {
-        sessions.remove(hash(id));
-      }
-    }
-  }
-
-  int sessionCount() {
-    synchronized (sessions) {
-      return sessions.size();
-    }
-  }
-
-  private static @Nullable String cookieValue(Request request) {
-    for (String header : request.getHeaders().getValuesList(HttpHeader.COOKIE)) {
-      for (String part : header.split(";")) {
-        String p = part.strip();
-        if (p.startsWith(COOKIE + "=")) {
-          String v = p.substring(COOKIE.length() + 1);
-          return v.isEmpty() || v.length() > 100 ? null : v;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static String cookie(Request request, String value, Duration maxAge, boolean clear) {
-    return COOKIE
-        + "="
-        + value
-        + "; Path=/status; Max-Age="
-        + (clear ? 0 : maxAge.toSeconds())
-        + "; HttpOnly; SameSite=Strict"
-        + (request.isSecure() ? "; Secure" : "");
-  }
-
-  private static boolean csrfMatches(Session session, @Nullable String presented) {
-    return presented != null
-        && MessageDigest.isEqual(
-            session.csrf.getBytes(StandardCharsets.US_ASCII),
-            presented.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String csrfField(Session session) {
-    return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(session.csrf) + "\">";
-  }
-
-  private Result csrfRefused(Response response, Callback callback, Session session) {
-    return page(
-        response,
-        callback,
-        403,
-        "Refused",
-        "<p class=\"error\">This form is stale or did not come from this page: "
-            + "reload the status page and try again.</p>"
-            + back(),
-        session,
-        "csrf");
-  }
-
-  private String randomToken() {
-    byte[] bytes = new byte[32];
-    random.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
-  private static String hash(String value) {
-    byte[] h = AccessControl.sha256(value.getBytes(StandardCharsets.UTF_8));
-    StringBuilder b = new StringBuilder();
-    for (byte x : h) {
-      b.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
-    }
-    return b.toString();
-  }
-
   /** An {@code application/x-www-form-urlencoded} body of at most 4 KiB, or null. */
   private static @Nullable Map<String, String> form(Request request) {
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
@@ -587,122 +403,5 @@ final class StatusPage {
       }
     }
     return fields;
-  }
-
-  // HTML
-
-  private Result signInPage(
-      Response response, Callback callback, int status, @Nullable String message) {
-    StringBuilder b = new StringBuilder();
-    if (message != null) {
-      b.append("<p class=\"error\" id=\"message\">").append(esc(message)).append("</p>");
-    }
-    b.append("<form method=\"post\" action=\"/status/sign-in\">")
-        .append("<p><label for=\"secret\">Client secret</label><br>")
-        .append("<input type=\"password\" id=\"secret\" name=\"secret\" required")
-        .append(" autocomplete=\"current-password\" size=\"40\"></p>")
-        .append("<p><button type=\"submit\">Sign in</button></p></form>")
-        .append("<p class=\"muted\">Sign in with the secret of one of this service's clients")
-        .append(" (serve.yaml <code>clients:</code>); you see the connections it may read.</p>");
-    String error = status == 401 ? "unauthorized" : status == 429 ? "rate-limited" : null;
-    return page(response, callback, status, "Sign in", b.toString(), null, error);
-  }
-
-  private Result page(
-      Response response,
-      Callback callback,
-      int status,
-      String title,
-      String bodyHtml,
-      @Nullable Session session,
-      @Nullable String error) {
-    String client = session == null ? null : session.caller.name();
-    StringBuilder b = new StringBuilder();
-    b.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<meta name=\"viewport\" content=\"width=device-width\">")
-        .append("<title>tokenbroker · ")
-        .append(esc(title))
-        .append("</title><link rel=\"stylesheet\" href=\"/status/style.css\"></head><body>")
-        .append("<header><h1>tokenbroker · ")
-        .append(esc(title))
-        .append("</h1>");
-    if (session != null) {
-      b.append("<span class=\"muted\">signed in as <span id=\"client\">")
-          .append(esc(session.caller.name()))
-          .append("</span></span>")
-          .append("<form class=\"inline\" method=\"post\" action=\"/status/sign-out\">")
-          .append(csrfField(session))
-          .append("<button type=\"submit\" id=\"sign-out\">Sign out</button></form>");
-    }
-    b.append("</header>").append(bodyHtml).append("</body></html>");
-    return write(
-        response, callback, status, "text/html; charset=utf-8", b.toString(), client, error);
-  }
-
-  private static Result write(
-      Response response,
-      Callback callback,
-      int status,
-      String type,
-      String body,
-      @Nullable String client,
-      @Nullable String error) {
-    securityHeaders(response);
-    response.setStatus(status);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-    response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
-    return new Result(status, client, error);
-  }
-
-  private static void securityHeaders(Response response) {
-    response.getHeaders().put("Content-Security-Policy", CSP);
-    response.getHeaders().put("X-Frame-Options", "DENY");
-    response.getHeaders().put("Referrer-Policy", "no-referrer");
-    response.getHeaders().put("X-Content-Type-Options", "nosniff");
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-  }
-
-  private static Result seeOther(Response response, Callback callback, @Nullable String client) {
-    securityHeaders(response);
-    response.setStatus(303);
-    response.getHeaders().put(HttpHeader.LOCATION, PREFIX);
-    response.write(true, null, callback);
-    return new Result(303, client, null);
-  }
-
-  private static Result methodNotAllowed(Response response, Callback callback, String allow) {
-    response.getHeaders().put(HttpHeader.ALLOW, allow);
-    return write(
-        response,
-        callback,
-        405,
-        "text/plain; charset=utf-8",
-        "method not allowed: use " + allow + "\n",
-        null,
-        "method-not-allowed");
-  }
-
-  private static String time(@Nullable Instant instant) {
-    return instant == null ? "—" : instant.toString();
-  }
-
-  /** HTML-escapes text for element content and double-quoted attribute values. */
-  static String esc(@Nullable String text) {
-    if (text == null) {
-      return "";
-    }
-    StringBuilder b = new StringBuilder(text.length() + 16);
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '&' -> b.append("&amp;");
-        case '<' -> b.append("&lt;");
-        case '>' -> b.append("&gt;");
-        case '"' -> b.append("&quot;");
-        case '\'' -> b.append("&#39;");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
   }
 }

@@ -149,7 +149,7 @@ class StatusPageChromiumTest {
       assertThat(cdp.dom()).contains("name=\"secret\"");
       Map<String, String> headers = cdp.responseHeaders(url("/status"));
       assertThat(headers)
-          .containsEntry("content-security-policy", StatusPage.CSP)
+          .containsEntry("content-security-policy", StatusHtml.CSP)
           .containsEntry("x-frame-options", "DENY")
           .containsEntry("referrer-policy", "no-referrer")
           .containsEntry("cache-control", "no-store");
@@ -176,7 +176,7 @@ class StatusPageChromiumTest {
       JsonNode cookies = cdp.cookies(url("/status"));
       assertThat(cookies).hasSize(1);
       JsonNode cookie = cookies.get(0);
-      assertThat(cookie.get("name").asText()).isEqualTo(StatusPage.COOKIE);
+      assertThat(cookie.get("name").asText()).isEqualTo(StatusSessions.COOKIE);
       assertThat(cookie.get("httpOnly").asBoolean()).isTrue();
       assertThat(cookie.get("sameSite").asText()).isEqualTo("Strict");
       assertThat(cdp.eval("document.cookie")).isEmpty();

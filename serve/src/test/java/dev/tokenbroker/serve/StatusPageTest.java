@@ -88,7 +88,7 @@ class StatusPageTest {
       assertThat(r.header("Location")).isEqualTo("/status");
       String setCookie = r.header("Set-Cookie");
       assertThat(setCookie)
-          .startsWith(StatusPage.COOKIE + "=")
+          .startsWith(StatusSessions.COOKIE + "=")
           .contains("; HttpOnly", "; SameSite=Strict", "; Path=/status")
           .doesNotContain("Secure"); // plain HTTP on loopback; Secure over TLS
       return setCookie.substring(0, setCookie.indexOf(';'));
@@ -121,7 +121,7 @@ class StatusPageTest {
     String cookie = signIn(REPORTS_SECRET);
     try (Response r = get("/status", cookie)) {
       assertThat(r.code()).isEqualTo(200);
-      assertThat(r.header("Content-Security-Policy")).isEqualTo(StatusPage.CSP);
+      assertThat(r.header("Content-Security-Policy")).isEqualTo(StatusHtml.CSP);
       String html = r.body().string();
       assertThat(html)
           .contains("oauth2-test:shop", "ACTIVE", "signed in as")
@@ -157,7 +157,7 @@ class StatusPageTest {
 
   @Test
   void signIn_isRateLimited_perAddress_andTheWindowPasses() throws IOException {
-    for (int i = 0; i < StatusPage.ATTEMPTS_PER_WINDOW; i++) {
+    for (int i = 0; i < StatusSessions.ATTEMPTS_PER_WINDOW; i++) {
       try (Response r = post("/status/sign-in", null, "secret", "wrong-" + i)) {
         assertThat(r.code()).isEqualTo(401);
       }
@@ -169,7 +169,7 @@ class StatusPageTest {
       assertThat(r.header("Set-Cookie")).isNull();
       assertThat(r.body().string()).contains("Too many sign-in attempts");
     }
-    fx.clock.advance(StatusPage.WINDOW);
+    fx.clock.advance(StatusSessions.WINDOW);
     signIn(ADMIN_SECRET);
   }
 
@@ -281,15 +281,15 @@ class StatusPageTest {
   @Test
   void sessionsExpire_afterIdleTime() throws IOException {
     String cookie = signIn(ADMIN_SECRET);
-    fx.clock.advance(StatusPage.IDLE.minus(Duration.ofSeconds(1)));
+    fx.clock.advance(StatusSessions.IDLE.minus(Duration.ofSeconds(1)));
     try (Response r = get("/status", cookie)) {
       assertThat(r.body().string()).contains("signed in as");
     }
-    fx.clock.advance(StatusPage.IDLE);
+    fx.clock.advance(StatusSessions.IDLE);
     try (Response r = get("/status", cookie)) {
       assertThat(r.body().string()).contains("name=\"secret\"").doesNotContain("signed in as");
     }
-    try (Response r = get("/status", StatusPage.COOKIE + "=forged-session-id")) {
+    try (Response r = get("/status", StatusSessions.COOKIE + "=forged-session-id")) {
       assertThat(r.body().string()).contains("name=\"secret\"");
     }
   }
@@ -308,7 +308,7 @@ class StatusPageTest {
 
   @Test
   void escapesText() {
-    assertThat(StatusPage.esc("<a href=\"x\">'&'</a>"))
+    assertThat(StatusHtml.esc("<a href=\"x\">'&'</a>"))
         .isEqualTo("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   }
 }
