@@ -3,28 +3,17 @@ package dev.tokenbroker.testkit;
 import dev.tokenbroker.ConnectionId;
 import dev.tokenbroker.TokenSet;
 import dev.tokenbroker.store.TokenStore;
-import java.net.URLDecoder;
+import dev.tokenbroker.testkit.OAuth2Tokens.AccessToken;
+import dev.tokenbroker.testkit.OAuth2Tokens.Grant;
+import dev.tokenbroker.testkit.OAuth2Tokens.RefreshToken;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import okhttp3.HttpUrl;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A generic, strict OAuth 2.0 authorization server (RFC 6749, RFC 7636 PKCE, RFC 7009 revocation,
@@ -116,40 +105,16 @@ public final class OAuth2Emulator extends EmulatorServer {
   /** The {@code grant_type} of a code exchange. */
   public static final String AUTHORIZATION_CODE = "authorization_code";
 
-  private static final String VERIFIER_CHARS =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-  private static final int SWEEP_EVERY = 4096;
+  private final OAuth2Counters counters = new OAuth2Counters();
+  private final OAuth2Clients clients = new OAuth2Clients(counters.invalidClientAnswers);
+  private final OAuth2Tokens tokens = new OAuth2Tokens();
+  private final OAuth2TokenEndpoint tokenEndpoint;
+  private final OAuth2AuthorizeEndpoint authorizeEndpoint;
+  private final OAuth2Revocation revocation;
+  private final OAuth2Resource resource;
+  private final OAuth2Routes routes = new OAuth2Routes();
 
-  private final SecureRandom random = new SecureRandom();
-  private final Map<String, Client> clients = new ConcurrentHashMap<>();
-  private final Map<String, AccessToken> accessTokens = new ConcurrentHashMap<>();
-  private final Map<String, RefreshToken> refreshTokens = new ConcurrentHashMap<>();
-  private final Map<String, Code> codes = new ConcurrentHashMap<>();
-
-  private volatile boolean rotate = true;
-  private volatile Duration accessLifetime = Duration.ofHours(1);
-  private volatile Duration refreshLifetime = Duration.ofDays(14);
-  private volatile Duration codeLifetime = Duration.ofSeconds(60);
   private volatile Duration tokenLatency = Duration.ZERO;
-  private volatile String defaultScope = "api";
-  private volatile boolean allowSecretPost;
-  private volatile boolean rejectAllApiCalls;
-  private volatile boolean denyAuthorization;
-  private volatile boolean absoluteExpiry;
-  private volatile String tokenPath = TOKEN_PATH;
-  private volatile String authorizePath = AUTHORIZE_PATH;
-  private volatile String revokePath = REVOKE_PATH;
-
-  private final Map<String, AtomicLong> tokenRequestsByGrant = new ConcurrentHashMap<>();
-  private final AtomicLong tokenRequests = new AtomicLong();
-  private final AtomicLong tokensIssued = new AtomicLong();
-  private final AtomicLong invalidGrantAnswers = new AtomicLong();
-  private final AtomicLong invalidClientAnswers = new AtomicLong();
-  private final AtomicLong authorizeRequests = new AtomicLong();
-  private final AtomicLong apiCalls = new AtomicLong();
-  private final AtomicLong apiRejections = new AtomicLong();
-  private final AtomicLong revocations = new AtomicLong();
-  private final AtomicLong issueCount = new AtomicLong();
 
   /**
    * An emulator on {@code clock} with no clients: {@link #registerClient register} one.
@@ -158,6 +123,10 @@ public final class OAuth2Emulator extends EmulatorServer {
    */
   public OAuth2Emulator(Clock clock) {
     super(clock);
+    this.tokenEndpoint = new OAuth2TokenEndpoint(clock, clients, tokens, counters);
+    this.authorizeEndpoint = new OAuth2AuthorizeEndpoint(clock, clients, tokens, counters);
+    this.revocation = new OAuth2Revocation(clients, tokens, counters.revocations);
+    this.resource = new OAuth2Resource(clock, tokens.accessTokens, counters);
   }
 
   // ---- configuration ---------------------------------------------------------------------
@@ -178,7 +147,7 @@ public final class OAuth2Emulator extends EmulatorServer {
     if (clientId.isEmpty() || clientSecret.isEmpty()) {
       throw new IllegalArgumentException("client id and secret must not be empty");
     }
-    clients.put(clientId, new Client(clientId, clientSecret, Set.of(redirectUris)));
+    clients.register(clientId, clientSecret, redirectUris);
     return this;
   }
 
@@ -190,7 +159,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator rotateRefreshTokens(boolean rotate) {
-    this.rotate = rotate;
+    tokenEndpoint.rotate = rotate;
     return this;
   }
 
@@ -201,7 +170,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator accessTokenLifetime(Duration lifetime) {
-    this.accessLifetime = positive(lifetime, "access token lifetime");
+    tokens.accessLifetime = positive(lifetime, "access token lifetime");
     return this;
   }
 
@@ -213,7 +182,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator refreshTokenLifetime(Duration lifetime) {
-    this.refreshLifetime = positive(lifetime, "refresh token lifetime");
+    tokens.refreshLifetime = positive(lifetime, "refresh token lifetime");
     return this;
   }
 
@@ -224,7 +193,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator codeLifetime(Duration lifetime) {
-    this.codeLifetime = positive(lifetime, "code lifetime");
+    authorizeEndpoint.codeLifetime = positive(lifetime, "code lifetime");
     return this;
   }
 
@@ -251,7 +220,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator defaultScope(String scope) {
-    this.defaultScope = Objects.requireNonNull(scope, "scope");
+    tokens.defaultScope = Objects.requireNonNull(scope, "scope");
     return this;
   }
 
@@ -264,7 +233,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator allowClientSecretPost(boolean allow) {
-    this.allowSecretPost = allow;
+    clients.allowSecretPost = allow;
     return this;
   }
 
@@ -275,7 +244,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator rejectAllApiCalls(boolean reject) {
-    this.rejectAllApiCalls = reject;
+    resource.rejectAll = reject;
     return this;
   }
 
@@ -286,7 +255,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator denyAuthorization(boolean deny) {
-    this.denyAuthorization = deny;
+    authorizeEndpoint.denyAuthorization = deny;
     return this;
   }
 
@@ -300,7 +269,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    */
   public OAuth2Emulator registerPublicClient(String clientId, String... redirectUris) {
     Objects.requireNonNull(clientId, "clientId");
-    clients.put(clientId, new Client(clientId, null, Set.of(redirectUris)));
+    clients.register(clientId, null, redirectUris);
     return this;
   }
 
@@ -314,9 +283,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator paths(String token, String authorize, String revoke) {
-    this.tokenPath = Objects.requireNonNull(token, "token");
-    this.authorizePath = Objects.requireNonNull(authorize, "authorize");
-    this.revokePath = Objects.requireNonNull(revoke, "revoke");
+    routes.set(token, authorize, revoke);
     return this;
   }
 
@@ -328,7 +295,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return this emulator
    */
   public OAuth2Emulator absoluteExpiry(boolean absolute) {
-    this.absoluteExpiry = absolute;
+    tokenEndpoint.absoluteExpiry = absolute;
     return this;
   }
 
@@ -352,10 +319,9 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @throws IllegalArgumentException if the client is not registered
    */
   public TokenSet issueTokens(String clientId) {
-    requireClient(clientId);
-    Grant grant = newGrant(clientId, defaultScope);
-    Issued issued = issue(grant, true, clock.millis());
-    return issued.toTokenSet();
+    clients.require(clientId);
+    Grant grant = new Grant(clientId, tokens.defaultScope);
+    return tokens.issue(grant, true, clock.millis()).toTokenSet();
   }
 
   /**
@@ -377,7 +343,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @param accessToken the access token
    */
   public void revokeAccessToken(String accessToken) {
-    accessTokens.remove(Objects.requireNonNull(accessToken, "accessToken"));
+    tokens.accessTokens.remove(Objects.requireNonNull(accessToken, "accessToken"));
   }
 
   /**
@@ -386,7 +352,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @param refreshToken the refresh token
    */
   public void revokeRefreshToken(String refreshToken) {
-    refreshTokens.remove(Objects.requireNonNull(refreshToken, "refreshToken"));
+    tokens.refreshTokens.remove(Objects.requireNonNull(refreshToken, "refreshToken"));
   }
 
   /**
@@ -396,7 +362,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return whether {@code accessToken} would be accepted by {@code /api/resource} now
    */
   public boolean isAccessTokenValid(String accessToken) {
-    AccessToken t = accessTokens.get(accessToken);
+    AccessToken t = tokens.accessTokens.get(accessToken);
     return t != null && t.isValid(clock.millis());
   }
 
@@ -407,7 +373,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return whether {@code refreshToken} would be accepted by a refresh now
    */
   public boolean isRefreshTokenValid(String refreshToken) {
-    RefreshToken t = refreshTokens.get(refreshToken);
+    RefreshToken t = tokens.refreshTokens.get(refreshToken);
     return t != null && t.isValid(clock.millis());
   }
 
@@ -419,7 +385,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return token-endpoint requests processed, whatever their outcome
    */
   public long tokenRequests() {
-    return tokenRequests.get();
+    return counters.tokenRequests.get();
   }
 
   /**
@@ -431,8 +397,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    *     {@link #REFRESH_TOKEN}); {@code ""} counts requests without one. /
    */
   public long tokenRequests(String grantType) {
-    AtomicLong n = tokenRequestsByGrant.get(grantType);
-    return n == null ? 0 : n.get();
+    return counters.tokenRequests(grantType);
   }
 
   /**
@@ -441,7 +406,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return how many access tokens were issued over HTTP
    */
   public long tokensIssued() {
-    return tokensIssued.get();
+    return counters.tokensIssued.get();
   }
 
   /**
@@ -450,7 +415,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return token-endpoint answers {@code invalid_grant}
    */
   public long invalidGrantAnswers() {
-    return invalidGrantAnswers.get();
+    return counters.invalidGrantAnswers.get();
   }
 
   /**
@@ -459,7 +424,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return token- or revocation-endpoint answers {@code invalid_client}
    */
   public long invalidClientAnswers() {
-    return invalidClientAnswers.get();
+    return counters.invalidClientAnswers.get();
   }
 
   /**
@@ -468,7 +433,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return how many requests reached {@code /oauth/authorize}
    */
   public long authorizeRequests() {
-    return authorizeRequests.get();
+    return counters.authorizeRequests.get();
   }
 
   /**
@@ -477,7 +442,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return how many requests reached {@code /api/resource}
    */
   public long apiCalls() {
-    return apiCalls.get();
+    return counters.apiCalls.get();
   }
 
   /**
@@ -486,7 +451,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return {@code /api/resource} answers 401
    */
   public long apiRejections() {
-    return apiRejections.get();
+    return counters.apiRejections.get();
   }
 
   /**
@@ -495,24 +460,12 @@ public final class OAuth2Emulator extends EmulatorServer {
    * @return successful requests to {@code /oauth/revoke}
    */
   public long revocations() {
-    return revocations.get();
+    return counters.revocations.get();
   }
 
   /** Sets every counter to zero (tokens, codes and recorded requests are kept). */
   public void resetCounters() {
-    tokenRequestsByGrant.clear();
-    for (AtomicLong n :
-        List.of(
-            tokenRequests,
-            tokensIssued,
-            invalidGrantAnswers,
-            invalidClientAnswers,
-            authorizeRequests,
-            apiCalls,
-            apiRejections,
-            revocations)) {
-      n.set(0);
-    }
+    counters.reset();
   }
 
   // ---- dispatch ------------------------------------------------------------------------------
@@ -521,530 +474,22 @@ public final class OAuth2Emulator extends EmulatorServer {
   protected MockResponse handle(RecordedRequest request) {
     String path = pathOf(request);
     if (path.equals(METADATA_PATH)) {
-      return metadata();
+      return routes.metadata(baseUrl(), this::url);
     }
-    // Configured paths stand for the default ones; a default path no longer configured is 404.
-    String route =
-        path.equals(tokenPath)
-            ? TOKEN_PATH
-            : path.equals(authorizePath)
-                ? AUTHORIZE_PATH
-                : path.equals(revokePath)
-                    ? REVOKE_PATH
-                    : List.of(TOKEN_PATH, AUTHORIZE_PATH, REVOKE_PATH).contains(path) ? "" : path;
-    switch (route) {
+    switch (routes.route(path)) {
       case TOKEN_PATH:
-        MockResponse r = token(request);
+        MockResponse r = tokenEndpoint.handle(request);
         Duration latency = tokenLatency;
         return latency.isZero() ? r : r.setHeadersDelay(latency.toNanos(), TimeUnit.NANOSECONDS);
       case AUTHORIZE_PATH:
-        return authorize(request);
+        return authorizeEndpoint.handle(request);
       case REVOKE_PATH:
-        return revoke(request);
+        return revocation.handle(request);
       case API_PATH:
-        return api(request);
+        return resource.handle(request);
       default:
         return json(404, obj("error", "not_found"));
     }
-  }
-
-  // ---- /.well-known/oauth-authorization-server ----------------------------------------------
-
-  private MockResponse metadata() {
-    return json(
-        200,
-        obj(
-            "issuer",
-            baseUrl(),
-            "token_endpoint",
-            url(tokenPath).toString(),
-            "authorization_endpoint",
-            url(authorizePath).toString(),
-            "revocation_endpoint",
-            url(revokePath).toString(),
-            "response_types_supported",
-            List.of("code"),
-            "grant_types_supported",
-            List.of(AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS),
-            "token_endpoint_auth_methods_supported",
-            List.of("client_secret_basic", "client_secret_post", "none"),
-            "code_challenge_methods_supported",
-            List.of("S256")));
-  }
-
-  // ---- /oauth/token --------------------------------------------------------------------------
-
-  private MockResponse token(RecordedRequest request) {
-    tokenRequests.incrementAndGet();
-    Map<String, String> form = strictForm(request);
-    String grantType = form == null ? "" : form.getOrDefault("grant_type", "");
-    tokenRequestsByGrant.computeIfAbsent(grantType, g -> new AtomicLong()).incrementAndGet();
-    if (!"POST".equals(request.getMethod())) {
-      return oauthError(405, "invalid_request", "the token endpoint accepts POST only");
-    }
-    if (form == null) {
-      return oauthError(
-          400,
-          "invalid_request",
-          "the body must be application/x-www-form-urlencoded with no repeated parameter");
-    }
-    Client client;
-    try {
-      client = authenticate(request, form);
-    } catch (ClientAuthFailure e) {
-      return e.response;
-    }
-    if (grantType.isEmpty()) {
-      return oauthError(400, "invalid_request", "grant_type is required");
-    }
-    long now = clock.millis();
-    switch (grantType) {
-      case REFRESH_TOKEN:
-        return refreshGrant(client, form, now);
-      case CLIENT_CREDENTIALS:
-        return clientCredentialsGrant(client, form, now);
-      case AUTHORIZATION_CODE:
-        return codeGrant(client, form, now);
-      default:
-        return oauthError(400, "unsupported_grant_type", "grant_type is not supported");
-    }
-  }
-
-  private MockResponse refreshGrant(Client client, Map<String, String> form, long now) {
-    String presented = form.get("refresh_token");
-    if (presented == null || presented.isEmpty()) {
-      return oauthError(400, "invalid_request", "refresh_token is required");
-    }
-    RefreshToken rt = refreshTokens.get(presented);
-    if (rt == null || !rt.isValid(now)) {
-      if (rt != null) {
-        refreshTokens.remove(presented, rt);
-      }
-      return invalidGrant("the refresh token is invalid, expired, revoked or already used");
-    }
-    if (!rt.grant.clientId.equals(client.id)) {
-      // RFC 6749 §6: bound to the client it was issued to; another client may not spend it.
-      return invalidGrant("the refresh token was issued to another client");
-    }
-    boolean rotating = rotate;
-    // remove(key, value) is the single atomic step that decides which of two concurrent refreshes
-    // with the same token wins; the loser sees a spent token, as on a real rotating server.
-    if (rotating && !refreshTokens.remove(presented, rt)) {
-      return invalidGrant("the refresh token is invalid, expired, revoked or already used");
-    }
-    String scope = form.get("scope");
-    if (scope != null && !isSubset(scope, rt.grant.scope)) {
-      return oauthError(400, "invalid_scope", "a refresh cannot widen the granted scope");
-    }
-    Issued issued = issue(rt.grant, rotating, now);
-    return tokenResponse(issued);
-  }
-
-  private MockResponse clientCredentialsGrant(Client client, Map<String, String> form, long now) {
-    String scope = form.get("scope");
-    Grant grant = newGrant(client.id, scope == null || scope.isBlank() ? defaultScope : scope);
-    return tokenResponse(issue(grant, false, now));
-  }
-
-  private MockResponse codeGrant(Client client, Map<String, String> form, long now) {
-    String value = form.get("code");
-    if (value == null || value.isEmpty()) {
-      return oauthError(400, "invalid_request", "code is required");
-    }
-    String redirectUri = form.get("redirect_uri");
-    if (redirectUri == null) {
-      return oauthError(400, "invalid_request", "redirect_uri is required");
-    }
-    Code code = codes.get(value);
-    if (code == null) {
-      return invalidGrant("the authorization code is invalid");
-    }
-    if (!code.used.compareAndSet(false, true)) {
-      // RFC 6749 §4.1.2: a reused code is an attack signal: revoke what its first use issued.
-      Grant issuedFrom = code.grant;
-      if (issuedFrom != null) {
-        issuedFrom.revoked = true;
-      }
-      return invalidGrant("the authorization code was already used");
-    }
-    // Every attempt spends the code, as real servers do: a wrong verifier cannot be retried.
-    if (now >= code.expiresAtMillis) {
-      return invalidGrant("the authorization code expired");
-    }
-    if (!code.clientId.equals(client.id)) {
-      return invalidGrant("the authorization code was issued to another client");
-    }
-    if (!code.redirectUri.equals(redirectUri)) {
-      return invalidGrant("redirect_uri does not match the one authorized");
-    }
-    String verifier = form.get("code_verifier");
-    if (code.challenge == null) {
-      if (verifier != null) {
-        return invalidGrant("code_verifier sent but no code_challenge was authorized");
-      }
-    } else {
-      if (verifier == null) {
-        return invalidGrant("code_verifier is required: a code_challenge was authorized");
-      }
-      if (!isValidVerifier(verifier)) {
-        return oauthError(400, "invalid_request", "code_verifier is malformed (RFC 7636 §4.1)");
-      }
-      if (!MessageDigest.isEqual(
-          s256(verifier).getBytes(StandardCharsets.US_ASCII),
-          code.challenge.getBytes(StandardCharsets.US_ASCII))) {
-        return invalidGrant("code_verifier does not match the code_challenge");
-      }
-    }
-    Grant grant = newGrant(client.id, code.scope);
-    // Recorded before issuing, so a concurrent reuse always finds (and revokes) this grant.
-    code.grant = grant;
-    return tokenResponse(issue(grant, true, now));
-  }
-
-  // ---- /oauth/authorize ----------------------------------------------------------------------
-
-  private MockResponse authorize(RecordedRequest request) {
-    authorizeRequests.incrementAndGet();
-    if (!"GET".equals(request.getMethod())) {
-      return page(405, "the authorization endpoint accepts GET only");
-    }
-    HttpUrl url = Objects.requireNonNull(request.getRequestUrl());
-    for (String name : url.queryParameterNames()) {
-      if (url.queryParameterValues(name).size() > 1) {
-        return page(400, "parameter '" + name + "' is repeated");
-      }
-    }
-    Client client = clients.get(String.valueOf(url.queryParameter("client_id")));
-    if (client == null) {
-      return page(400, "unknown client_id");
-    }
-    String redirectUri = url.queryParameter("redirect_uri");
-    HttpUrl redirect = redirectUri == null ? null : HttpUrl.parse(redirectUri);
-    if (redirect == null
-        || (!client.redirectUris.isEmpty() && !client.redirectUris.contains(redirectUri))) {
-      // RFC 6749 §4.1.2.1: never redirect to an unverified URI.
-      return page(400, "redirect_uri is missing, malformed or not registered for this client");
-    }
-    String state = url.queryParameter("state");
-    if (!"code".equals(url.queryParameter("response_type"))) {
-      return redirectError(redirect, state, "unsupported_response_type");
-    }
-    String challenge = url.queryParameter("code_challenge");
-    String method = url.queryParameter("code_challenge_method");
-    if (challenge != null || method != null) {
-      // RFC 7636: without a method the server assumes "plain", which this emulator refuses.
-      if (challenge == null || !"S256".equals(method) || !isValidChallenge(challenge)) {
-        return redirectError(redirect, state, "invalid_request");
-      }
-    }
-    if (denyAuthorization) {
-      return redirectError(redirect, state, "access_denied");
-    }
-    String scope = url.queryParameter("scope");
-    String value = randomToken("code_", 24);
-    codes.put(
-        value,
-        new Code(
-            client.id,
-            Objects.requireNonNull(redirectUri),
-            challenge,
-            scope == null || scope.isBlank() ? defaultScope : scope,
-            clock.millis() + codeLifetime.toMillis()));
-    HttpUrl.Builder location = redirect.newBuilder().addQueryParameter("code", value);
-    if (state != null) {
-      location.addQueryParameter("state", state);
-    }
-    return new MockResponse().setResponseCode(302).setHeader("Location", location.build());
-  }
-
-  private static MockResponse redirectError(HttpUrl redirect, @Nullable String state, String e) {
-    HttpUrl.Builder location = redirect.newBuilder().addQueryParameter("error", e);
-    if (state != null) {
-      location.addQueryParameter("state", state);
-    }
-    return new MockResponse().setResponseCode(302).setHeader("Location", location.build());
-  }
-
-  private static MockResponse page(int status, String message) {
-    return new MockResponse()
-        .setResponseCode(status)
-        .setHeader("Content-Type", "text/html;charset=UTF-8")
-        .setBody("<html><body><h1>Authorization error</h1><p>" + message + "</p></body></html>");
-  }
-
-  // ---- /oauth/revoke -------------------------------------------------------------------------
-
-  private MockResponse revoke(RecordedRequest request) {
-    if (!"POST".equals(request.getMethod())) {
-      return oauthError(405, "invalid_request", "the revocation endpoint accepts POST only");
-    }
-    Map<String, String> form = strictForm(request);
-    if (form == null) {
-      return oauthError(400, "invalid_request", "malformed form body");
-    }
-    Client client;
-    try {
-      client = authenticate(request, form);
-    } catch (ClientAuthFailure e) {
-      return e.response;
-    }
-    String token = form.get("token");
-    if (token == null || token.isEmpty()) {
-      return oauthError(400, "invalid_request", "token is required");
-    }
-    RefreshToken rt = refreshTokens.get(token);
-    AccessToken at = accessTokens.get(token);
-    Grant grant = rt != null ? rt.grant : at != null ? at.grant : null;
-    if (grant != null && !grant.clientId.equals(client.id)) {
-      return oauthError(400, "unauthorized_client", "the token was issued to another client");
-    }
-    if (rt != null) {
-      rt.grant.revoked = true; // RFC 7009 §2.1: the grant's access tokens go too
-      refreshTokens.remove(token, rt);
-    } else if (at != null) {
-      accessTokens.remove(token, at);
-    }
-    revocations.incrementAndGet();
-    return new MockResponse().setResponseCode(200).setHeader("Cache-Control", "no-store");
-  }
-
-  // ---- /api/resource -------------------------------------------------------------------------
-
-  private MockResponse api(RecordedRequest request) {
-    apiCalls.incrementAndGet();
-    String header = request.getHeader("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      apiRejections.incrementAndGet();
-      // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-      return json(401, obj("error", "invalid_request"))
-          .setHeader("WWW-Authenticate", "Bearer realm=\"oauth2-emulator\"");
-    }
-    String token = header.substring(7).trim();
-    AccessToken t = accessTokens.get(token);
-    if (rejectAllApiCalls || t == null || !t.isValid(clock.millis())) {
-      apiRejections.incrementAndGet();
-      return json(
-              401,
-              obj(
-                  "error",
-                  "invalid_token",
-                  "error_description",
-                  "the access token is invalid, expired or revoked"))
-          .setHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    }
-    return json(200, obj("ok", true, "client_id", t.grant.clientId, "scope", t.grant.scope));
-  }
-
-  // ---- issuing -------------------------------------------------------------------------------
-
-  private Grant newGrant(String clientId, String scope) {
-    return new Grant(clientId, scope);
-  }
-
-  /** Issues an access token (and a refresh token when {@code withRefresh}) for {@code grant}. */
-  private Issued issue(Grant grant, boolean withRefresh, long now) {
-    maybeSweep(now);
-    Duration access = accessLifetime;
-    Duration refresh = refreshLifetime;
-    String accessToken = randomToken("at_", 32);
-    accessTokens.put(accessToken, new AccessToken(grant, now + access.toMillis()));
-    String refreshToken = null;
-    if (withRefresh) {
-      refreshToken = randomToken("rt_", 32);
-      refreshTokens.put(refreshToken, new RefreshToken(grant, now + refresh.toMillis()));
-    }
-    return new Issued(accessToken, refreshToken, grant.scope, now, access, refresh);
-  }
-
-  private MockResponse tokenResponse(Issued issued) {
-    tokensIssued.incrementAndGet();
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("access_token", issued.accessToken);
-    body.put("token_type", "Bearer");
-    if (absoluteExpiry) {
-      body.put("expires_at", (issued.issuedAtMillis + issued.accessLifetime.toMillis()) / 1000);
-    } else {
-      body.put("expires_in", wholeSeconds(issued.accessLifetime));
-      body.put("expires_in_ms", issued.accessLifetime.toMillis());
-    }
-    if (issued.refreshToken != null) {
-      body.put("refresh_token", issued.refreshToken);
-      body.put("refresh_token_expires_in", wholeSeconds(issued.refreshLifetime));
-      body.put("refresh_token_expires_in_ms", issued.refreshLifetime.toMillis());
-    }
-    body.put("scope", issued.scope);
-    return noStore(json(200, body));
-  }
-
-  /** Whole seconds, rounded down but at least 1: a 0 would read as "already expired". */
-  private static long wholeSeconds(Duration d) {
-    return Math.max(1, d.getSeconds());
-  }
-
-  private void maybeSweep(long now) {
-    if (issueCount.incrementAndGet() % SWEEP_EVERY != 0) {
-      return;
-    }
-    // Long benchmarks issue many tokens; forget the dead ones. Removal during iteration is safe
-    // on ConcurrentHashMap, and a concurrent issue is never touched (it is not expired).
-    accessTokens.values().removeIf(t -> !t.isValid(now));
-    refreshTokens.values().removeIf(t -> !t.isValid(now));
-    long keepCodesUntil = now - Duration.ofMinutes(10).toMillis();
-    codes.values().removeIf(c -> c.expiresAtMillis < keepCodesUntil);
-  }
-
-  // ---- request checks ------------------------------------------------------------------------
-
-  /**
-   * The form body, or null when it is not {@code application/x-www-form-urlencoded}, is not
-   * decodable, or repeats a parameter (RFC 6749 §3.2: parameters MUST NOT be included more than
-   * once).
-   */
-  private static @Nullable Map<String, String> strictForm(RecordedRequest request) {
-    String type = request.getHeader("Content-Type");
-    if (type == null
-        || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
-      return null;
-    }
-    String body = request.getBody().clone().readUtf8();
-    Map<String, String> out = new LinkedHashMap<>();
-    if (body.isEmpty()) {
-      return out;
-    }
-    try {
-      for (String pair : body.split("&", -1)) {
-        int eq = pair.indexOf('=');
-        String name =
-            URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        String value =
-            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        if (out.put(name, value) != null) {
-          return null;
-        }
-      }
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-    return out;
-  }
-
-  /** The authenticated client, or a failure carrying the 401/400 answer. */
-  private Client authenticate(RecordedRequest request, Map<String, String> form)
-      throws ClientAuthFailure {
-    String header = request.getHeader("Authorization");
-    String bodyId = form.get("client_id");
-    String bodySecret = form.get("client_secret");
-    if (header != null) {
-      if (bodySecret != null) {
-        // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
-        throw new ClientAuthFailure(
-            oauthError(
-                400, "invalid_request", "client authenticated with both Basic and client_secret"));
-      }
-      String[] idSecret = parseBasic(header);
-      if (idSecret == null) {
-        throw invalidClient("malformed Basic credentials");
-      }
-      Client client = clients.get(idSecret[0]);
-      if (client == null || !client.secretMatches(idSecret[1])) {
-        throw invalidClient("client authentication failed");
-      }
-      if (bodyId != null && !bodyId.equals(client.id)) {
-        throw invalidClient("client_id in the body differs from the authenticated client");
-      }
-      return client;
-    }
-    Client publicClient = bodyId == null ? null : clients.get(bodyId);
-    if (publicClient != null && publicClient.isPublic() && bodySecret == null) {
-      return publicClient; // RFC 6749 §2.1: a public client identifies itself, nothing more
-    }
-    if (allowSecretPost && bodyId != null && bodySecret != null) {
-      Client client = clients.get(bodyId);
-      if (client == null || !client.secretMatches(bodySecret)) {
-        throw invalidClient("client authentication failed");
-      }
-      return client;
-    }
-    throw invalidClient("client authentication required (HTTP Basic)");
-  }
-
-  private ClientAuthFailure invalidClient(String description) {
-    invalidClientAnswers.incrementAndGet();
-    MockResponse r = oauthError(401, "invalid_client", description);
-    // RFC 6749 §5.2: 401 with the scheme the client used (or should use).
-    r.setHeader("WWW-Authenticate", "Basic realm=\"oauth2-emulator\"");
-    return new ClientAuthFailure(r);
-  }
-
-  /** {@code [id, secret]} from {@code Basic base64(urlencode(id):urlencode(secret))}, or null. */
-  private static String @Nullable [] parseBasic(String header) {
-    if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      return null;
-    }
-    try {
-      String decoded =
-          new String(
-              Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-      int colon = decoded.indexOf(':');
-      if (colon < 0) {
-        return null;
-      }
-      return new String[] {
-        URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
-        URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)
-      };
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
-  private Client requireClient(String clientId) {
-    Client c = clients.get(Objects.requireNonNull(clientId, "clientId"));
-    if (c == null) {
-      throw new IllegalArgumentException("client '" + clientId + "' is not registered");
-    }
-    return c;
-  }
-
-  private MockResponse invalidGrant(String description) {
-    invalidGrantAnswers.incrementAndGet();
-    return oauthError(400, "invalid_grant", description);
-  }
-
-  private static MockResponse oauthError(int status, String error, String description) {
-    return noStore(json(status, obj("error", error, "error_description", description)));
-  }
-
-  private static MockResponse noStore(MockResponse r) {
-    return r.setHeader("Cache-Control", "no-store").setHeader("Pragma", "no-cache");
-  }
-
-  private static boolean isSubset(String requested, String granted) {
-    List<String> have = Arrays.asList(granted.split(" "));
-    for (String s : requested.trim().split("\\s+")) {
-      if (!s.isEmpty() && !have.contains(s)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** RFC 7636 §4.1: 43 to 128 characters of {@code [A-Z] [a-z] [0-9] - . _ ~}. */
-  private static boolean isValidVerifier(String v) {
-    if (v.length() < 43 || v.length() > 128) {
-      return false;
-    }
-    for (int i = 0; i < v.length(); i++) {
-      if (VERIFIER_CHARS.indexOf(v.charAt(i)) < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** An S256 challenge is 43 characters of unpadded base64url. */
-  private static boolean isValidChallenge(String c) {
-    return c.length() == 43 && isValidVerifier(c);
   }
 
   /**
@@ -1063,154 +508,14 @@ public final class OAuth2Emulator extends EmulatorServer {
     }
   }
 
-  private String randomToken(String prefix, int bytes) {
-    byte[] b = new byte[bytes];
-    random.nextBytes(b);
-    return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-  }
-
   @Override
   public String toString() {
     return "OAuth2Emulator{clients="
-        + clients.keySet()
+        + clients.ids()
         + ", rotate="
-        + rotate
+        + tokenEndpoint.rotate
         + ", accessLifetime="
-        + accessLifetime
+        + tokens.accessLifetime
         + '}';
-  }
-
-  // ---- state ---------------------------------------------------------------------------------
-
-  private static final class Client {
-    final String id;
-    private final byte @Nullable [] secret;
-    final Set<String> redirectUris;
-
-    Client(String id, @Nullable String secret, Set<String> redirectUris) {
-      this.id = id;
-      this.secret = secret == null ? null : secret.getBytes(StandardCharsets.UTF_8);
-      this.redirectUris = redirectUris;
-    }
-
-    boolean isPublic() {
-      return secret == null;
-    }
-
-    boolean secretMatches(String presented) {
-      return secret != null
-          && MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
-  /** One authorization (or client-credentials grant): what its tokens share. */
-  private static final class Grant {
-    final String clientId;
-    final String scope;
-    volatile boolean revoked;
-
-    Grant(String clientId, String scope) {
-      this.clientId = clientId;
-      this.scope = scope;
-    }
-  }
-
-  private static final class AccessToken {
-    final Grant grant;
-    final long expiresAtMillis;
-
-    AccessToken(Grant grant, long expiresAtMillis) {
-      this.grant = grant;
-      this.expiresAtMillis = expiresAtMillis;
-    }
-
-    boolean isValid(long now) {
-      return now < expiresAtMillis && !grant.revoked;
-    }
-  }
-
-  private static final class RefreshToken {
-    final Grant grant;
-    final long expiresAtMillis;
-
-    RefreshToken(Grant grant, long expiresAtMillis) {
-      this.grant = grant;
-      this.expiresAtMillis = expiresAtMillis;
-    }
-
-    boolean isValid(long now) {
-      return now < expiresAtMillis && !grant.revoked;
-    }
-  }
-
-  private static final class Code {
-    final String clientId;
-    final String redirectUri;
-    final @Nullable String challenge;
-    final String scope;
-    final long expiresAtMillis;
-    final AtomicBoolean used = new AtomicBoolean();
-    volatile @Nullable Grant grant;
-
-    Code(
-        String clientId,
-        String redirectUri,
-        @Nullable String challenge,
-        String scope,
-        long expiresAtMillis) {
-      this.clientId = clientId;
-      this.redirectUri = redirectUri;
-      this.challenge = challenge;
-      this.scope = scope;
-      this.expiresAtMillis = expiresAtMillis;
-    }
-  }
-
-  private static final class Issued {
-    final String accessToken;
-    final @Nullable String refreshToken;
-    final String scope;
-    final long issuedAtMillis;
-    final Duration accessLifetime;
-    final Duration refreshLifetime;
-
-    Issued(
-        String accessToken,
-        @Nullable String refreshToken,
-        String scope,
-        long issuedAtMillis,
-        Duration accessLifetime,
-        Duration refreshLifetime) {
-      this.accessToken = accessToken;
-      this.refreshToken = refreshToken;
-      this.scope = scope;
-      this.issuedAtMillis = issuedAtMillis;
-      this.accessLifetime = accessLifetime;
-      this.refreshLifetime = refreshLifetime;
-    }
-
-    TokenSet toTokenSet() {
-      Instant at = Instant.ofEpochMilli(issuedAtMillis);
-      return TokenSet.builder()
-          .accessToken(accessToken)
-          .tokenType("Bearer")
-          .issuedAt(at)
-          .expiresAt(at.plus(accessLifetime))
-          .refreshToken(refreshToken)
-          .refreshExpiresAt(refreshToken == null ? null : at.plus(refreshLifetime))
-          .scopes(List.of(scope.split(" ")))
-          .build();
-    }
-  }
-
-  /** Carries a client-authentication failure's answer out of {@link #authenticate}. */
-  private static final class ClientAuthFailure extends Exception {
-    private static final long serialVersionUID = 1L;
-    final transient MockResponse response;
-
-    ClientAuthFailure(MockResponse response) {
-      super(null, null, false, false);
-      this.response = response;
-    }
   }
 }

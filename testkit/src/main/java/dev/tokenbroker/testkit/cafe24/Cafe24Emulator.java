@@ -1,33 +1,21 @@
 package dev.tokenbroker.testkit.cafe24;
 
-import static java.time.temporal.ChronoField.NANO_OF_SECOND;
-
 import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.MockResponse;
 import dev.tokenbroker.testkit.RecordedRequest;
+import dev.tokenbroker.testkit.cafe24.Cafe24State.Access;
+import dev.tokenbroker.testkit.cafe24.Cafe24State.App;
+import dev.tokenbroker.testkit.cafe24.Cafe24State.Grant;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeFormatterBuilder;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A local stand-in for Cafe24's OAuth endpoints and a piece of its Admin API, for any number of
@@ -96,36 +84,14 @@ public final class Cafe24Emulator extends EmulatorServer {
 
   private static final String OAUTH = "api/v2/oauth/";
   private static final String ADMIN = "api/v2/admin/";
-  private static final Pattern SCOPE = Pattern.compile("mall\\.(read|write)_[a-z_]+");
-  private static final String FORM = "application/x-www-form-urlencoded";
-  private static final char[] ALPHABET =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
-  private final SecureRandom random = new SecureRandom();
   private final Object lock = new Object();
-  // All below guarded by lock.
-  private final Map<String, App> apps = new LinkedHashMap<>();
-  private final Map<String, Mall> malls = new HashMap<>();
-  private final Map<String, Code> codes = new HashMap<>();
-  private final Map<String, Access> accessTokens = new HashMap<>();
-  private final Map<String, Grant> refreshTokens = new HashMap<>();
-  private Duration accessLifetime = DEFAULT_ACCESS_TOKEN_LIFETIME;
-  private Duration refreshLifetime = DEFAULT_REFRESH_TOKEN_LIFETIME;
-  private Duration codeLifetime = DEFAULT_CODE_LIFETIME;
-  private ZoneId zone = SEOUL;
-  private DateTimeFormatter timestampFormat = timestampFormat(3);
-  private int invalidRefreshStatus = 401;
-  private String invalidRefreshError = "invalid_grant";
-  private boolean keepOldAccessToken;
-  private boolean denyAuthorizations;
-
-  private final AtomicInteger authorizations = new AtomicInteger();
-  private final AtomicInteger tokenRequests = new AtomicInteger();
-  private final AtomicInteger codeExchanges = new AtomicInteger();
-  private final AtomicInteger refreshes = new AtomicInteger();
-  private final AtomicInteger invalidRefreshAnswers = new AtomicInteger();
-  private final AtomicInteger revocations = new AtomicInteger();
-  private final AtomicInteger apiCalls = new AtomicInteger();
+  // The platform's state and switches are guarded by lock; the parts run under it.
+  private final Cafe24State platform = new Cafe24State();
+  private final Cafe24Timestamps timestamps = new Cafe24Timestamps();
+  private final Cafe24Counters counters = new Cafe24Counters();
+  private final Cafe24OAuth oauth;
+  private final Cafe24AdminApi adminApi;
 
   /**
    * An emulator on {@code clock}, with no app and no mall yet. Call {@link #start()}.
@@ -134,6 +100,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator(Clock clock) {
     super(clock);
+    this.oauth = new Cafe24OAuth(clock, platform, timestamps, counters);
+    this.adminApi = new Cafe24AdminApi(clock, platform, counters.apiCalls);
   }
 
   // ---- set-up -----------------------------------------------------------------------------
@@ -148,7 +116,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator registerApp(String clientId, String clientSecret, String redirectUri) {
     synchronized (lock) {
-      apps.put(
+      platform.apps.put(
           Objects.requireNonNull(clientId),
           new App(Objects.requireNonNull(clientSecret), Objects.requireNonNull(redirectUri)));
     }
@@ -164,7 +132,7 @@ public final class Cafe24Emulator extends EmulatorServer {
   public Cafe24Emulator addMall(String... mallIds) {
     synchronized (lock) {
       for (String id : mallIds) {
-        malls.putIfAbsent(Objects.requireNonNull(id), new Mall());
+        platform.malls.putIfAbsent(Objects.requireNonNull(id), new Cafe24State.Mall());
       }
     }
     return this;
@@ -178,7 +146,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
-      accessLifetime = positive(lifetime);
+      platform.accessLifetime = positive(lifetime);
     }
     return this;
   }
@@ -191,7 +159,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
-      refreshLifetime = positive(lifetime);
+      platform.refreshLifetime = positive(lifetime);
     }
     return this;
   }
@@ -204,7 +172,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator codeLifetime(Duration lifetime) {
     synchronized (lock) {
-      codeLifetime = positive(lifetime);
+      platform.codeLifetime = positive(lifetime);
     }
     return this;
   }
@@ -218,7 +186,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator timestampZone(ZoneId zone) {
     synchronized (lock) {
-      this.zone = Objects.requireNonNull(zone);
+      timestamps.zone(Objects.requireNonNull(zone));
     }
     return this;
   }
@@ -234,7 +202,7 @@ public final class Cafe24Emulator extends EmulatorServer {
       throw new IllegalArgumentException("fraction digits must be 0 to 9, got " + digits);
     }
     synchronized (lock) {
-      timestampFormat = timestampFormat(digits);
+      timestamps.fractionDigits(digits);
     }
     return this;
   }
@@ -250,8 +218,8 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator invalidRefreshTokenAnswer(int status, String error) {
     synchronized (lock) {
-      invalidRefreshStatus = status;
-      invalidRefreshError = Objects.requireNonNull(error);
+      oauth.invalidRefreshStatus = status;
+      oauth.invalidRefreshError = Objects.requireNonNull(error);
     }
     return this;
   }
@@ -265,7 +233,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator keepOldAccessTokenOnRefresh(boolean keep) {
     synchronized (lock) {
-      keepOldAccessToken = keep;
+      oauth.keepOldAccessToken = keep;
     }
     return this;
   }
@@ -278,7 +246,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator denyAuthorizations(boolean deny) {
     synchronized (lock) {
-      denyAuthorizations = deny;
+      oauth.denyAuthorizations = deny;
     }
     return this;
   }
@@ -291,7 +259,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator uninstall(String mallId) {
     synchronized (lock) {
-      mall(mallId).uninstalled = true;
+      platform.mall(mallId).uninstalled = true;
     }
     return this;
   }
@@ -304,7 +272,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Cafe24Emulator reinstall(String mallId) {
     synchronized (lock) {
-      mall(mallId).uninstalled = false;
+      platform.mall(mallId).uninstalled = false;
     }
     return this;
   }
@@ -341,34 +309,14 @@ public final class Cafe24Emulator extends EmulatorServer {
   public String launchQuery(String clientId, String mallId, Instant timestamp) {
     String secret;
     synchronized (lock) {
-      App app = apps.get(clientId);
+      App app = platform.apps.get(clientId);
       if (app == null) {
         throw new IllegalArgumentException("no such app; call registerApp first");
       }
-      mall(mallId);
+      platform.mall(mallId);
       secret = app.secret;
     }
-    Map<String, String> raw = new java.util.TreeMap<>();
-    raw.put("is_multi_shop", "T");
-    raw.put("lang", "ko_KR");
-    raw.put("mall_id", mallId);
-    raw.put("nation", "KR");
-    raw.put("shop_no", "1");
-    raw.put("timestamp", Long.toString(timestamp.getEpochSecond()));
-    raw.put("user_id", mallId);
-    raw.put("user_name", percentEncode("대표 운영자"));
-    raw.put("user_type", "P");
-    StringBuilder query = new StringBuilder();
-    raw.forEach(
-        (k, v) -> {
-          if (query.length() > 0) {
-            query.append('&');
-          }
-          query.append(k).append('=').append(v);
-        });
-    // Signed before "&hmac=" is appended: the signature covers the other parameters only.
-    String signature = launchSignature(query.toString(), secret);
-    return query + "&hmac=" + percentEncode(signature);
+    return Cafe24Launch.query(mallId, timestamp, secret);
   }
 
   /**
@@ -392,16 +340,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return the signature in standard Base64
    */
   public static String launchSignature(String message, String secret) {
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(
-          new javax.crypto.spec.SecretKeySpec(
-              secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return Base64.getEncoder()
-          .encodeToString(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return Cafe24Launch.signature(message, secret);
   }
 
   /**
@@ -414,24 +353,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return the tampered query
    */
   public static String tamper(String query, String parameter, String rawValue) {
-    StringBuilder out = new StringBuilder();
-    boolean replaced = false;
-    for (String part : query.split("&", -1)) {
-      String key = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
-      if (out.length() > 0) {
-        out.append('&');
-      }
-      if (key.equals(parameter)) {
-        out.append(key).append('=').append(rawValue);
-        replaced = true;
-      } else {
-        out.append(part);
-      }
-    }
-    if (!replaced) {
-      out.append('&').append(parameter).append('=').append(rawValue);
-    }
-    return out.toString();
+    return Cafe24Launch.tamper(query, parameter, rawValue);
   }
 
   /**
@@ -442,22 +364,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return the query without it
    */
   public static String withoutParameter(String query, String parameter) {
-    StringBuilder out = new StringBuilder();
-    for (String part : query.split("&", -1)) {
-      String key = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
-      if (!key.equals(parameter)) {
-        if (out.length() > 0) {
-          out.append('&');
-        }
-        out.append(part);
-      }
-    }
-    return out.toString();
-  }
-
-  /** Percent-encodes as Cafe24's App URLs do: a space is {@code %20}, not {@code +}. */
-  private static String percentEncode(String value) {
-    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    return Cafe24Launch.withoutParameter(query, parameter);
   }
 
   // ---- addresses --------------------------------------------------------------------------
@@ -549,11 +456,11 @@ public final class Cafe24Emulator extends EmulatorServer {
   public Issued connect(String mallId) {
     String clientId;
     synchronized (lock) {
-      if (apps.size() != 1) {
+      if (platform.apps.size() != 1) {
         throw new IllegalStateException(
-            "connect(mall) needs exactly one registered app, found " + apps.size());
+            "connect(mall) needs exactly one registered app, found " + platform.apps.size());
       }
-      clientId = apps.keySet().iterator().next();
+      clientId = platform.apps.keySet().iterator().next();
     }
     return connect(mallId, clientId, DEFAULT_SCOPES);
   }
@@ -568,11 +475,11 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public Issued connect(String mallId, String clientId, List<String> scopes) {
     synchronized (lock) {
-      mall(mallId).uninstalled = false;
-      if (!apps.containsKey(clientId)) {
+      platform.mall(mallId).uninstalled = false;
+      if (!platform.apps.containsKey(clientId)) {
         throw new IllegalArgumentException("no app registered with that client id");
       }
-      return issue(new Grant(mallId, clientId, List.copyOf(scopes)), clock.instant());
+      return platform.issue(new Grant(mallId, clientId, List.copyOf(scopes)), clock.instant());
     }
   }
 
@@ -584,7 +491,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public boolean isAccessTokenValid(String token) {
     synchronized (lock) {
-      Access a = accessTokens.get(token);
+      Access a = platform.accessTokens.get(token);
       return a != null && clock.instant().isBefore(a.expiresAt);
     }
   }
@@ -597,7 +504,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    */
   public boolean isRefreshTokenValid(String token) {
     synchronized (lock) {
-      Grant g = refreshTokens.get(token);
+      Grant g = platform.refreshTokens.get(token);
       return g != null && clock.instant().isBefore(g.refreshExpiresAt);
     }
   }
@@ -610,7 +517,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return authorize requests that redirected with a code
    */
   public int authorizations() {
-    return authorizations.get();
+    return counters.authorizations.get();
   }
 
   /**
@@ -619,7 +526,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return every request that reached the token endpoint's logic (injected replies not counted)
    */
   public int tokenRequests() {
-    return tokenRequests.get();
+    return counters.tokenRequests.get();
   }
 
   /**
@@ -628,7 +535,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return how many codes were exchanged successfully
    */
   public int codeExchanges() {
-    return codeExchanges.get();
+    return counters.codeExchanges.get();
   }
 
   /**
@@ -637,7 +544,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return successful refreshes (each one a rotation)
    */
   public int refreshes() {
-    return refreshes.get();
+    return counters.refreshes.get();
   }
 
   /**
@@ -646,7 +553,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return refresh requests answered "Invalid refresh_token"
    */
   public int invalidRefreshAnswers() {
-    return invalidRefreshAnswers.get();
+    return counters.invalidRefreshAnswers.get();
   }
 
   /**
@@ -655,7 +562,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return how many grants the revoke endpoint killed
    */
   public int revocations() {
-    return revocations.get();
+    return counters.revocations.get();
   }
 
   /**
@@ -664,7 +571,7 @@ public final class Cafe24Emulator extends EmulatorServer {
    * @return every request that reached the Admin API's logic, whatever the answer
    */
   public int apiCalls() {
-    return apiCalls.get();
+    return counters.apiCalls.get();
   }
 
   // ---- the platform -----------------------------------------------------------------------
@@ -676,319 +583,40 @@ public final class Cafe24Emulator extends EmulatorServer {
     String mallId = segments.get(0);
     String rest = String.join("/", segments.subList(1, segments.size()));
     synchronized (lock) {
-      if (!malls.containsKey(mallId)) {
-        return apiError(404, "404", "No mall with this id");
+      if (!platform.malls.containsKey(mallId)) {
+        return Cafe24Answers.apiError(404, "404", "No mall with this id");
       }
       if (rest.startsWith(ADMIN)) {
-        return admin(request, mallId, rest.substring(ADMIN.length()));
+        return adminApi.handle(request, mallId, rest.substring(ADMIN.length()));
       }
       switch (rest) {
         case OAUTH + "authorize":
-          return "GET".equals(request.getMethod()) ? authorize(url, mallId) : notAllowed();
+          return "GET".equals(request.getMethod())
+              ? oauth.authorize(url, mallId)
+              : Cafe24Answers.notAllowed();
         case OAUTH + "token":
-          tokenRequests.incrementAndGet();
-          return "POST".equals(request.getMethod()) ? token(request, mallId) : notAllowed();
+          counters.tokenRequests.incrementAndGet();
+          return "POST".equals(request.getMethod())
+              ? oauth.token(request, mallId)
+              : Cafe24Answers.notAllowed();
         case OAUTH + "revoke":
-          return "POST".equals(request.getMethod()) ? revoke(request, mallId) : notAllowed();
+          return "POST".equals(request.getMethod())
+              ? oauth.revoke(request, mallId)
+              : Cafe24Answers.notAllowed();
         default:
-          return apiError(404, "404", "No such resource");
+          return Cafe24Answers.apiError(404, "404", "No such resource");
       }
     }
   }
 
-  private MockResponse authorize(HttpUrl url, String mallId) {
-    String clientId = url.queryParameter("client_id");
-    App app = clientId == null ? null : apps.get(clientId);
-    if (app == null) {
-      return oauthError(400, "invalid_client", "Invalid client_id");
-    }
-    String redirectUri = url.queryParameter("redirect_uri");
-    if (!app.redirectUri.equals(redirectUri)) {
-      // Never redirect to a URI that is not the registered one: answer with an error page.
-      return oauthError(400, "invalid_request", "redirect_uri does not match the registered one");
-    }
-    String state = url.queryParameter("state");
-    if (!"code".equals(url.queryParameter("response_type"))) {
-      return redirect(redirectUri, "error", "unsupported_response_type", state);
-    }
-    String scope = url.queryParameter("scope");
-    List<String> scopes = scope == null ? List.of() : List.of(scope.split(",", -1));
-    if (scopes.isEmpty() || !scopes.stream().allMatch(s -> SCOPE.matcher(s).matches())) {
-      return redirect(redirectUri, "error", "invalid_scope", state);
-    }
-    if (state == null || state.isEmpty()) {
-      return redirect(redirectUri, "error", "invalid_request", null);
-    }
-    if (denyAuthorizations) {
-      return redirect(redirectUri, "error", "access_denied", state);
-    }
-    String code = randomToken(22);
-    codes.put(code, new Code(mallId, clientId, redirectUri, scopes, clock.instant()));
-    mall(mallId).uninstalled = false; // approving installs the app
-    authorizations.incrementAndGet();
-    return redirect(redirectUri, "code", code, state);
+  /** {@link EmulatorServer#json} for this package's parts, which do not extend it. */
+  static MockResponse jsonAnswer(int status, Object body) {
+    return json(status, body);
   }
 
-  private MockResponse token(RecordedRequest request, String mallId) {
-    if (!isForm(request)) {
-      return oauthError(
-          400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
-    }
-    String clientId = authenticate(request);
-    if (clientId == null) {
-      return clientError(request);
-    }
-    Map<String, String> form = form(request);
-    String grantType = form.get("grant_type");
-    if ("authorization_code".equals(grantType)) {
-      return exchange(form, mallId, clientId);
-    }
-    if ("refresh_token".equals(grantType)) {
-      return refresh(form, mallId, clientId);
-    }
-    return oauthError(400, "unsupported_grant_type", "Invalid grant_type");
-  }
-
-  private MockResponse exchange(Map<String, String> form, String mallId, String clientId) {
-    String value = form.get("code");
-    if (value == null) {
-      return oauthError(400, "invalid_request", "code is required");
-    }
-    // The first presentation spends the code, whatever happens next.
-    Code code = codes.remove(value);
-    if (code == null || !code.mallId.equals(mallId) || !code.clientId.equals(clientId)) {
-      return oauthError(400, "invalid_grant", "Invalid authorization_code");
-    }
-    Instant now = clock.instant();
-    if (now.isAfter(code.issuedAt.plus(codeLifetime))) {
-      return oauthError(400, "invalid_grant", "Expired authorization_code");
-    }
-    if (!code.redirectUri.equals(form.get("redirect_uri"))) {
-      return oauthError(400, "invalid_request", "Invalid redirect_uri");
-    }
-    codeExchanges.incrementAndGet();
-    Grant grant = new Grant(mallId, clientId, code.scopes);
-    issue(grant, now);
-    return tokenAnswer(grant);
-  }
-
-  private MockResponse refresh(Map<String, String> form, String mallId, String clientId) {
-    String value = form.get("refresh_token");
-    if (value == null) {
-      return oauthError(400, "invalid_request", "refresh_token is required");
-    }
-    Instant now = clock.instant();
-    Grant grant = refreshTokens.get(value);
-    if (grant == null
-        || !grant.mallId.equals(mallId)
-        || !grant.clientId.equals(clientId)
-        || !now.isBefore(grant.refreshExpiresAt)) {
-      invalidRefreshAnswers.incrementAndGet();
-      return oauthError(invalidRefreshStatus, invalidRefreshError, "Invalid refresh_token");
-    }
-    // Rotation: the presented refresh token dies now, no grace.
-    refreshTokens.remove(value);
-    if (!keepOldAccessToken) {
-      accessTokens.remove(grant.accessToken);
-    }
-    refreshes.incrementAndGet();
-    issue(grant, now);
-    return tokenAnswer(grant);
-  }
-
-  private MockResponse revoke(RecordedRequest request, String mallId) {
-    if (!isForm(request)) {
-      return oauthError(
-          400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
-    }
-    String clientId = authenticate(request);
-    if (clientId == null) {
-      return clientError(request);
-    }
-    String token = form(request).get("token");
-    if (token == null) {
-      return oauthError(400, "invalid_request", "token is required");
-    }
-    Access access = accessTokens.get(token);
-    Grant grant = access != null ? access.grant : refreshTokens.get(token);
-    if (grant != null && grant.mallId.equals(mallId) && grant.clientId.equals(clientId)) {
-      accessTokens.values().removeIf(a -> a.grant == grant);
-      refreshTokens.values().removeIf(g -> g == grant);
-      revocations.incrementAndGet();
-    }
-    return new MockResponse().setResponseCode(200);
-  }
-
-  private MockResponse admin(RecordedRequest request, String mallId, String resource) {
-    apiCalls.incrementAndGet();
-    String authorization = request.getHeader("Authorization");
-    if (authorization == null || !authorization.startsWith("Bearer ")) {
-      return apiError(401, "401", "access_token is required");
-    }
-    Access access = accessTokens.get(authorization.substring("Bearer ".length()));
-    if (access == null
-        || !access.grant.mallId.equals(mallId)
-        || !clock.instant().isBefore(access.expiresAt)) {
-      return apiError(401, "401", "Invalid access_token");
-    }
-    if (mall(mallId).uninstalled) {
-      return apiError(403, "403", "The app has been uninstalled from this mall (app removed)");
-    }
-    if (!"products".equals(resource)) {
-      return apiError(404, "404", "No such resource");
-    }
-    if (!"GET".equals(request.getMethod())) {
-      return apiError(405, "405", "Method not allowed");
-    }
-    if (!access.grant.scopes.contains("mall.read_product")
-        && !access.grant.scopes.contains("mall.write_product")) {
-      return apiError(403, "403", "Insufficient scope: mall.read_product is required");
-    }
-    Map<String, Object> product =
-        obj("shop_no", 1, "product_no", 1, "product_name", "Emulated product", "price", "1000.00");
-    return json(200, obj("products", List.of(product))).setHeader("X-Api-Call-Limit", "1/40");
-  }
-
-  // ---- state ------------------------------------------------------------------------------
-
-  /** Issues a fresh access and refresh token for {@code grant}. Caller holds the lock. */
-  private Issued issue(Grant grant, Instant now) {
-    grant.accessToken = randomToken(22);
-    grant.refreshToken = randomToken(22);
-    grant.issuedAt = now;
-    grant.accessExpiresAt = now.plus(accessLifetime);
-    grant.refreshExpiresAt = now.plus(refreshLifetime);
-    accessTokens.put(grant.accessToken, new Access(grant, grant.accessExpiresAt));
-    refreshTokens.put(grant.refreshToken, grant);
-    return new Issued(
-        grant.mallId,
-        grant.accessToken,
-        grant.refreshToken,
-        now,
-        grant.accessExpiresAt,
-        grant.refreshExpiresAt,
-        grant.scopes);
-  }
-
-  /** The documented answer of both grants. Caller holds the lock. */
-  private MockResponse tokenAnswer(Grant grant) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("access_token", grant.accessToken);
-    body.put("expires_at", stamp(grant.accessExpiresAt));
-    body.put("refresh_token", grant.refreshToken);
-    body.put("refresh_token_expires_at", stamp(grant.refreshExpiresAt));
-    body.put("client_id", grant.clientId);
-    body.put("mall_id", grant.mallId);
-    body.put("user_id", "admin");
-    body.put("scopes", grant.scopes);
-    body.put("issued_at", stamp(grant.issuedAt));
-    body.put("shop_no", "1");
-    body.put("token_type", "Bearer");
-    return json(200, body);
-  }
-
-  private String stamp(Instant instant) {
-    return timestampFormat.format(LocalDateTime.ofInstant(instant, zone));
-  }
-
-  private static DateTimeFormatter timestampFormat(int fractionDigits) {
-    DateTimeFormatterBuilder b =
-        new DateTimeFormatterBuilder().appendPattern("uuuu-MM-dd'T'HH:mm:ss");
-    if (fractionDigits > 0) {
-      b.appendFraction(NANO_OF_SECOND, fractionDigits, fractionDigits, true);
-    }
-    return b.toFormatter(Locale.ROOT);
-  }
-
-  private Mall mall(String mallId) {
-    Mall mall = malls.get(mallId);
-    if (mall == null) {
-      throw new IllegalArgumentException("no such mall; call addMall first");
-    }
-    return mall;
-  }
-
-  /** The client id of a request with a correct Basic header, or null. Caller holds the lock. */
-  private @Nullable String authenticate(RecordedRequest request) {
-    String[] credentials = basicCredentials(request);
-    if (credentials == null) {
-      return null;
-    }
-    App app = apps.get(credentials[0]);
-    return app != null && app.secret.equals(credentials[1]) ? credentials[0] : null;
-  }
-
-  private MockResponse clientError(RecordedRequest request) {
-    String[] credentials = basicCredentials(request);
-    if (credentials == null) {
-      return oauthError(401, "invalid_client", "Invalid client_id or client_secret");
-    }
-    if (!apps.containsKey(credentials[0])) {
-      return oauthError(401, "invalid_client", "Invalid client_id");
-    }
-    return oauthError(401, "invalid_client", "Invalid client_secret");
-  }
-
-  private static String @Nullable [] basicCredentials(RecordedRequest request) {
-    String header = request.getHeader("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      return null;
-    }
-    String decoded;
-    try {
-      decoded =
-          new String(
-              Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-    int colon = decoded.indexOf(':');
-    return colon < 0
-        ? null
-        : new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
-  }
-
-  private static boolean isForm(RecordedRequest request) {
-    String type = request.getHeader("Content-Type");
-    return type != null && type.toLowerCase(Locale.ROOT).startsWith(FORM);
-  }
-
-  private String randomToken(int length) {
-    char[] out = new char[length];
-    for (int i = 0; i < length; i++) {
-      out[i] = ALPHABET[random.nextInt(ALPHABET.length)];
-    }
-    return new String(out);
-  }
-
-  private static MockResponse redirect(
-      String redirectUri, String name, String value, @Nullable String state) {
-    StringBuilder location = new StringBuilder(redirectUri);
-    location
-        .append(redirectUri.indexOf('?') < 0 ? '?' : '&')
-        .append(name)
-        .append('=')
-        .append(encode(value));
-    if (state != null) {
-      location.append("&state=").append(encode(state));
-    }
-    return new MockResponse().setResponseCode(302).setHeader("Location", location.toString());
-  }
-
-  private static String encode(String value) {
-    return URLEncoder.encode(value, StandardCharsets.UTF_8);
-  }
-
-  private static MockResponse oauthError(int status, String error, String description) {
-    return json(status, obj("error", error, "error_description", description));
-  }
-
-  private static MockResponse apiError(int status, String code, String message) {
-    return json(status, obj("error", obj("code", code, "message", message, "more_info", Map.of())));
-  }
-
-  private static MockResponse notAllowed() {
-    return oauthError(405, "invalid_request", "Method not allowed");
+  /** {@link EmulatorServer#obj} for this package's parts, which do not extend it. */
+  static Map<String, Object> jsonObject(Object... keyValues) {
+    return obj(keyValues);
   }
 
   private static Duration positive(Duration d) {
@@ -1089,65 +717,6 @@ public final class Cafe24Emulator extends EmulatorServer {
           + ", refreshExpiresAt="
           + refreshExpiresAt
           + '}';
-    }
-  }
-
-  private static final class App {
-    final String secret;
-    final String redirectUri;
-
-    App(String secret, String redirectUri) {
-      this.secret = secret;
-      this.redirectUri = redirectUri;
-    }
-  }
-
-  private static final class Mall {
-    boolean uninstalled;
-  }
-
-  private static final class Code {
-    final String mallId;
-    final String clientId;
-    final String redirectUri;
-    final List<String> scopes;
-    final Instant issuedAt;
-
-    Code(
-        String mallId, String clientId, String redirectUri, List<String> scopes, Instant issuedAt) {
-      this.mallId = mallId;
-      this.clientId = clientId;
-      this.redirectUri = redirectUri;
-      this.scopes = scopes;
-      this.issuedAt = issuedAt;
-    }
-  }
-
-  /** One operator approval: its current tokens change with every rotation. */
-  private static final class Grant {
-    final String mallId;
-    final String clientId;
-    final List<String> scopes;
-    String accessToken = "";
-    String refreshToken = "";
-    Instant issuedAt = Instant.EPOCH;
-    Instant accessExpiresAt = Instant.EPOCH;
-    Instant refreshExpiresAt = Instant.EPOCH;
-
-    Grant(String mallId, String clientId, List<String> scopes) {
-      this.mallId = mallId;
-      this.clientId = clientId;
-      this.scopes = scopes;
-    }
-  }
-
-  private static final class Access {
-    final Grant grant;
-    final Instant expiresAt;
-
-    Access(Grant grant, Instant expiresAt) {
-      this.grant = grant;
-      this.expiresAt = expiresAt;
     }
   }
 }

@@ -6,29 +6,23 @@ import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.Fault;
 import dev.tokenbroker.testkit.MockResponse;
 import dev.tokenbroker.testkit.RecordedRequest;
+import dev.tokenbroker.testkit.kakao.KakaoState.App;
+import dev.tokenbroker.testkit.kakao.KakaoState.Grant;
+import dev.tokenbroker.testkit.kakao.KakaoState.Issued;
+import dev.tokenbroker.testkit.kakao.KakaoState.Link;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -104,43 +98,23 @@ public final class KakaoEmulator extends EmulatorServer {
   /** The user authorize approves as until {@link #loginAs} says otherwise. */
   public static final long DEFAULT_USER_ID = 3_141_592_653L;
 
-  private static final Pattern VERIFIER = Pattern.compile("[A-Za-z0-9._~-]{43,128}");
-  private static final Pattern CHALLENGE = Pattern.compile("[A-Za-z0-9_-]{43}");
-  private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
-
   private final Object lock = new Object();
-  private final SecureRandom random = new SecureRandom();
   private final OkHttpClient browser = new OkHttpClient.Builder().followRedirects(false).build();
 
-  // ---- state, guarded by lock ----
-  private final Map<String, App> apps = new HashMap<>();
-  private final Map<String, Link> links = new HashMap<>();
-  private final Map<String, Code> codes = new HashMap<>();
-  private final Map<String, Grant> accessTokens = new HashMap<>();
-  private final Map<String, Grant> refreshTokens = new HashMap<>();
-  private long currentUser = DEFAULT_USER_ID;
-  private boolean deny;
-  private Set<String> declined = Set.of();
-  private List<String> defaultScopes = List.of("profile_nickname");
-  private Duration accessLifetime = Duration.ofSeconds(DEFAULT_ACCESS_TOKEN_SECONDS);
-  private Duration refreshLifetime = Duration.ofSeconds(DEFAULT_REFRESH_TOKEN_SECONDS);
-  private Duration rotationWindow = Duration.ofDays(30);
-  private Duration codeLifetime = Duration.ofMinutes(10);
-  private boolean idToken;
-
-  private final AtomicInteger tokenRequests = new AtomicInteger();
-  private final AtomicInteger codeExchanges = new AtomicInteger();
-  private final AtomicInteger refreshes = new AtomicInteger();
-  private final AtomicInteger rotations = new AtomicInteger();
-  private final AtomicInteger tokenInfoRequests = new AtomicInteger();
-  private final AtomicInteger logouts = new AtomicInteger();
-  private final AtomicInteger unlinks = new AtomicInteger();
+  // The platform's state and switches are guarded by lock; the parts take it.
+  private final KakaoState platform;
+  private final KakaoCounters counters = new KakaoCounters();
+  private final KakaoAuth kauth;
+  private final KakaoUserApi kapi;
 
   /**
    * @param clock the clock every token lifetime and code expiry is measured by
    */
   public KakaoEmulator(Clock clock) {
     super(clock);
+    this.platform = new KakaoState(clock);
+    this.kauth = new KakaoAuth(lock, clock, platform, counters);
+    this.kapi = new KakaoUserApi(lock, clock, platform, counters);
   }
 
   // ---- configuration ---------------------------------------------------------------------
@@ -164,7 +138,7 @@ public final class KakaoEmulator extends EmulatorServer {
       uris.add(uri);
     }
     synchronized (lock) {
-      apps.put(restApiKey, new App(restApiKey, appId, uris));
+      platform.apps.put(restApiKey, new App(restApiKey, appId, uris));
     }
     return this;
   }
@@ -179,7 +153,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator clientSecret(String restApiKey, @Nullable String clientSecret) {
     synchronized (lock) {
-      app(restApiKey).clientSecret = clientSecret;
+      platform.app(restApiKey).clientSecret = clientSecret;
     }
     return this;
   }
@@ -193,7 +167,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator adminKey(String restApiKey, String adminKey) {
     synchronized (lock) {
-      app(restApiKey).adminKey = Objects.requireNonNull(adminKey, "adminKey");
+      platform.app(restApiKey).adminKey = Objects.requireNonNull(adminKey, "adminKey");
     }
     return this;
   }
@@ -210,12 +184,12 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public UnlinkNotice unlinkOutside(String restApiKey, long userId, String referrerType) {
     synchronized (lock) {
-      App app = app(restApiKey);
+      App app = platform.app(restApiKey);
       if (app.adminKey == null) {
         throw new IllegalStateException("set the app's adminKey first: Kakao sends it");
       }
-      expireTokens(app, userId);
-      links.remove(linkKey(app, userId));
+      platform.expireTokens(app, userId);
+      platform.links.remove(KakaoState.linkKey(app, userId));
       Map<String, String> parameters = new LinkedHashMap<>();
       parameters.put("app_id", Long.toString(app.appId));
       parameters.put("user_id", Long.toString(userId));
@@ -232,7 +206,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator loginAs(long userId) {
     synchronized (lock) {
-      currentUser = userId;
+      platform.currentUser = userId;
     }
     return this;
   }
@@ -245,7 +219,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator denyAuthorization(boolean deny) {
     synchronized (lock) {
-      this.deny = deny;
+      kauth.deny = deny;
     }
     return this;
   }
@@ -258,7 +232,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator declineScopes(String... scopes) {
     synchronized (lock) {
-      declined = Set.of(scopes);
+      kauth.declined = Set.of(scopes);
     }
     return this;
   }
@@ -271,7 +245,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator defaultScopes(String... scopes) {
     synchronized (lock) {
-      defaultScopes = List.of(scopes);
+      kauth.defaultScopes = List.of(scopes);
     }
     return this;
   }
@@ -282,7 +256,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator accessTokenLifetime(Duration lifetime) {
     synchronized (lock) {
-      accessLifetime = positive(lifetime);
+      platform.accessLifetime = positive(lifetime);
     }
     return this;
   }
@@ -293,7 +267,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator refreshTokenLifetime(Duration lifetime) {
     synchronized (lock) {
-      refreshLifetime = positive(lifetime);
+      platform.refreshLifetime = positive(lifetime);
     }
     return this;
   }
@@ -307,7 +281,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator rotationWindow(Duration window) {
     synchronized (lock) {
-      rotationWindow = Objects.requireNonNull(window);
+      platform.rotationWindow = Objects.requireNonNull(window);
     }
     return this;
   }
@@ -320,7 +294,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator codeLifetime(Duration lifetime) {
     synchronized (lock) {
-      codeLifetime = positive(lifetime);
+      platform.codeLifetime = positive(lifetime);
     }
     return this;
   }
@@ -333,7 +307,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public KakaoEmulator issueIdToken(boolean on) {
     synchronized (lock) {
-      idToken = on;
+      kauth.idToken = on;
     }
     return this;
   }
@@ -347,7 +321,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public void expireAccessTokens(long userId) {
     synchronized (lock) {
-      accessTokens.values().removeIf(g -> g.userId == userId);
+      platform.accessTokens.values().removeIf(g -> g.userId == userId);
     }
   }
 
@@ -360,7 +334,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public void withdrawConsent(String restApiKey, long userId, String scope) {
     synchronized (lock) {
-      Link link = links.get(linkKey(app(restApiKey), userId));
+      Link link = platform.links.get(KakaoState.linkKey(platform.app(restApiKey), userId));
       if (link != null) {
         link.scopes.remove(scope);
       }
@@ -377,16 +351,16 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public TokenSet issueTokens(String restApiKey, String... scopes) {
     synchronized (lock) {
-      App app = app(restApiKey);
-      Link link = link(app, currentUser);
+      App app = platform.app(restApiKey);
+      Link link = platform.link(app, platform.currentUser);
       link.scopes.addAll(List.of(scopes));
       Instant now = clock.instant();
-      Issued issued = issue(app, currentUser, true);
+      Issued issued = platform.issue(app, platform.currentUser, true);
       return TokenSet.builder()
           .accessToken(issued.access)
-          .expiresAt(now.plus(accessLifetime))
+          .expiresAt(now.plus(platform.accessLifetime))
           .refreshToken(issued.refresh)
-          .refreshExpiresAt(now.plus(refreshLifetime))
+          .refreshExpiresAt(now.plus(platform.refreshLifetime))
           .scopes(link.scopes)
           .issuedAt(now)
           .build();
@@ -431,7 +405,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public boolean isLinked(String restApiKey, long userId) {
     synchronized (lock) {
-      return links.containsKey(linkKey(app(restApiKey), userId));
+      return platform.links.containsKey(KakaoState.linkKey(platform.app(restApiKey), userId));
     }
   }
 
@@ -444,7 +418,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public List<String> consentedScopes(String restApiKey, long userId) {
     synchronized (lock) {
-      Link link = links.get(linkKey(app(restApiKey), userId));
+      Link link = platform.links.get(KakaoState.linkKey(platform.app(restApiKey), userId));
       return link == null ? List.of() : List.copyOf(link.scopes);
     }
   }
@@ -457,7 +431,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public boolean isAccessTokenLive(String accessToken) {
     synchronized (lock) {
-      Grant g = accessTokens.get(accessToken);
+      Grant g = platform.accessTokens.get(accessToken);
       return g != null && clock.instant().isBefore(g.expiresAt);
     }
   }
@@ -470,7 +444,7 @@ public final class KakaoEmulator extends EmulatorServer {
    */
   public @Nullable Instant refreshTokenExpiresAt(String refreshToken) {
     synchronized (lock) {
-      Grant g = refreshTokens.get(refreshToken);
+      Grant g = platform.refreshTokens.get(refreshToken);
       return g == null || !clock.instant().isBefore(g.expiresAt) ? null : g.expiresAt;
     }
   }
@@ -482,7 +456,7 @@ public final class KakaoEmulator extends EmulatorServer {
    * @return how many token requests the emulator processed
    */
   public int tokenRequests() {
-    return tokenRequests.get();
+    return counters.tokenRequests.get();
   }
 
   /**
@@ -491,7 +465,7 @@ public final class KakaoEmulator extends EmulatorServer {
    * @return successful code exchanges
    */
   public int codeExchanges() {
-    return codeExchanges.get();
+    return counters.codeExchanges.get();
   }
 
   /**
@@ -500,7 +474,7 @@ public final class KakaoEmulator extends EmulatorServer {
    * @return successful refreshes, rotating or not
    */
   public int refreshes() {
-    return refreshes.get();
+    return counters.refreshes.get();
   }
 
   /**
@@ -509,28 +483,28 @@ public final class KakaoEmulator extends EmulatorServer {
    * @return how many refreshes handed out a new refresh token
    */
   public int rotations() {
-    return rotations.get();
+    return counters.rotations.get();
   }
 
   /**
    * @return how many token info requests arrived
    */
   public int tokenInfoRequests() {
-    return tokenInfoRequests.get();
+    return counters.tokenInfoRequests.get();
   }
 
   /**
    * @return how many logouts arrived
    */
   public int logouts() {
-    return logouts.get();
+    return counters.logouts.get();
   }
 
   /**
    * @return how many unlinks arrived
    */
   public int unlinks() {
-    return unlinks.get();
+    return counters.unlinks.get();
   }
 
   // ---- faults shaped like Kakao's errors -------------------------------------------------
@@ -577,416 +551,37 @@ public final class KakaoEmulator extends EmulatorServer {
   protected MockResponse handle(RecordedRequest request) {
     switch (pathOf(request)) {
       case AUTHORIZE_PATH:
-        return authorize(request);
+        return kauth.authorize(request);
       case TOKEN_PATH:
-        tokenRequests.incrementAndGet();
-        return token(request);
+        counters.tokenRequests.incrementAndGet();
+        return kauth.token(request);
       case TOKEN_INFO_PATH:
-        return tokenInfo(request);
+        return kapi.tokenInfo(request);
       case LOGOUT_PATH:
-        return logout(request, false);
+        return kapi.logout(request, false);
       case UNLINK_PATH:
-        return logout(request, true);
+        return kapi.logout(request, true);
       case USER_ME_PATH:
-        return userMe(request);
+        return kapi.userMe(request);
       case MEMO_PATH:
-        return memo(request);
+        return kapi.memo(request);
       default:
         return json(404, obj("msg", "not found", "code", -1));
     }
   }
 
-  private MockResponse authorize(RecordedRequest request) {
-    if (!"GET".equals(request.getMethod())) {
-      return errorPage(405, "KOE002", "authorize takes GET");
-    }
-    Map<String, String> q = query(request);
-    synchronized (lock) {
-      App app = apps.get(q.get("client_id"));
-      if (app == null) {
-        return errorPage(400, "KOE101", "invalid client_id");
-      }
-      String redirect = q.get("redirect_uri");
-      if (redirect == null || !app.redirectUris.contains(redirect)) {
-        return errorPage(400, "KOE006", "redirect_uri is not registered for this app");
-      }
-      if (!"code".equals(q.get("response_type"))) {
-        return errorPage(400, "KOE001", "response_type must be code");
-      }
-      String state = q.get("state");
-      String challenge = q.get("code_challenge");
-      if (challenge != null) {
-        if (!"S256".equals(q.get("code_challenge_method"))) {
-          return redirectError(redirect, state, "invalid_request", "code_challenge_method S256");
-        }
-        if (!CHALLENGE.matcher(challenge).matches()) {
-          return redirectError(redirect, state, "invalid_request", "malformed code_challenge");
-        }
-      }
-      if (deny) {
-        return redirectError(redirect, state, "access_denied", "User denied access");
-      }
-      List<String> requested = defaultScopes;
-      String scope = q.get("scope");
-      if (scope != null) {
-        requested = new ArrayList<>();
-        // Kakao joins scopes with commas in the authorize URL.
-        for (String s : scope.split(",")) {
-          if (!s.isBlank()) {
-            requested.add(s.trim());
-          }
-        }
-      }
-      Link link = link(app, currentUser);
-      for (String s : requested) {
-        if (!declined.contains(s)) {
-          link.scopes.add(s);
-        }
-      }
-      String code = randomToken(64);
-      codes.put(
-          code,
-          new Code(app, currentUser, redirect, challenge, clock.instant().plus(codeLifetime)));
-      HttpUrl.Builder to =
-          Objects.requireNonNull(HttpUrl.parse(redirect))
-              .newBuilder()
-              .addQueryParameter("code", code);
-      if (state != null) {
-        to.addQueryParameter("state", state);
-      }
-      return new MockResponse().setResponseCode(302).setHeader("Location", to.build().toString());
-    }
+  /** {@link EmulatorServer#json} for this package's parts, which do not extend it. */
+  static MockResponse jsonAnswer(int status, Object body) {
+    return json(status, body);
   }
 
-  private MockResponse token(RecordedRequest request) {
-    if (!"POST".equals(request.getMethod())) {
-      return kauth(405, "invalid_request", "token requests are POST", "KOE002");
-    }
-    String type = request.getHeader("Content-Type");
-    if (type == null
-        || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
-      return kauth(400, "invalid_request", "Content-Type must be a form", "KOE001");
-    }
-    Map<String, String> f = form(request);
-    for (String name : f.keySet()) {
-      if (formFieldCount(request, name) > 1) {
-        return kauth(400, "invalid_request", "duplicate parameter " + name, "KOE001");
-      }
-    }
-    synchronized (lock) {
-      String clientId = f.get("client_id");
-      App app = clientId == null ? null : apps.get(clientId);
-      if (app == null) {
-        return kauth(
-            401,
-            "invalid_client",
-            "Not exist client_id [" + (clientId == null ? "" : clientId) + "]",
-            "KOE101");
-      }
-      if (app.clientSecret != null && !app.clientSecret.equals(f.get("client_secret"))) {
-        return kauth(401, "invalid_client", "Bad client credentials", "KOE010");
-      }
-      String grant = f.get("grant_type");
-      if ("authorization_code".equals(grant)) {
-        return exchange(app, f);
-      }
-      if ("refresh_token".equals(grant)) {
-        return refresh(app, f);
-      }
-      return kauth(400, "unsupported_grant_type", "unsupported grant_type", null);
-    }
+  /** {@link EmulatorServer#obj} for this package's parts, which do not extend it. */
+  static Map<String, Object> jsonObject(Object... keyValues) {
+    return obj(keyValues);
   }
 
-  // Called under lock.
-  private MockResponse exchange(App app, Map<String, String> f) {
-    String value = f.get("code");
-    Code code = value == null ? null : codes.get(value);
-    Instant now = clock.instant();
-    if (code == null || code.app != app) {
-      return kauth(
-          400, "invalid_grant", "authorization code not found for code=" + value, "KOE320");
-    }
-    codes.remove(value); // single-use: spent by its first presentation, whatever follows
-    if (!now.isBefore(code.expiresAt)) {
-      return kauth(
-          400, "invalid_grant", "authorization code not found for code=" + value, "KOE320");
-    }
-    if (!code.redirectUri.equals(f.get("redirect_uri"))) {
-      return kauth(400, "invalid_grant", "Redirect URI mismatch.", "KOE303");
-    }
-    if (code.challenge != null) {
-      String verifier = f.get("code_verifier");
-      if (verifier == null
-          || !VERIFIER.matcher(verifier).matches()
-          || !code.challenge.equals(s256(verifier))) {
-        // Kakao's KOE code for a PKCE mismatch is undocumented [open]: answer without one.
-        return kauth(400, "invalid_grant", "PKCE verification failed", null);
-      }
-    }
-    Link link = link(app, code.userId);
-    Issued issued = issue(app, code.userId, true);
-    codeExchanges.incrementAndGet();
-    return json(
-        200,
-        obj(
-            "token_type",
-            "bearer",
-            "access_token",
-            issued.access,
-            "expires_in",
-            accessLifetime.getSeconds(),
-            "refresh_token",
-            issued.refresh,
-            "refresh_token_expires_in",
-            refreshLifetime.getSeconds(),
-            "scope",
-            link.scopes.isEmpty() ? null : String.join(" ", link.scopes),
-            "id_token",
-            idToken ? idToken(app, code.userId) : null));
-  }
-
-  // Called under lock.
-  private MockResponse refresh(App app, Map<String, String> f) {
-    String value = f.get("refresh_token");
-    Grant grant = value == null ? null : refreshTokens.get(value);
-    Instant now = clock.instant();
-    if (grant != null && !now.isBefore(grant.expiresAt)) {
-      refreshTokens.remove(value);
-      grant = null;
-    }
-    if (grant == null || grant.app != app) {
-      return kauth(400, "invalid_grant", "expired_or_invalid_refresh_token", "KOE322");
-    }
-    boolean rotate = Duration.between(now, grant.expiresAt).compareTo(rotationWindow) < 0;
-    if (rotate) {
-      refreshTokens.remove(value);
-      rotations.incrementAndGet();
-    }
-    Issued issued = issue(app, grant.userId, rotate);
-    refreshes.incrementAndGet();
-    return json(
-        200,
-        obj(
-            "token_type",
-            "bearer",
-            "access_token",
-            issued.access,
-            "expires_in",
-            accessLifetime.getSeconds(),
-            "refresh_token",
-            issued.refresh,
-            "refresh_token_expires_in",
-            rotate ? refreshLifetime.getSeconds() : null,
-            "id_token",
-            idToken ? idToken(app, grant.userId) : null));
-  }
-
-  private MockResponse tokenInfo(RecordedRequest request) {
-    if (!"GET".equals(request.getMethod())) {
-      return kapi(405, -2, "token info takes GET");
-    }
-    tokenInfoRequests.incrementAndGet();
-    synchronized (lock) {
-      Object auth = authenticate(request);
-      if (auth instanceof MockResponse) {
-        return (MockResponse) auth;
-      }
-      Grant g = (Grant) auth;
-      long remaining = Duration.between(clock.instant(), g.expiresAt).getSeconds();
-      return json(200, obj("id", g.userId, "expires_in", remaining, "app_id", g.app.appId));
-    }
-  }
-
-  private MockResponse logout(RecordedRequest request, boolean unlink) {
-    if (!"POST".equals(request.getMethod())) {
-      return kapi(405, -2, (unlink ? "unlink" : "logout") + " takes POST");
-    }
-    synchronized (lock) {
-      Object auth = authenticate(request);
-      if (auth instanceof MockResponse) {
-        return (MockResponse) auth;
-      }
-      Grant g = (Grant) auth;
-      expireTokens(g.app, g.userId);
-      if (unlink) {
-        links.remove(linkKey(g.app, g.userId));
-        unlinks.incrementAndGet();
-      } else {
-        logouts.incrementAndGet();
-      }
-      return json(200, obj("id", g.userId));
-    }
-  }
-
-  private MockResponse userMe(RecordedRequest request) {
-    synchronized (lock) {
-      Object auth = authenticate(request);
-      if (auth instanceof MockResponse) {
-        return (MockResponse) auth;
-      }
-      Grant g = (Grant) auth;
-      return json(200, obj("id", g.userId, "properties", obj("nickname", "user" + g.userId)));
-    }
-  }
-
-  private MockResponse memo(RecordedRequest request) {
-    if (!"POST".equals(request.getMethod())) {
-      return kapi(405, -2, "memo takes POST");
-    }
-    synchronized (lock) {
-      Object auth = authenticate(request);
-      if (auth instanceof MockResponse) {
-        return (MockResponse) auth;
-      }
-      Grant g = (Grant) auth;
-      Link link = links.get(linkKey(g.app, g.userId));
-      if (link == null) {
-        return kapi(400, -101, "not registered user");
-      }
-      if (!link.scopes.contains("talk_message")) {
-        return json(
-            403,
-            obj(
-                "msg",
-                "[kakao.openapi] insufficient scopes.",
-                "code",
-                -402,
-                "api_type",
-                "TALK_MEMO_DEFAULT_SEND",
-                "required_scopes",
-                List.of("talk_message"),
-                "allowed_scopes",
-                List.copyOf(link.scopes)));
-      }
-      return json(200, obj("result_code", 0));
-    }
-  }
-
-  // ---- helpers -----------------------------------------------------------------------------
-
-  /** The token's grant, or the 401 Kakao answers. Called under lock. */
-  private Object authenticate(RecordedRequest request) {
-    String header = request.getHeader("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return kapi(401, -401, "this access token does not exist");
-    }
-    String token = header.substring(7).trim();
-    Grant g = accessTokens.get(token);
-    if (g == null) {
-      return kapi(401, -401, "this access token does not exist");
-    }
-    if (!clock.instant().isBefore(g.expiresAt)) {
-      accessTokens.remove(token);
-      return kapi(401, -401, "this access token is already expired");
-    }
-    return g;
-  }
-
-  // Called under lock.
-  private Issued issue(App app, long userId, boolean withRefresh) {
-    Instant now = clock.instant();
-    String access = randomToken(40);
-    accessTokens.put(access, new Grant(app, userId, now.plus(accessLifetime)));
-    String refresh = null;
-    if (withRefresh) {
-      refresh = randomToken(40);
-      refreshTokens.put(refresh, new Grant(app, userId, now.plus(refreshLifetime)));
-    }
-    return new Issued(access, refresh);
-  }
-
-  // Called under lock: logout and unlink end every token of the user for the app.
-  private void expireTokens(App app, long userId) {
-    for (Map<String, Grant> tokens : List.of(accessTokens, refreshTokens)) {
-      for (Iterator<Grant> it = tokens.values().iterator(); it.hasNext(); ) {
-        Grant g = it.next();
-        if (g.app == app && g.userId == userId) {
-          it.remove();
-        }
-      }
-    }
-  }
-
-  // Called under lock.
-  private Link link(App app, long userId) {
-    return links.computeIfAbsent(linkKey(app, userId), k -> new Link());
-  }
-
-  private App app(String restApiKey) {
-    App app = apps.get(restApiKey);
-    if (app == null) {
-      throw new IllegalArgumentException("no app registered with that REST API key");
-    }
-    return app;
-  }
-
-  private static String linkKey(App app, long userId) {
-    return app.restApiKey + '/' + userId;
-  }
-
-  private String idToken(App app, long userId) {
-    long now = clock.instant().getEpochSecond();
-    Map<String, Object> claims = new LinkedHashMap<>();
-    claims.put("iss", "https://kauth.kakao.com");
-    claims.put("aud", app.restApiKey);
-    claims.put("sub", Long.toString(userId));
-    claims.put("iat", now);
-    claims.put("exp", now + accessLifetime.getSeconds());
-    return B64URL.encodeToString(
-            "{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
-        + '.'
-        + B64URL.encodeToString(write(claims).getBytes(StandardCharsets.UTF_8))
-        + '.'
-        + randomToken(64);
-  }
-
-  private String randomToken(int bytes) {
-    byte[] b = new byte[bytes];
-    random.nextBytes(b);
-    return B64URL.encodeToString(b);
-  }
-
-  private static String s256(String verifier) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.UTF_8));
-      return B64URL.encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static MockResponse kauth(
-      int status, String error, String description, @Nullable String errorCode) {
-    return json(
-        status, obj("error", error, "error_description", description, "error_code", errorCode));
-  }
-
-  private static MockResponse kapi(int status, int code, String msg) {
-    return json(status, obj("msg", msg, "code", code));
-  }
-
-  private static MockResponse errorPage(int status, String koe, String what) {
-    return new MockResponse()
-        .setResponseCode(status)
-        .setHeader("Content-Type", "text/html;charset=utf-8")
-        .setBody("<html><body><h1>Kakao</h1><p>" + koe + ": " + what + "</p></body></html>");
-  }
-
-  private static MockResponse redirectError(
-      String redirect, @Nullable String state, String error, String description) {
-    HttpUrl.Builder to =
-        Objects.requireNonNull(HttpUrl.parse(redirect))
-            .newBuilder()
-            .addQueryParameter("error", error)
-            .addQueryParameter("error_description", description);
-    if (state != null) {
-      to.addQueryParameter("state", state);
-    }
-    return new MockResponse().setResponseCode(302).setHeader("Location", to.build().toString());
-  }
-
-  private static String write(Object value) {
+  /** {@code value} as JSON text. */
+  static String write(Object value) {
     try {
       return JSON.writeValueAsString(value);
     } catch (JsonProcessingException e) {
@@ -1105,63 +700,6 @@ public final class KakaoEmulator extends EmulatorServer {
     @Override
     public String toString() {
       return "UnlinkNotice{" + parameters + '}'; // never the admin key
-    }
-  }
-
-  private static final class App {
-    final String restApiKey;
-    final long appId;
-    final Set<String> redirectUris;
-    @Nullable String clientSecret;
-    @Nullable String adminKey;
-
-    App(String restApiKey, long appId, Set<String> redirectUris) {
-      this.restApiKey = restApiKey;
-      this.appId = appId;
-      this.redirectUris = redirectUris;
-    }
-  }
-
-  /** The link between an app and a user, holding the user's consents. */
-  private static final class Link {
-    final Set<String> scopes = new LinkedHashSet<>();
-  }
-
-  private static final class Code {
-    final App app;
-    final long userId;
-    final String redirectUri;
-    final @Nullable String challenge;
-    final Instant expiresAt;
-
-    Code(App app, long userId, String redirectUri, @Nullable String challenge, Instant expiresAt) {
-      this.app = app;
-      this.userId = userId;
-      this.redirectUri = redirectUri;
-      this.challenge = challenge;
-      this.expiresAt = expiresAt;
-    }
-  }
-
-  private static final class Grant {
-    final App app;
-    final long userId;
-    final Instant expiresAt;
-
-    Grant(App app, long userId, Instant expiresAt) {
-      this.app = app;
-      this.userId = userId;
-      this.expiresAt = expiresAt;
-    }
-  }
-
-  private static final class Issued {
-    final String access;
-    final @Nullable String refresh;
-
-    Issued(String access, @Nullable String refresh) {
-      this.access = access;
-      this.refresh = refresh;
     }
   }
 }

@@ -4,27 +4,17 @@ import dev.tokenbroker.testkit.EmulatorServer;
 import dev.tokenbroker.testkit.Fault;
 import dev.tokenbroker.testkit.MockResponse;
 import dev.tokenbroker.testkit.RecordedRequest;
+import dev.tokenbroker.testkit.naver.NaverTokens.Resource;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.mindrot.jbcrypt.BCrypt;
@@ -105,37 +95,18 @@ public final class NaverEmulator extends EmulatorServer {
   }
 
   private static final Pattern SECRET = Pattern.compile("\\$2a\\$\\d{2}\\$[./A-Za-z0-9]{22}");
-  private static final Pattern DIGITS = Pattern.compile("\\d{1,18}");
   private static final DateTimeFormatter HTTP_DATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
           .withZone(ZoneOffset.UTC);
-  private static final DateTimeFormatter BODY_TIMESTAMP =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneId.of("Asia/Seoul"));
 
-  private final Map<String, String> secrets = new ConcurrentHashMap<>();
-  private final Map<String, Set<String>> sellers = new ConcurrentHashMap<>();
-  private final Set<String> agencies = ConcurrentHashMap.newKeySet();
-  private final Object lock = new Object();
-  private final Map<Resource, Issued> current = new HashMap<>(); // guarded by lock
-  private final Map<String, Issued> byToken = new HashMap<>(); // guarded by lock
-  private final SecureRandom random = new SecureRandom();
-  private final AtomicLong traceIds = new AtomicLong();
-
-  private final AtomicInteger tokenRequests = new AtomicInteger();
-  private final AtomicInteger badSignatures = new AtomicInteger();
-  private final AtomicInteger timestampRejections = new AtomicInteger();
-  private final AtomicInteger issuedTokens = new AtomicInteger();
-  private final AtomicInteger apiRequests = new AtomicInteger();
-  private final AtomicInteger rejectedApiRequests = new AtomicInteger();
-
-  private volatile SameTokenExpiresIn sameTokenExpiresIn = SameTokenExpiresIn.FULL_LIFETIME;
-  private volatile TimestampRejection timestampRejection = TimestampRejection.INVALID_INPUTS;
-  private volatile boolean rejectFutureTimestamps = true;
-  private volatile Duration futureTolerance = Duration.ofSeconds(1);
-  private volatile Duration serverClockSkew = Duration.ZERO;
+  private final NaverServerClock serverClock;
+  private final NaverApplications applications = new NaverApplications();
+  private final NaverCounters counters = new NaverCounters();
+  private final NaverTokens tokens = new NaverTokens(counters.issuedTokens);
+  private final NaverAnswers answers;
+  private final NaverTokenEndpoint tokenEndpoint;
+  private final NaverAccountApi accountApi;
   private volatile boolean ipAllowed = true;
-  private volatile boolean acceptQueryParameters = true;
-  private volatile boolean enforceAgencyPaths = true;
 
   /**
    * An emulator on {@code clock}; call {@link #start()} and register an application.
@@ -144,6 +115,11 @@ public final class NaverEmulator extends EmulatorServer {
    */
   public NaverEmulator(Clock clock) {
     super(clock);
+    this.serverClock = new NaverServerClock(clock);
+    this.answers = new NaverAnswers(serverClock);
+    this.tokenEndpoint =
+        new NaverTokenEndpoint(serverClock, applications, tokens, answers, counters);
+    this.accountApi = new NaverAccountApi(serverClock, applications, tokens, answers, counters);
   }
 
   // ---- set-up and switches -------------------------------------------------------------------
@@ -162,7 +138,7 @@ public final class NaverEmulator extends EmulatorServer {
       throw new IllegalArgumentException(
           "a Naver client secret is a bcrypt salt: $2a$, two digits, $, 22 of [./A-Za-z0-9]");
     }
-    secrets.put(clientId, clientSecret);
+    applications.register(clientId, clientSecret);
     return this;
   }
 
@@ -177,7 +153,7 @@ public final class NaverEmulator extends EmulatorServer {
    */
   public NaverEmulator registerAgencyApplication(String clientId, String clientSecret) {
     registerApplication(clientId, clientSecret);
-    agencies.add(clientId);
+    applications.markAgency(clientId);
     return this;
   }
 
@@ -189,7 +165,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator enforceAgencyPaths(boolean enforce) {
-    this.enforceAgencyPaths = enforce;
+    applications.enforceAgencyPaths = enforce;
     return this;
   }
 
@@ -201,9 +177,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator linkSeller(String clientId, String accountId) {
-    sellers
-        .computeIfAbsent(Objects.requireNonNull(clientId), k -> ConcurrentHashMap.newKeySet())
-        .add(Objects.requireNonNull(accountId));
+    applications.linkSeller(clientId, accountId);
     return this;
   }
 
@@ -214,7 +188,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator sameTokenExpiresIn(SameTokenExpiresIn mode) {
-    this.sameTokenExpiresIn = Objects.requireNonNull(mode);
+    tokens.sameTokenExpiresIn = Objects.requireNonNull(mode);
     return this;
   }
 
@@ -225,7 +199,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator timestampRejection(TimestampRejection shape) {
-    this.timestampRejection = Objects.requireNonNull(shape);
+    tokenEndpoint.timestampRejection = Objects.requireNonNull(shape);
     return this;
   }
 
@@ -237,7 +211,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator rejectFutureTimestamps(boolean reject) {
-    this.rejectFutureTimestamps = reject;
+    tokenEndpoint.rejectFutureTimestamps = reject;
     return this;
   }
 
@@ -251,7 +225,7 @@ public final class NaverEmulator extends EmulatorServer {
     if (tolerance.isNegative()) {
       throw new IllegalArgumentException("tolerance must not be negative");
     }
-    this.futureTolerance = tolerance;
+    tokenEndpoint.futureTolerance = tolerance;
     return this;
   }
 
@@ -263,7 +237,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator serverClockSkew(Duration skew) {
-    this.serverClockSkew = Objects.requireNonNull(skew);
+    serverClock.skew = Objects.requireNonNull(skew);
     return this;
   }
 
@@ -286,16 +260,13 @@ public final class NaverEmulator extends EmulatorServer {
    * @return this emulator
    */
   public NaverEmulator acceptQueryParameters(boolean accept) {
-    this.acceptQueryParameters = accept;
+    tokenEndpoint.acceptQueryParameters = accept;
     return this;
   }
 
   /** Ends every token at once (tests of {@code GW.AUTHN} handling). */
   public void invalidateAllTokens() {
-    synchronized (lock) {
-      current.clear();
-      byToken.clear();
-    }
+    tokens.invalidateAll();
   }
 
   // ---- inspection ----------------------------------------------------------------------------
@@ -306,7 +277,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return the emulator's own time: the injected clock plus {@link #serverClockSkew}
    */
   public Instant serverTime() {
-    return clock.instant().plus(serverClockSkew);
+    return serverClock.now();
   }
 
   /**
@@ -315,7 +286,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return how many token requests reached the emulator's logic
    */
   public int tokenRequests() {
-    return tokenRequests.get();
+    return counters.tokenRequests.get();
   }
 
   /**
@@ -324,7 +295,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return token requests refused because the signature did not verify
    */
   public int badSignatures() {
-    return badSignatures.get();
+    return counters.badSignatures.get();
   }
 
   /**
@@ -333,7 +304,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return token requests refused for a timestamp outside the window
    */
   public int timestampRejections() {
-    return timestampRejections.get();
+    return counters.timestampRejections.get();
   }
 
   /**
@@ -342,7 +313,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return new tokens minted (a token handed out again is not counted)
    */
   public int issuedTokens() {
-    return issuedTokens.get();
+    return counters.issuedTokens.get();
   }
 
   /**
@@ -351,7 +322,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return how many requests reached the API resource
    */
   public int apiRequests() {
-    return apiRequests.get();
+    return counters.apiRequests.get();
   }
 
   /**
@@ -360,7 +331,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return API requests refused with 401 {@code GW.AUTHN}
    */
   public int rejectedApiRequests() {
-    return rejectedApiRequests.get();
+    return counters.rejectedApiRequests.get();
   }
 
   /**
@@ -372,10 +343,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return the token the resource holds now (possibly expired), or null
    */
   public @Nullable String currentToken(String clientId, String type, @Nullable String accountId) {
-    synchronized (lock) {
-      Issued i = current.get(new Resource(clientId, type, accountId));
-      return i == null ? null : i.token;
-    }
+    return tokens.current(new Resource(clientId, type, accountId));
   }
 
   /**
@@ -385,10 +353,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @return when {@code token} expires by the emulator's clock, or null if it was never issued
    */
   public @Nullable Instant expiresAt(String token) {
-    synchronized (lock) {
-      Issued i = byToken.get(token);
-      return i == null ? null : i.expiresAt;
-    }
+    return tokens.expiresAt(token);
   }
 
   /**
@@ -399,10 +364,7 @@ public final class NaverEmulator extends EmulatorServer {
    */
   public boolean isValid(String token) {
     Instant now = serverTime();
-    synchronized (lock) {
-      Issued i = byToken.get(token);
-      return i != null && now.isBefore(i.expiresAt);
-    }
+    return tokens.live(token, now) != null;
   }
 
   /**
@@ -430,7 +392,8 @@ public final class NaverEmulator extends EmulatorServer {
    *     "GW.RATE_LIMIT")}, {@code gatewayError(503, "GW.BLOCK.02")}. /
    */
   public Fault gatewayError(int status, String code) {
-    return Fault.json(status, write(gatewayBody(code, "gateway error " + code, nextTraceId())));
+    return Fault.json(
+        status, write(answers.gatewayBody(code, "gateway error " + code, answers.nextTraceId())));
   }
 
   // ---- the platform --------------------------------------------------------------------------
@@ -442,220 +405,36 @@ public final class NaverEmulator extends EmulatorServer {
     boolean token = TOKEN_PATH.equals(path) || PARTNER_TOKEN_PATH.equals(path);
     boolean api = ACCOUNT_PATH.equals(path) || PARTNER_ACCOUNT_PATH.equals(path);
     if (token) {
-      tokenRequests.incrementAndGet();
+      counters.tokenRequests.incrementAndGet();
     } else if (api) {
-      apiRequests.incrementAndGet();
+      counters.apiRequests.incrementAndGet();
     }
-    String traceId = nextTraceId();
+    String traceId = answers.nextTraceId();
     MockResponse response;
     if (!ipAllowed) {
       response =
-          gateway(403, "GW.IP_NOT_ALLOWED", "허용되지 않은 IP 입니다. (IP address not allowed)", traceId);
+          answers.gateway(
+              403, "GW.IP_NOT_ALLOWED", "허용되지 않은 IP 입니다. (IP address not allowed)", traceId);
     } else if (token) {
-      response = token(request, partner);
+      response = tokenEndpoint.handle(request, partner);
     } else if (api) {
-      response = account(request, traceId, partner);
+      response = accountApi.handle(request, traceId, partner);
     } else {
-      response = gateway(404, "GW.NOT_FOUND", "No route for " + path, traceId);
+      response = answers.gateway(404, "GW.NOT_FOUND", "No route for " + path, traceId);
     }
     return response
         .setHeader("Date", HTTP_DATE.format(serverTime()))
         .setHeader(TRACE_HEADER, traceId);
   }
 
-  private MockResponse token(RecordedRequest request, boolean partner) {
-    if (!"POST".equals(request.getMethod())) {
-      return apiError(405, "MethodNotAllowed", "POST only", List.of());
-    }
-    Map<String, String> p = new LinkedHashMap<>();
-    if (acceptQueryParameters) {
-      p.putAll(query(request));
-    }
-    String contentType = request.getHeader("Content-Type");
-    if (contentType != null && contentType.startsWith("application/x-www-form-urlencoded")) {
-      p.putAll(form(request));
-    }
-
-    List<Map<String, Object>> invalid = new ArrayList<>();
-    for (String field :
-        List.of("client_id", "timestamp", "grant_type", "client_secret_sign", "type")) {
-      if (p.getOrDefault(field, "").isBlank()) {
-        invalid.add(input(field, "NotEmpty", "must not be empty"));
-      }
-    }
-    String grantType = p.getOrDefault("grant_type", "");
-    if (!grantType.isEmpty() && !grantType.equals("client_credentials")) {
-      invalid.add(input("grant_type", "Pattern", "must be client_credentials"));
-    }
-    String type = p.getOrDefault("type", "");
-    if (!type.isEmpty() && !type.equals("SELF") && !type.equals("SELLER")) {
-      invalid.add(input("type", "Pattern", "must be SELF or SELLER"));
-    }
-    String accountId = p.get("account_id");
-    if (type.equals("SELLER") && (accountId == null || accountId.isBlank())) {
-      invalid.add(input("account_id", "NotEmpty", "required for type SELLER"));
-    }
-    String timestamp = p.getOrDefault("timestamp", "");
-    if (!timestamp.isEmpty() && !DIGITS.matcher(timestamp).matches()) {
-      invalid.add(input("timestamp", "TypeMismatch", "must be epoch milliseconds"));
-    }
-    if (!invalid.isEmpty()) {
-      return apiError(400, "BadRequest", "요청 파라미터가 올바르지 않습니다.", invalid);
-    }
-
-    String clientId = p.get("client_id");
-    String secret = secrets.get(clientId);
-    if (secret == null) {
-      return apiError(
-          400,
-          "BadRequest",
-          "요청 파라미터가 올바르지 않습니다.",
-          List.of(input("client_id", "NotFound", "unknown application")));
-    }
-
-    Instant now = serverTime();
-    long age = now.toEpochMilli() - Long.parseLong(timestamp);
-    if (age > TIMESTAMP_WINDOW.toMillis()
-        || (rejectFutureTimestamps && -age > futureTolerance.toMillis())) {
-      timestampRejections.incrementAndGet();
-      return timestampRejection == TimestampRejection.INVALID_INPUTS
-          ? apiError(
-              400,
-              "BadRequest",
-              "요청 파라미터가 올바르지 않습니다.",
-              List.of(input("timestamp", "Range", "timestamp is outside the 5-minute window")))
-          : apiError(403, "Forbidden", "유효하지 않은 timestamp 입니다. (timestamp expired)", List.of());
-    }
-
-    // bcrypt outside any lock: it is the expensive part.
-    byte[] expected = signature(clientId, timestamp, secret).getBytes(StandardCharsets.UTF_8);
-    byte[] sent = p.get("client_secret_sign").getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(expected, sent)) {
-      badSignatures.incrementAndGet();
-      return apiError(
-          400,
-          "BadRequest",
-          "client_secret_sign 값이 올바르지 않습니다.",
-          List.of(input("client_secret_sign", "Invalid", "signature does not match")));
-    }
-
-    boolean agency = agencies.contains(clientId);
-    if (enforceAgencyPaths && agency != partner) {
-      return apiError(
-          403,
-          "Forbidden",
-          agency ? "API대행사 애플리케이션은 /partner 경로를 사용해야 합니다." : "/partner 경로는 API대행사 애플리케이션 전용입니다.",
-          List.of());
-    }
-    if (agency && !type.equals("SELLER")) {
-      return apiError(
-          400,
-          "BadRequest",
-          "요청 파라미터가 올바르지 않습니다.",
-          List.of(input("type", "Pattern", "an agency application acts for sellers: SELLER")));
-    }
-    String account = type.equals("SELLER") ? accountId : null;
-    if (account != null && !sellers.getOrDefault(clientId, Set.of()).contains(account)) {
-      return apiError(403, "Forbidden", "해당 판매자에 대한 권한이 없습니다.", List.of());
-    }
-    return issue(new Resource(clientId, type, account), now);
-  }
-
-  private MockResponse issue(Resource resource, Instant now) {
-    String token;
-    long expiresIn;
-    synchronized (lock) {
-      Issued held = current.get(resource);
-      long left = held == null ? 0 : held.expiresAt.toEpochMilli() - now.toEpochMilli();
-      if (held != null && left >= SAME_TOKEN_WINDOW.toMillis()) {
-        token = held.token;
-        expiresIn =
-            sameTokenExpiresIn == SameTokenExpiresIn.FULL_LIFETIME
-                ? TOKEN_LIFETIME.getSeconds()
-                : left / 1000;
-      } else {
-        // The old token, if any, stays in byToken and keeps working until it expires.
-        Issued fresh = new Issued(newToken(), resource, now.plus(TOKEN_LIFETIME));
-        current.put(resource, fresh);
-        byToken.put(fresh.token, fresh);
-        issuedTokens.incrementAndGet();
-        token = fresh.token;
-        expiresIn = TOKEN_LIFETIME.getSeconds();
-      }
-    }
-    return json(200, obj("access_token", token, "expires_in", expiresIn, "token_type", "Bearer"));
-  }
-
-  private MockResponse account(RecordedRequest request, String traceId, boolean partner) {
-    if (!"GET".equals(request.getMethod())) {
-      return gateway(405, "GW.METHOD_NOT_ALLOWED", "GET only", traceId);
-    }
-    String auth = request.getHeader("Authorization");
-    Issued issued = null;
-    if (auth != null && auth.startsWith("Bearer ")) {
-      String token = auth.substring("Bearer ".length()).trim();
-      Instant now = serverTime();
-      synchronized (lock) {
-        Issued i = byToken.get(token);
-        issued = i != null && now.isBefore(i.expiresAt) ? i : null;
-      }
-    }
-    if (issued == null) {
-      rejectedApiRequests.incrementAndGet();
-      return gateway(401, "GW.AUTHN", "인증에 실패했습니다. (authentication failed)", traceId);
-    }
-    Resource r = issued.resource;
-    if (enforceAgencyPaths && agencies.contains(r.clientId) != partner) {
-      rejectedApiRequests.incrementAndGet();
-      return gateway(
-          403,
-          "GW.FORBIDDEN",
-          partner
-              ? "/partner is for agency applications (API대행사) only"
-              : "agency applications call /partner, not /external",
-          traceId);
-    }
-    return json(
-        200,
-        obj(
-            "accountId",
-            r.accountId == null ? r.clientId + "-store" : r.accountId,
-            "type",
-            r.type,
-            "grade",
-            "BIG_POWER"));
-  }
-
-  // ---- shapes --------------------------------------------------------------------------------
-
-  private MockResponse apiError(
-      int status, String code, String message, List<Map<String, Object>> invalidInputs) {
-    Map<String, Object> body =
-        obj("code", code, "message", message, "timestamp", BODY_TIMESTAMP.format(serverTime()));
-    if (!invalidInputs.isEmpty()) {
-      body.put("invalidInputs", invalidInputs);
-    }
+  /** {@link EmulatorServer#json} for this package's parts, which do not extend it. */
+  static MockResponse jsonAnswer(int status, Object body) {
     return json(status, body);
   }
 
-  private MockResponse gateway(int status, String code, String message, String traceId) {
-    return json(status, gatewayBody(code, message, traceId));
-  }
-
-  private Map<String, Object> gatewayBody(String code, String message, String traceId) {
-    return obj(
-        "code",
-        code,
-        "message",
-        message,
-        "timestamp",
-        BODY_TIMESTAMP.format(serverTime()),
-        "traceId",
-        traceId);
-  }
-
-  private static Map<String, Object> input(String name, String type, String message) {
-    return obj("name", name, "type", type, "message", message);
+  /** {@link EmulatorServer#obj} for this package's parts, which do not extend it. */
+  static Map<String, Object> jsonObject(Object... keyValues) {
+    return obj(keyValues);
   }
 
   private static String write(Object body) {
@@ -663,57 +442,6 @@ public final class NaverEmulator extends EmulatorServer {
       return JSON.writeValueAsString(body);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private String nextTraceId() {
-    return String.format(Locale.ROOT, "naver-emu-%08x", traceIds.incrementAndGet());
-  }
-
-  private String newToken() {
-    byte[] bytes = new byte[24];
-    random.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
-  /** {@code (client_id, type, account_id)}: one token each. */
-  private static final class Resource {
-    final String clientId;
-    final String type;
-    final @Nullable String accountId;
-
-    Resource(String clientId, String type, @Nullable String accountId) {
-      this.clientId = clientId;
-      this.type = type;
-      this.accountId = accountId;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      if (!(o instanceof Resource)) {
-        return false;
-      }
-      Resource r = (Resource) o;
-      return clientId.equals(r.clientId)
-          && type.equals(r.type)
-          && Objects.equals(accountId, r.accountId);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(clientId, type, accountId);
-    }
-  }
-
-  private static final class Issued {
-    final String token;
-    final Resource resource;
-    final Instant expiresAt;
-
-    Issued(String token, Resource resource, Instant expiresAt) {
-      this.token = token;
-      this.resource = resource;
-      this.expiresAt = expiresAt;
     }
   }
 }
