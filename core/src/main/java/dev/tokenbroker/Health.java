@@ -166,7 +166,7 @@ public final class Health {
    * keeps serving it and retrying the save.
    *
    * @return true while the broker holds a token set it received but could not yet save to the
-   *     store; it keeps serving it and retrying the save. /
+   *     store; it keeps serving it and retrying the save.
    */
   public boolean unsaved() {
     return unsaved;

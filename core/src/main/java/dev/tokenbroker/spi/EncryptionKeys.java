@@ -220,7 +220,7 @@ public final class EncryptionKeys {
    *
    * @param key the extra's name
    * @return the id derived from a key: the first 8 hex digits of SHA-256 over {@code
-   *     "tokenbroker-key-id"} and the key. /
+   *     "tokenbroker-key-id"} and the key.
    */
   public static String deriveId(byte[] key) {
     try {

@@ -68,7 +68,7 @@ public final class Settings {
    *
    * @param name the variable's name
    * @return the value of an environment variable named by a setting (such as {@code key-env}), from
-   *     the broker's environment, or null when it is not set. /
+   *     the broker's environment, or null when it is not set.
    */
   public @Nullable String environmentVariable(String name) {
     return environment.apply(name);
@@ -245,7 +245,7 @@ public final class Settings {
    * @param key the extra's name
    * @param defaultValue what an absent setting means
    * @return a duration: ISO-8601 ({@code PT5M}) or a number with a unit {@code ms}, {@code s},
-   *     {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds. /
+   *     {@code m}, {@code h}, {@code d} ({@code 5m}, {@code 14d}); a bare number is seconds.
    */
   public Duration duration(String key, Duration defaultValue) {
     String v = optional(key);

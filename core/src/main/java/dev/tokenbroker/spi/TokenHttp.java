@@ -64,7 +64,7 @@ public final class TokenHttp {
    * @param client the client to make safe
    * @return {@code client} reconfigured for token endpoints: no automatic retry, no redirects, and
    *     pooled connections dropped after 30 s idle so that a refresh rarely lands on a half-closed
-   *     one. /
+   *     one.
    */
   public static OkHttpClient safeClient(OkHttpClient client) {
     if (!client.retryOnConnectionFailure() && !client.followRedirects()) {

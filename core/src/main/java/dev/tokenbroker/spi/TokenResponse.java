@@ -153,7 +153,7 @@ public final class TokenResponse {
    *
    * @param field the JSON field
    * @return a whole-number member given as a JSON number or a numeric string (some platforms send
-   *     {@code "expires_in":"3600"}), or null when absent. /
+   *     {@code "expires_in":"3600"}), or null when absent.
    */
   public @Nullable Long number(String field) {
     if (json == null) {

@@ -394,7 +394,7 @@ public final class OAuth2Emulator extends EmulatorServer {
    *
    * @param grantType the {@code grant_type}
    * @return token-endpoint requests processed with {@code grant_type} {@code grantType} (e.g.
-   *     {@link #REFRESH_TOKEN}); {@code ""} counts requests without one. /
+   *     {@link #REFRESH_TOKEN}); {@code ""} counts requests without one.
    */
   public long tokenRequests(String grantType) {
     return counters.tokenRequests(grantType);

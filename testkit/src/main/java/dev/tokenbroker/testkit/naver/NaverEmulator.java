@@ -375,7 +375,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @param timestamp the timestamp
    * @param secret the secret
    * @return the signature Naver expects: {@code Base64(UTF-8(bcrypt(clientId + "_" + timestamp,
-   *     secret)))}, for tests that build requests by hand. /
+   *     secret)))}, for tests that build requests by hand.
    */
   public static String signature(String clientId, String timestamp, String secret) {
     String hash = BCrypt.hashpw(clientId + "_" + timestamp, secret);
@@ -389,7 +389,7 @@ public final class NaverEmulator extends EmulatorServer {
    * @param status the HTTP status
    * @param code the platform's error code, or null
    * @return a fault answering with the gateway's error shape, e.g. {@code gatewayError(429,
-   *     "GW.RATE_LIMIT")}, {@code gatewayError(503, "GW.BLOCK.02")}. /
+   *     "GW.RATE_LIMIT")}, {@code gatewayError(503, "GW.BLOCK.02")}.
    */
   public Fault gatewayError(int status, String code) {
     return Fault.json(
