@@ -116,7 +116,7 @@ final class HealthBook {
         previous = conn.health;
         expected = conn.healthVersion;
       }
-      next = nextRecord(previous, f, tokenVersion, now);
+      next = nextRecord(previous, f, tokenVersion, conn.newest() != null, now);
       try {
         if (store.compareAndSetHealth(conn.id, expected, next)) {
           moved = previous == null || previous.state() != next.state();
@@ -213,13 +213,21 @@ final class HealthBook {
   }
 
   private HealthRecord nextRecord(
-      @Nullable HealthRecord previous, Failure f, long tokenVersion, Instant now) {
+      @Nullable HealthRecord previous,
+      Failure f,
+      long tokenVersion,
+      boolean holdsTokens,
+      Instant now) {
     int failures = previous == null ? 1 : previous.failures() + 1;
     if (f.state == Health.State.DEGRADED
         && previous != null
         && previous.state() == Health.State.REAUTHORIZATION_REQUIRED
         && (previous.tokenVersion() >= tokenVersion
             || HealthRules.aboutTheStore(f) && !HealthRules.noneHeld(previous))
+        // "Nothing is held anywhere" is refuted by this instance holding a set (the store lost
+        // the record or went back to before it, perhaps to a copy that carried that very verdict:
+        // seed 616730); the set is written back, and until then the store is what failed.
+        && !(HealthRules.noneHeld(previous) && holdsTokens)
         && (!"rotation-outcome-unknown".equals(f.reasonCode) || HealthRules.spent(previous))) {
       // A failure that says nothing about the tokens (an explicit refresh's 503, the store) does
       // not undo the verdict that a person must act: automatic renewals would resume and send a

@@ -469,6 +469,43 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void storeForgetsDuringARenewal_andAnotherInstanceRecordsNotAuthorized_theHolderIsNotGivenUp() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    TokenBroker b = instance("b", store, provider, null);
+    TokenProvider storeForgetsMeanwhile =
+        new ForwardingProvider(provider) {
+          @Override
+          public TokenSet refresh(TokenSet current) {
+            TokenSet issued = super.refresh(current);
+            store.forget(id); // Redis restarted empty while the request was out
+            // b, holding nothing, finds nothing and records that a person must connect it
+            assertThatThrownBy(() -> b.accessToken(id))
+                .isInstanceOf(ReauthorizationRequiredException.class);
+            assertThat(store.read(id).health().reason()).isEqualTo("not-authorized");
+            aView.reads.set(1); // and a cannot read the store when its save is refused
+            return issued;
+          }
+        };
+    TokenBroker a = instance("a", aView, storeForgetsMeanwhile, new HeldRetries());
+    clock.advance(Duration.ofHours(3));
+
+    // a holds the new set (unsaved): "nothing is held anywhere" is not true, so a reports the
+    // store's failure, not a connection that needs a person (seed 616730).
+    assertThatThrownBy(() -> a.accessToken(id))
+        .isInstanceOf(TokenUnavailableException.class)
+        .isNotInstanceOf(ReauthorizationRequiredException.class);
+    assertThat(store.read(id).health().reason())
+        .as("the stale verdict in the store is replaced by what failed")
+        .isEqualTo("store-unavailable");
+
+    // Once a can read the store, it writes its set back instead of giving the connection up.
+    String served = a.accessToken(id);
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo(served);
+    assertThat(b.accessToken(id)).isEqualTo(served);
+  }
+
+  @Test
   void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
