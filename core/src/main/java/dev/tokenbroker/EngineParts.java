@@ -132,7 +132,18 @@ final class EngineParts {
             b.leasePause,
             view,
             new ProviderCall(clock, store, health, events, outcomeUnknownPause));
-    saver.onSaved(view::savedLater);
+    saver.onSaved(
+        new DurableSaver.Saved() {
+          @Override
+          public void saved(Connection conn, TokenSet saved, boolean mayBeSpent) {
+            view.savedLater(conn, saved, mayBeSpent);
+          }
+
+          @Override
+          public void dropped(Connection conn, TokenSet dropped) {
+            view.droppedHere(conn, dropped);
+          }
+        });
     flights =
         new SingleFlight(
             executor,

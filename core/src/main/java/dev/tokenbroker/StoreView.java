@@ -90,6 +90,19 @@ final class StoreView {
     return c;
   }
 
+  /**
+   * A set the durable saver held was superseded before it was saved: no longer served from here
+   * (the next call reads the store, which holds what superseded it).
+   */
+  void droppedHere(Connection conn, TokenSet dropped) {
+    hot.invalidateIfFrom(conn, dropped);
+  }
+
+  /** A set the store would not take yet, held by the durable saver: served from here meanwhile. */
+  CachedToken heldHere(Connection conn, TokenSet held) {
+    return hot.offer(conn, held);
+  }
+
   void renewedHere(Connection conn) {
     synchronized (conn) {
       conn.lastRenewalAtMillis = clock.millis();
