@@ -399,6 +399,11 @@ final class StoreRenewal {
           health.snapshot(conn, set, true),
           current.lastError);
     }
+    if (HealthRules.awaitsOutcome(conn, clock.millis())) {
+      // As on the path from the store (see StoreView.gate): not even an explicit refresh is sent
+      // while a request whose answer was lost may still be in process (seed 652613).
+      throw HealthBook.exception(conn, health.snapshot(conn, set, true), conn.lastCause);
+    }
     try {
       store.markRenewing(current.lease);
     } catch (StaleLeaseException e) {

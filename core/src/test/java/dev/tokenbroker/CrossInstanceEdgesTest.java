@@ -523,6 +523,32 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void anExplicitRefreshOfAnUnsavedSet_isNotSentWhileALostRequestMayBeInProcess() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults view = new Faults(store);
+    TokenBroker a = instance("a", view, losing, new HeldRetries());
+    clock.advance(Duration.ofHours(3));
+    view.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // held unsaved, with the lease
+    view.saves.set(1);
+    losing.loseAfterProcessing = true; // the platform rotates refresh-2; the answer is lost
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    int sent = losing.requests.get();
+
+    // At once, still unsaved: the lost request may still be in process at the platform, so not
+    // even an explicit refresh sends refresh-2 again (seed 652613), as on the path from the store.
+    view.saves.set(1);
+    assertThatThrownBy(() -> a.refresh(id))
+        .isInstanceOf(TokenUnavailableException.class)
+        .satisfies(
+            e ->
+                assertThat(((TokenUnavailableException) e).health().reasonCode())
+                    .isEqualTo("rotation-outcome-unknown"));
+    assertThat(losing.requests).as("nothing sent during the pause").hasValue(sent);
+  }
+
+  @Test
   void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
