@@ -154,7 +154,13 @@ final class ProviderCall {
         // The set renewed from, unsaved, was saved after all (only its save's reply was lost):
         // not a newer set; the failure is about that stored version.
         version = now.version();
-      } else if (now != null && now.version() > version) {
+      } else if (now != null
+          && now.version() > version
+          // An unsaved set has no version (an authorization's is 0): a stored set issued before it
+          // is the chain it replaces, not a newer one (seed 812716: an unsaved authorization's
+          // lost refresh was taken as superseded by the old chain, and nothing said its refresh
+          // token may be spent).
+          && (base == null || !now.issuedAt().isBefore(base.issuedAt()))) {
         log.info(
             "connection {}: renewal of an older chain failed after a newer set was saved: {}",
             conn.id,

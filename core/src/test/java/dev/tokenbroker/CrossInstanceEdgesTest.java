@@ -549,6 +549,37 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void aLostRefreshOfAnUnsavedAuthorization_isAnUnknownOutcome_notSupersededByTheOldChain() {
+    TokenSet old = provider.seed();
+    store.put(id, old); // the old chain, version 1
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults view = new Faults(store);
+    HeldRetries retries = new HeldRetries();
+    TokenBroker a = instance("a", view, losing, retries);
+    clock.advance(Duration.ofMinutes(1));
+    view.authorizes.set(1); // the new authorization is kept unsaved, with the lease it seized
+    connect(a, id);
+    assertThat(a.health(id).unsaved()).isTrue();
+
+    view.authorizes.set(1); // still unsaved when the refresh goes out from it
+    losing.loseAfterProcessing = true; // the platform rotates; the answer is lost
+    // The stored set has a higher version than an unsaved one (which has none), but it is the old
+    // chain, issued before: not a newer set that makes this failure moot (seed 812716).
+    assertThatThrownBy(() -> a.refresh(id))
+        .isInstanceOf(TokenUnavailableException.class)
+        .satisfies(
+            e ->
+                assertThat(((TokenUnavailableException) e).health().reasonCode())
+                    .isEqualTo("rotation-outcome-unknown"));
+
+    retries.runAll(); // saved at last: the store must say its refresh token may be spent
+    StoredConnection now = store.read(id);
+    assertThat(now.tokens().accessToken()).isNotEqualTo(old.accessToken());
+    assertThat(now.health()).isNotNull();
+    assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
+  }
+
+  @Test
   void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
