@@ -352,10 +352,6 @@ final class AuthorizationFlow {
   private void held(Connection conn, TokenSet issued, @Nullable Lease lease, RuntimeException e) {
     saver.hold(conn, issued, 0, lease, true, e, issued.issuedAt(), null);
     health.clearedInStore(conn);
-    // The new chain is served from here while it is unsaved, as an unsaved renewal is: not the
-    // old chain's token, still cached (seed 641504: a STALE hit on it, then a revoke of the new
-    // chain during the background save and renewal, served the old chain's token afterwards).
-    view.heldHere(conn, issued);
   }
 
   private static @Nullable HttpUrl parseRedirect(String text) {

@@ -98,11 +98,6 @@ final class StoreView {
     hot.invalidateIfFrom(conn, dropped);
   }
 
-  /** A set the store would not take yet, held by the durable saver: served from here meanwhile. */
-  CachedToken heldHere(Connection conn, TokenSet held) {
-    return hot.offer(conn, held);
-  }
-
   void renewedHere(Connection conn) {
     synchronized (conn) {
       conn.lastRenewalAtMillis = clock.millis();

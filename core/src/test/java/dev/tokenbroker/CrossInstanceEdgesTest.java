@@ -506,23 +506,6 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
-  void anUnsavedAuthorization_isServedHere_notTheOldChainsCachedToken() {
-    TokenSet old = provider.seed();
-    store.put(id, old);
-    Faults aView = new Faults(store);
-    TokenBroker a = instance("a", aView, provider, new HeldRetries());
-    assertThat(a.accessToken(id)).isEqualTo(old.accessToken()); // cached here
-    aView.seizes.set(1); // the new authorization cannot be saved yet
-    TokenSet connected = connect(a, id);
-    assertThat(a.health(id).unsaved()).isTrue();
-
-    // The person just connected the shop again (new scopes, say): the new chain is what this
-    // instance serves, as it serves an unsaved renewal (seed 641504: the old chain's token, still
-    // cached, was served on, even after the new chain was revoked).
-    assertThat(a.accessToken(id)).isEqualTo(connected.accessToken());
-  }
-
-  @Test
   void anExplicitRefreshOfAnUnsavedSet_isNotSentWhileALostRequestMayBeInProcess() {
     store.put(id, provider.seed());
     OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
