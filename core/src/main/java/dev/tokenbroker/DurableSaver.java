@@ -30,13 +30,10 @@ import org.slf4j.LoggerFactory;
 final class DurableSaver {
   private static final Logger log = LoggerFactory.getLogger(DurableSaver.class);
 
-  /** What the saver needs of the rest of the engine once a set is saved, or dropped unsaved. */
+  /** What the saver needs of the rest of the engine once a set is saved. */
   interface Saved {
     /** {@code mayBeSpent}: a refresh from {@code saved} lost its answer while it was unsaved. */
     void saved(Connection conn, TokenSet saved, boolean mayBeSpent);
-
-    /** {@code dropped} was superseded (a revoke, a newer write) before it could be saved. */
-    void dropped(Connection conn, TokenSet dropped);
   }
 
   private final Clock clock;
@@ -330,7 +327,7 @@ final class DurableSaver {
   private boolean supersededWhileLeaseless(Connection conn, UnsavedSet p, StoredConnection now) {
     Tombstone revoked = now.tombstone();
     if (revoked != null && !revoked.at().isBefore(p.heldAt)) {
-      dropped(conn, p);
+      pending.remove(conn, p);
       log.warn(
           "connection {}: an unsaved authorization was revoked before it could be saved; dropped",
           conn.id);
@@ -341,7 +338,7 @@ final class DurableSaver {
         && !stored.sameTokensAs(p.set)
         && !p.descendsFrom(stored)
         && stored.issuedAt().isAfter(p.newerThan())) {
-      dropped(conn, p);
+      pending.remove(conn, p);
       log.warn(
           "connection {}: an unsaved authorization was superseded by a newer one before it could be"
               + " saved; dropped",
@@ -399,18 +396,11 @@ final class DurableSaver {
         return false;
       }
     }
-    dropped(conn, p);
+    pending.remove(conn, p);
     log.warn(
         "connection {}: the unsaved token set was superseded by a newer write and dropped",
         conn.id);
     return true;
-  }
-
-  /** Forgets {@code p}, superseded, and stops this instance serving from it. */
-  private void dropped(Connection conn, UnsavedSet p) {
-    if (pending.remove(conn, p) && onSaved != null) {
-      onSaved.dropped(conn, p.set);
-    }
   }
 
   /**

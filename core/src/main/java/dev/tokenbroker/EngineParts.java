@@ -132,18 +132,7 @@ final class EngineParts {
             b.leasePause,
             view,
             new ProviderCall(clock, store, health, events, outcomeUnknownPause));
-    saver.onSaved(
-        new DurableSaver.Saved() {
-          @Override
-          public void saved(Connection conn, TokenSet saved, boolean mayBeSpent) {
-            view.savedLater(conn, saved, mayBeSpent);
-          }
-
-          @Override
-          public void dropped(Connection conn, TokenSet dropped) {
-            view.droppedHere(conn, dropped);
-          }
-        });
+    saver.onSaved(view::savedLater);
     flights =
         new SingleFlight(
             executor,

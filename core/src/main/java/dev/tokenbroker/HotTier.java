@@ -52,16 +52,6 @@ final class HotTier {
     }
   }
 
-  /** Drops the cached token if it is {@code set}'s (a set dropped before it was ever saved). */
-  void invalidateIfFrom(Connection conn, TokenSet set) {
-    synchronized (conn) {
-      CachedToken c = get(conn);
-      if (c != null && c.tokenSet().sameTokensAs(set)) {
-        invalidate(conn);
-      }
-    }
-  }
-
   void invalidate(Connection conn) {
     synchronized (conn) {
       if (cache != null) {

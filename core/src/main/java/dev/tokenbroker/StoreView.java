@@ -90,14 +90,6 @@ final class StoreView {
     return c;
   }
 
-  /**
-   * A set the durable saver held was superseded before it was saved: no longer served from here
-   * (the next call reads the store, which holds what superseded it).
-   */
-  void droppedHere(Connection conn, TokenSet dropped) {
-    hot.invalidateIfFrom(conn, dropped);
-  }
-
   void renewedHere(Connection conn) {
     synchronized (conn) {
       conn.lastRenewalAtMillis = clock.millis();

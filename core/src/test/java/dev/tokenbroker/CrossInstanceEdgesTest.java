@@ -563,6 +563,26 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void anUnsavedSetDroppedAfterARevokeElsewhere_isNoLongerServedFromTheCache() {
+    store.put(id, provider.seed());
+    Faults aView = new Faults(store);
+    HeldRetries aRetries = new HeldRetries();
+    TokenBroker a = instance("a", aView, provider, aRetries);
+    clock.advance(Duration.ofHours(3));
+    aView.saves.set(1);
+    assertThat(a.accessToken(id)).isEqualTo("access-2"); // held unsaved, cached, with the lease
+
+    TokenBroker b = instance("b", store, provider, null);
+    b.revoke(id); // seizes the lease and leaves a tombstone
+    aRetries.runAll(); // a's saver finds its lease gone and the tombstone: the set is dropped
+
+    assertThat(a.health(id).unsaved()).isFalse();
+    assertThatThrownBy(() -> a.accessToken(id))
+        .as("the dropped set is not served from the cache after the revoke")
+        .isInstanceOf(ReauthorizationRequiredException.class);
+  }
+
+  @Test
   void anUnsavedAuthorizationWithoutALease_doesNotWriteOverANewerAuthorizationSavedMeanwhile() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
