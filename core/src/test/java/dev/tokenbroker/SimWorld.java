@@ -141,6 +141,7 @@ final class SimWorld {
     long reauthorizations;
     long nestedGaveUp;
     long servedUnsavedAfterRevoke;
+    long servedReadBeforeRevoke;
 
     void add(Stats o) {
       steps += o.steps;
@@ -159,6 +160,7 @@ final class SimWorld {
       reauthorizations += o.reauthorizations;
       nestedGaveUp += o.nestedGaveUp;
       servedUnsavedAfterRevoke += o.servedUnsavedAfterRevoke;
+      servedReadBeforeRevoke += o.servedReadBeforeRevoke;
     }
 
     @Override
@@ -191,6 +193,8 @@ final class SimWorld {
           + " step-ends with an unsaved set; "
           + servedUnsavedAfterRevoke
           + " unsaved sets served after a revoke; "
+          + servedReadBeforeRevoke
+          + " tokens read before a revoke returned after it; "
           + nestedGaveUp
           + " concurrent lease waits given up; "
           + reauthorizations
@@ -393,8 +397,13 @@ final class SimWorld {
         "accessToken " + id,
         true,
         () -> {
+          // A cache read is lock-free: the call returns the token it found when it began, even
+          // if something concurrent with it (here, another instance's revoke inside the STALE
+          // renewal it started) happened before it returns.
+          CachedToken atStart = i.alive() ? i.conn(id).hot : null;
+          long startSeq = seq;
           String t = i.broker.accessToken(id);
-          served(i, id, t);
+          served(i, id, t, atStart != null ? atStart.accessToken() : null, startSeq);
           return "served " + t;
         });
   }
@@ -1024,6 +1033,16 @@ final class SimWorld {
 
   /** Invariant 3, checked on every token handed out. */
   private void served(SimInstance i, ConnectionId id, String token) {
+    served(i, id, token, null, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #served(SimInstance, ConnectionId, String)}, for a call that found {@code
+   * cachedAtStart} in its instance's cache when it began, at sequence number {@code startSeq}: if a
+   * revoke happened during the call, that token is one it may return (the call read it before).
+   */
+  private void served(
+      SimInstance i, ConnectionId id, String token, @Nullable String cachedAtStart, long startSeq) {
     stats.served++;
     UnsavedSet unsaved = i.unsaved(id);
     if (unsaved != null) {
@@ -1048,6 +1067,8 @@ final class SimWorld {
         stats.servedUnsavedAfterRevoke++;
       } else if (i == c.revoker) {
         violation(i.name + " served " + token + " for " + id + " after revoking it");
+      } else if (token.equals(cachedAtStart) && c.revokedSeq > startSeq) {
+        stats.servedReadBeforeRevoke++; // read before the revoke, returned after it
       } else if (!token.equals(c.hotAtRevoke.get(i))) {
         violation(
             i.name
