@@ -170,24 +170,37 @@ final class DurableSaver {
    */
   synchronized boolean saveNow(Connection conn) {
     UnsavedSet p = pending.get(conn);
-    return p == null || attempt(conn, p);
+    if (p == null || attempt(conn, p)) {
+      return true;
+    }
+    // The failed attempt replaced the record (with its count, error and lease): the retry queued
+    // for the old one stops at the swap, so this one gets its own, or retries would end here and
+    // the lease lapse with the set unsaved.
+    UnsavedSet next = pending.get(conn);
+    if (next != null) {
+      schedule(conn, next, delay(next.attempts));
+    }
+    return false;
   }
 
+  /** Queues a retry of {@code p}, unless one is queued already. */
   private void schedule(Connection conn, UnsavedSet p, long delayMillis) {
-    if (closed) {
+    if (closed || !p.retryQueued.compareAndSet(false, true)) {
       return;
     }
     try {
       scheduler.schedule(() -> retry(conn, p), delayMillis, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
+      p.retryQueued.set(false);
       log.error("connection {}: save retries stopped with an unsaved token set", conn.id);
     }
   }
 
   private void retry(Connection conn, UnsavedSet p) {
+    p.retryQueued.set(false);
     try {
       if (pending.get(conn) != p) {
-        return; // saved, superseded, or replaced by a newer attempt record
+        return; // saved, superseded, or replaced by a newer record (which has its own retry)
       }
       if (!attempt(conn, p)) {
         UnsavedSet next = pending.get(conn);

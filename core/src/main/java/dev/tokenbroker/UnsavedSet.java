@@ -4,6 +4,7 @@ import dev.tokenbroker.store.Lease;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,6 +50,12 @@ final class UnsavedSet {
    * time). A set issued after it by someone else, found when the lease was lost, won.
    */
   final Instant requestedAt;
+
+  /**
+   * Whether a retry of this record is queued: each record has at most one, whoever schedules it (a
+   * failed retry, a failed {@code saveNow} from a renewal, a replacement).
+   */
+  final AtomicBoolean retryQueued = new AtomicBoolean();
 
   private UnsavedSet(
       TokenSet set,
