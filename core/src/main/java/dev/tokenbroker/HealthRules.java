@@ -37,7 +37,14 @@ final class HealthRules {
     }
     try {
       HealthRecord stored = store.read(conn.id).health();
-      if (stored != null && "rotation-outcome-unknown".equals(stored.reason())) {
+      if (stored != null
+          && "rotation-outcome-unknown".equals(stored.reason())
+          // As much as this instance's record says: an earlier unknown outcome (DEGRADED, one
+          // deliberate try left) does not report that the deliberate try was made and lost, nor
+          // the pause after it (seed 1304382: the next instance sent the same refresh token at
+          // once, while that try may still have been in process).
+          && weight(stored) >= weight(mine)
+          && !isBefore(stored.nextAttemptAt(), mine.nextAttemptAt())) {
         return LeaseAfterUnknown.RELEASE;
       }
     } catch (RuntimeException e) {
@@ -54,6 +61,11 @@ final class HealthRules {
     } catch (RuntimeException e) {
       return LeaseAfterUnknown.MARK_FAILED;
     }
+  }
+
+  /** Whether {@code a} is before {@code b}; no instant (null) is before any. */
+  private static boolean isBefore(@Nullable Instant a, @Nullable Instant b) {
+    return b != null && (a == null || a.isBefore(b));
   }
 
   /** What becomes of a lease after an unknown rotation outcome; see {@link #leaseAfterUnknown}. */

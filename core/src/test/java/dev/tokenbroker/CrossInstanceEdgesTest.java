@@ -138,11 +138,15 @@ class CrossInstanceEdgesTest {
       super.markRenewing(lease);
     }
 
+    final AtomicInteger healthsAppliedButFailed = new AtomicInteger();
+
     @Override
     public boolean compareAndSetHealth(
         ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
       failIf(healths, id, "compareAndSetHealth");
-      return super.compareAndSetHealth(id, expectedVersion, next);
+      boolean moved = super.compareAndSetHealth(id, expectedVersion, next);
+      failIf(healthsAppliedButFailed, id, "compareAndSetHealth, applied");
+      return moved;
     }
 
     @Override
@@ -434,6 +438,36 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void aLostDeliberateTryWhoseVerdictTheStoreRefused_keepsItsLease_overAnEarlierUnknownOutcome() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults aView = new Faults(store);
+    TokenBroker a = instance("a", aView, losing, null);
+
+    // a's refresh is lost on its way; the store takes the unknown outcome, but its reply is lost.
+    losing.loseBeforeProcessing = true;
+    aView.healthsAppliedButFailed.set(1);
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+    HealthRecord first = store.read(id).health();
+    assertThat(first.state()).isEqualTo(Health.State.DEGRADED);
+    assertThat(first.reason()).isEqualTo("rotation-outcome-unknown");
+
+    // After the pause, the one deliberate try is lost too, and the store refuses its verdict: the
+    // store still holds only the first report, which allows one more deliberate try.
+    clock.advance(Duration.ofMinutes(1));
+    losing.loseBeforeProcessing = true;
+    aView.healths.set(1);
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(ReauthorizationRequiredException.class);
+    assertThat(store.read(id).health().state()).isEqualTo(Health.State.DEGRADED);
+
+    // So the lease must stay with its marker (seed 1304382): released, the next instance would
+    // send the same refresh token at once, while a's lost request may still be in process.
+    assertThat(store.tryAcquireLease(id, "probe", Duration.ofSeconds(30), 0))
+        .as("the lease of the lost deliberate try is not released")
+        .isNull();
+  }
+
+  @Test
   void anUnsavedAuthorizationWhoseSaveFailsAfterSeizingALeaseCutShort_leavesItsMarker() {
     aRenewalCutShortIsOnlyOnTheLease();
     Faults bView = new Faults(store);
@@ -560,6 +594,39 @@ class CrossInstanceEdgesTest {
     assertThat(now.tokens().accessToken()).isNotEqualTo(old.accessToken());
     assertThat(now.health()).isNotNull();
     assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
+  }
+
+  @Test
+  void anUnsavedAuthorization_isServedOnceThePreviousChainsCachedTokenIsDue() {
+    TokenSet seeded = provider.seed(); // expires in 2 h, due 5 min before
+    store.put(id, seeded);
+    Faults view = new Faults(store);
+    HeldRetries retries = new HeldRetries();
+    TokenBroker a = instance("a", view, provider, retries);
+    assertThat(a.accessToken(id)).isEqualTo(seeded.accessToken());
+
+    clock.advance(Duration.ofHours(1));
+    view.authorizes.set(1_000); // the store refuses the new chain for the whole test
+    TokenSet issued = connect(a, id);
+    assertThat(a.health(id).unsaved()).isTrue();
+    assertThat(a.accessToken(id))
+        .as("FRESH: the previous chain's cached token, still valid at the platform")
+        .isEqualTo(seeded.accessToken());
+
+    clock.advance(Duration.ofMinutes(56)); // the old token is due, the new set is FRESH
+    assertThat(a.accessToken(id))
+        .as("a STALE hit returns what it found, and starts the background renewal")
+        .isEqualTo(seeded.accessToken());
+    assertThat(a.accessToken(id))
+        .as("then the unsaved authorization, not a renewal of the old chain")
+        .isEqualTo(issued.accessToken());
+    assertThat(provider.calls).hasValue(0);
+    assertThat(a.health(id).unsaved()).isTrue();
+
+    view.authorizes.set(0);
+    retries.runAll();
+    assertThat(a.health(id).unsaved()).isFalse();
+    assertThat(store.read(id).tokens().accessToken()).isEqualTo(issued.accessToken());
   }
 
   @Test
