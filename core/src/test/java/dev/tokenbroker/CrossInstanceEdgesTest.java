@@ -623,9 +623,11 @@ class CrossInstanceEdgesTest {
     assertThat(provider.calls).hasValue(0);
     assertThat(a.health(id).unsaved()).isTrue();
 
+    // The renewal's save attempt failed and replaced the saver's record: the retry queued for the
+    // old record stops at the swap, so the new record must have its own, or nothing would retry.
     view.authorizes.set(0);
     retries.runAll();
-    assertThat(a.health(id).unsaved()).isFalse();
+    assertThat(a.health(id).unsaved()).as("saved by the queued retry").isFalse();
     assertThat(store.read(id).tokens().accessToken()).isEqualTo(issued.accessToken());
   }
 
