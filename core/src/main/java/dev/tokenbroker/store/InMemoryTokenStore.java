@@ -26,8 +26,11 @@ import org.jspecify.annotations.Nullable;
 public final class InMemoryTokenStore implements TokenStore {
   private final Clock clock;
 
-  /** The token sets: one map node per connection, all most connections ever need. */
-  private final Map<ConnectionId, TokenSet> sets = new HashMap<>();
+  /**
+   * The token sets, all most connections ever need: two array slots per connection in an
+   * open-addressing table, no entry object.
+   */
+  private final TokenSetTable sets = new TokenSetTable();
 
   /** What a few connections have besides: a lease held, a health record, a tombstone. */
   private final Map<ConnectionId, Extra> extras = new HashMap<>();
@@ -122,7 +125,7 @@ public final class InMemoryTokenStore implements TokenStore {
 
   @Override
   public synchronized List<ConnectionId> connections() {
-    List<ConnectionId> ids = new ArrayList<>(sets.keySet());
+    List<ConnectionId> ids = sets.keys();
     ids.sort(null);
     return ids;
   }
