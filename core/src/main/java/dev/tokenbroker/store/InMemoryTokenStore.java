@@ -5,15 +5,10 @@ import dev.tokenbroker.TokenSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,8 +21,11 @@ import org.jspecify.annotations.Nullable;
 public final class InMemoryTokenStore implements TokenStore {
   private final Clock clock;
 
-  /** The token sets: one map node per connection, all most connections ever need. */
-  private final Map<ConnectionId, TokenSet> sets = new HashMap<>();
+  /**
+   * The token sets, all most connections ever need: two array slots per connection in an
+   * open-addressing table, no entry object.
+   */
+  private final TokenSetTable sets = new TokenSetTable();
 
   /** What a few connections have besides: a lease held, a health record, a tombstone. */
   private final Map<ConnectionId, Extra> extras = new HashMap<>();
@@ -38,23 +36,16 @@ public final class InMemoryTokenStore implements TokenStore {
    */
   private long fence;
 
-  /** Registry changes (created, authorized, restored, tombstoned), oldest first, an hour kept. */
-  private final ArrayDeque<Change> changes = new ArrayDeque<>();
+  /**
+   * Registry changes (created, authorized, restored, tombstoned), oldest first, an hour kept: a
+   * ring of (time, id) slots, no entry object.
+   */
+  private final ChangeLog changes = new ChangeLog(CHANGES_KEPT_MILLIS);
 
   /** One-time records: authorization state, replay guards. */
   private final Map<String, Once> once = new HashMap<>();
 
   private static final long CHANGES_KEPT_MILLIS = Duration.ofHours(1).toMillis();
-
-  private static final class Change {
-    final long atMillis;
-    final ConnectionId id;
-
-    Change(long atMillis, ConnectionId id) {
-      this.atMillis = atMillis;
-      this.id = id;
-    }
-  }
 
   private static final class Once {
     final byte[] value;
@@ -122,7 +113,7 @@ public final class InMemoryTokenStore implements TokenStore {
 
   @Override
   public synchronized List<ConnectionId> connections() {
-    List<ConnectionId> ids = new ArrayList<>(sets.keySet());
+    List<ConnectionId> ids = sets.keys();
     ids.sort(null);
     return ids;
   }
@@ -213,25 +204,12 @@ public final class InMemoryTokenStore implements TokenStore {
   }
 
   private void changed(ConnectionId id) {
-    long now = clock.millis();
-    changes.addLast(new Change(now, id));
-    while (!changes.isEmpty() && changes.peekFirst().atMillis < now - CHANGES_KEPT_MILLIS) {
-      changes.removeFirst();
-    }
+    changes.add(clock.millis(), id);
   }
 
   @Override
   public synchronized List<ConnectionId> changedSince(Instant since) {
-    long from = since.toEpochMilli();
-    Set<ConnectionId> ids = new LinkedHashSet<>();
-    for (Iterator<Change> it = changes.descendingIterator(); it.hasNext(); ) {
-      Change c = it.next();
-      if (c.atMillis < from) {
-        break;
-      }
-      ids.add(c.id);
-    }
-    return new ArrayList<>(ids);
+    return changes.since(since.toEpochMilli());
   }
 
   @Override
