@@ -42,6 +42,9 @@ public final class InMemoryTokenStore implements TokenStore {
    */
   private final ChangeLog changes = new ChangeLog(CHANGES_KEPT_MILLIS);
 
+  /** The stamp of the newest change; stamps never go back, even when the clock does. */
+  private long lastChangeMillis = Long.MIN_VALUE;
+
   /** One-time records: authorization state, replay guards. */
   private final Map<String, Once> once = new HashMap<>();
 
@@ -204,7 +207,11 @@ public final class InMemoryTokenStore implements TokenStore {
   }
 
   private void changed(ConnectionId id) {
-    changes.add(clock.millis(), id);
+    // Never stamped before the last change: after the clock went back, a change would otherwise
+    // sit behind a "newer" one, and changedSince, which stops at the first older entry, would miss
+    // it (the contract allows more than changed, never less).
+    lastChangeMillis = Math.max(lastChangeMillis, clock.millis());
+    changes.add(lastChangeMillis, id);
   }
 
   @Override

@@ -42,6 +42,19 @@ class InMemoryTokenStoreTest {
   }
 
   @Test
+  void changedSince_afterTheClockWentBack_stillListsTheLaterChange() {
+    store.put(id(1), tokens("a"));
+    clock.advance(Duration.ofMinutes(10));
+    store.put(id(2), tokens("b"));
+    Instant asked = clock.instant().minusSeconds(5); // a poll's "since", a little before
+    clock.set(T0.plus(Duration.ofMinutes(1))); // the clock goes back nine minutes
+    store.put(id(3), tokens("c"));
+    assertThat(store.changedSince(asked))
+        .as("a change made after the poll's time, though the clock said earlier")
+        .contains(id(3), id(2));
+  }
+
+  @Test
   void changedSince_keepsAnHourOfChanges_newestFirst() {
     store.put(id(1), tokens("a"));
     clock.advance(Duration.ofMinutes(30));
