@@ -218,8 +218,8 @@ final class Connection {
   }
 
   /**
-   * The version last checked with {@link TokenProvider#validate} (or saved by this instance), for
-   * validate-on-load; -1: none.
+   * The version last checked with {@link TokenProvider#validate} (or saved by this instance, see
+   * {@link #savedHere}), for validate-on-load; -1: none.
    */
   long validatedVersion() {
     Trouble t = trouble;
@@ -230,6 +230,19 @@ final class Connection {
   void setValidatedVersion(long version) {
     if (version != -1 || trouble != null) {
       trouble().validatedVersion = version;
+    }
+  }
+
+  /**
+   * This instance saved {@code version} (renewed or authorized it): it counts as validated. Only a
+   * provider that validates on load reads that, so with any other it is recorded only if the
+   * connection has a {@link Trouble} already, rather than making one for every connection that
+   * renews. (Should settings changed at run time turn validate-on-load on, a set saved here before
+   * is validated once when next loaded, as one loaded from the store is.)
+   */
+  void savedHere(long version) {
+    if (trouble != null || provider.validatesOnLoad()) {
+      setValidatedVersion(version);
     }
   }
 

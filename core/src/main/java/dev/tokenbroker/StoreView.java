@@ -68,7 +68,7 @@ final class StoreView {
   CachedToken published(Connection conn, TokenSet saved, TokenEvent.Type type) {
     conn.sawTokens(saved);
     CachedToken c = hot.offer(conn, saved);
-    conn.setValidatedVersion(saved.version());
+    conn.savedHere(saved.version());
     health.succeeded(conn);
     renewedHere(conn);
     events.emit(

@@ -56,6 +56,7 @@ class ConnectionTroubleTest {
     }
     conn.setLastCause(null);
     conn.setValidatedVersion(-1);
+    conn.savedHere(7); // the provider does not validate on load: nobody reads it
     assertThat(conn.lastCause()).isNull();
     assertThat(conn.validatedVersion()).isEqualTo(-1);
     assertThat(conn.activeSince).isEqualTo(Instant.EPOCH);
@@ -76,6 +77,35 @@ class ConnectionTroubleTest {
     }
     assertThat(conn.lastCause()).isNull();
     assertThat(conn.validatedVersion()).isEqualTo(-1);
+    conn.savedHere(7); // recorded now that there is a place for it, as before
+    assertThat(conn.validatedVersion()).isEqualTo(7);
+  }
+
+  @Test
+  void aSetSavedHere_countsAsValidated_forAProviderThatValidatesOnLoad() {
+    Connection conn =
+        new Connection(
+            id,
+            new ForwardingProvider(provider) {
+              @Override
+              public boolean validatesOnLoad() {
+                return true;
+              }
+            },
+            Instant.EPOCH);
+    conn.savedHere(7);
+    assertThat(conn.validatedVersion()).isEqualTo(7);
+  }
+
+  @Test
+  void servingAndRenewing_neverMakeIt() {
+    store.put(id, provider.seed());
+    TokenBroker b = broker();
+    b.accessToken(id);
+    b.refresh(id);
+    b.accessToken(id);
+    assertThat(b.health(id).state()).isEqualTo(Health.State.ACTIVE);
+    assertThat(b.connection(id).hasTrouble()).isFalse();
   }
 
   @Test
