@@ -72,9 +72,9 @@ final class HealthBook {
       h = null;
     }
     synchronized (conn) {
-      HealthRecord mine = conn.health;
+      HealthRecord mine = conn.health();
       if (mine != null
-          && conn.healthLocalOnly
+          && conn.healthLocalOnly()
           && HealthRules.weight(mine) > HealthRules.weight(h)
           && HealthRules.weight(mine) >= 2
           && mine.tokenVersion() >= stored.version()
@@ -88,16 +88,16 @@ final class HealthBook {
         // a
         // verdict does). Dropping it would make the next try an ordinary one, or a second
         // deliberate retry of a refresh token the platform already refused.
-        conn.healthVersion = version;
+        conn.setHealthVersion(version);
         return;
       }
-      if (conn.health != null && h == null) {
+      if (conn.health() != null && h == null) {
         conn.activeSince = clock.instant();
-        conn.lastCause = null;
+        conn.setLastCause(null);
       }
-      conn.healthLocalOnly = false;
-      conn.health = h;
-      conn.healthVersion = version;
+      conn.setHealthLocalOnly(false);
+      conn.setHealth(h);
+      conn.setHealthVersion(version);
     }
   }
 
@@ -113,17 +113,17 @@ final class HealthBook {
       HealthRecord previous;
       long expected;
       synchronized (conn) {
-        previous = conn.health;
-        expected = conn.healthVersion;
+        previous = conn.health();
+        expected = conn.healthVersion();
       }
       next = nextRecord(previous, f, tokenVersion, conn.newest() != null, now);
       try {
         if (store.compareAndSetHealth(conn.id, expected, next)) {
           moved = previous == null || previous.state() != next.state();
           synchronized (conn) {
-            conn.health = next.withVersion(expected + 1);
-            conn.healthVersion = expected + 1;
-            conn.healthLocalOnly = false;
+            conn.setHealth(next.withVersion(expected + 1));
+            conn.setHealthVersion(expected + 1);
+            conn.setHealthLocalOnly(false);
           }
           break;
         }
@@ -134,15 +134,15 @@ final class HealthBook {
             conn.id,
             e.getMessage());
         synchronized (conn) {
-          conn.health = next.withVersion(conn.healthVersion);
-          conn.healthLocalOnly = true;
+          conn.setHealth(next.withVersion(conn.healthVersion()));
+          conn.setHealthLocalOnly(true);
         }
         moved = previous == null || previous.state() != next.state();
         break;
       }
     }
-    conn.lastCause = f.cause;
-    HealthRecord recorded = conn.health != null ? conn.health : next;
+    conn.setLastCause(f.cause);
+    HealthRecord recorded = conn.health() != null ? conn.health() : next;
     log.warn("connection {}: {} ({})", conn.id, f.detail, f.reasonCode);
     events.emit(TokenEvent.Type.REFRESH_FAILED, conn.id, f.detail, f.cause);
     if (moved && recorded.state() == Health.State.REAUTHORIZATION_REQUIRED) {
@@ -156,8 +156,8 @@ final class HealthBook {
     HealthRecord previous;
     long expected;
     synchronized (conn) {
-      previous = conn.health;
-      expected = conn.healthVersion;
+      previous = conn.health();
+      expected = conn.healthVersion();
     }
     if (previous == null) {
       return;
@@ -168,14 +168,14 @@ final class HealthBook {
     } catch (RuntimeException e) {
       log.warn("connection {}: could not clear its health record: {}", conn.id, e.getMessage());
     }
-    conn.lastCause = null;
+    conn.setLastCause(null);
     synchronized (conn) {
-      conn.health = null;
-      conn.healthLocalOnly = false;
+      conn.setHealth(null);
+      conn.setHealthLocalOnly(false);
       // Cleared: none stored, and the clear made the version expected + 1 (it stays: another
       // writer's next record gets expected + 2, so a write built on this view cannot overwrite it
       // unseen).
-      conn.healthVersion = moved ? expected + 1 : conn.healthVersion;
+      conn.setHealthVersion(moved ? expected + 1 : conn.healthVersion());
       conn.activeSince = clock.instant();
     }
     if (moved) {
@@ -206,8 +206,8 @@ final class HealthBook {
   /** Forgets the local view after the store cleared it (a new authorization). */
   void clearedInStore(Connection conn) {
     synchronized (conn) {
-      conn.health = null;
-      conn.healthLocalOnly = false;
+      conn.setHealth(null);
+      conn.setHealthLocalOnly(false);
       conn.activeSince = clock.instant();
     }
   }
@@ -320,7 +320,7 @@ final class HealthBook {
 
   /** The connection's health now, as this instance sees it. */
   Health snapshot(Connection conn, @Nullable TokenSet known, boolean unsaved) {
-    HealthRecord h = conn.health;
+    HealthRecord h = conn.health();
     long lastRenewal;
     Instant activeSince;
     synchronized (conn) {

@@ -54,7 +54,7 @@ final class HealthReader {
         return view.tombstoned(conn, stored).health();
       }
       if (known == null
-          && conn.health == null
+          && conn.health() == null
           && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE
           && saver.pending(conn) == null) {
         return new Health(

@@ -30,7 +30,7 @@ final class HealthRules {
    * @return what to do with {@code lease}
    */
   static LeaseAfterUnknown leaseAfterUnknown(TokenStore store, Connection conn, Lease lease) {
-    HealthRecord mine = conn.health;
+    HealthRecord mine = conn.health();
     if (mine == null || !"rotation-outcome-unknown".equals(mine.reason())) {
       // (DEGRADED: an unknown outcome; needing a person: the deliberate retry's)
       return LeaseAfterUnknown.RELEASE;
@@ -107,7 +107,7 @@ final class HealthRules {
 
   /** REAUTHORIZATION_REQUIRED for the stored version (a newer stored set supersedes it). */
   static boolean needsPerson(Connection conn, long storedVersion) {
-    HealthRecord h = conn.health;
+    HealthRecord h = conn.health();
     return h != null
         && h.state() == Health.State.REAUTHORIZATION_REQUIRED
         && h.tokenVersion() >= storedVersion;
@@ -118,7 +118,7 @@ final class HealthRules {
    * pause is over no request may be sent, not even for an explicit refresh.
    */
   static boolean awaitsOutcome(Connection conn, long nowMillis) {
-    HealthRecord h = conn.health;
+    HealthRecord h = conn.health();
     // Also after the deliberate retry's own answer was lost (REAUTHORIZATION_REQUIRED): that
     // request may be in process too, and an explicit refresh would race it.
     // A verdict's next attempt is set only while a lost request may be in process.
@@ -133,7 +133,7 @@ final class HealthRules {
    * Whether an automatic renewal must wait (backoff, Retry-After) or give up (a person must act).
    */
   static boolean holdsOff(Connection conn, long nowMillis) {
-    HealthRecord h = conn.health;
+    HealthRecord h = conn.health();
     if (h == null) {
       return false;
     }

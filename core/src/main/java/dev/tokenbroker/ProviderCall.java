@@ -133,7 +133,7 @@ final class ProviderCall {
 
   /** The renewal after a lost answer or a cut-short renewal: its failure is final. */
   private static boolean isDeliberateRetry(Connection conn) {
-    HealthRecord h = conn.health;
+    HealthRecord h = conn.health();
     return h != null && "rotation-outcome-unknown".equals(h.reason());
   }
 

@@ -402,7 +402,7 @@ final class StoreRenewal {
     if (HealthRules.awaitsOutcome(conn, clock.millis())) {
       // As on the path from the store (see StoreView.gate): not even an explicit refresh is sent
       // while a request whose answer was lost may still be in process (seed 652613).
-      throw HealthBook.exception(conn, health.snapshot(conn, set, true), conn.lastCause);
+      throw HealthBook.exception(conn, health.snapshot(conn, set, true), conn.lastCause());
     }
     try {
       store.markRenewing(current.lease);
@@ -430,7 +430,7 @@ final class StoreRenewal {
     } catch (ProviderCall.Superseded newer) {
       return servedInstead(conn, newer); // the saver finds the newer set and drops its own
     } catch (TokenUnavailableException e) {
-      if (HealthRules.unsettled(conn.health)) {
+      if (HealthRules.unsettled(conn.health())) {
         // The answer was lost: when the saver stores this set, it must say so, not "renewed".
         saver.mayBeSpent(conn, current);
       }

@@ -68,7 +68,7 @@ final class StoreView {
   CachedToken published(Connection conn, TokenSet saved, TokenEvent.Type type) {
     conn.sawTokens(saved);
     CachedToken c = hot.offer(conn, saved);
-    conn.validatedVersion = saved.version();
+    conn.savedHere(saved.version());
     health.succeeded(conn);
     renewedHere(conn);
     events.emit(
@@ -204,7 +204,7 @@ final class StoreView {
     if (tokens == null
         || flight.purpose != Flight.Purpose.EXPIRED
         || HealthRules.needsPerson(conn, tokens.version())
-        || conn.provider.validatesOnLoad() && conn.validatedVersion != tokens.version()
+        || conn.provider.validatesOnLoad() && conn.validatedVersion() != tokens.version()
         || clock.millis() >= conn.policy.expiredAtMillis(tokens)) {
       return null;
     }
@@ -218,7 +218,7 @@ final class StoreView {
    * platform confirms it, or null when the platform no longer accepts it (renew it then).
    */
   @Nullable TokenSet validateLoaded(Connection conn, TokenSet tokens) {
-    if (!conn.provider.validatesOnLoad() || conn.validatedVersion == tokens.version()) {
+    if (!conn.provider.validatesOnLoad() || conn.validatedVersion() == tokens.version()) {
       return tokens;
     }
     TokenSet checked;
@@ -233,7 +233,7 @@ final class StoreView {
       }
       throw health.failed(conn, Failure.of(e), tokens.version());
     }
-    conn.validatedVersion = tokens.version();
+    conn.setValidatedVersion(tokens.version());
     return checked;
   }
 
@@ -257,11 +257,11 @@ final class StoreView {
     long version = stored.version();
     if (!explicit && HealthRules.needsPerson(conn, version)) {
       throw HealthBook.exception(
-          conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
+          conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause());
     }
     if (!explicit && !cutShortReported && HealthRules.holdsOff(conn, clock.millis())) {
       throw HealthBook.exception(
-          conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause);
+          conn, health.snapshot(conn, stored.tokens(), false), conn.lastCause());
     }
     if (stored.tokens() == null && conn.provider.grantType() == GrantType.AUTHORIZATION_CODE) {
       // Lost only if it existed: a lease seized by a revocation or an authorization that never
@@ -308,9 +308,9 @@ final class StoreView {
             stored.tombstone().version(),
             0);
     synchronized (conn) {
-      if (conn.health == null || !reason.equals(conn.health.reason())) {
-        conn.health = local;
-        conn.healthLocalOnly = false; // the store's tombstone says it: nothing to keep
+      if (conn.health() == null || !reason.equals(conn.health().reason())) {
+        conn.setHealth(local);
+        conn.setHealthLocalOnly(false); // the store's tombstone says it: nothing to keep
       }
     }
     return HealthBook.exception(conn, health.snapshot(conn, null, false), null);

@@ -137,7 +137,7 @@ final class TokenCalls {
       }
       throw health.failed(conn, Failure.of(e), current.tokenSet().version());
     }
-    conn.validatedVersion = current.tokenSet().version();
+    conn.setValidatedVersion(current.tokenSet().version());
     hot.put(conn, new CachedToken(validated, conn.policy));
     return validated;
   }

@@ -951,7 +951,7 @@ final class SimWorld {
       stats.deadAfterDataLoss++;
       return;
     }
-    HealthRecord h = sender.conn(id).health;
+    HealthRecord h = sender.conn(id).health();
     if (h != null
         && h.state() == Health.State.DEGRADED
         && "rotation-outcome-unknown".equals(h.reason())) {
@@ -1145,7 +1145,7 @@ final class SimWorld {
       }
       for (SimInstance i : live) {
         if (i.alive()) {
-          HealthRecord h = i.conn(c.id).health;
+          HealthRecord h = i.conn(c.id).health();
           if (h != null) {
             checkHealth(c, h.state(), h.reason(), i.name + "'s view");
           }
