@@ -373,6 +373,12 @@ final class StoreRenewal {
     }
   }
 
+  /** Whether {@code e} reports a request whose answer was lost (the platform may have rotated). */
+  private static boolean answerLost(TokenUnavailableException e) {
+    return e.getCause() instanceof TokenEndpointException t
+        && t.kind() == TokenEndpointException.Kind.OUTCOME_UNKNOWN;
+  }
+
   /**
    * The newest set is one the store refused: it holds the live refresh token, and the saver holds
    * the lease, so no other instance renews meanwhile. Served while FRESH; renewed from (under that
@@ -430,8 +436,11 @@ final class StoreRenewal {
     } catch (ProviderCall.Superseded newer) {
       return servedInstead(conn, newer); // the saver finds the newer set and drops its own
     } catch (TokenUnavailableException e) {
-      if (HealthRules.unsettled(conn.health())) {
+      if (HealthRules.unsettled(conn.health()) || answerLost(e)) {
         // The answer was lost: when the saver stores this set, it must say so, not "renewed".
+        // Read from the failure itself too: the health this instance holds may be the store's
+        // record about the chain an unsaved authorization replaces, which outranks a failure on
+        // the new chain (seed 1389769).
         saver.mayBeSpent(conn, current);
       }
       throw e;

@@ -632,6 +632,47 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void aLostRefreshOfAnUnsavedAuthorization_underTheOldChainsVerdict_isSavedAsAnUnknownOutcome() {
+    store.put(id, provider.seed());
+    clock.advance(Duration.ofHours(3));
+    TokenBroker b = instance("b", store, provider, null);
+    provider.failNext(
+        TokenEndpointException.builder("fake")
+            .httpStatus(400)
+            .error("invalid_grant")
+            .kind(TokenEndpointException.Kind.PERMANENT)
+            .reason("refresh token rejected")
+            .build());
+    assertThatThrownBy(() -> b.accessToken(id))
+        .isInstanceOf(ReauthorizationRequiredException.class);
+    assertThat(store.read(id).health().state())
+        .as("the old chain's verdict")
+        .isEqualTo(Health.State.REAUTHORIZATION_REQUIRED);
+
+    // A person reconnects through a; the store refuses the new chain, and keeps refusing it while
+    // a refresh of it goes out and loses its answer (the platform rotated).
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    Faults view = new Faults(store);
+    HeldRetries retries = new HeldRetries();
+    TokenBroker a = instance("a", view, losing, retries);
+    view.authorizes.set(2);
+    connect(a, id);
+    assertThat(a.health(id).unsaved()).isTrue();
+    losing.loseAfterProcessing = true;
+    // The failure is recorded under the store's record about the old chain, which outranks it
+    // (seed 1389769): the health this instance reports says nothing of the lost answer.
+    assertThatThrownBy(() -> a.refresh(id)).isInstanceOf(TokenUnavailableException.class);
+
+    retries.runAll(); // the store takes the new chain at last
+    StoredConnection now = store.read(id);
+    assertThat(now.tokens()).isNotNull();
+    assertThat(now.health())
+        .as("saved with the report that its refresh token may be spent, not as a plain renewal")
+        .isNotNull();
+    assertThat(now.health().reason()).isEqualTo("rotation-outcome-unknown");
+  }
+
+  @Test
   void anUnsavedSetDroppedAfterARevokeElsewhere_isNoLongerServedFromTheCache() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
