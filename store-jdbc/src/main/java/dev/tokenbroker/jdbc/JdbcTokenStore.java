@@ -8,29 +8,18 @@ import dev.tokenbroker.spi.StateCodec;
 import dev.tokenbroker.spi.TokenCodec;
 import dev.tokenbroker.store.HealthRecord;
 import dev.tokenbroker.store.Lease;
-import dev.tokenbroker.store.OnceKeys;
 import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.Tombstone;
-import dev.tokenbroker.store.TombstonedException;
-import dev.tokenbroker.store.VersionConflictException;
-import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -96,37 +85,39 @@ public final class JdbcTokenStore implements TokenStore {
 
   private static final Pattern TABLE =
       Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
-  private static final int BATCH = 500;
+
+  /** Rows read by one statement of {@link #readAll} (see {@link RowReads}). */
+  private static final int BATCH = RowReads.BATCH;
 
   // The parts, each in its own package-private class: the table's SQL (TokenTable), the
   // transactions that lock a row and write it back (RowTransactions, SqlErrors), the records in a
-  // row (RowCodec), the lease on the database's clock (JdbcLeases, Dialect#now), the schema
+  // row (RowCodec), the reads and the registry (RowReads), the writes of the token set and the
+  // tombstone (TokenWrites), the health record (HealthWrites), the lease on the database's clock
+  // (JdbcLeases, Dialect#now), the one-time records (OnceRecords, OnceTable), the schema
   // (JdbcSchema).
   private final @Nullable AutoCloseable ownedDataSource;
   private final String table;
   private final Dialect dialect;
-  private final TokenTable sql;
-  private final RowTransactions tx;
   private final RowCodec rows;
+  private final RowReads reads;
+  private final TokenWrites writes;
+  private final HealthWrites health;
   private final JdbcLeases leases;
-  private final OnceTable once;
-  private final TokenCodec codec;
-
-  /** The database time (epoch millis) after which the next put sweeps expired one-time records. */
-  private final AtomicLong nextSweepMs = new AtomicLong();
-
-  private static final long SWEEP_EVERY_MS = Duration.ofMinutes(1).toMillis();
+  private final OnceRecords once;
 
   private JdbcTokenStore(Builder b, Dialect dialect) {
     this.ownedDataSource = b.ownedDataSource;
     this.table = b.table;
     this.dialect = dialect;
-    this.sql = new TokenTable(table, b.clock == null ? Clock.systemUTC() : b.clock);
-    this.tx = new RowTransactions(b.dataSource, sql, dialect);
-    this.codec = TokenCodec.of(b.keys);
+    TokenTable sql = new TokenTable(table, b.clock == null ? Clock.systemUTC() : b.clock);
+    RowTransactions tx = new RowTransactions(b.dataSource, sql, dialect);
+    TokenCodec codec = TokenCodec.of(b.keys);
     this.rows = new RowCodec(codec, table);
+    this.reads = new RowReads(table, sql, tx, rows);
+    this.writes = new TokenWrites(tx, rows);
+    this.health = new HealthWrites(tx);
     this.leases = new JdbcLeases(tx);
-    this.once = new OnceTable(table, dialect);
+    this.once = new OnceRecords(tx, new OnceTable(table, dialect), dialect, codec);
   }
 
   /**
@@ -162,170 +153,45 @@ public final class JdbcTokenStore implements TokenStore {
     return rows.encrypts();
   }
 
-  // ---------------------------------------------------------------- reading
+  // ---------------------------------------------------------------- reading (see RowReads)
 
   @Override
   public StoredConnection read(ConnectionId id) {
-    Objects.requireNonNull(id, "id");
-    return tx.run(id, "read the connection", List.of(), c -> rows.snapshot(id, sql.select(c, id)));
+    return reads.read(id);
   }
 
   /** Reads the rows in batches of up to {@value #BATCH}, one statement each. */
   @Override
   public Map<ConnectionId, StoredConnection> readAll(Collection<ConnectionId> ids) {
-    List<ConnectionId> unique = new ArrayList<>(new LinkedHashSet<>(ids));
-    Map<String, Row> found = new HashMap<>();
-    for (int from = 0; from < unique.size(); from += BATCH) {
-      List<ConnectionId> batch = unique.subList(from, Math.min(unique.size(), from + BATCH));
-      found.putAll(
-          tx.run(
-              batch.get(0),
-              batch.size() == 1
-                  ? "read the connection"
-                  : "read it and " + (batch.size() - 1) + " more connections",
-              List.of(),
-              c -> sql.selectAll(c, batch)));
-    }
-    Map<ConnectionId, StoredConnection> out = new LinkedHashMap<>();
-    for (ConnectionId id : ids) {
-      out.put(id, rows.snapshot(id, found.get(id.toString())));
-    }
-    return out;
+    return reads.readAll(ids);
   }
 
   @Override
   public List<ConnectionId> connections() {
-    List<String> raw = tx.run(null, "list connections", List.of(), sql::connectionIds);
-    List<ConnectionId> ids = new ArrayList<>(raw.size());
-    for (String s : raw) {
-      try {
-        ids.add(ConnectionId.parse(s));
-      } catch (IllegalArgumentException e) {
-        log.warn("table {}: row with malformed connection id skipped: {}", table, e.getMessage());
-      }
-    }
-    ids.sort(null); // Java's order, whatever the database's collation
-    return ids;
+    return reads.connections();
   }
 
-  // ---------------------------------------------------------------- token sets
+  // ---------------------------------------------------------------- token sets (see TokenWrites)
 
   @Override
   public TokenSet compareAndSet(
       ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    JdbcLeases.requireLeaseOf(id, lease);
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
-    }
-    return tx.update(
-        id,
-        "save tokens",
-        SqlErrors.secretsOf(tokens),
-        false,
-        expectedVersion == 0,
-        (row, now) -> {
-          JdbcLeases.requireCurrent(row, id, lease);
-          Tombstone tombstone = rows.tombstoneOf(id, row);
-          if (tombstone != null) {
-            throw new TombstonedException(id, tombstone);
-          }
-          long actual = RowCodec.tokenVersion(row);
-          if (actual != expectedVersion) {
-            throw new VersionConflictException(id, expectedVersion, actual);
-          }
-          if (actual == 0) {
-            row.changedAtMs = now; // the connection's first set: a registry change
-          }
-          if (row.tokenData != null) {
-            // Never replace a record this instance cannot read (wrong key, corrupt row).
-            rows.decode(id, row.version, row.tokenData);
-          }
-          return rows.save(id, row, tokens, Math.max(row.version, actual) + 1);
-        });
+    return writes.compareAndSet(id, expectedVersion, tokens, lease);
   }
 
   @Override
   public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    JdbcLeases.requireLeaseOf(id, lease);
-    return tx.update(
-        id,
-        "save tokens",
-        SqlErrors.secretsOf(tokens),
-        false,
-        true,
-        (row, now) -> {
-          JdbcLeases.requireCurrent(row, id, lease);
-          row.changedAtMs = now;
-          long highest = row.version;
-          Tombstone tombstone = rows.tombstoneOf(id, row);
-          if (tombstone != null) {
-            highest = Math.max(highest, tombstone.version());
-          }
-          row.tombstoneData = null;
-          if (row.healthData != null) {
-            // A clear: the health version moves one up and stays.
-            row.healthData = null;
-            row.healthVersion++;
-          }
-          return rows.save(id, row, tokens, highest + 1);
-        });
+    return writes.authorize(id, tokens, lease);
   }
 
   @Override
   public StoredConnection restore(ConnectionId id, TokenSet tokens) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    return tx.update(
-        id,
-        "restore tokens",
-        SqlErrors.secretsOf(tokens),
-        true,
-        true,
-        (row, now) -> {
-          Row r = Objects.requireNonNull(row);
-          if (r.tombstoneData == null && tokens.version() > RowCodec.tokenVersion(r)) {
-            r.changedAtMs = now;
-            r.tokenData = rows.encode(id, tokens);
-            r.version = tokens.version();
-            r.dirty = true;
-          }
-          return rows.snapshot(id, r);
-        });
+    return writes.restore(id, tokens);
   }
 
   @Override
   public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tombstone, "tombstone");
-    JdbcLeases.requireLeaseOf(id, lease);
-    tx.update(
-        id,
-        "write the tombstone",
-        List.of(),
-        false,
-        true,
-        (row, now) -> {
-          JdbcLeases.requireCurrent(row, id, lease);
-          row.changedAtMs = now;
-          long version = Math.max(row.version, tombstone.version());
-          Tombstone previous = rows.tombstoneOf(id, row);
-          if (previous != null) {
-            version = Math.max(version, previous.version());
-          }
-          Tombstone stored = new Tombstone(tombstone.reason(), tombstone.at(), version);
-          row.tombstoneData =
-              new String(StateCodec.encodeTombstone(id, stored), StandardCharsets.UTF_8);
-          // Instances of an earlier release see a row without data: nothing stored.
-          row.tokenData = null;
-          row.version = version;
-          row.clearMarker();
-          row.dirty = true;
-          return null;
-        });
+    writes.tombstone(id, tombstone, lease);
   }
 
   // ---------------------------------------------------------------- the lease (see JdbcLeases)
@@ -356,7 +222,7 @@ public final class JdbcTokenStore implements TokenStore {
     leases.release(lease);
   }
 
-  // ---------------------------------------------------------------- health
+  // ---------------------------------------------------------------- health (see HealthWrites)
 
   /**
    * {@inheritDoc}
@@ -369,39 +235,10 @@ public final class JdbcTokenStore implements TokenStore {
   @Override
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
-    Objects.requireNonNull(id, "id");
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
-    }
-    // Version 0 may have no row yet: a clear moves the version too, so it needs one as well.
-    boolean needRow = expectedVersion == 0;
-    return tx.update(
-        id,
-        "save the health record",
-        List.of(),
-        needRow,
-        false,
-        (row, now) -> {
-          if (row == null) {
-            return false; // no row, so version 0, and the caller named another one
-          }
-          if (row.healthVersion != expectedVersion) {
-            return false;
-          }
-          long version = expectedVersion + 1;
-          row.healthData =
-              next == null
-                  ? null
-                  : new String(
-                      StateCodec.encodeHealth(id, next.withVersion(version)),
-                      StandardCharsets.UTF_8);
-          row.healthVersion = version;
-          row.dirty = true;
-          return true;
-        });
+    return health.compareAndSet(id, expectedVersion, next);
   }
 
-  // ---------------------------------------------------------------- the registry
+  // ---------------------------------------------------------------- the registry (see RowReads)
 
   /**
    * {@inheritDoc}
@@ -417,22 +254,7 @@ public final class JdbcTokenStore implements TokenStore {
    */
   @Override
   public List<ConnectionId> changedSince(Instant since) {
-    Objects.requireNonNull(since, "since");
-    List<String> raw =
-        tx.run(
-            null,
-            "list changed connections",
-            List.of(),
-            c -> sql.changedSince(c, since.toEpochMilli()));
-    List<ConnectionId> ids = new ArrayList<>(raw.size());
-    for (String s : raw) {
-      try {
-        ids.add(ConnectionId.parse(s));
-      } catch (IllegalArgumentException e) {
-        log.warn("table {}: row with malformed connection id skipped: {}", table, e.getMessage());
-      }
-    }
-    return ids;
+    return reads.changedSince(since);
   }
 
   // ---------------------------------------------------------------- one-time records
@@ -450,19 +272,7 @@ public final class JdbcTokenStore implements TokenStore {
    */
   @Override
   public boolean putOnce(String key, byte[] value, Instant expiresAt) {
-    String digest = OnceKeys.digest(key);
-    Objects.requireNonNull(value, "value");
-    Objects.requireNonNull(expiresAt, "expiresAt");
-    String sealed = codec.sealOnce(digest, value);
-    return tx.run(
-        null,
-        "store a one-time record (" + once.name() + ")",
-        List.of(sealed),
-        c -> {
-          boolean stored = once.put(c, digest, sealed, expiresAt.toEpochMilli());
-          sweepIfDue(c);
-          return stored;
-        });
+    return once.put(key, value, expiresAt);
   }
 
   /**
@@ -477,25 +287,7 @@ public final class JdbcTokenStore implements TokenStore {
    */
   @Override
   public byte @Nullable [] takeOnce(String key) {
-    String digest = OnceKeys.digest(key);
-    OnceTable.Taken taken =
-        tx.run(
-            null,
-            "take a one-time record (" + once.name() + ")",
-            List.of(),
-            c -> once.take(c, digest));
-    return taken == null || !taken.live ? null : codec.openOnce(digest, taken.sealed);
-  }
-
-  private void sweepIfDue(Connection c) throws SQLException {
-    long due = nextSweepMs.get();
-    long now = dialect.now(c);
-    if (now >= due && nextSweepMs.compareAndSet(due, now + SWEEP_EVERY_MS)) {
-      int swept = once.sweep(c);
-      if (swept > 0) {
-        log.debug("table {}: deleted {} expired one-time records", once.name(), swept);
-      }
-    }
+    return once.take(key);
   }
 
   // ---------------------------------------------------------------- closing

@@ -12,24 +12,15 @@ import dev.tokenbroker.store.StoredConnection;
 import dev.tokenbroker.store.TokenStore;
 import dev.tokenbroker.store.TokenStoreException;
 import dev.tokenbroker.store.Tombstone;
-import io.lettuce.core.Range;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,19 +98,20 @@ public final class RedisTokenStore implements TokenStore {
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "tokenbroker:";
 
-  private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9:._-]{0,64}");
-
   // The parts, each in its own package-private class: the key layout (RedisKeys), the calls to
   // Redis and their failures (RedisCalls, Scripts), reading and decoding records (RedisRecords),
-  // the pipelined reads (BulkReads), the versioned writes (TokenWrites), the lease (RedisLeases).
+  // the pipelined reads (BulkReads), the versioned writes (TokenWrites), the registry
+  // (RegistryChanges), the one-time records (OnceRecords), the health record (HealthWrites), the
+  // lease (RedisLeases), the builder's options (RedisOptions).
   private final @Nullable AutoCloseable owned;
   private final RedisKeys layout;
-  private final RedisCalls calls;
   private final RedisRecords records;
   private final BulkReads bulk;
   private final TokenWrites writes;
+  private final RegistryChanges registry;
+  private final OnceRecords once;
+  private final HealthWrites health;
   private final RedisLeases leases;
-  private final TokenCodec codec;
 
   /**
    * How long the registry's sorted set keeps a change: well above the hour the contract asks for,
@@ -130,15 +122,19 @@ public final class RedisTokenStore implements TokenStore {
   /** {@link #CHANGES_KEPT} in hours. */
   static final int CHANGES_KEPT_HOURS = 24;
 
-  private RedisTokenStore(Builder b) {
-    this.owned = b.owned;
-    this.layout = new RedisKeys(b.prefix);
-    this.calls = new RedisCalls(b.sync.get(), b.async.get(), b.connection);
-    this.codec = TokenCodec.of(b.keys);
+  private RedisTokenStore(RedisOptions options) {
+    this.owned = options.owned;
+    this.layout = new RedisKeys(options.prefix);
+    RedisCalls calls = new RedisCalls(options.sync.get(), options.async.get(), options.connection);
+    TokenCodec codec = TokenCodec.of(options.keys);
     this.records = new RedisRecords(calls, layout, codec);
     this.bulk = new BulkReads(calls, layout, records);
-    this.writes = new TokenWrites(calls, layout, records);
-    this.leases = new RedisLeases(calls, layout, b.clock == null ? Clock.systemUTC() : b.clock);
+    this.registry = new RegistryChanges(calls, layout);
+    this.writes = new TokenWrites(calls, layout, records, registry);
+    this.once = new OnceRecords(calls, layout, codec);
+    this.health = new HealthWrites(calls, layout);
+    this.leases =
+        new RedisLeases(calls, layout, options.clock == null ? Clock.systemUTC() : options.clock);
   }
 
   /**
@@ -165,14 +161,14 @@ public final class RedisTokenStore implements TokenStore {
   static Builder builder(
       StatefulRedisConnection<String, String> connection, @Nullable AutoCloseable owned) {
     Objects.requireNonNull(connection, "connection");
-    return new Builder(connection, connection::sync, connection::async, owned);
+    return new Builder(new RedisOptions(connection, connection::sync, connection::async, owned));
   }
 
   /** For the factory: the store closes {@code owned} (the client it created). */
   static Builder builder(
       StatefulRedisClusterConnection<String, String> connection, @Nullable AutoCloseable owned) {
     Objects.requireNonNull(connection, "connection");
-    return new Builder(connection, connection::sync, connection::async, owned);
+    return new Builder(new RedisOptions(connection, connection::sync, connection::async, owned));
   }
 
   /**
@@ -240,79 +236,26 @@ public final class RedisTokenStore implements TokenStore {
   @Override
   public TokenSet compareAndSet(
       ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    Objects.requireNonNull(lease, "lease");
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
-    }
-    TokenSet saved = writes.compareAndSet(id, expectedVersion, tokens, lease);
-    if (expectedVersion == 0) {
-      changed(id); // the connection's first set
-    }
-    return saved;
+    return writes.compareAndSet(id, expectedVersion, tokens, lease);
   }
 
   @Override
   public TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    Objects.requireNonNull(lease, "lease");
-    TokenSet saved = writes.authorize(id, tokens, lease);
-    changed(id);
-    return saved;
+    return writes.authorize(id, tokens, lease);
   }
 
   @Override
   public StoredConnection restore(ConnectionId id, TokenSet tokens) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tokens, "tokens");
-    StoredConnection after = writes.restore(id, tokens);
-    if (after.tokens() != null && after.tokens().version() == tokens.version()) {
-      changed(id); // written back (or the same version was there: listing it again is harmless)
-    }
-    return after;
+    return writes.restore(id, tokens);
   }
 
   @Override
   public void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tombstone, "tombstone");
-    Objects.requireNonNull(lease, "lease");
     writes.tombstone(id, tombstone, lease);
-    changed(id);
   }
 
-  // ---------------------------------------------------------------- the registry
-
-  /**
-   * Records a registry change of {@code id} in the sorted set, right after the write that made it.
-   * In a Cluster the set is in a slot of its own, so the connection's script cannot write it in the
-   * same atomic step: a crash or a failure between the two leaves the change unrecorded. That is
-   * logged and not thrown (the write itself succeeded, and the caller must not take it for a failed
-   * save); it only delays discovery: a broker asked for a connection it does not know reads it from
-   * the store, so it learns of it at its first use.
-   */
-  private void changed(ConnectionId id) {
-    try {
-      calls.call(
-          id,
-          "record a registry change",
-          () ->
-              calls.eval(
-                  Scripts.CHANGED,
-                  ScriptOutputType.INTEGER,
-                  new String[] {layout.changesKey()},
-                  id.toString(),
-                  Long.toString(CHANGES_KEPT.toMillis())));
-    } catch (TokenStoreException e) {
-      log.warn(
-          "connection {}: saved, but the registry change was not recorded ({}); other instances"
-              + " learn of it when they use it",
-          id,
-          e.getMessage());
-    }
-  }
+  // ---------------------------------------------------------------- the registry (see
+  // RegistryChanges)
 
   /**
    * {@inheritDoc}
@@ -327,29 +270,11 @@ public final class RedisTokenStore implements TokenStore {
    */
   @Override
   public List<ConnectionId> changedSince(Instant since) {
-    Objects.requireNonNull(since, "since");
-    List<String> members =
-        calls.call(
-            null,
-            "list registry changes",
-            () ->
-                calls
-                    .sync()
-                    .zrangebyscore(
-                        layout.changesKey(),
-                        Range.create(since.toEpochMilli(), Double.POSITIVE_INFINITY)));
-    List<ConnectionId> ids = new ArrayList<>(members.size());
-    for (String m : members) {
-      try {
-        ids.add(ConnectionId.parse(m));
-      } catch (IllegalArgumentException e) {
-        log.warn("registry change of a malformed connection id skipped: {}", e.getMessage());
-      }
-    }
-    return ids;
+    return registry.changedSince(since);
   }
 
-  // ---------------------------------------------------------------- one-time records
+  // ---------------------------------------------------------------- one-time records (see
+  // OnceRecords)
 
   /**
    * {@inheritDoc}
@@ -364,22 +289,7 @@ public final class RedisTokenStore implements TokenStore {
    */
   @Override
   public boolean putOnce(String key, byte[] value, Instant expiresAt) {
-    String digest = OnceKeys.digest(key);
-    Objects.requireNonNull(value, "value");
-    Objects.requireNonNull(expiresAt, "expiresAt");
-    String sealed = codec.sealOnce(digest, value);
-    Long stored =
-        calls.call(
-            null,
-            "store a one-time record",
-            () ->
-                calls.eval(
-                    Scripts.PUT_ONCE,
-                    ScriptOutputType.INTEGER,
-                    new String[] {layout.onceKey(digest)},
-                    Long.toString(expiresAt.toEpochMilli()),
-                    sealed));
-    return stored != null && stored == 1;
+    return once.put(key, value, expiresAt);
   }
 
   /**
@@ -393,17 +303,7 @@ public final class RedisTokenStore implements TokenStore {
    */
   @Override
   public byte @Nullable [] takeOnce(String key) {
-    String digest = OnceKeys.digest(key);
-    String sealed =
-        calls.call(
-            null,
-            "take a one-time record",
-            () ->
-                calls.eval(
-                    Scripts.TAKE_ONCE,
-                    ScriptOutputType.VALUE,
-                    new String[] {layout.onceKey(digest)}));
-    return sealed == null ? null : codec.openOnce(digest, sealed);
+    return once.take(key);
   }
 
   /** The key of the one-time record of {@code key}, for tests. */
@@ -445,30 +345,12 @@ public final class RedisTokenStore implements TokenStore {
     leases.release(lease);
   }
 
-  // ---------------------------------------------------------------- health
+  // ---------------------------------------------------------------- health (see HealthWrites)
 
   @Override
   public boolean compareAndSetHealth(
       ConnectionId id, long expectedVersion, @Nullable HealthRecord next) {
-    Objects.requireNonNull(id, "id");
-    String record =
-        next == null
-            ? ""
-            : new String(
-                StateCodec.encodeHealth(id, next.withVersion(expectedVersion + 1)),
-                StandardCharsets.UTF_8);
-    Long moved =
-        calls.call(
-            id,
-            "save the health record",
-            () ->
-                calls.eval(
-                    Scripts.HEALTH,
-                    ScriptOutputType.INTEGER,
-                    new String[] {layout.stateKey(id)},
-                    Long.toString(expectedVersion),
-                    record));
-    return moved != null && moved == 1;
+    return health.compareAndSet(id, expectedVersion, next);
   }
 
   /** Closes the Redis client when this store created it (from configuration). */
@@ -505,25 +387,10 @@ public final class RedisTokenStore implements TokenStore {
    * }</pre>
    */
   public static final class Builder {
-    private final StatefulConnection<String, String> connection;
-    private final Supplier<? extends RedisClusterCommands<String, String>> sync;
-    private final Supplier<? extends RedisClusterAsyncCommands<String, String>> async;
-    private final @Nullable AutoCloseable owned;
-    private String prefix = DEFAULT_PREFIX;
-    private boolean prefixSet;
-    private @Nullable Clock clock;
-    private @Nullable EncryptionKeys keys;
-    private boolean keysSet;
+    private final RedisOptions options;
 
-    private Builder(
-        StatefulConnection<String, String> connection,
-        Supplier<? extends RedisClusterCommands<String, String>> sync,
-        Supplier<? extends RedisClusterAsyncCommands<String, String>> async,
-        @Nullable AutoCloseable owned) {
-      this.connection = connection;
-      this.sync = sync;
-      this.async = async;
-      this.owned = owned;
+    private Builder(RedisOptions options) {
+      this.options = options;
     }
 
     /**
@@ -534,14 +401,7 @@ public final class RedisTokenStore implements TokenStore {
      * @return this builder
      */
     public Builder keyPrefix(String prefix) {
-      once(prefixSet, "keyPrefix");
-      Objects.requireNonNull(prefix, "prefix");
-      if (!PREFIX.matcher(prefix).matches()) {
-        throw new IllegalArgumentException(
-            "key prefix must be at most 64 letters, digits, ':', '.', '_' or '-'");
-      }
-      this.prefix = prefix;
-      this.prefixSet = true;
+      options.keyPrefix(prefix);
       return this;
     }
 
@@ -553,8 +413,7 @@ public final class RedisTokenStore implements TokenStore {
      * @return this builder
      */
     public Builder clock(Clock clock) {
-      once(this.clock != null, "clock");
-      this.clock = Objects.requireNonNull(clock, "clock");
+      options.clock(clock);
       return this;
     }
 
@@ -566,16 +425,8 @@ public final class RedisTokenStore implements TokenStore {
      * @return this builder
      */
     public Builder encryption(@Nullable EncryptionKeys keys) {
-      once(keysSet, "encryption");
-      this.keys = keys;
-      this.keysSet = true;
+      options.encryption(keys);
       return this;
-    }
-
-    private static void once(boolean alreadySet, String option) {
-      if (alreadySet) {
-        throw new IllegalStateException(option + " was already set");
-      }
     }
 
     /**
@@ -584,13 +435,13 @@ public final class RedisTokenStore implements TokenStore {
      * @return a new store
      */
     public RedisTokenStore build() {
-      if (keys == null) {
+      if (options.keys == null) {
         log.warn(
             "token store on Redis prefix {}: no encryption key configured, tokens are stored in"
                 + " the clear (set key-env or key-file)",
-            prefix);
+            options.prefix);
       }
-      return new RedisTokenStore(this);
+      return new RedisTokenStore(options);
     }
   }
 }

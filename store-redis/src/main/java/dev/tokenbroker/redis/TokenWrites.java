@@ -29,7 +29,9 @@ import java.util.function.LongFunction;
  * writing under a lease checks the lease and the version on the server; the version a record
  * carries is guessed here, and when the script finds it is not the one the record must carry, it
  * answers with that one and the write is tried again, a few times. Versions never go backwards: a
- * version is above the highest the connection ever had.
+ * version is above the highest the connection ever had. A connection's first set, an authorization,
+ * a restore that wrote its version and a tombstone are registry changes, recorded right after the
+ * script that made them (see {@link RegistryChanges}).
  */
 final class TokenWrites {
   /** Attempts at a versioned write whose version moved between the guess and the script. */
@@ -38,15 +40,64 @@ final class TokenWrites {
   private final RedisCalls calls;
   private final RedisKeys keys;
   private final RedisRecords records;
+  private final RegistryChanges registry;
 
-  TokenWrites(RedisCalls calls, RedisKeys keys, RedisRecords records) {
+  TokenWrites(RedisCalls calls, RedisKeys keys, RedisRecords records, RegistryChanges registry) {
     this.calls = calls;
     this.keys = keys;
     this.records = records;
+    this.registry = registry;
   }
 
-  /** See {@link RedisTokenStore#compareAndSet}; arguments checked. */
+  /** See {@link RedisTokenStore#compareAndSet}. */
   TokenSet compareAndSet(ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(lease, "lease");
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expectedVersion must be >= 0, got " + expectedVersion);
+    }
+    TokenSet saved = compareAndSetScript(id, expectedVersion, tokens, lease);
+    if (expectedVersion == 0) {
+      registry.changed(id); // the connection's first set
+    }
+    return saved;
+  }
+
+  /** See {@link RedisTokenStore#authorize}. */
+  TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(lease, "lease");
+    TokenSet saved = authorizeScript(id, tokens, lease);
+    registry.changed(id);
+    return saved;
+  }
+
+  /** See {@link RedisTokenStore#restore}. */
+  StoredConnection restore(ConnectionId id, TokenSet tokens) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tokens, "tokens");
+    StoredConnection after = restoreScript(id, tokens);
+    if (after.tokens() != null && after.tokens().version() == tokens.version()) {
+      // written back (or the same version was there: listing it again is harmless)
+      registry.changed(id);
+    }
+    return after;
+  }
+
+  /** See {@link RedisTokenStore#tombstone}. */
+  void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(tombstone, "tombstone");
+    Objects.requireNonNull(lease, "lease");
+    tombstoneScript(id, tombstone, lease);
+    registry.changed(id);
+  }
+
+  /** The {@link Scripts#COMPARE_AND_SET} script; arguments checked. */
+  private TokenSet compareAndSetScript(
+      ConnectionId id, long expectedVersion, TokenSet tokens, Lease lease) {
     return calls.call(
         id,
         "save tokens",
@@ -99,8 +150,8 @@ final class TokenWrites {
         });
   }
 
-  /** See {@link RedisTokenStore#authorize}; arguments checked. */
-  TokenSet authorize(ConnectionId id, TokenSet tokens, Lease lease) {
+  /** The {@link Scripts#AUTHORIZE} script; arguments checked. */
+  private TokenSet authorizeScript(ConnectionId id, TokenSet tokens, Lease lease) {
     return calls.call(
         id,
         "save a new authorization",
@@ -124,8 +175,8 @@ final class TokenWrites {
         });
   }
 
-  /** See {@link RedisTokenStore#restore}; arguments checked. */
-  StoredConnection restore(ConnectionId id, TokenSet tokens) {
+  /** The {@link Scripts#RESTORE} script; arguments checked. */
+  private StoredConnection restoreScript(ConnectionId id, TokenSet tokens) {
     String record = records.encode(id, tokens);
     return calls.call(
         id,
@@ -141,8 +192,8 @@ final class TokenWrites {
                     record)));
   }
 
-  /** See {@link RedisTokenStore#tombstone}; arguments checked. */
-  void tombstone(ConnectionId id, Tombstone tombstone, Lease lease) {
+  /** The {@link Scripts#TOMBSTONE} script; arguments checked. */
+  private void tombstoneScript(ConnectionId id, Tombstone tombstone, Lease lease) {
     calls.call(
         id,
         "write the tombstone",
