@@ -141,7 +141,9 @@ final class EngineParts {
             conn -> health.snapshot(conn, conn.newest(), saver.pending(conn) != null));
     keepAlive = new KeepAlive(clock, store, registry, flights, events, b.keepAliveConcurrency);
     authorization = new AuthorizationFlow(clock, store, view, saver, health, owner, b.leaseTtl);
-    revoker = new Revoker(clock, store, hot, view, health, saver, events, owner, b.leaseTtl);
+    revoker =
+        new Revoker(
+            clock, store, hot, view, health, saver, events, owner, b.leaseTtl, outcomeUnknownPause);
     if (b.keepAliveInterval != null) {
       KeepAlive.schedule(scheduler, b.keepAliveInterval, keepAlive::pass);
     }

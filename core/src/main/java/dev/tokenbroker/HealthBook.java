@@ -71,10 +71,15 @@ final class HealthBook {
       }
       h = null;
     }
+    // Nothing at all in the store (it lost the record): a record this instance holds is not
+    // contradicted, only missing there, as if the store had refused it (seed 1551872: an unknown
+    // outcome kept only by the lost record and its lease's marker was dropped here, and the set
+    // written back was renewed at once while the lost request could still be in process).
+    boolean lost = h == null && stored.tokens() == null && stored.tombstone() == null;
     synchronized (conn) {
       HealthRecord mine = conn.health();
       if (mine != null
-          && conn.healthLocalOnly()
+          && (conn.healthLocalOnly() || lost)
           && HealthRules.weight(mine) > HealthRules.weight(h)
           && HealthRules.weight(mine) >= 2
           && mine.tokenVersion() >= stored.version()
@@ -89,6 +94,7 @@ final class HealthBook {
         // verdict does). Dropping it would make the next try an ordinary one, or a second
         // deliberate retry of a refresh token the platform already refused.
         conn.setHealthVersion(version);
+        conn.setHealthLocalOnly(true); // (if the store lost it, it holds it no more)
         return;
       }
       if (conn.health() != null && h == null) {

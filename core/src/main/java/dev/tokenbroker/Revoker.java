@@ -35,6 +35,7 @@ final class Revoker {
   private final Events events;
   private final String owner;
   private final Duration leaseTtl;
+  private final Duration outcomeUnknownPause;
 
   Revoker(
       Clock clock,
@@ -45,7 +46,8 @@ final class Revoker {
       DurableSaver saver,
       Events events,
       String owner,
-      Duration leaseTtl) {
+      Duration leaseTtl,
+      Duration outcomeUnknownPause) {
     this.clock = clock;
     this.store = store;
     this.hot = hot;
@@ -55,6 +57,7 @@ final class Revoker {
     this.events = events;
     this.owner = owner;
     this.leaseTtl = leaseTtl;
+    this.outcomeUnknownPause = outcomeUnknownPause;
   }
 
   /** Runs as the connection's exclusive flight, on a broker thread. */
@@ -245,6 +248,21 @@ final class Revoker {
             "the refresh made for a revocation lost its answer; the refresh token may already be"
                 + " rotated: the next renewal reports it and tries once, deliberately",
             e);
+        // Recorded as any renewal's lost answer is, with its pause, and not only on the lease: a
+        // store that loses the record loses the marker with it, and this instance, writing its
+        // set back, renewed at once while the lost request could still be in process (seed
+        // 1551872).
+        health.failed(
+            conn,
+            new Failure(
+                Health.State.DEGRADED,
+                "rotation-outcome-unknown",
+                "rotation outcome unknown: " + e.reason(),
+                Failure.errorCode(e),
+                null,
+                outcomeUnknownPause,
+                e),
+            stored.version());
         throw new LeaseKept(e);
       }
       throw e;

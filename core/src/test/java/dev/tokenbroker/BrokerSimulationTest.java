@@ -179,7 +179,7 @@ class BrokerSimulationTest {
       longs = {
         5689, 8446, 10180, 11563, 14200, 16271, 16954, 19466, 24713, 25546, 29465, 50462, 54106,
         69353, 115250, 8062, 22186, 26465, 4930, 100333, 493522, 616730, 652613, 812716, 641504,
-        1304382, 1389769
+        1304382, 1389769, 1551872
       })
   void seedsThatOnceFailed_keepEveryInvariant(long seed) {
     try (SimQuietLogs quiet = new SimQuietLogs()) {

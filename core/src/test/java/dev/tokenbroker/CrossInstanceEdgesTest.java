@@ -673,6 +673,35 @@ class CrossInstanceEdgesTest {
   }
 
   @Test
+  void aRevokesRefreshThatLosesItsRequest_holdsOffTheNextRenewal_evenAfterTheStoreForgets() {
+    store.put(id, provider.seed());
+    OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
+    TokenProvider rejectsRevoke =
+        new ForwardingProvider(losing) {
+          @Override
+          public void revoke(TokenSet current, Revocation revocation) {
+            throw TokenEndpointException.builder("fake") // the access token expired there
+                .httpStatus(401)
+                .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
+                .reason("access token rejected")
+                .build();
+          }
+        };
+    TokenBroker a = instance("a", store, rejectsRevoke, null);
+    a.accessToken(id); // a holds the set: it writes it back when the store loses the record
+    losing.loseBeforeProcessing = true; // the refresh the revocation needs is lost on its way
+    assertThatThrownBy(() -> a.revoke(id)).isInstanceOf(RuntimeException.class);
+    int sent = losing.requests.get();
+
+    store.forget(id); // and the store loses the record, the lease's marker with it
+    clock.advance(Duration.ofMillis(10));
+    assertThatThrownBy(() -> a.refresh(id))
+        .as("held off: the lost request may still be in process at the platform (seed 1551872)")
+        .isInstanceOf(TokenUnavailableException.class);
+    assertThat(losing.requests).hasValue(sent);
+  }
+
+  @Test
   void anUnsavedSetDroppedAfterARevokeElsewhere_isNoLongerServedFromTheCache() {
     store.put(id, provider.seed());
     Faults aView = new Faults(store);
