@@ -202,6 +202,20 @@ class CrossInstanceEdgesTest {
     return broker;
   }
 
+  /** {@code p}, except that the platform refuses a revocation's access token (it expired there). */
+  private static TokenProvider rejectingRevoke(TokenProvider p) {
+    return new ForwardingProvider(p) {
+      @Override
+      public void revoke(TokenSet current, Revocation revocation) {
+        throw TokenEndpointException.builder("fake")
+            .httpStatus(401)
+            .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
+            .reason("access token rejected")
+            .build();
+      }
+    };
+  }
+
   private static TokenSet connect(TokenBroker broker, ConnectionId id) {
     AuthorizationRequest request = broker.startAuthorization(id);
     return broker.completeAuthorization(
@@ -676,18 +690,7 @@ class CrossInstanceEdgesTest {
   void aRevokesRefreshThatLosesItsRequest_holdsOffTheNextRenewal_evenAfterTheStoreForgets() {
     store.put(id, provider.seed());
     OutcomeUnknownTest.LosingProvider losing = new OutcomeUnknownTest.LosingProvider(provider);
-    TokenProvider rejectsRevoke =
-        new ForwardingProvider(losing) {
-          @Override
-          public void revoke(TokenSet current, Revocation revocation) {
-            throw TokenEndpointException.builder("fake") // the access token expired there
-                .httpStatus(401)
-                .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
-                .reason("access token rejected")
-                .build();
-          }
-        };
-    TokenBroker a = instance("a", store, rejectsRevoke, null);
+    TokenBroker a = instance("a", store, rejectingRevoke(losing), null);
     a.accessToken(id); // a holds the set: it writes it back when the store loses the record
     losing.loseBeforeProcessing = true; // the refresh the revocation needs is lost on its way
     assertThatThrownBy(() -> a.revoke(id)).isInstanceOf(RuntimeException.class);
@@ -803,21 +806,7 @@ class CrossInstanceEdgesTest {
     store.put(id, provider.seed()); // v1
     Faults aView = new Faults(store);
     HeldRetries aRetries = new HeldRetries();
-    TokenBroker a =
-        instance(
-            "a",
-            aView,
-            new ForwardingProvider(provider) {
-              @Override
-              public void revoke(TokenSet current, Revocation revocation) {
-                throw TokenEndpointException.builder("fake") // the access token expired there
-                    .httpStatus(401)
-                    .kind(TokenEndpointException.Kind.TOKEN_REJECTED)
-                    .reason("access token rejected")
-                    .build();
-              }
-            },
-            aRetries);
+    TokenBroker a = instance("a", aView, rejectingRevoke(provider), aRetries);
     clock.advance(Duration.ofHours(3));
     assertThat(a.accessToken(id)).isEqualTo("access-2");
     clock.advance(Duration.ofHours(3));
