@@ -107,6 +107,21 @@ final class Failure {
     return "refresh-token-rejected";
   }
 
+  /**
+   * A refresh whose answer was lost ({@code e}): its rotation outcome is unknown, and nothing is
+   * sent for {@code pause}, while the lost request may still be in process.
+   */
+  static Failure outcomeUnknown(Health.State state, TokenEndpointException e, Duration pause) {
+    return new Failure(
+        state,
+        "rotation-outcome-unknown",
+        "rotation outcome unknown: " + e.reason(),
+        errorCode(e),
+        null,
+        pause,
+        e);
+  }
+
   static Failure degraded(String reasonCode, String detail, @Nullable Throwable cause) {
     return new Failure(Health.State.DEGRADED, reasonCode, detail, null, null, null, cause);
   }

@@ -177,14 +177,10 @@ final class ProviderCall {
                   : "one deliberate retry after " + outcomeUnknownPause);
       events.emit(TokenEvent.Type.ROTATION_OUTCOME_UNKNOWN, conn.id, message, e);
       f =
-          new Failure(
+          Failure.outcomeUnknown(
               secondTry ? Health.State.REAUTHORIZATION_REQUIRED : Health.State.DEGRADED,
-              "rotation-outcome-unknown",
-              "rotation outcome unknown: " + e.reason(),
-              Failure.errorCode(e),
-              null,
-              outcomeUnknownPause,
-              e);
+              e,
+              outcomeUnknownPause);
     } else if (e.kind() == TokenEndpointException.Kind.PERMANENT && secondTry) {
       // The lost or cut-short request spent the refresh token.
       f =

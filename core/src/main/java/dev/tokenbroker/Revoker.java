@@ -254,14 +254,7 @@ final class Revoker {
         // 1551872).
         health.failed(
             conn,
-            new Failure(
-                Health.State.DEGRADED,
-                "rotation-outcome-unknown",
-                "rotation outcome unknown: " + e.reason(),
-                Failure.errorCode(e),
-                null,
-                outcomeUnknownPause,
-                e),
+            Failure.outcomeUnknown(Health.State.DEGRADED, e, outcomeUnknownPause),
             stored.version());
         throw new LeaseKept(e);
       }
